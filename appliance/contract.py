@@ -1,0 +1,282 @@
+"""The MQTT contract: every topic and payload that crosses the broker, in one place.
+
+Devices and the hub import this module and nothing else to talk to each other, so a change to the wire
+format is a change here (and a new schema version). docs/protocol.md describes the same for technicians.
+
+Every payload is a JSON object with ``v`` (schema version), ``type``, ``id`` (unique per fact, so that a
+replay is recognised) and ``at`` (ISO 8601 with offset, the sender's clock). Facts are delivered at least
+once (QoS 1) and applied idempotently by ``id``; what a rebooted screen or desk must show is retained.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import MISSING, asdict, dataclass, fields
+from datetime import datetime
+from typing import Any, ClassVar
+
+SCHEMA_VERSION = 1
+ROOT = "turnero/v1"
+MAX_PAYLOAD_BYTES = 64 * 1024
+
+ONLINE = "online"
+OFFLINE = "offline"
+
+ACTIONS = ("next", "recall", "no_show")
+RATING_VALUES = range(1, 6)
+
+
+class ContractError(ValueError):
+    """A payload or topic that does not follow the contract; the message says what is wrong."""
+
+
+# --- topics -------------------------------------------------------------------------------------------
+
+def status_topic(device: str) -> str:
+    """Retained "online"/"offline" of a device, also its last will."""
+    return f"{ROOT}/status/{device}"
+
+
+def ticket_topic(kiosk: str) -> str:
+    return f"{ROOT}/kiosk/{kiosk}/ticket"
+
+
+def request_topic(desk: int) -> str:
+    return f"{ROOT}/desk/{desk}/request"
+
+
+def rating_topic(desk: int) -> str:
+    return f"{ROOT}/desk/{desk}/rating"
+
+
+def desk_state_topic(desk: int) -> str:
+    return f"{ROOT}/desk/{desk}/state"
+
+
+BOARD_TOPIC = f"{ROOT}/hub/board"
+STATUS_ALL = f"{ROOT}/status/+"
+TICKETS_ALL = f"{ROOT}/kiosk/+/ticket"
+REQUESTS_ALL = f"{ROOT}/desk/+/request"
+RATINGS_ALL = f"{ROOT}/desk/+/rating"
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def now_iso(tz) -> str:
+    return datetime.now(tz).isoformat(timespec="milliseconds")
+
+
+# --- payloads -------------------------------------------------------------------------------------------
+
+def _check(name: str, value: Any, kind: type | tuple) -> None:
+    if isinstance(value, bool) and kind is not bool and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise ContractError(f"field '{name}' must be {_kind_name(kind)}, got a boolean")
+    if not isinstance(value, kind):
+        raise ContractError(f"field '{name}' must be {_kind_name(kind)}, got {type(value).__name__}")
+
+
+def _kind_name(kind) -> str:
+    names = {str: "text", int: "an integer", bool: "true or false", list: "a list", dict: "an object",
+             type(None): "null"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _check_time(name: str, value: str) -> None:
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        raise ContractError(f"field '{name}' is not an ISO 8601 time: {value!r}") from None
+    if stamp.tzinfo is None:
+        raise ContractError(f"field '{name}' has no UTC offset: {value!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Record:
+    """Strict (de)serialisation of a flat JSON object: every field present and of its type."""
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        values = {}
+        for f in fields(cls):
+            if f.name not in data:
+                if f.default is not MISSING:
+                    continue
+                raise ContractError(f"{cls.__name__} is missing field '{f.name}'")
+            value = data[f.name]
+            _check(f.name, value, _FIELD_KINDS[f.type])
+            values[f.name] = value
+        record = cls(**values)
+        record.validate()
+        return record
+
+    def validate(self) -> None:
+        """Checks beyond types; subclasses add theirs."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Message(Record):
+    """A payload on its own topic: the envelope (version, type, id, time, sender) around a record."""
+
+    TYPE: ClassVar[str] = ""
+    id: str
+    at: str
+    source: str
+
+    def to_json(self) -> bytes:
+        body = {"v": SCHEMA_VERSION, "type": self.TYPE, **asdict(self)}
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def validate(self) -> None:
+        if not self.id:
+            raise ContractError("field 'id' is empty")
+        _check_time("at", self.at)
+
+
+_FIELD_KINDS = {"str": str, "int": int, "bool": bool, "list": list, "dict": dict,
+                "dict | None": (dict, type(None)), "str | None": (str, type(None)), "int | None": (int, type(None))}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketIssued(Message):
+    """A kiosk printed a ticket: the turn exists from now on."""
+
+    TYPE: ClassVar[str] = "ticket_issued"
+    turn_id: str
+    number: str
+    service: str
+    preferential: bool
+
+    def validate(self) -> None:
+        super().validate()
+        for name in ("turn_id", "number", "service"):
+            if not getattr(self, name):
+                raise ContractError(f"field '{name}' is empty")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeskRequest(Message):
+    """An advisor pressed a button; the hub answers in the desk's retained state with the same request id."""
+
+    TYPE: ClassVar[str] = "desk_request"
+    desk: int
+    action: str
+
+    def validate(self) -> None:
+        super().validate()
+        if self.action not in ACTIONS:
+            raise ContractError(f"field 'action' must be one of {', '.join(ACTIONS)}, got {self.action!r}")
+        if self.desk < 1:
+            raise ContractError(f"field 'desk' must be a desk number from 1, got {self.desk}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rating(Message):
+    """A citizen pressed the rating pad for the turn served at a desk."""
+
+    TYPE: ClassVar[str] = "rating"
+    desk: int
+    turn_id: str
+    value: int
+
+    def validate(self) -> None:
+        super().validate()
+        if self.value not in RATING_VALUES:
+            raise ContractError(f"field 'value' must be 1 to 5, got {self.value}")
+        if not self.turn_id:
+            raise ContractError("field 'turn_id' is empty")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Call(Message):
+    """One announcement on the board: a turn sent to a desk (again, when ``recall``)."""
+
+    TYPE: ClassVar[str] = "call"
+    turn_id: str
+    number: str
+    service: str
+    service_name: str
+    preferential: bool
+    desk: int
+    desk_name: str
+    recall: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Waiting(Record):
+    """How many turns wait for one service, for the display and the kiosk's ticket."""
+
+    service: str
+    service_name: str
+    normal: int
+    preferential: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Board(Message):
+    """Retained by the hub: the latest calls, newest first, and the queues. What every display shows."""
+
+    TYPE: ClassVar[str] = "board"
+    calls: list
+    waiting: list
+
+    def validate(self) -> None:
+        super().validate()
+        parsed_calls = tuple(_parse_nested(Call, item, "calls") for item in self.calls)
+        parsed_waiting = tuple(_parse_nested(Waiting, item, "waiting") for item in self.waiting)
+        object.__setattr__(self, "calls", list(parsed_calls))
+        object.__setattr__(self, "waiting", list(parsed_waiting))
+
+    def to_json(self) -> bytes:
+        # asdict() recurses into the nested records, so the base serialisation serves as it is.
+        return super().to_json()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeskState(Message):
+    """Retained by the hub per desk: the turn being served and the last request answered."""
+
+    TYPE: ClassVar[str] = "desk_state"
+    desk: int
+    serving: dict | None
+    answered: str | None
+
+
+def _parse_nested(cls, item, where: str):
+    if isinstance(item, cls):
+        return item
+    if not isinstance(item, dict):
+        raise ContractError(f"every item of '{where}' must be an object")
+    return cls.from_dict(item)
+
+
+_TYPES = {cls.TYPE: cls for cls in (TicketIssued, DeskRequest, Rating, Board, DeskState)}
+
+
+def decode(payload: bytes) -> Message:
+    """Parses a payload into its message class, or raises ContractError naming what is wrong."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ContractError(f"payload of {len(payload)} bytes is larger than {MAX_PAYLOAD_BYTES}")
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError(f"payload is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ContractError("payload must be a JSON object")
+    version = data.get("v")
+    if version != SCHEMA_VERSION:
+        raise ContractError(f"unsupported schema version {version!r} (this build speaks {SCHEMA_VERSION})")
+    kind = _TYPES.get(data.get("type"))
+    if kind is None:
+        raise ContractError(f"unknown message type {data.get('type')!r}")
+    return kind.from_dict(data)
+
+
+def expect(payload: bytes, kind: type[Message]) -> Message:
+    """Decodes a payload that must be of one type (each topic carries one type)."""
+    message = decode(payload)
+    if not isinstance(message, kind):
+        raise ContractError(f"expected {kind.TYPE}, got {message.TYPE}")
+    return message

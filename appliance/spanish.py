@@ -1,0 +1,24 @@
+"""Dates and times in the Spanish a Colombian citizen reads, without depending on the system's locales
+(a Pi image rarely has es_CO generated)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+          "noviembre", "diciembre")
+
+
+def long_date(day: date) -> str:
+    """'martes 24 de noviembre de 2026'."""
+    return f"{WEEKDAYS[day.weekday()]} {day.day} de {MONTHS[day.month - 1]} de {day.year}"
+
+
+def short_date(day: date) -> str:
+    """'24/11/2026'."""
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def clock(moment: datetime) -> str:
+    """'14:05', the 24-hour clock that public offices in Colombia post."""
+    return f"{moment.hour}:{moment.minute:02d}"
