@@ -10,6 +10,7 @@ once (QoS 1) and applied idempotently by ``id``; what a rebooted screen or desk 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import MISSING, asdict, dataclass, fields
 from datetime import datetime
@@ -18,6 +19,8 @@ from typing import Any, ClassVar
 SCHEMA_VERSION = 1
 ROOT = "turnero/v1"
 MAX_PAYLOAD_BYTES = 64 * 1024
+
+_TURN_ID = re.compile(r"\d{4}-\d{2}-\d{2}/[a-z0-9-]+/[A-Z]{1,2}\d{3,}")
 
 ONLINE = "online"
 OFFLINE = "offline"
@@ -154,6 +157,8 @@ class TicketIssued(Message):
         for name in ("turn_id", "number", "service"):
             if not getattr(self, name):
                 raise ContractError(f"field '{name}' is empty")
+        if not _TURN_ID.fullmatch(self.turn_id):
+            raise ContractError(f"field 'turn_id' must look like 'YYYY-MM-DD/kiosk/number', got {self.turn_id!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -280,3 +285,15 @@ def expect(payload: bytes, kind: type[Message]) -> Message:
     if not isinstance(message, kind):
         raise ContractError(f"expected {kind.TYPE}, got {message.TYPE}")
     return message
+
+
+def parse_topic(topic: str) -> tuple[str, str]:
+    """('ticket', kiosk id), ('request' | 'rating', desk number as text) or ContractError."""
+    parts = topic.split("/")
+    if len(parts) == 5 and "/".join(parts[:2]) == ROOT:
+        role, device, leaf = parts[2:]
+        if role == "kiosk" and leaf == "ticket":
+            return "ticket", device
+        if role == "desk" and leaf in ("request", "rating") and device.isdigit():
+            return leaf, device
+    raise ContractError(f"topic {topic!r} is not one the hub reads")

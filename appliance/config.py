@@ -1,0 +1,409 @@
+"""The site configuration: one TOML file that every Pi of a site reads.
+
+It is validated completely at start. Every problem is reported at once, each naming its key
+(``desks[2].services``) and what is wrong, and a role never starts half-configured.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .link import BrokerAddress
+from .spanish import WEEKDAYS
+
+EXAMPLE = Path(__file__).parent / "examples" / "site.toml"
+
+
+class ConfigError(Exception):
+    def __init__(self, source: str, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"{source}: the site configuration has {len(problems)} problem(s):\n"
+                         + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Service:
+    letter: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Button:
+    pin: int
+    service: str
+    preferential: bool
+    prefix: str
+
+
+@dataclass(frozen=True)
+class Kiosk:
+    id: str
+    status_led: int | None
+    printer: dict
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class Desk:
+    number: int
+    name: str
+    services: tuple[str, ...]
+    advisor: str
+
+
+@dataclass(frozen=True)
+class DeskPins:
+    next: int
+    status_led: int
+    rating: tuple[int, ...]
+    rating_leds: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Display:
+    id: str
+    size: tuple[int, int]
+    portrait: bool
+    voice: bool
+    volume: int
+    footer: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Hours:
+    days: tuple[int, ...]                      # weekday numbers, Monday = 0
+    periods: tuple[tuple[time, time], ...]
+
+    def text(self) -> str:
+        """'Lunes a viernes de 8:00 a 12:00 y de 14:00 a 16:00', for tickets and screens."""
+        names = [WEEKDAYS[d] for d in self.days]
+        consecutive = list(self.days) == list(range(self.days[0], self.days[-1] + 1))
+        if len(names) > 2 and consecutive:
+            days = f"{names[0]} a {names[-1]}"
+        else:
+            days = ", ".join(names[:-1]) + (" y " if len(names) > 1 else "") + names[-1]
+        spans = [f"de {_hm(a)} a {_hm(b)}" for a, b in self.periods]
+        joined = ", ".join(spans[:-1]) + (" y " if len(spans) > 1 else "") + spans[-1]
+        return f"{days[0].upper()}{days[1:]} {joined}"
+
+
+def _hm(moment: time) -> str:
+    return f"{moment.hour}:{moment.minute:02d}"
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    name: str
+    timezone: ZoneInfo
+    holidays: str | None
+    broker: BrokerAddress
+    hours: Hours
+    paper_mm: int
+    notice: str
+    ticket_footer: str
+    services: dict[str, Service]
+    kiosks: dict[str, Kiosk]
+    desks: dict[int, Desk]
+    desk_pins: DeskPins
+    rating_grace_s: float
+    displays: dict[str, Display]
+
+    def with_broker(self, host: str, port: int) -> "SiteConfig":
+        return dataclasses.replace(self, broker=dataclasses.replace(self.broker, host=host, port=port))
+
+
+def load(path: Path) -> SiteConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
+    return parse(text, str(path))
+
+
+def parse(text: str, source: str = "site.toml") -> SiteConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, [f"not valid TOML: {exc}"]) from None
+    reader = _Reader()
+    config = reader.site(data)
+    if reader.problems:
+        raise ConfigError(source, reader.problems)
+    return config
+
+
+_MISSING = object()
+_LETTER = re.compile(r"[A-Z]")
+_PREFIX = re.compile(r"[A-Z]{1,2}")
+_DEVICE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+_PERIOD = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
+_PRINTER_KINDS = ("usb", "serial", "network", "file", "simulated")
+# The fields of drivers.printer.PrinterConfig, named here so that reading a configuration does not import
+# python-escpos (slow to import on a Pi, and the hub never prints); a test keeps the two in step.
+PRINTER_KEYS = ("kind", "profile", "paper_mm", "encoding", "path", "vendor_id", "product_id", "timeout_ms",
+                "device", "baudrate", "host", "port")
+_GPIO_PINS = range(2, 28)
+
+
+class _Reader:
+    """Reads the TOML tree into the dataclasses, collecting every problem with its key path."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+
+    def problem(self, key: str, text: str) -> None:
+        self.problems.append(f"{key}: {text}")
+
+    def get(self, table: dict, key: str, path: str, kind, default=_MISSING):
+        where = f"{path}.{key}" if path else key
+        if not isinstance(table, dict):
+            return None
+        if key not in table:
+            if default is _MISSING:
+                self.problem(where, "is missing")
+                return None
+            return default
+        value = table[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+            self.problem(where, f"must be {_describe(kinds)}, not {value!r}")
+            return None if default is _MISSING else default
+        return value
+
+    def unknown_keys(self, table: dict, path: str, known: set[str]) -> None:
+        if isinstance(table, dict):
+            for key in sorted(set(table) - known):
+                self.problem(f"{path}.{key}" if path else key, f"is not a known setting (known: {', '.join(sorted(known))})")
+
+    def table(self, data: dict, key: str, path: str = "") -> dict:
+        return self.get(data, key, path, dict) or {}
+
+    def tables(self, data: dict, key: str) -> list[tuple[str, dict]]:
+        items = self.get(data, key, "", list) or []
+        result = []
+        for i, item in enumerate(items):
+            if isinstance(item, dict):
+                result.append((f"{key}[{i + 1}]", item))
+            else:
+                self.problem(f"{key}[{i + 1}]", "must be a table ([[" + key + "]])")
+        return result
+
+    def pin(self, table: dict, key: str, path: str, default=_MISSING) -> int | None:
+        value = self.get(table, key, path, int, default)
+        if value is not None and value not in _GPIO_PINS:
+            self.problem(f"{path}.{key}", f"must be a BCM GPIO number from 2 to 27, not {value}")
+        return value
+
+    # --- sections -----------------------------------------------------------------------------------
+
+    def site(self, data: dict) -> SiteConfig:
+        self.unknown_keys(data, "", {"site", "broker", "hours", "ticket", "services", "kiosks", "desks",
+                                     "desk_pins", "rating", "displays"})
+        site = self.table(data, "site")
+        self.unknown_keys(site, "site", {"name", "timezone", "holidays"})
+        name = self.get(site, "name", "site", str)
+        zone = self.timezone(self.get(site, "timezone", "site", str, "America/Bogota"))
+        holidays_code = self.holidays(self.get(site, "holidays", "site", str, "CO"))
+        services = self.services(data)
+        kiosks = self.kiosks(data, services)
+        desks = self.desks(data, services)
+        ticket = self.table(data, "ticket")
+        self.unknown_keys(ticket, "ticket", {"paper_mm", "notice", "footer"})
+        paper = self.get(ticket, "paper_mm", "ticket", int, 80)
+        if paper not in (58, 80):
+            self.problem("ticket.paper_mm", f"must be 58 or 80, not {paper}")
+        rating = self.table(data, "rating") if "rating" in data else {}
+        self.unknown_keys(rating, "rating", {"grace_seconds"})
+        grace = self.get(rating, "grace_seconds", "rating", (int, float), 60)
+        if grace is not None and not 0 <= grace <= 600:
+            self.problem("rating.grace_seconds", f"must be between 0 and 600 seconds, not {grace}")
+        return SiteConfig(
+            name=name, timezone=zone, holidays=holidays_code, broker=self.broker(data), hours=self.hours(data),
+            paper_mm=paper, notice=self.get(ticket, "notice", "ticket", str, ""),
+            ticket_footer=self.get(ticket, "footer", "ticket", str, ""), services=services, kiosks=kiosks,
+            desks=desks, desk_pins=self.desk_pins(data), rating_grace_s=float(grace or 0),
+            displays=self.displays(data))
+
+    def timezone(self, name: str | None) -> ZoneInfo | None:
+        if name is None:
+            return None
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.problem("site.timezone", f"unknown time zone {name!r} (for Colombia: 'America/Bogota')")
+            return None
+
+    def holidays(self, code: str | None) -> str | None:
+        import holidays
+        if code and code not in holidays.list_supported_countries():
+            self.problem("site.holidays", f"unknown country code {code!r} for public holidays (Colombia: 'CO')")
+        return code or None
+
+    def broker(self, data: dict) -> BrokerAddress:
+        broker = self.table(data, "broker")
+        self.unknown_keys(broker, "broker", {"host", "port", "username", "password"})
+        port = self.get(broker, "port", "broker", int, 1883)
+        if port is not None and not 1 <= port <= 65535:
+            self.problem("broker.port", f"must be a TCP port from 1 to 65535, not {port}")
+        return BrokerAddress(host=self.get(broker, "host", "broker", str, "127.0.0.1"), port=port,
+                             username=self.get(broker, "username", "broker", str, None),
+                             password=self.get(broker, "password", "broker", str, None))
+
+    def hours(self, data: dict) -> Hours:
+        hours = self.table(data, "hours")
+        self.unknown_keys(hours, "hours", {"days", "periods"})
+        days = []
+        for name in self.get(hours, "days", "hours", list) or []:
+            if name not in WEEKDAYS:
+                self.problem("hours.days", f"{name!r} is not a day name (use: {', '.join(WEEKDAYS)})")
+            else:
+                days.append(WEEKDAYS.index(name))
+        periods = []
+        for text in self.get(hours, "periods", "hours", list) or []:
+            match = _PERIOD.fullmatch(str(text))
+            try:
+                start, end = (time(int(match[1]), int(match[2])), time(int(match[3]), int(match[4])))
+            except (TypeError, ValueError):
+                self.problem("hours.periods", f"{text!r} is not a period like \"08:00-12:00\"")
+                continue
+            if start >= end:
+                self.problem("hours.periods", f"{text!r} ends before it starts")
+            periods.append((start, end))
+        if not days or not periods:
+            self.problem("hours", "needs at least one day and one period")
+            return Hours((0,), ((time(8), time(12)),))
+        return Hours(tuple(sorted(days)), tuple(sorted(periods)))
+
+    def services(self, data: dict) -> dict[str, Service]:
+        services = {}
+        for path, table in self.tables(data, "services"):
+            self.unknown_keys(table, path, {"letter", "name"})
+            letter = self.get(table, "letter", path, str)
+            name = self.get(table, "name", path, str)
+            if letter is not None and not _LETTER.fullmatch(letter):
+                self.problem(f"{path}.letter", f"must be one capital letter A-Z, not {letter!r}")
+            elif letter in services:
+                self.problem(f"{path}.letter", f"{letter!r} is used by another service")
+            elif letter and name:
+                services[letter] = Service(letter, name)
+        if not services:
+            self.problem("services", "at least one [[services]] is needed")
+        return services
+
+    def service_ref(self, letter, path: str, services: dict) -> None:
+        if letter is not None and services and letter not in services:
+            self.problem(path, f"unknown service {letter!r} (services: {', '.join(services)})")
+
+    def device_id(self, table: dict, path: str) -> str | None:
+        value = self.get(table, "id", path, str)
+        if value is not None and not _DEVICE_ID.fullmatch(value):
+            self.problem(f"{path}.id", f"{value!r} must be lower-case letters, digits and '-', up to 32")
+        return value
+
+    def kiosks(self, data: dict, services: dict) -> dict[str, Kiosk]:
+        kiosks, prefix_owner = {}, {}
+        for path, table in self.tables(data, "kiosks"):
+            self.unknown_keys(table, path, {"id", "status_led", "printer", "buttons"})
+            kiosk_id = self.device_id(table, path)
+            buttons = []
+            for i, button in enumerate(self.get(table, "buttons", path, list) or []):
+                where = f"{path}.buttons[{i + 1}]"
+                if not isinstance(button, dict):
+                    self.problem(where, "must be a table")
+                    continue
+                self.unknown_keys(button, where, {"pin", "service", "preferential", "prefix"})
+                letter = self.get(button, "service", where, str)
+                self.service_ref(letter, f"{where}.service", services)
+                prefix = self.get(button, "prefix", where, str, letter)
+                if prefix is not None and not _PREFIX.fullmatch(prefix):
+                    self.problem(f"{where}.prefix", f"must be one or two capital letters, not {prefix!r}")
+                owner = prefix_owner.setdefault(prefix, kiosk_id)
+                if owner != kiosk_id:
+                    self.problem(f"{where}.prefix", f"{prefix!r} is already the prefix of kiosk {owner!r}: "
+                                                    "two kiosks would print the same numbers")
+                buttons.append(Button(self.pin(button, "pin", where), letter,
+                                      self.get(button, "preferential", where, bool, False), prefix))
+            pins = [b.pin for b in buttons]
+            if len(pins) != len(set(pins)):
+                self.problem(f"{path}.buttons", "two buttons share a pin")
+            if not buttons:
+                self.problem(f"{path}.buttons", "a kiosk needs at least one button")
+            if kiosk_id in kiosks:
+                self.problem(f"{path}.id", f"{kiosk_id!r} is used by another kiosk")
+            kiosks[kiosk_id] = Kiosk(kiosk_id, self.pin(table, "status_led", path, None),
+                                     self.printer(table, path), tuple(buttons))
+        return kiosks
+
+    def printer(self, table: dict, path: str) -> dict:
+        printer = dict(self.get(table, "printer", path, dict, {"kind": "simulated"}))
+        where = f"{path}.printer"
+        known = set(PRINTER_KEYS)
+        self.unknown_keys(printer, where, known)
+        kind = self.get(printer, "kind", where, str)
+        if kind is not None and kind not in _PRINTER_KINDS:
+            self.problem(f"{where}.kind", f"must be one of {', '.join(_PRINTER_KINDS)}, not {kind!r}")
+        return {key: value for key, value in printer.items() if key in known}
+
+    def desks(self, data: dict, services: dict) -> dict[int, Desk]:
+        desks = {}
+        for path, table in self.tables(data, "desks"):
+            self.unknown_keys(table, path, {"number", "name", "services", "advisor"})
+            number = self.get(table, "number", path, int)
+            if number is not None and not 1 <= number <= 99:
+                self.problem(f"{path}.number", f"must be from 1 to 99, not {number}")
+            elif number in desks:
+                self.problem(f"{path}.number", f"desk {number} is configured twice")
+            letters = self.get(table, "services", path, list) or []
+            for letter in letters:
+                self.service_ref(letter, f"{path}.services", services)
+            if not letters:
+                self.problem(f"{path}.services", "a desk must attend at least one service")
+            desks[number] = Desk(number, self.get(table, "name", path, str, f"Módulo {number}"), tuple(letters),
+                                 self.get(table, "advisor", path, str, ""))
+        if not desks:
+            self.problem("desks", "at least one [[desks]] is needed")
+        return desks
+
+    def desk_pins(self, data: dict) -> DeskPins:
+        pins = self.table(data, "desk_pins")
+        self.unknown_keys(pins, "desk_pins", {"next", "status_led", "rating", "rating_leds"})
+        rating, leds = (self.get(pins, key, "desk_pins", list) or [] for key in ("rating", "rating_leds"))
+        for key, values in (("rating", rating), ("rating_leds", leds)):
+            if len(values) != 5 or not all(isinstance(v, int) and v in _GPIO_PINS for v in values):
+                self.problem(f"desk_pins.{key}", f"must be five BCM GPIO numbers (2-27), for ratings 1 to 5, not {values}")
+        result = DeskPins(self.pin(pins, "next", "desk_pins"), self.pin(pins, "status_led", "desk_pins"),
+                          tuple(rating), tuple(leds))
+        used = [result.next, result.status_led, *rating, *leds]
+        if len(used) != len(set(used)):
+            self.problem("desk_pins", "a pin is used twice")
+        return result
+
+    def displays(self, data: dict) -> dict[str, Display]:
+        displays = {}
+        for path, table in self.tables(data, "displays"):
+            self.unknown_keys(table, path, {"id", "size", "portrait", "voice", "volume", "footer"})
+            size = self.get(table, "size", path, list, [1920, 1080])
+            if len(size) != 2 or not all(isinstance(v, int) and 320 <= v <= 7680 for v in size):
+                self.problem(f"{path}.size", f"must be [width, height] in pixels, e.g. [1920, 1080], not {size}")
+                size = [1920, 1080]
+            volume = self.get(table, "volume", path, int, 80)
+            if volume is not None and not 0 <= volume <= 100:
+                self.problem(f"{path}.volume", f"must be from 0 to 100, not {volume}")
+            footer = self.get(table, "footer", path, list, [])
+            display_id = self.device_id(table, path)
+            displays[display_id] = Display(display_id, tuple(size), self.get(table, "portrait", path, bool, False),
+                                           self.get(table, "voice", path, bool, True), volume,
+                                           tuple(str(line) for line in footer))
+        return displays
+
+
+def _describe(kinds: tuple) -> str:
+    names = {str: "text", int: "a whole number", float: "a number", bool: "true or false", list: "a list",
+             dict: "a table"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)

@@ -1,0 +1,181 @@
+"""The demo: the whole site on one machine, against its own Mosquitto, with simulated hardware.
+
+A hub, one kiosk, two desks with their rating pads and one display, each with its own MQTT connection and its
+own mock pins, exactly as on separate Pis. With a screen, keys stand in for the buttons; without one (or with
+--headless) a scripted morning runs and leaves screenshots, tickets and the CSV export in the output folder.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import random
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+from . import config as site_config
+from .broker import LocalBroker
+from .desk import DeskUnit
+from .display import DisplayUnit
+from .drivers.gpio import press
+from .drivers.printer import SimulatedPrinter
+from .drivers.sound import Announcer, EspeakSpeaker, SilentSpeaker
+from .kiosk import KioskUnit
+
+log = logging.getLogger(__name__)
+DESKS = (1, 2)
+RATING_KEYS = {**{f"f{v}": (1, v) for v in range(1, 6)}, **{f"f{v + 5}": (2, v) for v in range(1, 6)}}
+
+
+class Site:
+    """Every role of the demo, each running its own loop in its own thread (the display in the main one)."""
+
+    def __init__(self, out: Path, *, headless: bool):
+        from hub.service import Hub
+        from gpiozero.pins.mock import MockFactory
+        from .screens.window import Screen
+
+        self.out = out
+        self.broker = LocalBroker(out / "broker").start()
+        base = site_config.load(site_config.EXAMPLE).with_broker(self.broker.host, self.broker.port)
+        kiosk = dataclasses.replace(next(iter(base.kiosks.values())), printer={"kind": "simulated"})
+        self.config = dataclasses.replace(base, kiosks={kiosk.id: kiosk})
+        self.kiosk_pins, self.desk_pins = MockFactory(), {n: MockFactory() for n in DESKS}
+        state = out / "state"
+        self.hub = Hub(self.config, state / "hub")
+        self.kiosk = KioskUnit(self.config, kiosk.id, state / kiosk.id, pin_factory=self.kiosk_pins,
+                               printer=SimulatedPrinter(), keep_tickets=out / "tickets")
+        self.desks = {n: DeskUnit(self.config, n, state / f"escritorio-{n}", pin_factory=self.desk_pins[n])
+                      for n in DESKS}
+        settings = next(iter(self.config.displays.values()))
+        speaker = SilentSpeaker() if headless else EspeakSpeaker(volume=settings.volume)
+        self.screen = Screen(settings.size if not headless else (1280, 720), fullscreen=False,
+                             title="Turnero · demo")
+        if headless:
+            settings = dataclasses.replace(settings, size=(1280, 720))
+            self.config.displays[settings.id] = settings
+        self.display = DisplayUnit(self.config, settings.id, screen=self.screen, announcer=Announcer(speaker),
+                                   key_help=None if headless else self.key_help())
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._loop, args=(unit,), name=name, daemon=True)
+                         for name, unit in (("hub", self.hub), ("kiosk", self.kiosk),
+                                            *((f"desk-{n}", d) for n, d in self.desks.items()))]
+
+    def key_help(self) -> str:
+        keys = ", ".join(f"{b.prefix.lower()} {self.config.services[b.service].name}"
+                         + (" (preferencial)" if b.preferential else "") for b in self.kiosk.kiosk.buttons)
+        return (f"Teclas: turno: {keys} · 1/2 siguiente en módulo 1/2 · F1-F5 calificar módulo 1, "
+                f"F6-F10 módulo 2 · Esc salir")
+
+    def _loop(self, unit) -> None:
+        while not self._stop.is_set():
+            unit.step(0.05)
+
+    def start(self) -> None:
+        for unit in (self.hub, self.kiosk, *self.desks.values(), self.display):
+            unit.start()
+        for thread in self._threads:
+            thread.start()
+        for unit in (self.hub, self.kiosk, *self.desks.values(), self.display):
+            unit.link.wait_connected(5)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(2)
+        for unit in (self.display, self.kiosk, *self.desks.values(), self.hub):
+            unit.stop()
+        self.screen.close()
+        self.broker.stop()
+
+    # --- buttons -------------------------------------------------------------------------------------
+
+    def take_turn(self, button_index: int) -> None:
+        press(self.kiosk_pins, self.kiosk.kiosk.buttons[button_index].pin)
+
+    def next_at(self, desk: int) -> None:
+        press(self.desk_pins[desk], self.config.desk_pins.next)
+
+    def rate_at(self, desk: int, value: int) -> None:
+        press(self.desk_pins[desk], self.config.desk_pins.rating[value - 1])
+
+    def on_key(self, key: str) -> bool:
+        """Returns False when the demo should end."""
+        buttons = {b.prefix.lower(): i for i, b in enumerate(self.kiosk.kiosk.buttons)}
+        if key in ("quit", "escape"):
+            return False
+        if key in buttons:
+            self.take_turn(buttons[key])
+        elif key in ("1", "2"):
+            self.next_at(int(key))
+        elif key in RATING_KEYS:
+            self.rate_at(*RATING_KEYS[key])
+        return True
+
+    def export(self) -> Path:
+        from hub.export import rows, write_csv
+        names = {letter: s.name for letter, s in self.config.services.items()}
+        today = date.today()
+        path = self.out / "export.csv"
+        write_csv(path, rows(self.hub.store, today, today, names))
+        return path
+
+
+def run_demo(*, headless: bool, seconds: float, out: Path) -> int:
+    headless = headless or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if headless:
+        os.environ["SDL_VIDEODRIVER"] = "dummy"
+        os.environ["SDL_AUDIODRIVER"] = "dummy"
+    out.mkdir(parents=True, exist_ok=True)
+    site = Site(out, headless=headless)
+    site.start()
+    try:
+        if headless:
+            _scripted_morning(site, seconds)
+        else:
+            _interactive(site)
+    finally:
+        site.stop()
+    csv_path = site.export()
+    print(f"\nDemo finished. In {out}/:\n  tickets/   {len(list((out / 'tickets').glob('*.bin')))} tickets "
+          f"(.bin ESC/POS bytes and .png previews)\n  screens/   display screenshots\n  {csv_path.name}  "
+          f"the hub's CSV export")
+    return 0
+
+
+def _interactive(site: Site) -> None:
+    print(site.key_help())
+    while True:
+        if not all(site.on_key(key) for key in site.screen.keys()):
+            return
+        site.display.step(0.03)
+
+
+def _scripted_morning(site: Site, seconds: float, seed: int = 7) -> None:
+    """Citizens arrive and take turns, advisors call them, most citizens rate; screenshots along the way."""
+    rng = random.Random(seed)
+    shots = site.out / "screens"
+    shots.mkdir(parents=True, exist_ok=True)
+    preferential = [i for i, b in enumerate(site.kiosk.kiosk.buttons) if b.preferential]
+    normal = [i for i, b in enumerate(site.kiosk.kiosk.buttons) if not b.preferential]
+    start = time.monotonic()
+    next_arrival, next_call = start, {n: start + 1.5 + n for n in DESKS}
+    last_shot, calls_seen = 0.0, 0
+    while (now := time.monotonic()) - start < seconds:
+        if now >= next_arrival:
+            site.take_turn(rng.choice(preferential if rng.random() < 0.25 else normal))
+            next_arrival = now + rng.uniform(0.4, 1.2)
+        for desk, due in next_call.items():
+            if now >= due:
+                if site.desks[desk].serving and rng.random() < 0.8:
+                    site.rate_at(desk, rng.choices((5, 4, 3, 2, 1), weights=(50, 30, 10, 6, 4))[0])
+                site.next_at(desk)
+                next_call[desk] = now + rng.uniform(2.0, 4.0)
+        site.display.step(0.02)
+        if len(site.display.announced) != calls_seen and now - last_shot > 2.0:
+            calls_seen, last_shot = len(site.display.announced), now
+            site.screen.save(shots / f"pantalla-{int(now - start):03d}s.png")
+    site.display.step(0.2)
+    site.screen.save(shots / "pantalla-final.png")

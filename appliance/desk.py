@@ -1,0 +1,156 @@
+"""The desk role: the advisor's NEXT button, the counter display and the citizen's rating pad.
+
+A press sends a request with an id and waits for the hub's retained desk state to name that id. A press
+made while the answer is still missing repeats the same request (same id), so a lost answer never skips a
+citizen and never calls two. Ratings go through the durable outbox.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from gpiozero import LED, Button
+
+from . import contract
+from .config import SiteConfig
+from .drivers.counter import CounterDisplay, LogCounter
+from .link import Connected, Link
+from .outbox import Outbox
+from .rating import LABELS, RatingPad
+
+log = logging.getLogger(__name__)
+ANSWER_TIMEOUT_S = 1.0  # past this without an answer the desk shows it is offline
+REQUEST_EXPIRY_S = 60   # a request the hub cannot take within this is dropped by the broker, not acted on late
+
+
+@dataclass(frozen=True)
+class Press:
+    action: str          # "next" or "rate"
+    value: int = 0
+
+
+class DeskUnit:
+    def __init__(self, config: SiteConfig, number: int, state_dir: Path, *, pin_factory,
+                 counter: CounterDisplay | None = None, now=None, monotonic=time.monotonic):
+        self.config = config
+        self.desk = config.desks[number]
+        self.device = f"escritorio-{number}"
+        self.now = now or (lambda: datetime.now(config.timezone))
+        self.monotonic = monotonic
+        self.inbox: queue.Queue = queue.Queue()
+        self.counter = counter or LogCounter(self.desk.name)
+        self.pad = RatingPad(config.rating_grace_s)
+        self.serving: dict | None = None
+        self.pending: contract.DeskRequest | None = None
+        self._pending_since = 0.0
+        self._thanks_until = 0.0
+        self._lights: tuple[str, str] | None = None
+        state_dir = Path(state_dir)
+        self.link = Link(self.device, config.broker, self.inbox, outbox=Outbox(state_dir / "outbox"),
+                         subscriptions=(contract.desk_state_topic(number),))
+        pins = config.desk_pins
+        self.next_button = Button(pins.next, pull_up=True, pin_factory=pin_factory)
+        self.next_button.when_pressed = lambda _d: self.inbox.put(Press("next"))
+        self.rating_buttons = []
+        for value, pin in enumerate(pins.rating, start=1):
+            button = Button(pin, pull_up=True, pin_factory=pin_factory)
+            button.when_pressed = lambda _d, value=value: self.inbox.put(Press("rate", value))
+            self.rating_buttons.append(button)
+        self.status_led = LED(pins.status_led, pin_factory=pin_factory)
+        self.rating_leds = [LED(pin, pin_factory=pin_factory) for pin in pins.rating_leds]
+
+    def start(self) -> None:
+        self.link.start()
+
+    def stop(self) -> None:
+        self.link.stop()
+        for device in (self.next_button, *self.rating_buttons, self.status_led, *self.rating_leds):
+            device.close()
+
+    @property
+    def offline(self) -> bool:
+        waiting_too_long = self.pending is not None and self.monotonic() - self._pending_since > ANSWER_TIMEOUT_S
+        return waiting_too_long or not self.link.connected
+
+    def step(self, timeout: float = 0.2) -> None:
+        try:
+            item = self.inbox.get(timeout=timeout)
+        except queue.Empty:
+            item = None
+        if isinstance(item, Press) and item.action == "next":
+            self.request("next")
+        elif isinstance(item, Press):
+            self.rate(item.value)
+        elif isinstance(item, mqtt.MQTTMessage):
+            self._on_state(item)
+        elif isinstance(item, Connected) and self.pending is not None:
+            self._send(self.pending)
+        self._show()
+
+    def request(self, action: str) -> None:
+        if self.pending is None:
+            self.pending = contract.DeskRequest(id=contract.new_id(), at=self._stamp(), source=self.device,
+                                                desk=self.desk.number, action=action)
+            self._pending_since = self.monotonic()
+        else:
+            log.info("%s: still waiting for the answer to %s; asking again", self.device, self.pending.action)
+        self._send(self.pending)
+
+    def _send(self, request: contract.DeskRequest) -> None:
+        self.link.publish(contract.request_topic(self.desk.number), request.to_json(), expiry_s=REQUEST_EXPIRY_S)
+
+    def rate(self, value: int) -> None:
+        turn = self.pad.press(self.monotonic())
+        if turn is None:
+            log.info("%s: rating %d ignored: no turn to rate (or already rated)", self.device, value)
+            return
+        rating = contract.Rating(id=contract.new_id(), at=self._stamp(), source=self.device, desk=self.desk.number,
+                                 turn_id=turn, value=value)
+        self.link.send(contract.rating_topic(self.desk.number), rating)
+        log.info("%s: rating %d (%s) for %s", self.device, value, LABELS[value], turn)
+        self._thank()
+
+    def _on_state(self, message: mqtt.MQTTMessage) -> None:
+        try:
+            state = contract.expect(message.payload, contract.DeskState)
+        except contract.ContractError as exc:
+            log.warning("%s: ignored desk state: %s", self.device, exc)
+            return
+        answered_mine = self.pending is not None and state.answered == self.pending.id
+        attended = not (answered_mine and self.pending.action == "no_show")
+        if answered_mine:
+            self.pending = None
+        self.serving = state.serving
+        self.pad.serve(state.serving["turn_id"] if state.serving else None, self.monotonic(),
+                       previous_attended=attended)
+
+    def _show(self) -> None:
+        """Brings the counter and the lights in line with the state; gpiozero is only told of changes."""
+        self.counter.show(self.serving["number"] if self.serving else "---")
+        now = self.monotonic()
+        status = "blink" if self.offline else "on"
+        pad = "thanks" if now < self._thanks_until else ("armed" if self.pad.target(now) else "off")
+        if (status, pad) == self._lights:
+            return
+        shown_status, shown_pad = self._lights or (None, None)
+        if status != shown_status:
+            self.status_led.blink(0.1, 0.1) if status == "blink" else self.status_led.on()
+        if pad == "thanks" and shown_pad != "thanks":
+            for led in self.rating_leds:
+                led.blink(on_time=0.15, off_time=0.15, n=3)
+        elif pad != "thanks":
+            for led in self.rating_leds:
+                led.value = pad == "armed"
+        self._lights = (status, pad)
+
+    def _thank(self) -> None:
+        """A short 'gracias' light pattern across the pad after a rating."""
+        self._thanks_until = self.monotonic() + 0.9
+
+    def _stamp(self) -> str:
+        return self.now().isoformat(timespec="milliseconds")

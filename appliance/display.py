@@ -1,0 +1,103 @@
+"""The display role: the waiting-room screen that announces which turn goes to which desk.
+
+Everything it shows comes from the hub's retained board, so a rebooted or reconnected screen is right within
+a moment. A call is new when its id was not on the previous board: each new call is highlighted and announced
+once, in order, even when several arrive together; the board present at start-up is shown, not announced.
+It redraws only when something changes (a board, the hub's availability, the minute, the end of a highlight).
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import time
+from datetime import datetime
+
+import paho.mqtt.client as mqtt
+
+from . import contract
+from .config import SiteConfig
+from .drivers.sound import Announcer
+from .link import Link
+from .screens.scene import Scene, build_scene
+from .spoken import announcement
+
+log = logging.getLogger(__name__)
+HIGHLIGHT_S = 8.0
+FOOTER_S = 12.0
+
+
+class DisplayUnit:
+    def __init__(self, config: SiteConfig, display_id: str, *, screen=None, announcer: Announcer | None = None,
+                 now=None, monotonic=time.monotonic, key_help: str | None = None):
+        self.config = config
+        self.display = config.displays[display_id]
+        self.now = now or (lambda: datetime.now(config.timezone))
+        self.monotonic = monotonic
+        self.screen = screen
+        self.announcer = announcer
+        self.key_help = key_help
+        self.inbox: queue.Queue = queue.Queue()
+        self.board: contract.Board | None = None
+        self.hub_online = False
+        self.announced: list[contract.Call] = []
+        self._known_calls: set[str] | None = None   # None until the first board: that one is not announced
+        self._highlight_until = 0.0
+        self._drawn: Scene | None = None
+        self.link = Link(display_id, config.broker, self.inbox,
+                         subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub")))
+
+    def start(self) -> None:
+        if self.announcer:
+            self.announcer.start()
+        self.link.start()
+
+    def stop(self) -> None:
+        self.link.stop()
+        if self.announcer:
+            self.announcer.stop()
+
+    def step(self, timeout: float = 0.05) -> None:
+        try:
+            item = self.inbox.get(timeout=timeout)
+        except queue.Empty:
+            item = None
+        if isinstance(item, mqtt.MQTTMessage):
+            self._on_message(item)
+        self.redraw()
+
+    def _on_message(self, message: mqtt.MQTTMessage) -> None:
+        if message.topic == contract.status_topic("hub"):
+            self.hub_online = message.payload == contract.ONLINE.encode()
+            return
+        try:
+            board = contract.expect(message.payload, contract.Board)
+        except contract.ContractError as exc:
+            log.warning("%s: ignored board: %s", self.display.id, exc)
+            return
+        fresh = [] if self._known_calls is None else [c for c in board.calls if c.id not in self._known_calls]
+        self._known_calls = {c.id for c in board.calls}
+        self.board = board
+        for call in reversed(fresh):  # the board lists newest first; announce in the order they were made
+            self.announced.append(call)
+            if self.announcer:
+                self.announcer.announce(announcement(call.number, call.desk_name, call.recall))
+        if fresh:
+            self._highlight_until = self.monotonic() + HIGHLIGHT_S
+
+    def scene(self) -> Scene:
+        now = self.now()
+        rotation = int(time.time() // FOOTER_S)
+        return build_scene(self.board, now, size=self.display.size, portrait=self.display.portrait,
+                           highlight=self.monotonic() < self._highlight_until, hub_online=self.hub_online,
+                           footer=self.display.footer, footer_index=rotation, key_help=self.key_help)
+
+    def redraw(self) -> bool:
+        """Draws the scene if it differs from what is on screen; the scene carries the clock to the minute,
+        so an idle screen redraws about once a minute."""
+        scene = self.scene()
+        if scene == self._drawn or self.screen is None:
+            self._drawn = scene
+            return False
+        self.screen.show(scene)
+        self._drawn = scene
+        return True

@@ -1,0 +1,46 @@
+"""Running one role as a service: signals, systemd readiness and watchdog, an orderly stop.
+
+Python's default SIGTERM ends the process without running `finally` blocks; the handler here only sets a
+flag, so the loop ends and the role stops in order (publishes "offline", flushes, releases its pins).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+
+def sd_notify(state: str) -> None:
+    """Tells systemd (Type=notify) what the service is doing; a no-op outside systemd."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.sendto(state.encode(), address)
+
+
+def serve(unit, *, ready_timeout: float = 10.0) -> None:
+    """Starts a role, runs its loop until SIGTERM or SIGINT, then stops it in order."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    unit.start()
+    if not unit.link.wait_connected(ready_timeout):
+        log.warning("%s: the broker is not reachable yet; working offline and retrying", unit.link.device)
+    sd_notify("READY=1")
+    watchdog_s = int(os.environ.get("WATCHDOG_USEC", "0")) / 1e6
+    last_ping = 0.0
+    while not stop.is_set():
+        unit.step()
+        if watchdog_s and time.monotonic() - last_ping > watchdog_s / 3:
+            sd_notify("WATCHDOG=1")  # from the main loop: a stuck loop stops the pings and systemd restarts it
+            last_ping = time.monotonic()
+    sd_notify("STOPPING=1")
+    unit.stop()

@@ -1,0 +1,58 @@
+"""The site configuration: the shipped example is valid, and each wrong value is named with its key."""
+import pytest
+
+from appliance import config
+
+
+def example_text() -> str:
+    return config.EXAMPLE.read_text(encoding="utf-8")
+
+
+def test_the_shipped_example_is_a_complete_site():
+    site = config.load(config.EXAMPLE)
+    assert site.services["E"].name == "Educación"
+    assert site.desks[1].name == "Módulo 1" and site.desks[2].advisor == "José Muñoz"
+    assert [b.prefix for b in site.kiosks["kiosco-1"].buttons] == ["R", "S", "F", "E", "P"]
+    assert site.hours.text() == "Lunes a viernes de 8:00 a 12:00 y de 14:00 a 16:00"
+    assert str(site.timezone) == "America/Bogota"
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ('letter = "E"', 'letter = "e"', "services[4].letter: must be one capital letter A-Z, not 'e'"),
+    ('services = ["R", "S", "F"]', 'services = ["R", "X"]', "desks[1].services: unknown service 'X'"),
+    ("port = 1883", "port = 70000", "broker.port: must be a TCP port from 1 to 65535, not 70000"),
+    ("port = 1883", 'port = "1883"', "broker.port: must be a whole number, not '1883'"),
+    ('timezone = "America/Bogota"', 'timezone = "America/Bogote"', "site.timezone: unknown time zone"),
+    ("next = 17", "next = 40", "desk_pins.next: must be a BCM GPIO number from 2 to 27, not 40"),
+    ('periods = ["08:00-12:00", "14:00-16:00"]', 'periods = ["8-12"]', "hours.periods: '8-12' is not a period"),
+    ('kind = "usb"', 'kind = "bluetooth"', "kiosks[1].printer.kind: must be one of"),
+    ("paper_mm = 80", "paper_mm = 75", "ticket.paper_mm: must be 58 or 80, not 75"),
+    ("[rating]", "[ratings]", "ratings: is not a known setting"),
+    ("number = 2\n", "number = 1\n", "desks[2].number: desk 1 is configured twice"),
+])
+def test_a_wrong_value_is_reported_with_its_key(old, new, message):
+    assert old in example_text()
+    with pytest.raises(config.ConfigError) as error:
+        config.parse(example_text().replace(old, new, 1))
+    assert message in str(error.value)
+
+
+def test_every_problem_is_reported_at_once():
+    text = example_text().replace("port = 1883", "port = 0").replace("next = 17", "next = 99")
+    with pytest.raises(config.ConfigError) as error:
+        config.parse(text)
+    assert len(error.value.problems) == 2
+
+
+def test_a_prefix_shared_by_two_kiosks_is_refused():
+    second = '\n[[kiosks]]\nid = "kiosco-2"\n[[kiosks.buttons]]\npin = 5\nservice = "S"\n'
+    text = example_text().replace("# Desks:", second + "\n# Desks:")
+    with pytest.raises(config.ConfigError, match="'S' is already the prefix of kiosk 'kiosco-1'"):
+        config.parse(text)
+
+
+def test_a_missing_file_and_broken_toml_are_clear(tmp_path):
+    with pytest.raises(config.ConfigError, match="cannot read the file"):
+        config.load(tmp_path / "nope.toml")
+    with pytest.raises(config.ConfigError, match="not valid TOML"):
+        config.parse("[site\nname = 1")

@@ -1,0 +1,147 @@
+"""The hub's decisions, fed straight into its loop (no broker): who is called, idempotency, bad input."""
+import json
+import logging
+from datetime import datetime, timedelta
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from appliance import config, contract
+from hub.service import Hub
+
+TZ = config.load(config.EXAMPLE).timezone
+START = datetime(2026, 11, 24, 9, 0, tzinfo=TZ)
+
+
+class Clock:
+    def __init__(self):
+        self.moment = START
+
+    def __call__(self):
+        return self.moment
+
+
+def message(topic: str, payload: bytes, mid: int = 1) -> mqtt.MQTTMessage:
+    msg = mqtt.MQTTMessage(mid, topic.encode())
+    msg.payload, msg.qos = payload, 1
+    return msg
+
+
+@pytest.fixture
+def hub(tmp_path):
+    clock = Clock()
+    unit = Hub(config.load(config.EXAMPLE), tmp_path, now=clock)
+    unit.clock = clock
+    yield unit
+    unit.store.close()
+
+
+def ticket(hub, number: int, service: str = "R", preferential: bool = False) -> contract.TicketIssued:
+    prefix = "P" if preferential else service
+    hub.clock.moment += timedelta(minutes=1)
+    return contract.TicketIssued(id=f"t{prefix}{number}", at=hub.clock.moment.isoformat(), source="kiosco-1",
+                                 turn_id=f"2026-11-24/kiosco-1/{prefix}{number:03d}",
+                                 number=f"{prefix}-{number:03d}", service=service, preferential=preferential)
+
+
+def request(desk: int, rid: str, action: str = "next") -> contract.DeskRequest:
+    return contract.DeskRequest(id=rid, at=START.isoformat(), source=f"escritorio-{desk}", desk=desk, action=action)
+
+
+def feed(hub, *events) -> None:
+    for event in events:
+        topic = (contract.ticket_topic(event.source) if isinstance(event, contract.TicketIssued)
+                 else contract.request_topic(event.desk) if isinstance(event, contract.DeskRequest)
+                 else contract.rating_topic(event.desk))
+        hub.inbox.put(message(topic, event.to_json()))
+    while hub.step(timeout=0):
+        pass
+
+
+def serving(hub, desk: int) -> str | None:
+    turn = hub.ledger.turns.get(hub.ledger.serving.get(desk, ""))
+    return turn.number if turn else None
+
+
+def test_preferential_first_then_first_come_first_served(hub):
+    feed(hub, ticket(hub, 1), ticket(hub, 2), ticket(hub, 1, preferential=True))
+    feed(hub, request(1, "a"))
+    assert serving(hub, 1) == "P-001"
+    feed(hub, request(2, "b"))
+    assert serving(hub, 2) == "R-001"
+
+
+def test_a_desk_only_gets_the_services_it_attends(hub):
+    feed(hub, ticket(hub, 1, service="E"), ticket(hub, 1, service="S"))
+    feed(hub, request(1, "a"))  # desk 1 attends R, S, F
+    assert serving(hub, 1) == "S-001"
+
+
+def test_two_desks_pressing_at_the_same_instant_get_different_turns(hub):
+    feed(hub, ticket(hub, 1), ticket(hub, 2))
+    feed(hub, request(1, "a"), request(2, "b"))  # one batch
+    assert {serving(hub, 1), serving(hub, 2)} == {"R-001", "R-002"}
+
+
+def test_a_repeated_request_gets_the_same_answer_and_calls_nobody_else(hub):
+    feed(hub, ticket(hub, 1), ticket(hub, 2))
+    feed(hub, request(1, "a"))
+    feed(hub, request(1, "a"))
+    assert serving(hub, 1) == "R-001"
+    assert [t.number for t in hub.ledger.waiting()] == ["R-002"]
+
+
+def test_next_closes_the_turn_served_as_attended_and_no_show_as_absent(hub):
+    feed(hub, ticket(hub, 1), ticket(hub, 2))
+    feed(hub, request(1, "a"), request(1, "b"))
+    feed(hub, request(1, "c", "no_show"))
+    outcomes = {t.number: t.outcome for t in hub.ledger.turns.values()}
+    assert outcomes == {"R-001": "attended", "R-002": "no_show"}
+    assert serving(hub, 1) is None
+
+
+def test_a_rating_counts_once_and_only_for_a_turn_served_at_that_desk(hub, caplog):
+    feed(hub, ticket(hub, 1))
+    feed(hub, request(1, "a"))
+    turn_id = hub.ledger.serving[1]
+    rate = lambda rid, desk, value: contract.Rating(id=rid, at=START.isoformat(), source="d", desk=desk,
+                                                     turn_id=turn_id, value=value)
+    with caplog.at_level(logging.WARNING):
+        feed(hub, rate("x1", 1, 4), rate("x1", 1, 4), rate("x2", 1, 1), rate("x3", 2, 5))
+    assert hub.ledger.turns[turn_id].rating == 4
+    assert "already rated 4" in caplog.text and "desk 2 has not served" in caplog.text
+
+
+def test_replaying_every_event_changes_nothing(hub, tmp_path):
+    events = [ticket(hub, 1), ticket(hub, 1, preferential=True), request(1, "a"), request(2, "b"), request(1, "c")]
+    feed(hub, *events)
+    before = {t: vars(turn).copy() for t, turn in hub.ledger.turns.items()}
+    records = len(hub.store.day("2026-11-24"))
+    feed(hub, *events)
+    assert {t: vars(turn) for t, turn in hub.ledger.turns.items()} == before
+    assert len(hub.store.day("2026-11-24")) == records
+
+
+def test_a_restarted_hub_rebuilds_the_day_from_its_store(hub, tmp_path):
+    feed(hub, ticket(hub, 1), ticket(hub, 2), request(1, "a"))
+    hub.store.close()
+    again = Hub(hub.config, tmp_path, now=hub.clock)
+    assert serving(again, 1) == "R-001"
+    assert [t.number for t in again.ledger.waiting()] == ["R-002"]
+    again.store.close()
+
+
+@pytest.mark.parametrize("topic, payload, reason", [
+    (contract.ticket_topic("kiosco-1"), b"not json", "not JSON"),
+    (contract.request_topic(1), json.dumps({"v": 1, "type": "desk_request"}).encode(), "missing field"),
+    (contract.request_topic(9), request(9, "z").to_json(), "request for desk 9"),
+    (contract.ticket_topic("kiosco-9"), b"", "not JSON"),
+    ("turnero/v1/desk/1/other", b"{}", "is not one the hub reads"),
+])
+def test_a_malformed_message_is_logged_with_its_reason_and_the_hub_keeps_serving(hub, caplog, topic, payload, reason):
+    with caplog.at_level(logging.WARNING):
+        hub.inbox.put(message(topic, payload))
+        hub.step(timeout=0)
+    assert reason in caplog.text
+    feed(hub, ticket(hub, 1), request(1, "a"))
+    assert serving(hub, 1) == "R-001"
