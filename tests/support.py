@@ -1,0 +1,36 @@
+"""Helpers for tests that run roles in threads against a real broker."""
+import threading
+import time
+
+
+def wait_until(predicate, timeout: float = 5.0, what: str = "condition"):
+    """Polls a condition that other threads make true, with a deadline (never a bare sleep)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class Running:
+    """A role's loop in a thread, as on its own Pi: `with Running(unit) as unit: ...`."""
+
+    def __init__(self, unit):
+        self.unit, self._stop = unit, threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self):
+        while not self._stop.is_set():
+            self.unit.step(0.05)
+
+    def __enter__(self):
+        self.unit.start()
+        self._thread.start()
+        return self.unit
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(2)
+        self.unit.stop()
