@@ -96,6 +96,18 @@ def _hm(moment: time) -> str:
     return f"{moment.hour}:{moment.minute:02d}"
 
 
+POLICIES = ("strict", "ratio")
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    """How the hub picks the next turn; hub/policy.py says what each setting does."""
+
+    kind: str = "strict"
+    ratio: int = 3                 # with kind "ratio": preferential calls in a row before a normal one
+    max_wait_min: int = 0          # 0: no aging
+
+
 @dataclass(frozen=True)
 class SiteConfig:
     name: str
@@ -112,6 +124,7 @@ class SiteConfig:
     desk_pins: DeskPins
     rating_grace_s: float
     displays: dict[str, Display]
+    queue: QueuePolicy
 
     def with_broker(self, host: str, port: int) -> "SiteConfig":
         return dataclasses.replace(self, broker=dataclasses.replace(self.broker, host=host, port=port))
@@ -204,7 +217,7 @@ class _Reader:
 
     def site(self, data: dict) -> SiteConfig:
         self.unknown_keys(data, "", {"site", "broker", "hours", "ticket", "services", "kiosks", "desks",
-                                     "desk_pins", "rating", "displays"})
+                                     "desk_pins", "rating", "displays", "queue"})
         site = self.table(data, "site")
         self.unknown_keys(site, "site", {"name", "timezone", "holidays"})
         name = self.get(site, "name", "site", str)
@@ -228,7 +241,21 @@ class _Reader:
             paper_mm=paper, notice=self.get(ticket, "notice", "ticket", str, ""),
             ticket_footer=self.get(ticket, "footer", "ticket", str, ""), services=services, kiosks=kiosks,
             desks=desks, desk_pins=self.desk_pins(data), rating_grace_s=float(grace or 0),
-            displays=self.displays(data))
+            displays=self.displays(data), queue=self.queue(data))
+
+    def queue(self, data: dict) -> QueuePolicy:
+        table = self.table(data, "queue") if "queue" in data else {}
+        self.unknown_keys(table, "queue", {"policy", "ratio", "max_wait_minutes"})
+        kind = self.get(table, "policy", "queue", str, "strict")
+        if kind not in POLICIES:
+            self.problem("queue.policy", f"must be one of {', '.join(POLICIES)}, not {kind!r}")
+        ratio = self.get(table, "ratio", "queue", int, 3)
+        if ratio is not None and not 1 <= ratio <= 20:
+            self.problem("queue.ratio", f"must be from 1 to 20 preferential calls per normal one, not {ratio}")
+        max_wait = self.get(table, "max_wait_minutes", "queue", int, 0)
+        if max_wait is not None and not 0 <= max_wait <= 480:
+            self.problem("queue.max_wait_minutes", f"must be from 0 (off) to 480, not {max_wait}")
+        return QueuePolicy(kind=kind or "strict", ratio=ratio or 3, max_wait_min=max_wait or 0)
 
     def timezone(self, name: str | None) -> ZoneInfo | None:
         if name is None:

@@ -43,6 +43,7 @@ class Ledger:
     serving: dict[int, str] = field(default_factory=dict)        # desk -> turn being served
     answered: dict[int, str] = field(default_factory=dict)       # desk -> last request id answered
     requests: set[str] = field(default_factory=set)
+    preferential_streak: dict[int, int] = field(default_factory=dict)  # desk -> preferential calls in a row
     calls: deque = field(default_factory=lambda: deque(maxlen=HISTORY))  # call records, newest first
     seen: set[str] = field(default_factory=set)
 
@@ -69,6 +70,8 @@ class Ledger:
         else:
             turn.status, turn.desk, turn.advisor, turn.called_at = CALLED, r["desk"], r["advisor"], r["at"]
             self.serving[r["desk"]] = turn.turn_id
+            streak = self.preferential_streak.get(r["desk"], 0)
+            self.preferential_streak[r["desk"]] = streak + 1 if turn.preferential else 0
         self.calls.appendleft(r)
 
     def _apply_close(self, r: dict) -> None:

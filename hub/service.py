@@ -143,7 +143,9 @@ class Hub:
             records.append(self._record("close", turn_id=serving, desk=desk.number, outcome=outcome,
                                         request_id=request.id))
         if request.action == "next":
-            turn = choose_next(self.ledger.waiting(), desk.services)
+            turn = choose_next(self.ledger.waiting(), desk.services, policy=self.config.queue,
+                               preferential_streak=self.ledger.preferential_streak.get(desk.number, 0),
+                               now=self.now())
             if turn is not None:
                 records.append(self._call(turn.turn_id, desk, request.id, recall=False))
         return records, {desk.number}

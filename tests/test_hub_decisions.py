@@ -1,4 +1,5 @@
 """The hub's decisions, fed straight into its loop (no broker): who is called, idempotency, bad input."""
+import dataclasses
 import json
 import logging
 from datetime import datetime, timedelta
@@ -7,6 +8,9 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from appliance import config, contract
+from appliance.config import QueuePolicy
+from hub.ledger import Turn
+from hub.policy import choose_next
 from hub.service import Hub
 
 TZ = config.load(config.EXAMPLE).timezone
@@ -145,3 +149,46 @@ def test_a_malformed_message_is_logged_with_its_reason_and_the_hub_keeps_serving
     assert reason in caplog.text
     feed(hub, ticket(hub, 1), request(1, "a"))
     assert serving(hub, 1) == "R-001"
+
+
+# --- the queue policy, with scripted arrivals ---------------------------------------------------------------
+
+
+def arrivals(*kinds: str) -> list[Turn]:
+    """'n' and 'p' turns for service R, one minute apart from 9:00, in the order given."""
+    return [Turn(f"t{i}", f"{k.upper()}-{i:03d}", "R", k == "p", "kiosco-1",
+                 (START + timedelta(minutes=i)).isoformat()) for i, k in enumerate(kinds)]
+
+
+def calls(waiting: list[Turn], policy: QueuePolicy, *, now=START) -> list[str]:
+    """Serves everything at one desk and returns the order of the calls."""
+    order, streak, waiting = [], 0, list(waiting)
+    while (turn := choose_next(waiting, ("R",), policy=policy, preferential_streak=streak, now=now)) is not None:
+        waiting.remove(turn)
+        order.append(turn.number[0])
+        streak = streak + 1 if turn.preferential else 0
+    return order
+
+
+def test_strict_priority_calls_every_preferential_turn_first():
+    assert calls(arrivals("n", "n", "p", "p", "p", "p"), QueuePolicy("strict")) == list("PPPPNN")
+
+
+def test_ratio_lets_a_normal_turn_through_after_n_preferential_calls():
+    assert calls(arrivals("n", "n", "p", "p", "p", "p", "p"), QueuePolicy("ratio", ratio=2)) == list("PPNPPNP")
+
+
+def test_aging_sends_a_turn_that_waited_too_long_before_everyone():
+    turns = arrivals("n", "p", "p")  # the normal turn arrived at 9:00
+    assert calls(turns, QueuePolicy("strict", max_wait_min=30), now=START + timedelta(minutes=20))[0] == "P"
+    assert calls(turns, QueuePolicy("strict", max_wait_min=30), now=START + timedelta(minutes=31))[0] == "N"
+
+
+def test_the_hub_applies_the_sites_ratio_across_calls(hub):
+    hub.config = dataclasses.replace(hub.config, queue=QueuePolicy("ratio", ratio=1))
+    feed(hub, ticket(hub, 1), ticket(hub, 2), ticket(hub, 1, preferential=True), ticket(hub, 2, preferential=True))
+    numbers = []
+    for rid in "abcd":
+        feed(hub, request(1, rid))
+        numbers.append(serving(hub, 1))
+    assert numbers == ["P-001", "R-001", "P-002", "R-002"]
