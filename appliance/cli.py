@@ -102,7 +102,7 @@ def _serve_role(args, config) -> int:
     state = _state_dir(args.state, args.command)
     if args.command == "hub":
         from hub.service import Hub
-        unit = Hub(config, state)
+        unit = Hub(config, state, config_path=args.config)
     elif args.command == "kiosk":
         from .kiosk import KioskUnit
         _require(args.id in config.kiosks, f"kiosk {args.id!r} is not in {args.config}")
@@ -114,7 +114,11 @@ def _serve_role(args, config) -> int:
     elif args.command == "desk":
         from .desk import DeskUnit
         _require(args.number in config.desks, f"desk {args.number} is not in {args.config}")
-        unit = DeskUnit(config, args.number, state, pin_factory=pin_factory(args.simulated))
+        from .drivers.counter import LogCounter, SerialCounter
+        counter = config.desk.counter
+        display = (SerialCounter(counter["device"], counter["baudrate"])
+                   if counter["kind"] == "serial" and not args.simulated else LogCounter(f"desk {args.number}"))
+        unit = DeskUnit(config, args.number, state, pin_factory=pin_factory(args.simulated), counter=display)
     else:
         from .display import DisplayUnit
         from .drivers.sound import Announcer, EspeakSpeaker, SilentSpeaker

@@ -54,6 +54,7 @@ class Desk:
     name: str
     services: tuple[str, ...]
     advisor: str
+    transfer_to: str | None = None  # the service its TRANSFER button sends a turn to
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,17 @@ class DeskPins:
     status_led: int
     rating: tuple[int, ...]
     rating_leds: tuple[int, ...]
+    recall: int | None = None      # without a RECALL button, a long press of NEXT recalls
+    no_show: int | None = None
+    transfer: int | None = None
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    recall_hold_s: float           # how long NEXT is held to mean RECALL
+    attention_limit_min: int       # past this the desk's light warns (seed 003: 15 minutes)
+    transfer_front: bool           # a transferred turn goes to the front of its new queue (else the back)
+    counter: dict                  # the counter display: {"kind": "serial", "device": ..., "baudrate": ...}
 
 
 @dataclass(frozen=True)
@@ -122,6 +134,7 @@ class SiteConfig:
     kiosks: dict[str, Kiosk]
     desks: dict[int, Desk]
     desk_pins: DeskPins
+    desk: DeskSettings
     rating_grace_s: float
     displays: dict[str, Display]
     queue: QueuePolicy
@@ -217,7 +230,7 @@ class _Reader:
 
     def site(self, data: dict) -> SiteConfig:
         self.unknown_keys(data, "", {"site", "broker", "hours", "ticket", "services", "kiosks", "desks",
-                                     "desk_pins", "rating", "displays", "queue"})
+                                     "desk_pins", "desk", "rating", "displays", "queue"})
         site = self.table(data, "site")
         self.unknown_keys(site, "site", {"name", "timezone", "holidays"})
         name = self.get(site, "name", "site", str)
@@ -240,7 +253,7 @@ class _Reader:
             name=name, timezone=zone, holidays=holidays_code, broker=self.broker(data), hours=self.hours(data),
             paper_mm=paper, notice=self.get(ticket, "notice", "ticket", str, ""),
             ticket_footer=self.get(ticket, "footer", "ticket", str, ""), services=services, kiosks=kiosks,
-            desks=desks, desk_pins=self.desk_pins(data), rating_grace_s=float(grace or 0),
+            desks=desks, desk_pins=self.desk_pins(data), desk=self.desk_settings(data), rating_grace_s=float(grace or 0),
             displays=self.displays(data), queue=self.queue(data))
 
     def queue(self, data: dict) -> QueuePolicy:
@@ -380,7 +393,7 @@ class _Reader:
     def desks(self, data: dict, services: dict) -> dict[int, Desk]:
         desks = {}
         for path, table in self.tables(data, "desks"):
-            self.unknown_keys(table, path, {"number", "name", "services", "advisor"})
+            self.unknown_keys(table, path, {"number", "name", "services", "advisor", "transfer_to"})
             number = self.get(table, "number", path, int)
             if number is not None and not 1 <= number <= 99:
                 self.problem(f"{path}.number", f"must be from 1 to 99, not {number}")
@@ -391,25 +404,55 @@ class _Reader:
                 self.service_ref(letter, f"{path}.services", services)
             if not letters:
                 self.problem(f"{path}.services", "a desk must attend at least one service")
+            transfer_to = self.get(table, "transfer_to", path, str, None)
+            self.service_ref(transfer_to, f"{path}.transfer_to", services)
             desks[number] = Desk(number, self.get(table, "name", path, str, f"Módulo {number}"), tuple(letters),
-                                 self.get(table, "advisor", path, str, ""))
+                                 self.get(table, "advisor", path, str, ""), transfer_to)
         if not desks:
             self.problem("desks", "at least one [[desks]] is needed")
         return desks
 
     def desk_pins(self, data: dict) -> DeskPins:
         pins = self.table(data, "desk_pins")
-        self.unknown_keys(pins, "desk_pins", {"next", "status_led", "rating", "rating_leds"})
+        self.unknown_keys(pins, "desk_pins", {"next", "status_led", "rating", "rating_leds", "recall", "no_show",
+                                              "transfer"})
         rating, leds = (self.get(pins, key, "desk_pins", list) or [] for key in ("rating", "rating_leds"))
         for key, values in (("rating", rating), ("rating_leds", leds)):
             if len(values) != 5 or not all(isinstance(v, int) and v in _GPIO_PINS for v in values):
                 self.problem(f"desk_pins.{key}", f"must be five BCM GPIO numbers (2-27), for ratings 1 to 5, not {values}")
         result = DeskPins(self.pin(pins, "next", "desk_pins"), self.pin(pins, "status_led", "desk_pins"),
-                          tuple(rating), tuple(leds))
-        used = [result.next, result.status_led, *rating, *leds]
+                          tuple(rating), tuple(leds), *(self.pin(pins, key, "desk_pins", None)
+                                                        for key in ("recall", "no_show", "transfer")))
+        used = [pin for pin in (result.next, result.status_led, *rating, *leds, result.recall, result.no_show,
+                                result.transfer) if pin is not None]
         if len(used) != len(set(used)):
             self.problem("desk_pins", "a pin is used twice")
         return result
+
+    def desk_settings(self, data: dict) -> DeskSettings:
+        table = self.table(data, "desk") if "desk" in data else {}
+        self.unknown_keys(table, "desk", {"recall_hold_seconds", "attention_limit_minutes", "transfer_position",
+                                          "counter"})
+        hold = self.get(table, "recall_hold_seconds", "desk", (int, float), 1.5)
+        if hold is not None and not 0.5 <= hold <= 10:
+            self.problem("desk.recall_hold_seconds", f"must be from 0.5 to 10 seconds, not {hold}")
+        limit = self.get(table, "attention_limit_minutes", "desk", int, 15)
+        if limit is not None and not 1 <= limit <= 240:
+            self.problem("desk.attention_limit_minutes", f"must be from 1 to 240, not {limit}")
+        position = self.get(table, "transfer_position", "desk", str, "front")
+        if position not in ("front", "back"):
+            self.problem("desk.transfer_position", f"must be \"front\" or \"back\", not {position!r}")
+        counter = self.get(table, "counter", "desk", dict, {"kind": "none"})
+        self.unknown_keys(counter, "desk.counter", {"kind", "device", "baudrate"})
+        kind = self.get(counter, "kind", "desk.counter", str, "none")
+        if kind not in ("serial", "none"):
+            self.problem("desk.counter.kind", f"must be \"serial\" (a CD5220 display) or \"none\", not {kind!r}")
+        baud = self.get(counter, "baudrate", "desk.counter", int, 9600)
+        if baud not in (2400, 4800, 9600, 19200, 38400):
+            self.problem("desk.counter.baudrate", f"must be 2400, 4800, 9600, 19200 or 38400, not {baud}")
+        return DeskSettings(float(hold or 1.5), limit or 15, position == "front",
+                            {"kind": kind, "device": self.get(counter, "device", "desk.counter", str, "/dev/ttyUSB0"),
+                             "baudrate": baud})
 
     def displays(self, data: dict) -> dict[str, Display]:
         displays = {}

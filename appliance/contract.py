@@ -25,7 +25,7 @@ _TURN_ID = re.compile(r"\d{4}-\d{2}-\d{2}/[a-z0-9-]+/[A-Z]{1,2}\d{3,}")
 ONLINE = "online"
 OFFLINE = "offline"
 
-ACTIONS = ("next", "recall", "no_show")
+ACTIONS = ("next", "recall", "no_show", "transfer")
 RATING_VALUES = range(1, 6)
 
 
@@ -168,11 +168,14 @@ class DeskRequest(Message):
     TYPE: ClassVar[str] = "desk_request"
     desk: int
     action: str
+    service: str | None = None     # with "transfer": the service the turn goes to
 
     def validate(self) -> None:
         super().validate()
         if self.action not in ACTIONS:
             raise ContractError(f"field 'action' must be one of {', '.join(ACTIONS)}, got {self.action!r}")
+        if (self.action == "transfer") != (self.service is not None):
+            raise ContractError("field 'service' is required with action 'transfer', and only with it")
         if self.desk < 1:
             raise ContractError(f"field 'desk' must be a desk number from 1, got {self.desk}")
 
@@ -247,6 +250,7 @@ class DeskState(Message):
     desk: int
     serving: dict | None
     answered: str | None
+    overdue: bool = False          # the attention has lasted longer than the site's limit
 
 
 def _parse_nested(cls, item, where: str):

@@ -32,16 +32,19 @@ RATING_KEYS = {**{f"f{v}": (1, v) for v in range(1, 6)}, **{f"f{v + 5}": (2, v) 
 class Site:
     """Every role of the demo, each running its own loop in its own thread (the display in the main one)."""
 
-    def __init__(self, out: Path, *, headless: bool):
-        from hub.service import Hub
+    def __init__(self, out: Path, broker: LocalBroker, *, headless: bool):
         from gpiozero.pins.mock import MockFactory
+        from hub.service import Hub
         from .screens.window import Screen
 
         self.out = out
-        self.broker = LocalBroker(out / "broker").start()
-        base = site_config.load(site_config.EXAMPLE).with_broker(self.broker.host, self.broker.port)
+        self.broker = broker
+        base = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port)
         kiosk = dataclasses.replace(next(iter(base.kiosks.values())), printer={"kind": "simulated"})
-        self.config = dataclasses.replace(base, kiosks={kiosk.id: kiosk})
+        display = next(iter(base.displays.values()))
+        if headless:  # screenshots at 720p keep the demo's output folder light
+            display = dataclasses.replace(display, size=(1280, 720))
+        self.config = dataclasses.replace(base, kiosks={kiosk.id: kiosk}, displays={display.id: display})
         self.kiosk_pins, self.desk_pins = MockFactory(), {n: MockFactory() for n in DESKS}
         state = out / "state"
         self.hub = Hub(self.config, state / "hub")
@@ -49,14 +52,9 @@ class Site:
                                printer=SimulatedPrinter(), keep_tickets=out / "tickets")
         self.desks = {n: DeskUnit(self.config, n, state / f"escritorio-{n}", pin_factory=self.desk_pins[n])
                       for n in DESKS}
-        settings = next(iter(self.config.displays.values()))
-        speaker = SilentSpeaker() if headless else EspeakSpeaker(volume=settings.volume)
-        self.screen = Screen(settings.size if not headless else (1280, 720), fullscreen=False,
-                             title="Turnero · demo")
-        if headless:
-            settings = dataclasses.replace(settings, size=(1280, 720))
-            self.config.displays[settings.id] = settings
-        self.display = DisplayUnit(self.config, settings.id, screen=self.screen, announcer=Announcer(speaker),
+        speaker = SilentSpeaker() if headless else EspeakSpeaker(volume=display.volume)
+        self.screen = Screen(display.size, fullscreen=False, title="Turnero · demo")
+        self.display = DisplayUnit(self.config, display.id, screen=self.screen, announcer=Announcer(speaker),
                                    key_help=None if headless else self.key_help())
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._loop, args=(unit,), name=name, daemon=True)
@@ -88,7 +86,6 @@ class Site:
         for unit in (self.display, self.kiosk, *self.desks.values(), self.hub):
             unit.stop()
         self.screen.close()
-        self.broker.stop()
 
     # --- buttons -------------------------------------------------------------------------------------
 
@@ -129,15 +126,16 @@ def run_demo(*, headless: bool, seconds: float, out: Path) -> int:
         os.environ["SDL_VIDEODRIVER"] = "dummy"
         os.environ["SDL_AUDIODRIVER"] = "dummy"
     out.mkdir(parents=True, exist_ok=True)
-    site = Site(out, headless=headless)
-    site.start()
-    try:
-        if headless:
-            _scripted_morning(site, seconds)
-        else:
-            _interactive(site)
-    finally:
-        site.stop()
+    with LocalBroker(out / "broker") as broker:
+        site = Site(out, broker, headless=headless)
+        site.start()
+        try:
+            if headless:
+                _scripted_morning(site, seconds)
+            else:
+                _interactive(site)
+        finally:
+            site.stop()
     csv_path = site.export()
     print(f"\nDemo finished. In {out}/:\n  tickets/   {len(list((out / 'tickets').glob('*.bin')))} tickets "
           f"(.bin ESC/POS bytes and .png previews)\n  screens/   display screenshots\n  {csv_path.name}  "

@@ -1,13 +1,19 @@
-"""The desk role: the advisor's NEXT button, the counter display and the citizen's rating pad.
+"""The desk role: the advisor's buttons, the counter display and the citizen's rating pad.
 
-A press sends a request with an id and waits for the hub's retained desk state to name that id. A press
-made while the answer is still missing repeats the same request (same id), so a lost answer never skips a
-citizen and never calls two. Ratings go through the durable outbox.
+Advisor buttons: NEXT (closes the turn served as attended and calls the next), RECALL (a button of its own,
+or NEXT held down), NO-SHOW and TRANSFER. A press sends a request with an id and waits for the hub's retained
+desk state to name that id. A press made while the answer is still missing repeats the same request (same
+id), so a lost answer never skips a citizen and never calls two. Ratings go through the durable outbox.
+
+The status light tells the advisor what is going on: steady when ready, a quick flicker while a press is
+being answered, a slow blink when the hub does not answer (offline), long pulses when the attention has
+lasted longer than the site's limit.
 """
 from __future__ import annotations
 
 import logging
 import queue
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,8 +36,11 @@ REQUEST_EXPIRY_S = 60   # a request the hub cannot take within this is dropped b
 
 @dataclass(frozen=True)
 class Press:
-    action: str          # "next" or "rate"
+    action: str          # a desk_request action, or "rate"
     value: int = 0
+
+
+LIGHT_PATTERNS = {"waiting": (0.05, 0.05), "offline": (0.5, 0.5), "overdue": (1.0, 0.2)}
 
 
 class DeskUnit:
@@ -46,6 +55,7 @@ class DeskUnit:
         self.counter = counter or LogCounter(self.desk.name)
         self.pad = RatingPad(config.rating_grace_s)
         self.serving: dict | None = None
+        self.overdue = False
         self.pending: contract.DeskRequest | None = None
         self._pending_since = 0.0
         self._thanks_until = 0.0
@@ -54,8 +64,17 @@ class DeskUnit:
         self.link = Link(self.device, config.broker, self.inbox, outbox=Outbox(state_dir / "outbox"),
                          subscriptions=(contract.desk_state_topic(number),))
         pins = config.desk_pins
-        self.next_button = Button(pins.next, pull_up=True, pin_factory=pin_factory)
-        self.next_button.when_pressed = lambda _d: self.inbox.put(Press("next"))
+        self.buttons = [self._button(pin, action, pin_factory)
+                        for pin, action in ((pins.recall, "recall"), (pins.no_show, "no_show"),
+                                            (pins.transfer, "transfer")) if pin is not None]
+        if pins.recall is None:  # NEXT on release, RECALL when held
+            self.next_button = Button(pins.next, pull_up=True, hold_time=config.desk.recall_hold_s,
+                                      pin_factory=pin_factory)
+            self._held = threading.Event()
+            self.next_button.when_held = self._next_held
+            self.next_button.when_released = self._next_released
+        else:
+            self.next_button = self._button(pins.next, "next", pin_factory)
         self.rating_buttons = []
         for value, pin in enumerate(pins.rating, start=1):
             button = Button(pin, pull_up=True, pin_factory=pin_factory)
@@ -64,12 +83,27 @@ class DeskUnit:
         self.status_led = LED(pins.status_led, pin_factory=pin_factory)
         self.rating_leds = [LED(pin, pin_factory=pin_factory) for pin in pins.rating_leds]
 
+    def _button(self, pin: int, action: str, pin_factory) -> Button:
+        button = Button(pin, pull_up=True, pin_factory=pin_factory)
+        button.when_pressed = lambda _d: self.inbox.put(Press(action))
+        return button
+
+    def _next_held(self, _device) -> None:
+        self._held.set()
+        self.inbox.put(Press("recall"))
+
+    def _next_released(self, _device) -> None:
+        if self._held.is_set():
+            self._held.clear()
+        else:
+            self.inbox.put(Press("next"))
+
     def start(self) -> None:
         self.link.start()
 
     def stop(self) -> None:
         self.link.stop()
-        for device in (self.next_button, *self.rating_buttons, self.status_led, *self.rating_leds):
+        for device in (self.next_button, *self.buttons, *self.rating_buttons, self.status_led, *self.rating_leds):
             device.close()
 
     @property
@@ -82,10 +116,10 @@ class DeskUnit:
             item = self.inbox.get(timeout=timeout)
         except queue.Empty:
             item = None
-        if isinstance(item, Press) and item.action == "next":
-            self.request("next")
-        elif isinstance(item, Press):
+        if isinstance(item, Press) and item.action == "rate":
             self.rate(item.value)
+        elif isinstance(item, Press):
+            self.request(item.action)
         elif isinstance(item, mqtt.MQTTMessage):
             self._on_state(item)
         elif isinstance(item, Connected) and self.pending is not None:
@@ -93,9 +127,13 @@ class DeskUnit:
         self._show()
 
     def request(self, action: str) -> None:
+        if action == "transfer" and not self.desk.transfer_to:
+            log.warning("%s: TRANSFER pressed, but this desk has no transfer_to service configured", self.device)
+            return
         if self.pending is None:
-            self.pending = contract.DeskRequest(id=contract.new_id(), at=self._stamp(), source=self.device,
-                                                desk=self.desk.number, action=action)
+            self.pending = contract.DeskRequest(
+                id=contract.new_id(), at=self._stamp(), source=self.device, desk=self.desk.number, action=action,
+                service=self.desk.transfer_to if action == "transfer" else None)
             self._pending_since = self.monotonic()
         else:
             log.info("%s: still waiting for the answer to %s; asking again", self.device, self.pending.action)
@@ -122,24 +160,27 @@ class DeskUnit:
             log.warning("%s: ignored desk state: %s", self.device, exc)
             return
         answered_mine = self.pending is not None and state.answered == self.pending.id
-        attended = not (answered_mine and self.pending.action == "no_show")
+        attended = not (answered_mine and self.pending.action in ("no_show", "transfer"))
         if answered_mine:
             self.pending = None
-        self.serving = state.serving
+        self.serving, self.overdue = state.serving, state.overdue
         self.pad.serve(state.serving["turn_id"] if state.serving else None, self.monotonic(),
                        previous_attended=attended)
 
     def _show(self) -> None:
         """Brings the counter and the lights in line with the state; gpiozero is only told of changes."""
-        self.counter.show(self.serving["number"] if self.serving else "---")
+        self.counter.show(self.desk.name, f"Turno {self.serving['number']}" if self.serving else "Bienvenido")
         now = self.monotonic()
-        status = "blink" if self.offline else "on"
+        status = ("offline" if self.offline else "waiting" if self.pending else
+                  "overdue" if self.overdue else "ready")
         pad = "thanks" if now < self._thanks_until else ("armed" if self.pad.target(now) else "off")
         if (status, pad) == self._lights:
             return
         shown_status, shown_pad = self._lights or (None, None)
-        if status != shown_status:
-            self.status_led.blink(0.1, 0.1) if status == "blink" else self.status_led.on()
+        if status != shown_status and status == "ready":
+            self.status_led.on()
+        elif status != shown_status:
+            self.status_led.blink(*LIGHT_PATTERNS[status])
         if pad == "thanks" and shown_pad != "thanks":
             for led in self.rating_leds:
                 led.blink(on_time=0.15, off_time=0.15, n=3)

@@ -7,7 +7,8 @@ Records (dicts, stored as they are), each with a unique "id", its "kind", "day" 
   ticket   turn_id, number, service, preferential, kiosk, received_at   a kiosk issued a turn
   request  desk, action                                                  an advisor's button, answered once
   call     turn_id, desk, advisor, request_id, recall                    the hub sent a turn to a desk
-  close    turn_id, desk, outcome, request_id                            attended, no_show or unattended
+  close    turn_id, desk, outcome, request_id                  attended, no_show, transferred or unattended
+  transfer turn_id, from_turn, service, queued_at, request_id           the citizen joins another queue
   rating   turn_id, desk, advisor, value, received_at                    the citizen rated the attention
 """
 from __future__ import annotations
@@ -79,6 +80,12 @@ class Ledger:
         turn.status, turn.closed_at, turn.outcome = CLOSED, r["at"], r["outcome"]
         if turn.desk is not None and self.serving.get(turn.desk) == turn.turn_id:
             del self.serving[turn.desk]
+
+    def _apply_transfer(self, r: dict) -> None:
+        """Same citizen, same number, another service: a new turn, queued by the time the record says."""
+        origin = self.turns[r["from_turn"]]
+        self.turns[r["turn_id"]] = Turn(r["turn_id"], origin.number, r["service"], origin.preferential,
+                                        origin.kiosk, r["queued_at"])
 
     def _apply_rating(self, r: dict) -> None:
         self.turns[r["turn_id"]].rating = r["value"]

@@ -7,16 +7,18 @@ the hub's persistent session, and the events are applied idempotently by id.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
 from appliance import contract
-from appliance.config import SiteConfig
+from appliance.config import ConfigError, SiteConfig
+from appliance.config import load as load_config
 from appliance.contract import ContractError
 from appliance.link import Connected, Link
 
@@ -35,8 +37,11 @@ class Rejected(Exception):
 class Hub:
     device = "hub"
 
-    def __init__(self, config: SiteConfig, state_dir: Path, *, now=None):
+    def __init__(self, config: SiteConfig, state_dir: Path, *, now=None, config_path: Path | None = None):
         self.config = config
+        self._config_path = config_path
+        self._config_mtime = config_path.stat().st_mtime if config_path else None
+        self._warned: set[str] = set()  # turns whose desk was told the attention is over the limit
         self.now = now or (lambda: datetime.now(config.timezone))
         self.inbox: queue.Queue = queue.Queue()
         self.store = DayStore(Path(state_dir) / "days")
@@ -61,6 +66,7 @@ class Hub:
             items = [self.inbox.get(timeout=timeout)]
         except queue.Empty:
             self._roll_day()
+            self._housekeeping()
             return 0
         while len(items) < BATCH:
             try:
@@ -86,7 +92,39 @@ class Hub:
             self._publish_desk(desk)
         if board:
             self._publish_board()
+        self._housekeeping()
         return len(items)
+
+    def _housekeeping(self) -> None:
+        """Between batches: attentions that passed the limit, and advisors changed in the site file."""
+        for desk, turn_id in list(self.ledger.serving.items()):
+            if turn_id not in self._warned and self._overdue(turn_id):
+                self._warned.add(turn_id)
+                self._publish_desk(desk)
+        if self._config_path is not None:
+            self._reload_advisors()
+
+    def _overdue(self, turn_id: str) -> bool:
+        called = self.ledger.turns[turn_id].called_at
+        limit = timedelta(minutes=self.config.desk.attention_limit_min)
+        return called is not None and self.now() - datetime.fromisoformat(called) > limit
+
+    def _reload_advisors(self) -> None:
+        """Who sits at each desk changes during the day: the site file is re-read when it changes, and only
+        the advisors are taken from it (desks and services stay as the day started)."""
+        try:
+            mtime = self._config_path.stat().st_mtime
+            if mtime == self._config_mtime:
+                return
+            self._config_mtime = mtime
+            fresh = load_config(self._config_path)
+        except (OSError, ConfigError) as exc:
+            log.error("the site file changed but cannot be used; advisors unchanged: %s", exc)
+            return
+        desks = {n: dataclasses.replace(d, advisor=fresh.desks[n].advisor) if n in fresh.desks else d
+                 for n, d in self.config.desks.items()}
+        self.config = dataclasses.replace(self.config, desks=desks)
+        log.info("advisors now: %s", ", ".join(f"{n}: {d.advisor}" for n, d in desks.items()))
 
     def _handle(self, message: mqtt.MQTTMessage) -> tuple[list[dict], set[int]]:
         try:
@@ -136,12 +174,16 @@ class Hub:
         records = [self._record("request", id=request.id, desk=desk.number, action=request.action,
                                 device_at=request.at)]
         serving = self.ledger.serving.get(desk.number)
+        if request.action == "transfer" and request.service not in self.config.services:
+            raise Rejected(f"transfer from desk {desk.number} to unknown service {request.service!r}")
         if request.action == "recall" and serving:
             records.append(self._call(serving, desk, request.id, recall=True))
-        elif request.action in ("next", "no_show") and serving:
-            outcome = "attended" if request.action == "next" else "no_show"
+        elif request.action in ("next", "no_show", "transfer") and serving:
+            outcome = {"next": "attended", "no_show": "no_show", "transfer": "transferred"}[request.action]
             records.append(self._record("close", turn_id=serving, desk=desk.number, outcome=outcome,
                                         request_id=request.id))
+            if request.action == "transfer":
+                records.append(self._transfer(serving, request))
         if request.action == "next":
             turn = choose_next(self.ledger.waiting(), desk.services, policy=self.config.queue,
                                preferential_streak=self.ledger.preferential_streak.get(desk.number, 0),
@@ -149,6 +191,14 @@ class Hub:
             if turn is not None:
                 records.append(self._call(turn.turn_id, desk, request.id, recall=False))
         return records, {desk.number}
+
+    def _transfer(self, turn_id: str, request: contract.DeskRequest) -> dict:
+        """The citizen keeps the number and joins the other service's queue: at the front (by the time the
+        ticket was printed, older than almost everyone waiting) or at the back (from now), as the site says."""
+        origin = self.ledger.turns[turn_id]
+        queued_at = origin.issued_at if self.config.desk.transfer_front else self.now().isoformat()
+        return self._record("transfer", turn_id=f"{turn_id}>{request.service}", from_turn=turn_id,
+                            service=request.service, queued_at=queued_at, request_id=request.id)
 
     def _call(self, turn_id: str, desk, request_id: str, *, recall: bool) -> dict:
         advisor = self.config.desks[desk.number].advisor
@@ -200,7 +250,8 @@ class Hub:
                        "service_name": self.config.services[turn.service].name,
                        "preferential": turn.preferential, "called_at": turn.called_at}
         state = contract.DeskState(**self._envelope(), desk=number, serving=serving,
-                                   answered=self.ledger.answered.get(number))
+                                   answered=self.ledger.answered.get(number),
+                                   overdue=turn is not None and self._overdue(turn.turn_id))
         self.link.publish(contract.desk_state_topic(number), state.to_json(), retain=True)
 
     def board(self) -> contract.Board:
