@@ -1,0 +1,129 @@
+"""Hub benchmarks: durable write cost against history size, sustained events through a real broker, and the
+CSV export of a year. Run by hand (`.venv/bin/python bench/bench_hub.py`); prints one table.
+
+Figures are medians over repeated runs, with the spread (min-max) so that noise is visible.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from appliance import config as site_config  # noqa: E402
+from appliance import contract  # noqa: E402
+from appliance.broker import LocalBroker  # noqa: E402
+from appliance.link import BrokerAddress, Link  # noqa: E402
+from hub.export import rows, write_csv  # noqa: E402
+from hub.service import Hub  # noqa: E402
+from hub.store import DayStore  # noqa: E402
+
+TZ = site_config.load(site_config.EXAMPLE).timezone
+TURNS_PER_DAY = 350  # ~1,370 records a day: a ticket, a call, a close and most of the time a rating
+
+
+def day_records(day: date) -> list[dict]:
+    """A plausible day of records for one site, in the shape the hub writes them."""
+    records, start = [], datetime.combine(day, datetime.min.time(), TZ) + timedelta(hours=8)
+    for i in range(TURNS_PER_DAY):
+        issued = start + timedelta(seconds=80 * i)
+        turn_id = f"{day}/kiosco-1/R{i + 1:03d}"
+        base = {"day": day.isoformat(), "desk": 1 + i % 3, "request_id": f"q{day}{i}"}
+        records += [
+            {"id": f"t{day}{i}", "kind": "ticket", "day": day.isoformat(), "at": issued.isoformat(),
+             "turn_id": turn_id, "number": f"R-{i + 1:03d}", "service": "R", "preferential": i % 5 == 0,
+             "kiosk": "kiosco-1", "received_at": issued.isoformat()},
+            {**base, "id": f"c{day}{i}", "kind": "call", "at": (issued + timedelta(minutes=9)).isoformat(),
+             "turn_id": turn_id, "advisor": "Ana María Peña", "recall": False},
+            {**base, "id": f"x{day}{i}", "kind": "close", "at": (issued + timedelta(minutes=17)).isoformat(),
+             "turn_id": turn_id, "outcome": "attended"},
+        ]
+        if i % 10 < 9:
+            records.append({"id": f"r{day}{i}", "kind": "rating", "day": day.isoformat(),
+                            "at": (issued + timedelta(minutes=18)).isoformat(), "turn_id": turn_id, "desk": 1,
+                            "advisor": "Ana María Peña", "value": 1 + i % 5, "received_at": issued.isoformat()})
+    return records
+
+
+def history(directory: Path, days: int, last: date) -> DayStore:
+    store = DayStore(directory)
+    for n in range(days, 0, -1):
+        store.append(day_records(last - timedelta(days=n)))
+    store.close()
+    return DayStore(directory)
+
+
+def write_cost_ms(store: DayStore, today: date, repeats: int = 200) -> list[float]:
+    """One durable write of one event into today's partition, already holding 500 records."""
+    store.append(day_records(today)[:500])
+    costs = []
+    for i in range(repeats):
+        record = {"id": f"bench{i}", "kind": "request", "day": today.isoformat(), "at": "x", "desk": 1,
+                  "action": "next"}
+        began = time.perf_counter()
+        store.append([record])
+        costs.append((time.perf_counter() - began) * 1000)
+    return costs
+
+
+def sustained_events_per_s(workdir: Path, count: int = 3000) -> float:
+    """Tickets published as fast as a client can, through Mosquitto, until the hub has them all on disk."""
+    with LocalBroker(workdir / "broker") as broker:
+        config = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port)
+        hub = Hub(config, workdir / "hub")
+        hub.start()
+        hub.link.wait_connected(5)
+        import queue
+        sender = Link("kiosco-1", BrokerAddress(broker.host, broker.port), queue.Queue())
+        sender.start()
+        sender.wait_connected(5)
+        today, stamp = hub.today, datetime.now(TZ).isoformat()
+        began = time.perf_counter()
+        for i in range(count):
+            event = contract.TicketIssued(id=f"e{i}", at=stamp, source="kiosco-1", turn_id=f"{today}/kiosco-1/R{i:04d}",
+                                          number=f"R-{i:04d}", service="R", preferential=False)
+            sender.publish(contract.ticket_topic("kiosco-1"), event.to_json())
+        while len(hub.ledger.turns) < count:
+            hub.step(0.5)
+        elapsed = time.perf_counter() - began
+        sender.stop()
+        hub.stop()
+    return count / elapsed
+
+
+def export_year_s(store: DayStore, first: date, last: date, out: Path) -> tuple[float, int]:
+    began = time.perf_counter()
+    count = write_csv(out, rows(store, first, last, {"R": "Registro y Aportes"}))
+    return time.perf_counter() - began, count
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} (min {min(values):.2f}, max {max(values):.2f})"
+
+
+def main() -> None:
+    today = date.today()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        one = write_cost_ms(history(tmp / "one", 1, today), today)
+        year_store = history(tmp / "year", 365, today)
+        year = write_cost_ms(year_store, today)
+        events = sum(len(year_store.day(d)) for d in year_store.days())
+        exports = [export_year_s(year_store, today - timedelta(days=365), today, tmp / "year.csv") for _ in range(3)]
+        rates = [sustained_events_per_s(tmp / f"sustained{i}") for i in range(3)]
+    print("| figure | result | target |")
+    print("|---|---|---|")
+    print(f"| durable write, 1 day of history (ms, median of 200) | {spread(one)} | |")
+    print(f"| durable write, 365 days of history (ms, median of 200) | {spread(year)} | |")
+    print(f"| ratio 365 days / 1 day | {statistics.median(year) / statistics.median(one):.2f} | <= 1.2 |")
+    print(f"| sustained durable events/s through Mosquitto (3 runs of 3,000) | {spread(rates)} | >= 500 |")
+    print(f"| CSV export of a year ({events:,} events, {exports[0][1]:,} turns; s, 3 runs) "
+          f"| {spread([e[0] for e in exports])} | <= 5 |")
+
+
+if __name__ == "__main__":
+    main()
