@@ -26,6 +26,7 @@ ONLINE = "online"
 OFFLINE = "offline"
 
 ACTIONS = ("next", "recall", "no_show", "transfer")
+PRINTER_STATES = ("ok", "low", "out", "offline", "unknown")
 RATING_VALUES = range(1, 6)
 
 
@@ -42,6 +43,11 @@ def status_topic(device: str) -> str:
 
 def ticket_topic(kiosk: str) -> str:
     return f"{ROOT}/kiosk/{kiosk}/ticket"
+
+
+def printer_topic(kiosk: str) -> str:
+    """Retained PrinterStatus of a kiosk."""
+    return f"{ROOT}/kiosk/{kiosk}/printer"
 
 
 def request_topic(desk: int) -> str:
@@ -143,10 +149,9 @@ _FIELD_KINDS = {"str": str, "int": int, "bool": bool, "list": list, "dict": dict
 
 
 @dataclass(frozen=True, kw_only=True)
-class TicketIssued(Message):
-    """A kiosk printed a ticket: the turn exists from now on."""
+class _TicketFact(Message):
+    """What a kiosk says about a number it took."""
 
-    TYPE: ClassVar[str] = "ticket_issued"
     turn_id: str
     number: str
     service: str
@@ -159,6 +164,35 @@ class TicketIssued(Message):
                 raise ContractError(f"field '{name}' is empty")
         if not _TURN_ID.fullmatch(self.turn_id):
             raise ContractError(f"field 'turn_id' must look like 'YYYY-MM-DD/kiosk/number', got {self.turn_id!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketIssued(_TicketFact):
+    """A kiosk printed a ticket: the turn exists from now on."""
+
+    TYPE: ClassVar[str] = "ticket_issued"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketVoid(_TicketFact):
+    """A number the kiosk took but could not print: recorded, so the series has no unexplained gap."""
+
+    TYPE: ClassVar[str] = "ticket_void"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrinterStatus(Message):
+    """Retained by a kiosk: its printer's state, for the coordinators (ok, low, out, offline, unknown)."""
+
+    TYPE: ClassVar[str] = "printer_status"
+    state: str
+    detail: str
+
+    def validate(self) -> None:
+        super().validate()
+        if self.state not in PRINTER_STATES:
+            raise ContractError(f"field 'state' must be one of {', '.join(PRINTER_STATES)}, got {self.state!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -220,6 +254,7 @@ class Waiting(Record):
     service_name: str
     normal: int
     preferential: int
+    minutes_per_turn: int | None = None   # today's pace for this service; None until the hub has measured it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -261,7 +296,8 @@ def _parse_nested(cls, item, where: str):
     return cls.from_dict(item)
 
 
-_TYPES = {cls.TYPE: cls for cls in (TicketIssued, DeskRequest, Rating, Board, DeskState)}
+_TYPES = {cls.TYPE: cls for cls in (TicketIssued, TicketVoid, PrinterStatus, DeskRequest, Rating, Board,
+                                    DeskState)}
 
 
 def decode(payload: bytes) -> Message:
@@ -283,11 +319,11 @@ def decode(payload: bytes) -> Message:
     return kind.from_dict(data)
 
 
-def expect(payload: bytes, kind: type[Message]) -> Message:
-    """Decodes a payload that must be of one type (each topic carries one type)."""
+def expect(payload: bytes, *kinds: type[Message]) -> Message:
+    """Decodes a payload that must be of the types its topic carries."""
     message = decode(payload)
-    if not isinstance(message, kind):
-        raise ContractError(f"expected {kind.TYPE}, got {message.TYPE}")
+    if not isinstance(message, kinds):
+        raise ContractError(f"expected {' or '.join(k.TYPE for k in kinds)}, got {message.TYPE}")
     return message
 
 

@@ -5,6 +5,7 @@ same records into the same Turns, so what a coordinator exports is exactly what 
 
 Records (dicts, stored as they are), each with a unique "id", its "kind", "day" and "at":
   ticket   turn_id, number, service, preferential, kiosk, received_at   a kiosk issued a turn
+  void     the same, and reason                                          a number taken but not printed
   request  desk, action                                                  an advisor's button, answered once
   call     turn_id, desk, advisor, request_id, recall                    the hub sent a turn to a desk
   close    turn_id, desk, outcome, request_id                  attended, no_show, transferred or unattended
@@ -59,6 +60,10 @@ class Ledger:
     def _apply_ticket(self, r: dict) -> None:
         self.turns[r["turn_id"]] = Turn(r["turn_id"], r["number"], r["service"], r["preferential"], r["kiosk"],
                                         r["at"])
+
+    def _apply_void(self, r: dict) -> None:
+        self.turns[r["turn_id"]] = Turn(r["turn_id"], r["number"], r["service"], r["preferential"], r["kiosk"],
+                                        r["at"], status=CLOSED, closed_at=r["at"], outcome="void")
 
     def _apply_request(self, r: dict) -> None:
         self.requests.add(r["id"])

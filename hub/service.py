@@ -130,9 +130,9 @@ class Hub:
         try:
             kind, device = contract.parse_topic(message.topic)
             handler = {"ticket": self._ticket, "request": self._request, "rating": self._rating}[kind]
-            expected = {"ticket": contract.TicketIssued, "request": contract.DeskRequest,
-                        "rating": contract.Rating}[kind]
-            return handler(contract.expect(message.payload, expected), device)
+            expected = {"ticket": (contract.TicketIssued, contract.TicketVoid), "request": (contract.DeskRequest,),
+                        "rating": (contract.Rating,)}[kind]
+            return handler(contract.expect(message.payload, *expected), device)
         except (ContractError, Rejected) as exc:
             self.rejected[type(exc).__name__] += 1
             log.warning("rejected message on %s: %s", message.topic, exc)
@@ -147,7 +147,7 @@ class Hub:
 
     # --- facts from devices --------------------------------------------------------------------------
 
-    def _ticket(self, event: contract.TicketIssued, kiosk: str):
+    def _ticket(self, event: contract.TicketIssued | contract.TicketVoid, kiosk: str):
         if event.source != kiosk:
             raise Rejected(f"ticket from {event.source!r} published on kiosk {kiosk!r}'s topic")
         if event.service not in self.config.services:
@@ -156,10 +156,15 @@ class Hub:
         day = min(event.turn_id[:10], self.today)
         if event.id in self.ledger.seen or (day != self.today and self.store.has(day, event.id)):
             return [], set()
-        records = [self._record("ticket", day, id=event.id, at=event.at, turn_id=event.turn_id,
-                                number=event.number, service=event.service, preferential=event.preferential,
-                                kiosk=kiosk, received_at=self.now().isoformat(timespec="milliseconds"))]
-        if day < self.today:  # replayed after the day it was for: recorded, and closed as never served
+        void = isinstance(event, contract.TicketVoid)
+        extra = {"reason": event.reason} if void else {}
+        records = [self._record("void" if void else "ticket", day, id=event.id, at=event.at,
+                                turn_id=event.turn_id, number=event.number, service=event.service,
+                                preferential=event.preferential, kiosk=kiosk,
+                                received_at=self.now().isoformat(timespec="milliseconds"), **extra)]
+        if void:
+            log.warning("%s: number %s void: %s", kiosk, event.number, event.reason)
+        elif day < self.today:  # replayed after the day it was for: recorded, and closed as never served
             records.append(self._record("close", day, turn_id=event.turn_id, desk=None, outcome="unattended",
                                         request_id=None))
         return records, set()
@@ -268,8 +273,20 @@ class Hub:
             turns = [t for t in self.ledger.waiting() if t.service == letter]
             preferential = sum(t.preferential for t in turns)
             waiting.append(contract.Waiting(service=letter, service_name=service.name,
-                                            normal=len(turns) - preferential, preferential=preferential))
+                                            normal=len(turns) - preferential, preferential=preferential,
+                                            minutes_per_turn=self._pace(letter)))
         return contract.Board(**self._envelope(), calls=calls, waiting=waiting)
+
+    def _pace(self, service: str) -> int | None:
+        """Minutes between two calls of this service today: the mean attention divided by the desks that
+        attend it. None until three attentions have been measured: a guess is not printed on a ticket."""
+        durations = [(datetime.fromisoformat(t.closed_at) - datetime.fromisoformat(t.called_at)).total_seconds()
+                     for t in self.ledger.turns.values()
+                     if t.service == service and t.outcome == "attended" and t.called_at and t.closed_at]
+        desks = sum(service in d.services for d in self.config.desks.values())
+        if len(durations) < 3 or not desks:
+            return None
+        return max(1, round(sum(durations) / len(durations) / 60 / desks))
 
     def _publish_board(self) -> None:
         self.link.publish(contract.BOARD_TOPIC, self.board().to_json(), retain=True)

@@ -54,7 +54,7 @@ def request(desk: int, rid: str, action: str = "next") -> contract.DeskRequest:
 
 def feed(hub, *events) -> None:
     for event in events:
-        topic = (contract.ticket_topic(event.source) if isinstance(event, contract.TicketIssued)
+        topic = (contract.ticket_topic(event.source) if isinstance(event, (contract.TicketIssued, contract.TicketVoid))
                  else contract.request_topic(event.desk) if isinstance(event, contract.DeskRequest)
                  else contract.rating_topic(event.desk))
         hub.inbox.put(message(topic, event.to_json()))
@@ -192,3 +192,23 @@ def test_the_hub_applies_the_sites_ratio_across_calls(hub):
         feed(hub, request(1, rid))
         numbers.append(serving(hub, 1))
     assert numbers == ["P-001", "R-001", "P-002", "R-002"]
+
+
+def test_a_void_number_is_recorded_closed_and_never_called(hub):
+    event = ticket(hub, 1)
+    void = contract.TicketVoid(id="v1", at=event.at, source="kiosco-1", turn_id=event.turn_id, number=event.number,
+                               service="R", preferential=False, reason="sin papel")
+    feed(hub, void, request(1, "a"))
+    assert hub.ledger.turns[event.turn_id].outcome == "void"
+    assert serving(hub, 1) is None
+
+
+def test_the_board_gives_the_pace_of_a_service_once_three_attentions_are_measured(hub):
+    feed(hub, *(ticket(hub, n) for n in range(1, 6)))
+    for rid in "abcd":
+        hub.clock.moment += timedelta(minutes=6)
+        feed(hub, request(1, rid))
+    registro = next(w for w in hub.board().waiting if w.service == "R")
+    assert (registro.normal, registro.minutes_per_turn) == (1, 2)  # 6-minute attentions, 3 desks attend R
+    salud = next(w for w in hub.board().waiting if w.service == "S")
+    assert salud.minutes_per_turn is None
