@@ -130,6 +130,7 @@ class SiteConfig:
     paper_mm: int
     notice: str
     ticket_footer: str
+    closed_slip: bool               # outside hours a press prints a slip with the hours
     services: dict[str, Service]
     kiosks: dict[str, Kiosk]
     desks: dict[int, Desk]
@@ -240,7 +241,7 @@ class _Reader:
         kiosks = self.kiosks(data, services)
         desks = self.desks(data, services)
         ticket = self.table(data, "ticket")
-        self.unknown_keys(ticket, "ticket", {"paper_mm", "notice", "footer"})
+        self.unknown_keys(ticket, "ticket", {"paper_mm", "notice", "footer", "closed_slip"})
         paper = self.get(ticket, "paper_mm", "ticket", int, 80)
         if paper not in (58, 80):
             self.problem("ticket.paper_mm", f"must be 58 or 80, not {paper}")
@@ -252,7 +253,8 @@ class _Reader:
         return SiteConfig(
             name=name, timezone=zone, holidays=holidays_code, broker=self.broker(data), hours=self.hours(data),
             paper_mm=paper, notice=self.get(ticket, "notice", "ticket", str, ""),
-            ticket_footer=self.get(ticket, "footer", "ticket", str, ""), services=services, kiosks=kiosks,
+            ticket_footer=self.get(ticket, "footer", "ticket", str, ""),
+            closed_slip=self.get(ticket, "closed_slip", "ticket", bool, False), services=services, kiosks=kiosks,
             desks=desks, desk_pins=self.desk_pins(data), desk=self.desk_settings(data), rating_grace_s=float(grace or 0),
             displays=self.displays(data), queue=self.queue(data))
 

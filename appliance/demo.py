@@ -29,6 +29,18 @@ DESKS = (1, 2)
 RATING_KEYS = {**{f"f{v}": (1, v) for v in range(1, 6)}, **{f"f{v + 5}": (2, v) for v in range(1, 6)}}
 
 
+class AlwaysOpen:
+    """Opening hours for the demo (and the tests), which run at any hour: open all day, every day."""
+
+    @staticmethod
+    def is_open(_moment) -> bool:
+        return True
+
+    @staticmethod
+    def holiday(_moment) -> None:
+        return None
+
+
 class Site:
     """Every role of the demo, each running its own loop in its own thread (the display in the main one)."""
 
@@ -49,7 +61,7 @@ class Site:
         state = out / "state"
         self.hub = Hub(self.config, state / "hub")
         self.kiosk = KioskUnit(self.config, kiosk.id, state / kiosk.id, pin_factory=self.kiosk_pins,
-                               printer=SimulatedPrinter(), keep_tickets=out / "tickets")
+                               printer=SimulatedPrinter(), keep_tickets=out / "tickets", opening=AlwaysOpen())
         self.desks = {n: DeskUnit(self.config, n, state / f"escritorio-{n}", pin_factory=self.desk_pins[n])
                       for n in DESKS}
         speaker = SilentSpeaker() if headless else EspeakSpeaker(volume=display.volume)

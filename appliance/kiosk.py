@@ -1,8 +1,14 @@
 """The kiosk role: a citizen presses a button and takes a printed turn.
 
 The kiosk owns numbering and keeps issuing while the hub or the broker is down (the contingency turnero of
-procedure PRD-SYE-ATC-01): the number is on disk before it is printed, and the ticket event waits in the
-outbox until the broker has it.
+procedure PRD-SYE-ATC-01). For each press, in this order:
+1. outside opening hours or on a public holiday nothing is issued (the light says so; a slip with the hours
+   if the site wants one);
+2. the printer is asked for its state: with no paper or no printer, no number is given;
+3. the number is written to disk (never repeated, whatever happens next);
+4. the ticket is printed; if printing fails, the number is recorded as void with the reason;
+5. the event waits in the outbox until the broker has it, and the number is settled.
+A power cut between 3 and 5 leaves a pending number, settled at the next start.
 """
 from __future__ import annotations
 
@@ -14,12 +20,14 @@ from datetime import datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-from gpiozero import Button
+from gpiozero import LED, Button
 
 from . import contract
 from .config import Button as ButtonConfig
 from .config import SiteConfig
-from .drivers.printer import PrinterConfig, PrinterError, open_printer
+from .debounce import Debouncer
+from .drivers.printer import PrinterConfig, PrinterError, open_printer, paper_state
+from .hours import OpeningHours
 from .link import Link
 from .numbering import TicketCounter, turn_id, turn_number
 from .outbox import Outbox
@@ -27,7 +35,11 @@ from .ticket import Ticket, TicketLayout, print_ticket
 from .ticket_preview import save_preview
 
 log = logging.getLogger(__name__)
-BOARD_FRESH_S = 120  # older queue figures are not printed: never a wrong "people ahead"
+BOARD_FRESH_S = 120      # older queue figures are not printed: never a wrong "people ahead"
+PRINTER_CHECK_S = 10     # how often an idle kiosk asks its printer for its state
+# Status light: (on, off) seconds of a blink, or None for steady on.
+LIGHTS = {"ready": None, "printing": (0.08, 0.08), "paper_low": (1.5, 0.3), "closed": (0.2, 2.8),
+          "error": (0.15, 0.15)}
 
 
 @dataclass(frozen=True)
@@ -37,47 +49,176 @@ class Press:
 
 class KioskUnit:
     def __init__(self, config: SiteConfig, kiosk_id: str, state_dir: Path, *, pin_factory, printer=None,
-                 keep_tickets: Path | None = None, now=None):
+                 keep_tickets: Path | None = None, now=None, monotonic=time.monotonic,
+                 opening: OpeningHours | None = None):
         self.config = config
         self.kiosk = config.kiosks[kiosk_id]
         self.now = now or (lambda: datetime.now(config.timezone))
+        self.monotonic = monotonic
         self.inbox: queue.Queue = queue.Queue()
         state_dir = Path(state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
         self.counter = TicketCounter(state_dir / "counter.json")
+        self.hours = opening or OpeningHours(config.hours, config.holidays)
         self.layout = TicketLayout(paper_mm=self.kiosk.printer.get("paper_mm", config.paper_mm),
                                    encoding=self.kiosk.printer.get("encoding"))
         self.printer = printer or open_printer(PrinterConfig(**self.kiosk.printer))
         self.keep_tickets = keep_tickets
         self.issued: list[Ticket] = []
+        self.printer_state = "unknown"
+        self._printer_checked = float("-inf")
         self._board: contract.Board | None = None
         self._board_at = 0.0
         self._hub_online = False
+        self._light: str | None = None
         self.link = Link(kiosk_id, config.broker, self.inbox, outbox=Outbox(state_dir / "outbox"),
                          subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub")))
+        self.debounce = Debouncer(clock=monotonic)
         self.buttons = []
         for spec in self.kiosk.buttons:
             button = Button(spec.pin, pull_up=True, pin_factory=pin_factory)
-            button.when_pressed = lambda _device, spec=spec: self.inbox.put(Press(spec))
+            button.when_pressed = lambda _d, spec=spec: self._edge(spec, True)
+            button.when_released = lambda _d, spec=spec: self._edge(spec, False)
             self.buttons.append(button)
+        self.status_led = (LED(self.kiosk.status_led, pin_factory=pin_factory)
+                           if self.kiosk.status_led is not None else None)
+
+    def _edge(self, spec: ButtonConfig, pressed: bool) -> None:
+        """gpiozero's thread: filter contact bounce, queue real presses (a press while printing waits)."""
+        if self.debounce.edge(spec.pin, pressed):
+            self.inbox.put(Press(spec))
+
+    # --- lifecycle -----------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._settle_pending()
         self.link.start()
+        self._check_printer()
+        self._show()
 
     def stop(self) -> None:
         self.link.stop()
-        for button in self.buttons:
-            button.close()
+        for device in (*self.buttons, self.status_led):
+            if device is not None:
+                device.close()
 
     def step(self, timeout: float = 0.5) -> None:
         try:
             item = self.inbox.get(timeout=timeout)
         except queue.Empty:
-            return
+            item = None
         if isinstance(item, Press):
             self.issue(item.button)
         elif isinstance(item, mqtt.MQTTMessage):
             self._on_message(item)
+        if self.monotonic() - self._printer_checked > PRINTER_CHECK_S:
+            self._check_printer()
+        self._show()
+
+    # --- issuing -------------------------------------------------------------------------------------
+
+    def issue(self, spec: ButtonConfig) -> Ticket | None:
+        moment = self.now()
+        if not self.hours.is_open(moment):
+            self._refuse_closed(moment)
+            return None
+        if self._check_printer() in ("out", "offline"):
+            log.error("%s: no ticket: the printer is %s", self.kiosk.id, self.printer_state)
+            return None
+        number = self.counter.take(spec.prefix, moment.date())  # on disk before anything is printed
+        ticket = self._ticket(spec, number, moment)
+        self._show("printing")
+        before = len(getattr(self.printer, "output", b""))
+        try:
+            print_ticket(self.printer, ticket, self.layout)
+        except PrinterError as exc:
+            log.error("%s: ticket %s was not printed: %s", self.kiosk.id, ticket.number, exc)
+            self._record(spec, number, moment, void_reason=f"no se pudo imprimir: {exc}")
+            self._check_printer()
+            return None
+        self._record(spec, number, moment)
+        self.issued.append(ticket)
+        if self.keep_tickets is not None:
+            self._keep(ticket, self.printer.output[before:])
+        log.info("%s: ticket %s (%s%s)", self.kiosk.id, ticket.number, ticket.service_name,
+                 ", preferencial" if ticket.preferential else "")
+        return ticket
+
+    def _ticket(self, spec: ButtonConfig, number: int, moment: datetime) -> Ticket:
+        ahead, minutes = self.queue_figures(spec.service, spec.preferential)
+        return Ticket(entity=self.config.name, number=turn_number(spec.prefix, number),
+                      service_name=self.config.services[spec.service].name, preferential=spec.preferential,
+                      issued_at=moment, people_ahead=ahead, estimated_wait_min=minutes, notice=self.config.notice,
+                      hours=self.config.hours.text())
+
+    def _record(self, spec: ButtonConfig, number: int, moment: datetime, *, void_reason: str | None = None) -> None:
+        """The ticket's fact goes to the outbox (durable), then the pending number is settled."""
+        tid = turn_id(moment.date(), self.kiosk.id, spec.prefix, number)
+        fields = dict(at=moment.isoformat(timespec="milliseconds"), source=self.kiosk.id, turn_id=tid,
+                      number=turn_number(spec.prefix, number), service=spec.service, preferential=spec.preferential)
+        event = (contract.TicketVoid(id=f"void:{tid}", reason=void_reason, **fields) if void_reason
+                 else contract.TicketIssued(id=f"ticket:{tid}", **fields))
+        self.link.send(contract.ticket_topic(self.kiosk.id), event)
+        self.counter.settle()
+
+    def _settle_pending(self) -> None:
+        """After a power cut between taking a number and recording it: if its event is not in the outbox, the
+        ticket may have been printed and a citizen may hold it, so it is recorded as issued (at worst an
+        advisor calls a turn nobody holds, never the reverse)."""
+        pending = self.counter.pending
+        if pending is None:
+            return
+        spec = next((b for b in self.kiosk.buttons if b.prefix == pending["prefix"]), None)
+        day = datetime.fromisoformat(pending["day"]).date()
+        tid = turn_id(day, self.kiosk.id, pending["prefix"], pending["number"])
+        recorded = any(tid.encode() in item.payload for item in self.link.outbox.pending())
+        if not recorded and spec is not None:
+            log.warning("%s: number %s was being issued at a power cut; recorded as issued", self.kiosk.id,
+                        turn_number(pending["prefix"], pending["number"]))
+            self._record(spec, pending["number"], self.now().replace(year=day.year, month=day.month, day=day.day))
+        else:
+            self.counter.settle()
+
+    def queue_figures(self, service: str, preferential: bool) -> tuple[int | None, int | None]:
+        """People ahead and estimated minutes, from the hub's retained board, only while the hub is online and
+        the figures are fresh: otherwise (None, None) and the ticket leaves them out."""
+        fresh = self._board and self.monotonic() - self._board_at <= BOARD_FRESH_S
+        if not (self._hub_online and self.link.connected and fresh):
+            return None, None
+        for waiting in self._board.waiting:
+            if waiting.service == service:
+                ahead = waiting.preferential if preferential else waiting.normal + waiting.preferential
+                pace = waiting.minutes_per_turn
+                return ahead, (ahead + 1) * pace if pace is not None else None
+        return None, None
+
+    def _refuse_closed(self, moment: datetime) -> None:
+        holiday = self.hours.holiday(moment)
+        log.info("%s: press outside opening hours%s: no ticket", self.kiosk.id,
+                 f" (festivo: {holiday})" if holiday else "")
+        if self.config.closed_slip and self._check_printer() not in ("out", "offline"):
+            try:
+                self.printer.set(align="center")
+                self.printer.textln("En este momento no estamos atendiendo.")
+                self.printer.textln(f"Horario: {self.config.hours.text().lower()}.")
+                self.printer.cut()
+            except PrinterError as exc:
+                log.error("%s: the hours slip was not printed: %s", self.kiosk.id, exc)
+
+    # --- printer, board, lights ----------------------------------------------------------------------
+
+    def _check_printer(self) -> str:
+        state = paper_state(self.printer)
+        self._printer_checked = self.monotonic()
+        if state != self.printer_state:
+            self.printer_state = state
+            status = contract.PrinterStatus(id=contract.new_id(), at=self.now().isoformat(timespec="milliseconds"),
+                                            source=self.kiosk.id, state=state,
+                                            detail=f"{self.kiosk.printer.get('kind')} {self.kiosk.printer.get('profile', '')}".strip())
+            self.link.publish(contract.printer_topic(self.kiosk.id), status.to_json(), retain=True)
+            if state != "ok":
+                log.warning("%s: printer state is %s", self.kiosk.id, state)
+        return state
 
     def _on_message(self, message: mqtt.MQTTMessage) -> None:
         if message.topic == contract.status_topic("hub"):
@@ -85,45 +226,22 @@ class KioskUnit:
             return
         try:
             self._board = contract.expect(message.payload, contract.Board)
-            self._board_at = time.monotonic()
+            self._board_at = self.monotonic()
         except contract.ContractError as exc:
             log.warning("%s: ignored board: %s", self.kiosk.id, exc)
 
-    def people_ahead(self, service: str, preferential: bool) -> int | None:
-        """From the hub's retained queue figures, only while the hub is online and the figures are fresh."""
-        if not (self._hub_online and self.link.connected and self._board):
-            return None
-        if time.monotonic() - self._board_at > BOARD_FRESH_S:
-            return None
-        for waiting in self._board.waiting:
-            if waiting.service == service:
-                return waiting.preferential if preferential else waiting.normal + waiting.preferential
-        return None
-
-    def issue(self, spec: ButtonConfig) -> Ticket | None:
-        moment = self.now()
-        number = self.counter.take(spec.prefix, moment.date())  # on disk before anything is printed
-        ticket = Ticket(entity=self.config.name, number=turn_number(spec.prefix, number),
-                        service_name=self.config.services[spec.service].name, preferential=spec.preferential,
-                        issued_at=moment, people_ahead=self.people_ahead(spec.service, spec.preferential),
-                        estimated_wait_min=None, notice=self.config.notice, hours=self.config.hours.text())
-        before = len(getattr(self.printer, "output", b""))
-        try:
-            print_ticket(self.printer, ticket, self.layout)
-        except PrinterError as exc:
-            log.error("%s: ticket %s was not printed: %s", self.kiosk.id, ticket.number, exc)
-            return None
-        event = contract.TicketIssued(
-            id=contract.new_id(), at=moment.isoformat(timespec="milliseconds"), source=self.kiosk.id,
-            turn_id=turn_id(moment.date(), self.kiosk.id, spec.prefix, number), number=ticket.number,
-            service=spec.service, preferential=spec.preferential)
-        self.link.send(contract.ticket_topic(self.kiosk.id), event)
-        self.issued.append(ticket)
-        if self.keep_tickets is not None:
-            self._keep(ticket, self.printer.output[before:])
-        log.info("%s: ticket %s (%s%s)", self.kiosk.id, ticket.number, ticket.service_name,
-                 ", preferencial" if ticket.preferential else "")
-        return ticket
+    def _show(self, light: str | None = None) -> None:
+        if light is None:
+            light = ("error" if self.printer_state in ("out", "offline") else
+                     "closed" if not self.hours.is_open(self.now()) else
+                     "paper_low" if self.printer_state == "low" else "ready")
+        if light == self._light or self.status_led is None:
+            return
+        self._light = light
+        if LIGHTS[light] is None:
+            self.status_led.on()
+        else:
+            self.status_led.blink(*LIGHTS[light])
 
     def _keep(self, ticket: Ticket, raw: bytes) -> None:
         """The demo's copy of each ticket: the exact ESC/POS bytes and a picture of the paper."""

@@ -13,23 +13,43 @@ from pathlib import Path
 from .durable import write_json_atomic
 
 
+class CounterError(Exception):
+    """The counter file cannot be trusted; issuing would risk repeating numbers."""
+
+
 class TicketCounter:
+    """The file also remembers the number being issued (`pending`) until the kiosk has recorded what became
+    of it, so that after a power cut the kiosk can settle it instead of losing track."""
+
     def __init__(self, path: Path):
         self.path = Path(path)
         try:
             state = json.loads(self.path.read_text())
             self._day, self._last = state["day"], dict(state["last"])
+            self.pending: dict | None = state.get("pending")
         except FileNotFoundError:
-            self._day, self._last = "", {}
+            self._day, self._last, self.pending = "", {}, None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CounterError(f"{self.path} is damaged ({exc}); restore it or move it aside after checking the "
+                               "last numbers printed today") from None
 
     def take(self, prefix: str, day: date) -> int:
         """The next number of the prefix's series for that day, already on disk when it is returned."""
         if day.isoformat() != self._day:
             self._day, self._last = day.isoformat(), {}
         number = self._last.get(prefix, 0) + 1
-        write_json_atomic(self.path, {"day": self._day, "last": {**self._last, prefix: number}})
         self._last[prefix] = number
+        self.pending = {"prefix": prefix, "number": number, "day": self._day}
+        self._save()
         return number
+
+    def settle(self) -> None:
+        """What became of the pending number is now recorded elsewhere (the outbox)."""
+        self.pending = None
+        self._save()
+
+    def _save(self) -> None:
+        write_json_atomic(self.path, {"day": self._day, "last": self._last, "pending": self.pending})
 
 
 def turn_number(prefix: str, number: int) -> str:

@@ -156,6 +156,8 @@ class Hub:
         day = min(event.turn_id[:10], self.today)
         if event.id in self.ledger.seen or (day != self.today and self.store.has(day, event.id)):
             return [], set()
+        if day == self.today and event.turn_id in self.ledger.turns:
+            raise Rejected(f"{event.TYPE} {event.id} is about turn {event.number}, which is already recorded")
         void = isinstance(event, contract.TicketVoid)
         extra = {"reason": event.reason} if void else {}
         records = [self._record("void" if void else "ticket", day, id=event.id, at=event.at,
