@@ -137,9 +137,9 @@ class KioskUnit:
             self._check_printer()
             return None
         self._record(spec, number, moment)
-        self.issued.append(ticket)
         if self.keep_tickets is not None:
             self._keep(ticket, self.printer.output[before:])
+        self.issued.append(ticket)
         log.info("%s: ticket %s (%s%s)", self.kiosk.id, ticket.number, ticket.service_name,
                  ", preferencial" if ticket.preferential else "")
         return ticket

@@ -18,6 +18,14 @@ def site(tmp_path, broker):
     site.stop()
 
 
+def on_screen(site, predicate):
+    """The display runs in the main thread, as in the demo: each poll lets it take one step."""
+    def check():
+        site.display.step(0.01)
+        return predicate()
+    return check
+
+
 def button_index(site, *, service: str, preferential: bool) -> int:
     return next(i for i, b in enumerate(site.kiosk.kiosk.buttons)
                 if b.service == service and b.preferential == preferential)
@@ -41,7 +49,7 @@ def test_a_morning_from_ticket_to_rating_to_the_crm_export(site, tmp_path):
     wait_until(lambda: site.desks[1].serving, what="desk 1's answer")
     assert site.desks[1].serving["number"] == "P-001"
     assert site.desks[1].counter.shown == ("Módulo 1", "Turno P-001")
-    wait_until(lambda: site.display.announced, what="the display's announcement")
+    wait_until(on_screen(site, lambda: site.display.announced), what="the display's announcement")
     scene = site.display.scene()
     assert scene.headline is not None
     assert (scene.headline.number, scene.headline.desk) == ("P-001", "Módulo 1")
@@ -52,7 +60,8 @@ def test_a_morning_from_ticket_to_rating_to_the_crm_export(site, tmp_path):
     wait_until(lambda: site.desks[2].serving, what="desk 2's answer")
     assert site.desks[2].serving["number"] == "E-001"
     wait_until(lambda: any(t.rating == 4 for t in site.hub.ledger.turns.values()), what="the rating at the hub")
-    wait_until(lambda: site.display.scene().headline.number == "E-001", what="the display to show E-001")
+    wait_until(on_screen(site, lambda: site.display.scene().headline.number == "E-001"),
+               what="the display to show E-001")
     assert site.display.scene().headline.desk == "Módulo 2"
     assert [c.number for c in site.display.announced] == ["P-001", "E-001"]
 

@@ -10,7 +10,7 @@ from appliance.drivers.gpio import press
 from appliance.drivers.printer import SimulatedPrinter
 from appliance.kiosk import KioskUnit
 from hub.service import Hub
-from support import Running, wait_until
+from support import Running, Ticking, wait_until
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def site_for(broker):
 
 def kiosk_for(config, tmp_path, pins):
     return KioskUnit(config, "kiosco-1", tmp_path / "kiosk", pin_factory=pins, printer=SimulatedPrinter(),
-                     opening=AlwaysOpen())
+                     opening=AlwaysOpen(), monotonic=Ticking())
 
 
 def test_tickets_issued_while_the_broker_is_down_reach_the_hub_once_it_is_back(stopped_broker, tmp_path):

@@ -1,0 +1,3 @@
+import os
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # pygame's greeting does not belong in a service's log

@@ -1,0 +1,47 @@
+"""The pygame window or full screen the display role draws on.
+
+The video driver comes from the environment (SDL_VIDEODRIVER): kmsdrm on a Pi without a desktop, x11 or
+wayland on a desktop, dummy in tests and the headless demo; nothing here chooses it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pygame
+
+from .painter import paint
+from .scene import Scene
+
+
+class Screen:
+    def __init__(self, size: tuple[int, int], *, fullscreen: bool, title: str = "Turnero"):
+        pygame.display.init()
+        pygame.font.init()
+        pygame.display.set_caption(title)
+        flags = pygame.FULLSCREEN if fullscreen else 0
+        # Full screen takes the screen's own resolution; the layout scales to it.
+        self.surface = pygame.display.set_mode((0, 0) if fullscreen else size, flags)
+        pygame.mouse.set_visible(not fullscreen)
+
+    def show(self, scene: Scene) -> None:
+        paint(self.surface, scene)
+        pygame.display.flip()
+
+    def save(self, path: Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pygame.image.save(self.surface, str(path))
+        return path
+
+    def keys(self) -> list[str]:
+        """Keys pressed since the last call, by pygame's names ("n", "1", "f1"), and "quit" on close."""
+        names = []
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT:
+                names.append("quit")
+            elif event.type == pygame.KEYDOWN:
+                names.append(pygame.key.name(event.key))
+        return names
+
+    def close(self) -> None:
+        pygame.display.quit()
