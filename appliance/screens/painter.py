@@ -105,12 +105,16 @@ def _headline(surface, scene: Scene, box: pygame.Rect, unit: int) -> None:
 
 
 def _side(surface, scene: Scene, box: pygame.Rect, unit: int) -> None:
-    row_h = unit // 11
-    title = _text("Turnos anteriores", unit // 28, True, MUTED)
+    """Earlier calls on top, people waiting per service below; the waiting list keeps its room and the
+    history shows as many rows as fit above it."""
+    title_size, line_h, row_h = unit // 28, unit // 21, unit // 11
+    waiting_h = (_text("Ag", title_size, True, MUTED).get_height() + unit // 60 + len(scene.waiting) * line_h
+                 if scene.waiting else 0)
+    title = _text("Turnos anteriores", title_size, True, MUTED)
     surface.blit(title, (box.x, box.y))
     y = box.y + title.get_height() + unit // 80
-    history_rows = max(0, min(len(scene.history), (box.height * 2 // 3 - title.get_height()) // row_h))
-    for call in scene.history[:history_rows]:
+    rows = max(0, (box.bottom - waiting_h - unit // 40 - y) // row_h)
+    for call in scene.history[:rows]:
         row = pygame.Rect(box.x, y, box.width, row_h - unit // 90)
         pygame.draw.rect(surface, PANEL, row, border_radius=unit // 80)
         if call.preferential:
@@ -120,23 +124,18 @@ def _side(surface, scene: Scene, box: pygame.Rect, unit: int) -> None:
         surface.blit(number, (row.x + unit // 40, row.centery - number.get_height() // 2))
         surface.blit(desk, (row.right - unit // 40 - desk.get_width(), row.centery - desk.get_height() // 2))
         y += row_h
-    if scene.waiting:
-        y += unit // 60
-        title = _text("Personas en espera", unit // 28, True, MUTED)
-        surface.blit(title, (box.x, y))
-        y += title.get_height() + unit // 100
-        line_h = unit // 22
-        columns = 2 if len(scene.waiting) > 3 else 1
-        col_w = box.width // columns
-        for i, waiting in enumerate(scene.waiting):
-            col, row = i % columns, i // columns
-            if y + (row + 1) * line_h > box.bottom:
-                break
-            name = _fit(waiting.service, unit // 34, False, TEXT, col_w - unit // 8)
-            count = _text(str(waiting.count), unit // 30, True, ACCENT)
-            x0, y0 = box.x + col * col_w, y + row * line_h
-            surface.blit(name, (x0, y0))
-            surface.blit(count, (x0 + col_w - unit // 30 - count.get_width(), y0))
+    if not scene.waiting:
+        return
+    y = box.bottom - waiting_h
+    title = _text("Personas en espera", title_size, True, MUTED)
+    surface.blit(title, (box.x, y))
+    y += title.get_height() + unit // 60
+    for waiting in scene.waiting:
+        count = _text(str(waiting.count), unit // 30, True, ACCENT)
+        name = _fit(waiting.service, unit // 32, False, TEXT, box.width - count.get_width() - unit // 20)
+        surface.blit(name, (box.x, y + (line_h - name.get_height()) // 2))
+        surface.blit(count, (box.right - count.get_width(), y + (line_h - count.get_height()) // 2))
+        y += line_h
 
 
 def _footer(surface, scene: Scene, box: pygame.Rect, unit: int, pad: int) -> None:
@@ -148,11 +147,12 @@ def _footer(surface, scene: Scene, box: pygame.Rect, unit: int, pad: int) -> Non
 
 
 def _banner(surface, text: str, unit: int, pad: int) -> None:
-    width = surface.get_width()
+    """Over the footer: visible, but the calls stay readable."""
+    width, height = surface.get_size()
     line = _fit(text, unit // 30, True, TEXT, width - 4 * pad)
-    box = pygame.Rect(0, 0, line.get_width() + 2 * pad, line.get_height() + pad)
-    box.midtop = (width // 2, pad // 2)
-    pygame.draw.rect(surface, BANNER, box, border_radius=unit // 60)
+    box = pygame.Rect(0, 0, width, unit // 14)
+    box.bottom = height
+    pygame.draw.rect(surface, BANNER, box)
     surface.blit(line, line.get_rect(center=box.center))
 
 
