@@ -61,7 +61,12 @@ def ticket_lines(ticket: Ticket, layout: TicketLayout) -> list[Line]:
              Line(ticket.service_name, "large", True)]
     if ticket.preferential:
         lines.append(Line(" Atención preferencial ", bold=True, invert=True))
-    lines += [Line(f"{long_date(ticket.issued_at.date())} · {clock(ticket.issued_at)}"), Line("", rule=True)]
+    when = f"{long_date(ticket.issued_at.date())} · {clock(ticket.issued_at)}"
+    if len(when) > COLUMNS[layout.paper_mm]:  # on 58 mm paper the time goes on a line of its own
+        lines += [Line(long_date(ticket.issued_at.date())), Line(f"Hora: {clock(ticket.issued_at)}")]
+    else:
+        lines.append(Line(when))
+    lines.append(Line("", rule=True))
     if ticket.people_ahead is not None:
         ahead = "No hay personas antes que usted." if ticket.people_ahead == 0 else \
             f"Personas antes que usted: {ticket.people_ahead}"

@@ -13,6 +13,7 @@ from appliance import config as site_config
 from appliance.demo import AlwaysOpen
 from appliance.drivers.printer import PrinterError, SimulatedPrinter
 from appliance.kiosk import KioskUnit
+from appliance.ticket import Ticket, TicketLayout, print_ticket, ticket_lines
 from escpos_text import printed_text
 
 CONFIG = site_config.load(site_config.EXAMPLE)
@@ -138,3 +139,38 @@ def test_a_kiosk_killed_at_any_step_of_issuing_never_repeats_a_number(tmp_path, 
     assert numbers[0] == "R-001" and numbers[-1] == "R-003"
     assert len(numbers) == len(set(numbers))  # each number recorded once
     assert "R-002" in numbers  # the interrupted number is recorded (issued: a citizen may hold it), never lost
+
+
+# --- the ticket's bytes ------------------------------------------------------------------------------
+
+SPANISH = Ticket(entity="Alcaldía de Tenjo", number="E-012", service_name="Educación", preferential=True,
+                 issued_at=TUESDAY_MORNING, people_ahead=0, estimated_wait_min=None,
+                 notice="¿Dudas? ¡Pregunte! Señora, señor: sus datos se tratan según la Ley 1581. Pingüino.",
+                 hours="Lunes a viernes de 8:00 a 12:00")
+
+
+@pytest.mark.parametrize("paper_mm", [58, 80])
+@pytest.mark.parametrize("encoding", [None, "CP858"])
+def test_spanish_text_decodes_from_the_printed_bytes_with_the_code_page_they_select(paper_mm, encoding):
+    printer = SimulatedPrinter()
+    print_ticket(printer, SPANISH, TicketLayout(paper_mm, encoding))
+    text = printed_text(printer.output)
+    for expected in ("Alcaldía de Tenjo", "E-012", "Educación", "Atención preferencial", "¿Dudas? ¡Pregunte!",
+                     "Señora", "Pingüino", "No hay personas antes que usted."):
+        assert expected in text.replace("\n", " "), expected
+    assert "Tiempo estimado" not in text  # unknown: left out, never a guess
+    assert printer.output.endswith(b"\x1bd\x06\x1dV\x00")  # fed past the cutter, then a full cut
+    if encoding:
+        assert b"\x1bt\x13" in printer.output  # ESC t 19: CP858 on this profile
+
+
+def test_every_line_fits_the_paper():
+    for paper_mm, columns in ((58, 32), (80, 48)):
+        for line in ticket_lines(SPANISH, TicketLayout(paper_mm)):
+            magnify = {"huge": 4 if paper_mm == 80 else 3, "large": 2, "normal": 1}[line.size]
+            assert len(line.text) * magnify <= columns, line
+
+
+def test_an_unknown_paper_width_is_refused_with_its_value():
+    with pytest.raises(ValueError, match="58 or 80 mm, not 76"):
+        TicketLayout(76)
