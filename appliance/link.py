@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import socket
 import threading
 from dataclasses import dataclass
 
@@ -150,6 +151,11 @@ class Link:
         if reason_code.is_failure:
             log.error("%s: broker refused the connection: %s", self.device, reason_code)
             return
+        sock = client.socket()
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            # A call is two small packets (desk state, board): with Nagle's algorithm the second waits ~40 ms
+            # for the first one's acknowledgement. paho leaves Nagle on.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client.publish(contract.status_topic(self.device), contract.ONLINE, qos=1, retain=True)
         for topic in self._subscriptions:
             client.subscribe(topic, qos=1)
