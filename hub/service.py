@@ -66,7 +66,8 @@ class Hub:
             items = [self.inbox.get(timeout=timeout)]
         except queue.Empty:
             self._roll_day()
-            self._housekeeping()
+            self._reload_advisors()
+            self._warn_overdue()
             return 0
         while len(items) < BATCH:
             try:
@@ -74,6 +75,7 @@ class Hub:
             except queue.Empty:
                 break
         self._roll_day()
+        self._reload_advisors()
         records, desks, board = [], set(), False
         for item in items:
             if isinstance(item, Connected):
@@ -92,17 +94,15 @@ class Hub:
             self._publish_desk(desk)
         if board:
             self._publish_board()
-        self._housekeeping()
+        self._warn_overdue()
         return len(items)
 
-    def _housekeeping(self) -> None:
-        """Between batches: attentions that passed the limit, and advisors changed in the site file."""
+    def _warn_overdue(self) -> None:
+        """Tells a desk once when its attention passes the site's limit."""
         for desk, turn_id in list(self.ledger.serving.items()):
             if turn_id not in self._warned and self._overdue(turn_id):
                 self._warned.add(turn_id)
                 self._publish_desk(desk)
-        if self._config_path is not None:
-            self._reload_advisors()
 
     def _overdue(self, turn_id: str) -> bool:
         called = self.ledger.turns[turn_id].called_at
@@ -112,6 +112,8 @@ class Hub:
     def _reload_advisors(self) -> None:
         """Who sits at each desk changes during the day: the site file is re-read when it changes, and only
         the advisors are taken from it (desks and services stay as the day started)."""
+        if self._config_path is None:
+            return
         try:
             mtime = self._config_path.stat().st_mtime
             if mtime == self._config_mtime:

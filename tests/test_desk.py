@@ -157,3 +157,19 @@ def test_an_unplugged_counter_display_does_not_stop_the_desk(caplog):
     counter.show("Módulo 1", "Turno R-001")
     counter.show("Módulo 1", "Turno R-002")
     assert caplog.text.count("does not answer") == 1
+
+
+def test_two_desks_pressing_next_at_the_same_instant_get_different_turns(config, tmp_path):
+    pins = {1: MockFactory(), 2: MockFactory()}
+    with Running(Hub(config, tmp_path / "hub")) as hub:
+        issue(hub, 1, 2)
+        wait_until(lambda: len(hub.ledger.waiting()) == 2, what="two waiting turns")
+        with Running(DeskUnit(config, 1, tmp_path / "d1", pin_factory=pins[1])) as one, \
+                Running(DeskUnit(config, 2, tmp_path / "d2", pin_factory=pins[2])) as two:
+            wait_until(lambda: one.link.connected and two.link.connected, what="both desks online")
+            for factory in pins.values():
+                factory.pin(config.desk_pins.next).drive_low()
+            for factory in pins.values():
+                factory.pin(config.desk_pins.next).drive_high()
+            wait_until(lambda: one.serving and two.serving, what="both answers")
+            assert {one.serving["number"], two.serving["number"]} == {"R-001", "R-002"}

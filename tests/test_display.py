@@ -140,3 +140,33 @@ def test_the_display_announces_each_new_call_once_and_not_the_board_it_finds_at_
     assert [c.number for c in unit.announced] == ["R-002", "S-002", "S-002"]
     assert unit.announcer.said[-1] == announcement("S-002", "Módulo 2", True)
     assert unit.scene().highlight
+
+
+def test_a_display_shows_the_retained_board_at_start_and_follows_it_after_a_broker_restart(broker, tmp_path):
+    from hub.service import Hub
+    from support import Running, wait_until
+
+    config = CONFIG.with_broker(broker.host, broker.port)
+    with Running(Hub(config, tmp_path / "hub")) as hub:
+        assert hub.link.wait_connected(5)
+        event = contract.TicketIssued(id="t1", at=hub.now().isoformat(), source="kiosco-1",
+                                      turn_id=f"{hub.today}/kiosco-1/R001", number="R-001", service="R",
+                                      preferential=False)
+        hub.link.publish(contract.ticket_topic("kiosco-1"), event.to_json())
+        request = contract.DeskRequest(id="q1", at=hub.now().isoformat(), source="escritorio-2", desk=2,
+                                       action="next")
+        hub.link.publish(contract.request_topic(2), request.to_json())
+        wait_until(lambda: hub.ledger.serving.get(2), what="the call")
+        with Running(DisplayUnit(config, "pantalla-1", announcer=FakeAnnouncer())) as display:
+            wait_until(lambda: display.board and display.hub_online, what="the retained board and hub status")
+            assert display.scene().headline.number == "R-001" and display.announced == []  # shown, not re-announced
+            broker.restart()
+            wait_until(lambda: display.link.connected and hub.link.connected, timeout=15, what="reconnection")
+            event = contract.TicketIssued(id="t2", at=hub.now().isoformat(), source="kiosco-1",
+                                          turn_id=f"{hub.today}/kiosco-1/R002", number="R-002", service="R",
+                                          preferential=False)
+            hub.link.publish(contract.ticket_topic("kiosco-1"), event.to_json())
+            hub.link.publish(contract.request_topic(2), contract.DeskRequest(
+                id="q2", at=hub.now().isoformat(), source="escritorio-2", desk=2, action="next").to_json())
+            wait_until(lambda: display.scene().headline.number == "R-002", timeout=10, what="the new call")
+            assert [c.number for c in display.announced] == ["R-002"]

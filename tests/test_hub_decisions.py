@@ -1,6 +1,7 @@
 """The hub's decisions, fed straight into its loop (no broker): who is called, idempotency, bad input."""
 import dataclasses
 import json
+import os
 import logging
 from datetime import datetime, timedelta
 
@@ -11,6 +12,7 @@ from appliance import config, contract
 from appliance.config import QueuePolicy
 from hub.ledger import Turn
 from hub.policy import choose_next
+from hub.export import rows, write_csv
 from hub.service import Hub
 
 TZ = config.load(config.EXAMPLE).timezone
@@ -117,13 +119,33 @@ def test_a_rating_counts_once_and_only_for_a_turn_served_at_that_desk(hub, caplo
 
 
 def test_replaying_every_event_changes_nothing(hub, tmp_path):
-    events = [ticket(hub, 1), ticket(hub, 1, preferential=True), request(1, "a"), request(2, "b"), request(1, "c")]
+    turn_one = ticket(hub, 1)
+    events = [turn_one, ticket(hub, 1, preferential=True), request(1, "a"), request(2, "b"), request(1, "c"),
+              contract.Rating(id="x", at=START.isoformat(), source="d", desk=2, turn_id=turn_one.turn_id, value=4)]
     feed(hub, *events)
+    names = {letter: s.name for letter, s in hub.config.services.items()}
+    csv_before = write_csv(tmp_path / "before.csv", rows(hub.store, START.date(), START.date(), names))
     before = {t: vars(turn).copy() for t, turn in hub.ledger.turns.items()}
     records = len(hub.store.day("2026-11-24"))
     feed(hub, *events)
     assert {t: vars(turn) for t, turn in hub.ledger.turns.items()} == before
     assert len(hub.store.day("2026-11-24")) == records
+    write_csv(tmp_path / "after.csv", rows(hub.store, START.date(), START.date(), names))
+    assert csv_before == 2 and (tmp_path / "after.csv").read_bytes() == (tmp_path / "before.csv").read_bytes()
+
+
+def test_advisors_changed_in_the_site_file_are_recorded_without_a_restart(tmp_path):
+    site_file = tmp_path / "site.toml"
+    site_file.write_text(config.EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    clock = Clock()
+    unit = Hub(config.load(site_file), tmp_path / "hub", now=clock, config_path=site_file)
+    unit.clock = clock
+    site_file.write_text(site_file.read_text(encoding="utf-8").replace("Ana María Peña", "Óscar Ibáñez"),
+                         encoding="utf-8")
+    os.utime(site_file, (1, 1))  # a different modification time, whatever the file system's resolution
+    feed(unit, ticket(unit, 1), request(1, "a"))
+    assert unit.ledger.turns[unit.ledger.serving[1]].advisor == "Óscar Ibáñez"
+    unit.store.close()
 
 
 def test_a_restarted_hub_rebuilds_the_day_from_its_store(hub, tmp_path):
