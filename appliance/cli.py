@@ -34,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def role(name: str, text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text, description=text)
-        sub.add_argument("--config", type=Path, default=site_config.EXAMPLE, help="site configuration (TOML)")
+        sub.add_argument("--config", type=Path, default=Path("/etc/turnero/site.toml"),
+                         help="site configuration (TOML; default /etc/turnero/site.toml)")
         sub.add_argument("--state", help="state directory (default: $STATE_DIRECTORY or ./state/ROLE)")
         return sub
 
@@ -69,10 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .drivers.gpio import NoPinsError
+    from .numbering import CounterError
     try:
         return _run(args)
-    except site_config.ConfigError as exc:
-        print(exc, file=sys.stderr)
+    except (site_config.ConfigError, NoPinsError, CounterError) as exc:
+        print(f"turnero {args.command}: {exc}", file=sys.stderr)
         return 2
 
 

@@ -6,13 +6,24 @@ in the tests and in the demo. gpiozero calls `when_pressed` from its own thread:
 from __future__ import annotations
 
 from gpiozero import Device
+from gpiozero.exc import BadPinFactory
 from gpiozero.pins.mock import MockFactory
+
+
+class NoPinsError(Exception):
+    """This machine has no GPIO pins gpiozero can drive."""
 
 
 def pin_factory(simulated: bool):
     """A MockFactory of the role's own (one per simulated device, so two desks can both use GPIO17), or the
-    real default factory on a Pi."""
-    return MockFactory() if simulated else Device._default_pin_factory()
+    real default factory on a Pi (lgpio)."""
+    if simulated:
+        return MockFactory()
+    try:
+        return Device._default_pin_factory()
+    except BadPinFactory:
+        raise NoPinsError("no GPIO pins on this machine (is it a Raspberry Pi with python3-lgpio, and is the "
+                          "service user in the 'gpio' group?); use --simulated to run with mock pins") from None
 
 
 def press(factory: MockFactory, pin: int) -> None:
