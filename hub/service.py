@@ -272,9 +272,9 @@ class Hub:
                 service=turn.service, service_name=self.config.services[turn.service].name,
                 preferential=turn.preferential, desk=record["desk"],
                 desk_name=self.config.desks[record["desk"]].name, recall=record["recall"]))
-        waiting = []
+        waiting, queued = [], self.ledger.waiting()
         for letter, service in self.config.services.items():
-            turns = [t for t in self.ledger.waiting() if t.service == letter]
+            turns = [t for t in queued if t.service == letter]
             preferential = sum(t.preferential for t in turns)
             waiting.append(contract.Waiting(service=letter, service_name=service.name,
                                             normal=len(turns) - preferential, preferential=preferential,
