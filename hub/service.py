@@ -61,19 +61,14 @@ class Hub:
     # --- the loop ------------------------------------------------------------------------------------
 
     def step(self, timeout: float = 0.5) -> int:
-        """Handles one batch from the inbox; returns how many items it took."""
+        """Handles one batch from the inbox (what arrived within `timeout`); returns how many items it took."""
+        items = []
         try:
-            items = [self.inbox.get(timeout=timeout)]
-        except queue.Empty:
-            self._roll_day()
-            self._reload_advisors()
-            self._warn_overdue()
-            return 0
-        while len(items) < BATCH:
-            try:
+            items.append(self.inbox.get(timeout=timeout))
+            while len(items) < BATCH:
                 items.append(self.inbox.get_nowait())
-            except queue.Empty:
-                break
+        except queue.Empty:
+            pass
         self._roll_day()
         self._reload_advisors()
         records, desks, board = [], set(), False
