@@ -24,6 +24,7 @@ from gpiozero import LED, Button
 
 from . import contract
 from .config import SiteConfig
+from .debounce import Debouncer
 from .drivers.counter import CounterDisplay, LogCounter
 from .link import Connected, Link
 from .outbox import Outbox
@@ -45,7 +46,8 @@ LIGHT_PATTERNS = {"waiting": (0.05, 0.05), "offline": (0.5, 0.5), "overdue": (1.
 
 class DeskUnit:
     def __init__(self, config: SiteConfig, number: int, state_dir: Path, *, pin_factory,
-                 counter: CounterDisplay | None = None, now=None, monotonic=time.monotonic):
+                 counter: CounterDisplay | None = None, now=None, monotonic=time.monotonic,
+                 debounce: Debouncer | None = None):
         self.config = config
         self.desk = config.desks[number]
         self.device = f"escritorio-{number}"
@@ -63,36 +65,49 @@ class DeskUnit:
         state_dir = Path(state_dir)
         self.link = Link(self.device, config.broker, self.inbox, outbox=Outbox(state_dir / "outbox"),
                          subscriptions=(contract.desk_state_topic(number),))
+        # Contact bounce filtered here too: a bouncing NEXT after the answer would call a second citizen.
+        self.debounce = debounce or Debouncer()
         pins = config.desk_pins
-        self.buttons = [self._button(pin, action, pin_factory)
+        self.buttons = [self._button(pin, Press(action), pin_factory)
                         for pin, action in ((pins.recall, "recall"), (pins.no_show, "no_show"),
                                             (pins.transfer, "transfer")) if pin is not None]
         if pins.recall is None:  # NEXT on release, RECALL when held
-            self.next_button = Button(pins.next, pull_up=True, hold_time=config.desk.recall_hold_s,
-                                      pin_factory=pin_factory)
-            self._held = threading.Event()
+            self.next_button = self._button(pins.next, None, pin_factory, hold_time=config.desk.recall_hold_s)
+            self._next_down, self._held = threading.Event(), threading.Event()
+            self.next_button.when_pressed = self._next_pressed
             self.next_button.when_held = self._next_held
             self.next_button.when_released = self._next_released
         else:
-            self.next_button = self._button(pins.next, "next", pin_factory)
-        self.rating_buttons = []
-        for value, pin in enumerate(pins.rating, start=1):
-            button = Button(pin, pull_up=True, pin_factory=pin_factory)
-            button.when_pressed = lambda _d, value=value: self.inbox.put(Press("rate", value))
-            self.rating_buttons.append(button)
+            self.next_button = self._button(pins.next, Press("next"), pin_factory)
+        self.rating_buttons = [self._button(pin, Press("rate", value), pin_factory)
+                               for value, pin in enumerate(pins.rating, start=1)]
         self.status_led = LED(pins.status_led, pin_factory=pin_factory)
         self.rating_leds = [LED(pin, pin_factory=pin_factory) for pin in pins.rating_leds]
 
-    def _button(self, pin: int, action: str, pin_factory) -> Button:
-        button = Button(pin, pull_up=True, pin_factory=pin_factory)
-        button.when_pressed = lambda _d: self.inbox.put(Press(action))
+    def _button(self, pin: int, press: Press | None, pin_factory, **options) -> Button:
+        """gpiozero's thread: every edge goes through the bounce filter; a real press is queued."""
+        button = Button(pin, pull_up=True, pin_factory=pin_factory, **options)
+        button.when_pressed = lambda _d: self._pressed(pin, press)
+        button.when_released = lambda _d: self.debounce.edge(pin, False)
         return button
+
+    def _pressed(self, pin: int, press: Press) -> None:
+        if self.debounce.edge(pin, True):
+            self.inbox.put(press)
+
+    def _next_pressed(self, _device) -> None:
+        if self.debounce.edge(self.config.desk_pins.next, True):
+            self._next_down.set()
 
     def _next_held(self, _device) -> None:
         self._held.set()
         self.inbox.put(Press("recall"))
 
     def _next_released(self, _device) -> None:
+        self.debounce.edge(self.config.desk_pins.next, False)
+        if not self._next_down.is_set():
+            return  # the release of a bounce, not of a press
+        self._next_down.clear()
         if self._held.is_set():
             self._held.clear()
         else:
