@@ -10,7 +10,7 @@ import io
 from datetime import date, datetime
 from pathlib import Path
 
-from .ledger import fold
+from .ledger import CALLED, fold
 from .store import DayStore
 
 COLUMNS = ("turn_id", "number", "service", "service_name", "preferential", "kiosk", "issued_at", "called_at",
@@ -31,7 +31,8 @@ def rows(store: DayStore, first: date, last: date, service_names: dict[str, str]
             "kiosk": turn.kiosk, "issued_at": turn.issued_at, "called_at": turn.called_at or "",
             "service_start": turn.called_at or "", "service_end": turn.closed_at or "",
             "desk": turn.desk or "", "advisor": turn.advisor, "wait_seconds": _blank(called),
-            "service_seconds": _blank(served), "outcome": turn.outcome or "waiting", "recalls": turn.recalls,
+            "service_seconds": _blank(served),
+            "outcome": turn.outcome or ("in_service" if turn.status == CALLED else "waiting"), "recalls": turn.recalls,
             "rating": _blank(turn.rating)})
     return result
 
