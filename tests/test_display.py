@@ -1,24 +1,17 @@
-"""The waiting-room screen: the scene for each state, its pixels, and announcements in order, none cut."""
-import threading
-import time
+"""The display role: which calls it announces, and what it shows after a restart or a broker blip. (The
+scene, the painter and the sound have their own tests.)"""
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
-import pygame
-import pytest
 
 from appliance import config as site_config
 from appliance import contract
 from appliance.display import DisplayUnit
-from appliance.drivers.sound import Announcer
-from appliance.screens.painter import ACCENT, BACKGROUND, PANEL, paint
-from appliance.screens.scene import OFFLINE_BANNER, build_scene
 from appliance.spoken import announcement
 
 CONFIG = site_config.load(site_config.EXAMPLE)
 NOW = datetime(2026, 11, 24, 9, 3, tzinfo=CONFIG.timezone)
 AT = NOW.isoformat()
-FOOTER = CONFIG.displays["pantalla-1"].footer
 
 
 def call(i: int, number: str, desk: int, *, preferential=False, recall=False, call_id=None) -> contract.Call:
@@ -29,86 +22,6 @@ def call(i: int, number: str, desk: int, *, preferential=False, recall=False, ca
 
 def board(*calls, waiting=()) -> contract.Board:
     return contract.Board(id="b", at=AT, source="hub", calls=list(calls), waiting=list(waiting))
-
-
-def scene(b, **changes):
-    args = dict(size=(1920, 1080), portrait=False, highlight=True, hub_online=True, footer=FOOTER)
-    return build_scene(b, NOW, **{**args, **changes})
-
-
-def test_a_new_call_is_the_highlighted_headline_with_its_desk_and_the_date_in_spanish():
-    s = scene(board(call(1, "S-012", 1)))
-    assert (s.headline.number, s.headline.desk, s.highlight) == ("S-012", "Módulo 1", True)
-    assert (s.date, s.time, s.banner, s.idle) == ("martes 24 de noviembre de 2026", "9:03", None, None)
-
-
-def test_a_preferential_call_and_a_recall_are_marked():
-    s = scene(board(call(2, "P-007", 3, preferential=True, recall=True), call(1, "P-007", 3, preferential=True)))
-    assert s.headline.preferential and s.headline.recall
-    assert s.history == ()  # the recalled turn is not listed twice
-
-
-def test_ten_calls_in_a_row_keep_the_newest_first_and_seven_before_it():
-    calls = [call(i, f"R-{i:03d}", 1 + i % 3) for i in range(10, 0, -1)]
-    s = scene(board(*calls))
-    assert s.headline.number == "R-010"
-    assert [c.number for c in s.history] == [f"R-{i:03d}" for i in range(9, 2, -1)]
-
-
-def test_the_offline_banner_and_the_idle_screen():
-    assert scene(board(call(1, "S-012", 1)), hub_online=False).banner == OFFLINE_BANNER
-    idle = scene(None)
-    assert idle.headline is None and "espere el llamado" in idle.idle and not idle.highlight
-
-
-def test_portrait_and_footer_rotation():
-    s = scene(board(call(1, "S-012", 1)), size=(1080, 1920), portrait=True, footer_index=4)
-    assert s.portrait and s.footer == FOOTER[4 % len(FOOTER)]
-
-
-@pytest.mark.parametrize("size, portrait", [((1920, 1080), False), ((1280, 720), False), ((1080, 1920), True)])
-def test_the_painted_headline_is_highlighted_and_differs_from_a_calm_one(size, portrait, tmp_path):
-    pygame.font.init()
-    b = board(call(1, "P-007", 3, preferential=True), waiting=[contract.Waiting(
-        service="S", service_name="Salud", normal=3, preferential=1)])
-    loud, calm = pygame.Surface(size), pygame.Surface(size)
-    paint(loud, scene(b, size=size, portrait=portrait))
-    paint(calm, scene(b, size=size, portrait=portrait, highlight=False))
-    probe = (size[0] // 10, size[1] // 4) if not portrait else (size[0] // 10, size[1] // 6)
-    assert loud.get_at(probe)[:3] == ACCENT and calm.get_at(probe)[:3] == PANEL
-    assert loud.get_at((2, size[1] // 2))[:3] == BACKGROUND
-    pygame.image.save(loud, str(tmp_path / "screen.png"))
-
-
-class RecordingSpeaker:
-    """Records when each phrase starts and ends, taking a little time to say it."""
-
-    def __init__(self):
-        self.spans, self.done = [], threading.Event()
-
-    def say(self, text):
-        start = time.monotonic()
-        time.sleep(0.05)  # the length of a phrase: what a cut-off would shorten
-        self.spans.append((text, start, time.monotonic()))
-        if len(self.spans) == 3:
-            self.done.set()
-
-
-def test_three_calls_in_100_ms_are_all_announced_in_order_none_cut():
-    speaker = RecordingSpeaker()
-    announcer = Announcer(speaker)
-    announcer.start()
-    for text in ("uno", "dos", "tres"):
-        announcer.announce(text)
-    assert speaker.done.wait(5)
-    announcer.stop()
-    assert [t for t, _, _ in speaker.spans] == ["uno", "dos", "tres"]
-    assert all(prev[2] <= nxt[1] for prev, nxt in zip(speaker.spans, speaker.spans[1:]))
-
-
-def test_the_announcement_reads_the_number_as_printed():
-    assert announcement("P-007", "Módulo 3", False) == "Turno pe, cero cero siete. Módulo tres."
-    assert "nuevamente" in announcement("R-012", "Módulo 12", True)
 
 
 class FakeAnnouncer:

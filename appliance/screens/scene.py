@@ -1,8 +1,7 @@
 """What the waiting-room screen shows, as plain data: no pygame here, so tests assert the scene itself.
 
-The layout is the painter's; the scene says what is on screen: the newest call very large, the calls before
-it, how many wait per service, the date and time in Spanish, a footer message, and a banner while the hub is
-away. Equal scenes mean nothing to redraw.
+The scene says what is on screen and in which words; the painter decides where. Every Spanish text the
+screen shows is here. Equal scenes mean nothing to redraw: the clock is to the minute.
 """
 from __future__ import annotations
 
@@ -13,29 +12,39 @@ from datetime import datetime
 from ..contract import Board, Call
 from ..spanish import clock, long_date
 
-HISTORY = 7
-IDLE_MESSAGE = "Bienvenido. Tome su turno y espere el llamado en esta pantalla."
-OFFLINE_BANNER = "Sistema en mantenimiento: por favor espere, su turno se conserva."
+HISTORY = 7                       # calls listed under "Turnos anteriores"; the painter keeps a row for each
+CALLED = "Turno"
+RECALLED = "Llamado de nuevo"
+PREFERENTIAL_MARK = "Preferencial"
+HISTORY_TITLE = "Turnos anteriores"
+HISTORY_EMPTY = "Aquí verá los turnos ya llamados."
+WAITING_TITLE = "Personas en espera"
+IDLE_MESSAGE = "Bienvenido.\nTome su turno y espere el llamado en esta pantalla."   # a title, then the text
+# The wording of the seeds' "caída del sistema" script, said to a whole room.
+OFFLINE_BANNER = "El sistema está en actualización y mantenimiento. Por favor espere: su turno se conserva."
 
 
 @dataclass(frozen=True)
 class CallView:
     number: str
     desk: str
-    service: str
     preferential: bool
     recall: bool
+
+    @property
+    def caption(self) -> str:
+        return RECALLED if self.recall else CALLED
 
 
 @dataclass(frozen=True)
 class WaitingView:
     service: str
-    count: int
+    count: int                    # normal and preferential together: everyone ahead of a new ticket
 
 
 @dataclass(frozen=True)
 class Scene:
-    size: tuple[int, int]
+    size: tuple[int, int]         # what the scene was built for; the painter lays out on the surface it gets
     portrait: bool
     headline: CallView | None
     highlight: bool
@@ -46,22 +55,25 @@ class Scene:
     footer: str
     banner: str | None
     key_help: str | None
-    idle: str | None
+    idle: str | None              # the welcome shown in the headline's place before the first call
 
 
 def _view(call: Call) -> CallView:
-    return CallView(call.number, call.desk_name, call.service_name, call.preferential, call.recall)
+    return CallView(call.number, call.desk_name, call.preferential, call.recall)
 
 
 def build_scene(board: Board | None, now: datetime, *, size: tuple[int, int], portrait: bool, highlight: bool,
                 hub_online: bool, footer: Sequence[str], footer_index: int = 0,
                 key_help: str | None = None) -> Scene:
-    calls = list(board.calls) if board else []
+    calls = board.calls if board else []
     headline = _view(calls[0]) if calls else None
-    # A recall repeats a turn already on the board; the history lists each turn once, by its latest call.
-    history, seen = [], {headline.number} if headline else set()
+    # A recall repeats a turn already on the board: the history lists each turn once, by its latest call.
+    history: list[CallView] = []
+    seen = {headline.number} if headline else set()
     for call in calls[1:]:
-        if call.number not in seen and len(history) < HISTORY:
+        if len(history) == HISTORY:
+            break
+        if call.number not in seen:
             seen.add(call.number)
             history.append(_view(call))
     waiting = tuple(WaitingView(w.service_name, w.normal + w.preferential) for w in (board.waiting if board else ()))

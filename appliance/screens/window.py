@@ -1,4 +1,4 @@
-"""The pygame window or full screen the display role draws on.
+"""The pygame window, or the whole screen, that the display role draws on.
 
 The video driver comes from the environment (SDL_VIDEODRIVER): kmsdrm on a Pi without a desktop, x11 or
 wayland on a desktop, dummy in tests and the headless demo; nothing here chooses it.
@@ -16,11 +16,10 @@ from .scene import Scene
 class Screen:
     def __init__(self, size: tuple[int, int], *, fullscreen: bool, title: str = "Turnero"):
         pygame.display.init()
-        pygame.font.init()
         pygame.display.set_caption(title)
-        flags = pygame.FULLSCREEN if fullscreen else 0
-        # Full screen takes the screen's own resolution; the layout scales to it.
-        self.surface = pygame.display.set_mode((0, 0) if fullscreen else size, flags)
+        # Full screen takes the screen's own resolution: the painter lays out on whatever size it gets.
+        self.surface = pygame.display.set_mode((0, 0) if fullscreen else size,
+                                               pygame.FULLSCREEN if fullscreen else 0)
         pygame.mouse.set_visible(not fullscreen)
 
     def show(self, scene: Scene) -> None:
@@ -28,6 +27,7 @@ class Screen:
         pygame.display.flip()
 
     def save(self, path: Path) -> Path:
+        """A PNG of what was last shown."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         pygame.image.save(self.surface, str(path))

@@ -1,0 +1,113 @@
+"""The waiting-room screen as data: what each state of the board puts on screen, in Spanish."""
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from appliance.contract import Board, Call, Waiting
+from appliance.screens.scene import (HISTORY, IDLE_MESSAGE, OFFLINE_BANNER, PREFERENTIAL_MARK, RECALLED,
+                                     WaitingView, build_scene)
+
+BOGOTA = timezone(timedelta(hours=-5))
+NOW = datetime(2026, 11, 24, 9, 3, tzinfo=BOGOTA)
+FOOTER = ("Horario: lunes a viernes de 8:00 a 12:00 y de 14:00 a 16:00.",
+          "Recuerde calificar la atención al terminar.")
+WAITING = [Waiting(service="R", service_name="Registro y Aportes", normal=4, preferential=1),
+           Waiting(service="S", service_name="Salud", normal=2, preferential=0),
+           Waiting(service="V", service_name="Vivienda", normal=1, preferential=0),
+           Waiting(service="E", service_name="Educación", normal=3, preferential=1),
+           Waiting(service="F", service_name="Servicios Financieros", normal=0, preferential=0),
+           Waiting(service="C", service_name="Recreación", normal=1, preferential=0)]
+
+
+def call(i: int, number: str, desk: int = 3, *, preferential=False, recall=False, desk_name=None) -> Call:
+    return Call(id=f"c{i}", at=NOW.isoformat(), source="hub", turn_id=f"2026-11-24/k1/{number.replace('-', '')}",
+                number=number, service="S", service_name="Salud", preferential=preferential, desk=desk,
+                desk_name=desk_name or f"Módulo {desk}", recall=recall)
+
+
+def board(*calls: Call, waiting=WAITING) -> Board:
+    return Board(id="b1", at=NOW.isoformat(), source="hub", calls=list(calls), waiting=list(waiting))
+
+
+def ten_calls() -> list[Call]:
+    """Ten turns called one after another, newest first as the hub lists them, every fourth preferential."""
+    return [call(i, f"{'RSF'[i % 3]}-{i:03d}", 1 + i % 4, preferential=i % 4 == 0) for i in range(10, 0, -1)]
+
+
+def scene(b, **changes):
+    args = dict(size=(1920, 1080), portrait=False, highlight=True, hub_online=True, footer=FOOTER)
+    return build_scene(b, NOW, **{**args, **changes})
+
+
+def test_a_new_call_is_the_highlighted_headline_with_its_desk_and_the_time_in_spanish():
+    s = scene(board(call(1, "S-012", 1)))
+    assert (s.headline.number, s.headline.desk, s.headline.caption, s.highlight) == ("S-012", "Módulo 1", "Turno",
+                                                                                     True)
+    assert (s.date, s.time) == ("martes 24 de noviembre de 2026", "9:03")
+    assert (s.banner, s.idle, s.key_help, s.history) == (None, None, None, ())
+
+
+def test_the_highlight_is_the_callers_to_give_and_take():
+    assert not scene(board(call(1, "S-012", 1)), highlight=False).highlight
+
+
+def test_a_recall_says_so_and_does_not_list_the_turn_twice():
+    s = scene(board(call(3, "P-007", 3, recall=True), call(2, "S-012", 1), call(1, "P-007", 3)))
+    assert s.headline.recall and s.headline.caption == RECALLED == "Llamado de nuevo"
+    assert [c.number for c in s.history] == ["S-012"]
+
+
+def test_a_preferential_call_is_marked_in_the_headline_and_in_the_history():
+    s = scene(board(call(2, "P-008", 3, preferential=True), call(1, "P-007", 2, preferential=True),
+                    call(0, "S-011", 1)))
+    assert s.headline.preferential and [c.preferential for c in s.history] == [True, False]
+    assert PREFERENTIAL_MARK == "Preferencial"
+
+
+def test_ten_calls_in_a_row_show_the_newest_and_the_ones_before_it_in_order():
+    s = scene(board(*ten_calls()))
+    assert s.headline.number == "S-010"
+    assert [c.number for c in s.history] == ["R-009", "F-008", "S-007", "R-006", "F-005", "S-004", "R-003"]
+    assert 5 <= len(s.history) == HISTORY <= 8
+    assert [(c.desk, c.preferential) for c in s.history[:2]] == [("Módulo 2", False), ("Módulo 1", True)]
+
+
+def test_the_queues_count_normal_and_preferential_turns_per_service():
+    s = scene(board(call(1, "S-012", 1)))
+    assert s.waiting[0] == WaitingView("Registro y Aportes", 5)
+    assert [w.service for w in s.waiting] == [w.service_name for w in WAITING]
+
+
+def test_without_the_hub_a_calm_banner_says_the_turn_is_kept():
+    assert scene(board(call(1, "S-012", 1)), hub_online=False).banner == OFFLINE_BANNER
+    assert "su turno se conserva" in OFFLINE_BANNER and not OFFLINE_BANNER.isupper()
+
+
+def test_before_any_board_a_welcome_and_no_highlight():
+    s = scene(None)
+    assert (s.headline, s.history, s.waiting, s.highlight) == (None, (), (), False)
+    assert s.idle == IDLE_MESSAGE and IDLE_MESSAGE.startswith("Bienvenido.") and "espere el llamado" in s.idle
+
+
+def test_a_board_with_no_calls_yet_welcomes_and_shows_the_queues():
+    s = scene(board())
+    assert s.headline is None and s.idle == IDLE_MESSAGE and len(s.waiting) == len(WAITING)
+
+
+def test_portrait_footer_rotation_and_key_help():
+    s = scene(board(call(1, "S-012", 1)), size=(1080, 1920), portrait=True, footer_index=5, key_help="Teclas: n")
+    assert (s.size, s.portrait, s.footer, s.key_help) == ((1080, 1920), True, FOOTER[1], "Teclas: n")
+    assert scene(None, footer=()).footer == ""
+
+
+def test_equal_inputs_give_equal_scenes_so_an_idle_screen_redraws_once_a_minute():
+    b = board(*ten_calls())
+    assert scene(b) == scene(b)
+    assert scene(b) != build_scene(b, NOW + timedelta(minutes=1), size=(1920, 1080), portrait=False, highlight=True,
+                                   hub_online=True, footer=FOOTER)
+
+
+def test_the_scene_does_not_need_pygame():
+    code = "import sys, appliance.screens.scene; assert 'pygame' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
