@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, help="CSV file to write")
     export.add_argument("--delimiter", default=";", help="cell delimiter (default ';' for Spanish Excel)")
 
+    report = role("report", "write the Informe Turnero (HTML with charts) for a date range")
+    report.add_argument("--from", dest="first", type=_day, default=date.today(), help="first day (YYYY-MM-DD)")
+    report.add_argument("--to", dest="last", type=_day, default=None, help="last day (default: --from)")
+    report.add_argument("--out", type=Path, required=True, help="HTML file to write")
+    commands.add_parser("web-password", help="make a password_hash for [[web.users]]")
+
     check = commands.add_parser("check", help="validate a site configuration")
     check.add_argument("--config", type=Path, required=True)
 
@@ -83,7 +89,17 @@ def _run(args) -> int:
     if args.command == "demo":
         from .demo import run_demo
         return run_demo(headless=args.headless, seconds=args.seconds, out=args.out)
+    if args.command == "web-password":
+        from hub.web import password_prompt
+        return password_prompt()
     config = site_config.load(args.config)
+    if args.command == "report":
+        from hub.report import write_report
+        from hub.store import DayStore
+        built = write_report(args.out, DayStore(_state_dir(args.state, "hub") / "days"), args.first,
+                             args.last or args.first, config)
+        print(f"{args.out}: {built.total.turns} turn(s)")
+        return 0
     if args.command == "check":
         print(f"{args.config}: valid ({len(config.services)} services, {len(config.kiosks)} kiosk(s), "
               f"{len(config.desks)} desks, {len(config.displays)} display(s))")
@@ -105,7 +121,18 @@ def _serve_role(args, config) -> int:
     state = _state_dir(args.state, args.command)
     if args.command == "hub":
         from hub.service import Hub
+        from hub.web import CoordinatorsWeb, WebError
         unit = Hub(config, state, config_path=args.config)
+        web = CoordinatorsWeb(config, state, host="0.0.0.0", port=config.web.port)
+        try:
+            web.start()
+        except WebError as exc:  # e.g. the port is taken: the hub keeps deciding without its page
+            logging.getLogger(__name__).error("%s", exc)
+        try:
+            serve(unit)
+        finally:
+            web.stop()
+        return 0
     elif args.command == "kiosk":
         from .kiosk import KioskUnit
         _require(args.id in config.kiosks, f"kiosk {args.id!r} is not in {args.config}")

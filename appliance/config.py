@@ -108,6 +108,21 @@ def _hm(moment: time) -> str:
     return f"{moment.hour}:{moment.minute:02d}"
 
 
+@dataclass(frozen=True)
+class WebUser:
+    name: str
+    password_hash: str              # made by `turnero web-password` (hub.web.hash_password); never the password
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The coordinators' page served by the hub (hub/web.py)."""
+
+    port: int = 8080
+    wait_target_min: int = 20       # a turn waiting longer raises an alarm
+    users: tuple[WebUser, ...] = ()
+
+
 POLICIES = ("strict", "ratio")
 
 
@@ -139,6 +154,7 @@ class SiteConfig:
     rating_grace_s: float
     displays: dict[str, Display]
     queue: QueuePolicy
+    web: WebSettings = WebSettings()
 
     def with_broker(self, host: str, port: int) -> "SiteConfig":
         return dataclasses.replace(self, broker=dataclasses.replace(self.broker, host=host, port=port))
@@ -176,6 +192,8 @@ _PRINTER_KINDS = ("usb", "serial", "network", "file", "simulated")
 PRINTER_KEYS = ("kind", "profile", "paper_mm", "encoding", "path", "vendor_id", "product_id", "timeout_ms",
                 "device", "baudrate", "host", "port")
 _GPIO_PINS = range(2, 28)
+# The shape of hub.web.hash_password()'s output: catches a password pasted where its hash belongs.
+_PASSWORD_HASH = re.compile(r"scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*")
 
 
 class _Reader:
@@ -231,7 +249,7 @@ class _Reader:
 
     def site(self, data: dict) -> SiteConfig:
         self.unknown_keys(data, "", {"site", "broker", "hours", "ticket", "services", "kiosks", "desks",
-                                     "desk_pins", "desk", "rating", "displays", "queue"})
+                                     "desk_pins", "desk", "rating", "displays", "queue", "web"})
         site = self.table(data, "site")
         self.unknown_keys(site, "site", {"name", "timezone", "holidays"})
         name = self.get(site, "name", "site", str)
@@ -256,7 +274,38 @@ class _Reader:
             ticket_footer=self.get(ticket, "footer", "ticket", str, ""),
             closed_slip=self.get(ticket, "closed_slip", "ticket", bool, False), services=services, kiosks=kiosks,
             desks=desks, desk_pins=self.desk_pins(data), desk=self.desk_settings(data), rating_grace_s=float(grace or 0),
-            displays=self.displays(data), queue=self.queue(data))
+            displays=self.displays(data), queue=self.queue(data), web=self.web(data))
+
+    def web(self, data: dict) -> WebSettings:
+        table = self.table(data, "web") if "web" in data else {}
+        self.unknown_keys(table, "web", {"port", "wait_target_minutes", "users"})
+        port = self.get(table, "port", "web", int, 8080)
+        if port is not None and not 1 <= port <= 65535:
+            self.problem("web.port", f"must be a TCP port from 1 to 65535, not {port}")
+        target = self.get(table, "wait_target_minutes", "web", int, 20)
+        if target is not None and not 1 <= target <= 480:
+            self.problem("web.wait_target_minutes", f"must be from 1 to 480, not {target}")
+        users = []
+        for i, user in enumerate(self.get(table, "users", "web", list, [])):
+            where = f"web.users[{i + 1}]"
+            if not isinstance(user, dict):
+                self.problem(where, "must be a table ([[web.users]])")
+                continue
+            self.unknown_keys(user, where, {"name", "password_hash"})
+            name = self.get(user, "name", where, str)
+            secret = self.get(user, "password_hash", where, str)
+            if name is not None and not (0 < len(name) <= 64 and name == name.strip()):
+                self.problem(f"{where}.name", f"must be 1 to 64 characters without spaces around, not {name!r}")
+            elif name in (u.name for u in users):
+                self.problem(f"{where}.name", f"{name!r} is configured twice")
+            if secret is not None and not _PASSWORD_HASH.fullmatch(secret):
+                self.problem(f"{where}.password_hash", "must be the output of `turnero web-password` "
+                                                       "(scrypt$...), never the password itself")
+            if name and secret:
+                users.append(WebUser(name, secret))
+        if "web" in data and not users:
+            self.problem("web.users", "at least one [[web.users]] is needed to sign in")
+        return WebSettings(port=port or 8080, wait_target_min=target or 20, users=tuple(users))
 
     def queue(self, data: dict) -> QueuePolicy:
         table = self.table(data, "queue") if "queue" in data else {}
