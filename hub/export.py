@@ -37,13 +37,18 @@ def rows(store: DayStore, first: date, last: date, service_names: dict[str, str]
     return result
 
 
-def write_csv(path: Path, table: list[dict], delimiter: str = ";") -> int:
+def csv_bytes(table: list[dict], delimiter: str = ";") -> bytes:
+    """The CSV file's content: UTF-8 with a byte-order mark, CRLF lines, formula-like cells neutralised."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, delimiter=delimiter, lineterminator="\r\n")
     writer.writeheader()
     for row in table:
         writer.writerow({key: _neutralise(value) for key, value in row.items()})
-    Path(path).write_text(buffer.getvalue(), encoding="utf-8-sig")
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def write_csv(path: Path, table: list[dict], delimiter: str = ";") -> int:
+    Path(path).write_bytes(csv_bytes(table, delimiter))
     return len(table)
 
 

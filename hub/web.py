@@ -25,7 +25,6 @@ import queue
 import re
 import secrets
 import sys
-import tempfile
 import threading
 import time
 from collections import deque
@@ -48,7 +47,7 @@ from appliance.link import Connected, Disconnected, Link
 from appliance.spanish import clock
 
 from . import report
-from .export import rows, write_csv
+from .export import csv_bytes, rows
 from .ledger import Ledger, fold
 from .store import DayStore
 
@@ -700,10 +699,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         first, last = chosen
         names = {letter: service.name for letter, service in self.web.config.services.items()}
-        with tempfile.TemporaryDirectory(prefix="turnero-csv-") as folder:
-            path = Path(folder) / "turnos.csv"
-            write_csv(path, rows(self.web.store, first, last, names))
-            body = path.read_bytes()
+        body = csv_bytes(rows(self.web.store, first, last, names))
         self._send(200, body, "text/csv; charset=utf-8",
                    _attachment(f"turnos_{first.isoformat()}_{last.isoformat()}.csv"))
 
