@@ -126,6 +126,9 @@ class KioskUnit:
             log.error("%s: no ticket: the printer is %s", self.kiosk.id, self.printer_state)
             return None
         number = self.counter.take(spec.prefix, moment.date())  # on disk before anything is printed
+        if self.counter.day > moment.date():
+            log.warning("%s: the clock says %s but numbers were already given for %s: that series goes on; "
+                        "check the time service", self.kiosk.id, moment.date(), self.counter.day)
         ticket = self._ticket(spec, number, moment)
         self._show("printing")
         before = len(getattr(self.printer, "output", b""))
@@ -153,7 +156,7 @@ class KioskUnit:
 
     def _record(self, spec: ButtonConfig, number: int, moment: datetime, *, void_reason: str | None = None) -> None:
         """The ticket's fact goes to the outbox (durable), then the pending number is settled."""
-        tid = turn_id(moment.date(), self.kiosk.id, spec.prefix, number)
+        tid = turn_id(self.counter.day, self.kiosk.id, spec.prefix, number)  # the series' day, not the clock's
         fields = dict(at=moment.isoformat(timespec="milliseconds"), source=self.kiosk.id, turn_id=tid,
                       number=turn_number(spec.prefix, number), service=spec.service, preferential=spec.preferential)
         event = (contract.TicketVoid(id=f"void:{tid}", reason=void_reason, **fields) if void_reason

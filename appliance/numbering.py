@@ -34,14 +34,21 @@ class TicketCounter:
                                "last numbers printed today") from None
 
     def take(self, prefix: str, day: date) -> int:
-        """The next number of the prefix's series for that day, already on disk when it is returned."""
-        if day.isoformat() != self._day:
+        """The next number of the prefix's series, already on disk when it is returned. A later day starts
+        new series; an earlier one (a clock set back: a Pi has no clock battery and boots with the time it
+        last saved) continues the current series, so no number is printed twice when the clock comes right."""
+        if day.isoformat() > self._day:
             self._day, self._last = day.isoformat(), {}
         number = self._last.get(prefix, 0) + 1
         self._last[prefix] = number
         self.pending = {"prefix": prefix, "number": number, "day": self._day}
         self._save()
         return number
+
+    @property
+    def day(self) -> date | None:
+        """The service day of the current series (None before the first ticket)."""
+        return date.fromisoformat(self._day) if self._day else None
 
     def settle(self) -> None:
         """What became of the pending number is now recorded elsewhere (the outbox)."""

@@ -1,6 +1,6 @@
 """Run by test_kiosk.py in a child process: issue one ticket and SIGKILL itself at the step it is told.
 
-    python kiosk_crash_child.py STATE_DIR STEP
+    python kiosk_crash_child.py STATE_DIR STEP MOMENT
 
 The steps are the moments of issuing where a power cut could land: right after the number is on disk, in
 the middle of printing, after printing but before the event is in the outbox, and after the outbox but before
@@ -9,6 +9,7 @@ the number is settled.
 import os
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory
@@ -23,10 +24,11 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def main(state_dir: str, step: str) -> None:
+def main(state_dir: str, step: str, moment: str) -> None:
     config = site_config.load(site_config.EXAMPLE)
+    at = datetime.fromisoformat(moment)  # the parent's clock: both sides number the same service day
     unit = kiosk_module.KioskUnit(config, "kiosco-1", Path(state_dir), pin_factory=MockFactory(),
-                                  printer=SimulatedPrinter(), opening=AlwaysOpen())
+                                  printer=SimulatedPrinter(), opening=AlwaysOpen(), now=lambda: at)
     unit._settle_pending()
     if step == "after_take":
         take = unit.counter.take

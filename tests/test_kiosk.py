@@ -130,7 +130,8 @@ def test_a_kiosk_killed_at_any_step_of_issuing_never_repeats_a_number(tmp_path, 
     state = tmp_path / "kiosk"
     for _ in range(2):  # a first ticket completes, then the second is interrupted
         child = subprocess.run([sys.executable, str(Path(__file__).with_name("kiosk_crash_child.py")), str(state),
-                                "none" if _ == 0 else step], capture_output=True, text=True, timeout=60)
+                                "none" if _ == 0 else step, TUESDAY_MORNING.isoformat()],
+                               capture_output=True, text=True, timeout=60)
     assert child.returncode == -9, child.stderr
     unit, _ = make_kiosk(tmp_path, opening=AlwaysOpen())
     unit._settle_pending()
@@ -139,6 +140,19 @@ def test_a_kiosk_killed_at_any_step_of_issuing_never_repeats_a_number(tmp_path, 
     assert numbers[0] == "R-001" and numbers[-1] == "R-003"
     assert len(numbers) == len(set(numbers))  # each number recorded once
     assert "R-002" in numbers  # the interrupted number is recorded (issued: a citizen may hold it), never lost
+
+
+def test_a_clock_set_back_a_day_continues_the_series_instead_of_repeating_numbers(tmp_path):
+    # A Pi without a clock battery can boot with yesterday's time and be corrected later the same morning.
+    unit, _ = make_kiosk(tmp_path, moment=TUESDAY_MORNING)
+    button = CONFIG.kiosks["kiosco-1"].buttons[0]
+    unit.issue(button)
+    unit.now = lambda: TUESDAY_MORNING.replace(day=23)
+    assert unit.issue(button).number == "R-002"
+    unit.now = lambda: TUESDAY_MORNING
+    assert unit.issue(button).number == "R-003"
+    facts = outbox_facts(unit)
+    assert [f["turn_id"] for f in facts] == [f"2026-11-24/kiosco-1/R00{n}" for n in (1, 2, 3)]
 
 
 # --- the ticket's bytes ------------------------------------------------------------------------------

@@ -24,3 +24,11 @@ def test_a_new_day_starts_a_new_series_on_its_first_ticket(tmp_path):
     counter.take("E", DAY)
     assert counter.take("E", date(2026, 11, 25)) == 1
     assert TicketCounter(tmp_path / "counter.json").take("E", date(2026, 11, 25)) == 2
+
+
+def test_a_clock_set_back_to_an_earlier_day_continues_the_current_series(tmp_path):
+    counter = TicketCounter(tmp_path / "counter.json")
+    counter.take("E", date(2026, 11, 25))
+    assert counter.take("E", DAY) == 2           # the clock went back a day: no second E-001
+    assert counter.day == date(2026, 11, 25)
+    assert counter.take("E", date(2026, 11, 25)) == 3
