@@ -20,6 +20,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from . import broker_auth
+
 HOST = "127.0.0.1"
 DEBIAN_PATH = "/usr/sbin/mosquitto"   # Debian keeps the broker in sbin, outside a normal user's PATH
 CONFIG_NAME = "mosquitto.conf"
@@ -81,13 +83,15 @@ class LocalBroker:
 
     host: str = HOST
 
-    def __init__(self, workdir: Path, *, port: int | None = None, persistence: bool = True):
+    def __init__(self, workdir: Path, *, port: int | None = None, persistence: bool = True,
+                 auth: Path | None = None):
         self.workdir = Path(workdir).absolute()
         if "\n" in str(self.workdir):
             raise BrokerError(f"the broker's directory cannot be written in mosquitto.conf: {self.workdir!r}")
         self._requested_port = port
         self.port: int = port or 0          # chosen at the first start, then kept by restart()
         self.persistence = persistence
+        self.auth = auth                    # a directory from broker_auth.write_broker_files: the hub's security
         self._process: subprocess.Popen | None = None
 
     @property
@@ -171,9 +175,8 @@ class LocalBroker:
         lines = [
             "# Written by turnero's LocalBroker; rewritten at every start.",
             f"listener {self.port} {self.host}",
-            "allow_anonymous true",
-            # Small packets at once: with Nagle's algorithm a call waits for the previous packet's ACK (~40 ms).
-            "set_tcp_nodelay true",
+            *(broker_auth.security_lines(self.auth) if self.auth else ["allow_anonymous true"]),
+            *broker_auth.tuning_lines(),
             f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {self.workdir}",
             "persistence_file mosquitto.db",

@@ -64,6 +64,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate a site configuration")
     check.add_argument("--config", type=Path, required=True)
+    broker_files = commands.add_parser("broker-files", help="make the hub's Mosquitto users, passwords and ACL")
+    broker_files.add_argument("--config", type=Path, required=True)
+    broker_files.add_argument("--out", type=Path, default=Path("/etc/turnero/broker"),
+                              help="where to write them (default /etc/turnero/broker)")
+
+    install = commands.add_parser("install", help="set this Pi up for a role: user, files, systemd unit, time",
+                                  description="Installs a role on this Pi (see docs/install.md); safe to run again.")
+    uninstall = commands.add_parser("uninstall", help="stop a role and remove what install put on this Pi")
+    for sub in (install, uninstall):
+        sub.add_argument("--role", required=True, choices=("hub", "kiosk", "desk", "display"))
+        sub.add_argument("--id", help="kiosk or display id from the site configuration")
+        sub.add_argument("--number", type=int, help="desk number from the site configuration")
+        sub.add_argument("--dry-run", action="store_true", help="print every step, change nothing")
+        sub.add_argument("--root", type=Path, help="write the files under this folder and run no system command "
+                                                   "(tests, preparing an image)")
+    install.add_argument("--config", type=Path, required=True, help="the site configuration to install")
+    install.add_argument("--credential", type=Path, help="this device's MQTT credential file, made on the hub")
+    uninstall.add_argument("--purge", action="store_true", help="also delete the role's state (records, counters)")
 
     demo = commands.add_parser("demo", help="the whole system on this machine with simulated hardware")
     demo.add_argument("--headless", action="store_true", help="no window: run a scripted morning and exit")
@@ -76,11 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .broker_auth import BrokerFilesError
     from .drivers.gpio import NoPinsError
     from .numbering import CounterError
     try:
         return _run(args)
-    except (site_config.ConfigError, NoPinsError, CounterError) as exc:
+    except (site_config.ConfigError, NoPinsError, CounterError, BrokerFilesError) as exc:
         print(f"turnero {args.command}: {exc}", file=sys.stderr)
         return 2
 
@@ -92,6 +111,9 @@ def _run(args) -> int:
     if args.command == "web-password":
         from hub.web import password_prompt
         return password_prompt()
+    if args.command in ("install", "uninstall"):
+        from .install import main as install_main
+        return install_main(args)
     config = site_config.load(args.config)
     if args.command == "report":
         from hub.report import write_report
@@ -99,6 +121,10 @@ def _run(args) -> int:
         built = write_report(args.out, DayStore(_state_dir(args.state, "hub") / "days"), args.first,
                              args.last or args.first, config)
         print(f"{args.out}: {built.total.turns} turn(s)")
+        return 0
+    if args.command == "broker-files":
+        from .broker_auth import write_broker_files
+        print(write_broker_files(config, args.out).report(config.broker.credentials_dir))
         return 0
     if args.command == "check":
         print(f"{args.config}: valid ({len(config.services)} services, {len(config.kiosks)} kiosk(s), "

@@ -13,7 +13,7 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .link import BrokerAddress
+from .link import DEFAULT_CREDENTIALS_DIR, BrokerAddress
 from .spanish import WEEKDAYS
 
 EXAMPLE = Path(__file__).parent / "examples" / "site.toml"
@@ -166,6 +166,8 @@ def load(path: Path) -> SiteConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), [f"the file is not UTF-8 text (byte {exc.start}); save it as UTF-8"]) from None
     return parse(text, str(path))
 
 
@@ -189,9 +191,13 @@ _PERIOD = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
 _PRINTER_KINDS = ("usb", "serial", "network", "file", "simulated")
 # The fields of drivers.printer.PrinterConfig, named here so that reading a configuration does not import
 # python-escpos (slow to import on a Pi, and the hub never prints); a test keeps the two in step.
-PRINTER_KEYS = ("kind", "profile", "paper_mm", "encoding", "path", "vendor_id", "product_id", "timeout_ms",
-                "device", "baudrate", "host", "port")
+PRINTER_KEYS = {"kind": str, "profile": str, "paper_mm": int, "encoding": str, "path": str, "vendor_id": int,
+                "product_id": int, "timeout_ms": int, "device": str, "baudrate": int, "host": str, "port": int}
 _GPIO_PINS = range(2, 28)
+# The serial ports on the GPIO header's UART (GPIO14 TX, GPIO15 RX), as opposed to a USB adapter's: a printer
+# there owns those two pins.
+HEADER_UARTS = ("/dev/serial0", "/dev/ttyAMA0", "/dev/ttyS0")
+UART_PINS = (14, 15)
 # The shape of hub.web.hash_password()'s output: catches a password pasted where its hash belongs.
 _PASSWORD_HASH = re.compile(r"scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*")
 
@@ -338,13 +344,18 @@ class _Reader:
 
     def broker(self, data: dict) -> BrokerAddress:
         broker = self.table(data, "broker")
-        self.unknown_keys(broker, "broker", {"host", "port", "username", "password"})
+        self.unknown_keys(broker, "broker", {"host", "port", "username", "password", "credentials_dir"})
         port = self.get(broker, "port", "broker", int, 1883)
         if port is not None and not 1 <= port <= 65535:
             self.problem("broker.port", f"must be a TCP port from 1 to 65535, not {port}")
+        credentials = self.get(broker, "credentials_dir", "broker", str, str(DEFAULT_CREDENTIALS_DIR))
+        if credentials is not None and not Path(credentials).is_absolute():
+            self.problem("broker.credentials_dir", f"must be an absolute path like {DEFAULT_CREDENTIALS_DIR}, "
+                                                   f"not {credentials!r}")
         return BrokerAddress(host=self.get(broker, "host", "broker", str, "127.0.0.1"), port=port,
                              username=self.get(broker, "username", "broker", str, None),
-                             password=self.get(broker, "password", "broker", str, None))
+                             password=self.get(broker, "password", "broker", str, None),
+                             credentials_dir=Path(credentials or DEFAULT_CREDENTIALS_DIR))
 
     def hours(self, data: dict) -> Hours:
         hours = self.table(data, "hours")
@@ -427,8 +438,15 @@ class _Reader:
                 self.problem(f"{path}.buttons", "a kiosk needs at least one button")
             if kiosk_id in kiosks:
                 self.problem(f"{path}.id", f"{kiosk_id!r} is used by another kiosk")
-            kiosks[kiosk_id] = Kiosk(kiosk_id, self.pin(table, "status_led", path, None),
-                                     self.printer(table, path), tuple(buttons))
+            status_led, printer = self.pin(table, "status_led", path, None), self.printer(table, path)
+            if status_led is not None and status_led in pins:
+                self.problem(f"{path}.status_led", f"GPIO{status_led} is also a button's pin")
+            device = printer.get("device", HEADER_UARTS[0])
+            if printer.get("kind") == "serial" and device in HEADER_UARTS:
+                for pin in sorted(set(UART_PINS) & {*pins, status_led}):
+                    self.problem(path, f"GPIO{pin} carries the serial printer on {device}: wire that button or "
+                                       "light to another pin")
+            kiosks[kiosk_id] = Kiosk(kiosk_id, status_led, printer, tuple(buttons))
         return kiosks
 
     def printer(self, table: dict, path: str) -> dict:
@@ -439,7 +457,9 @@ class _Reader:
         kind = self.get(printer, "kind", where, str)
         if kind is not None and kind not in _PRINTER_KINDS:
             self.problem(f"{where}.kind", f"must be one of {', '.join(_PRINTER_KINDS)}, not {kind!r}")
-        return {key: value for key, value in printer.items() if key in known}
+        typed = {key: self.get(printer, key, where, PRINTER_KEYS[key], None) for key in printer
+                 if key in known and key != "kind"}
+        return {"kind": kind, **{key: value for key, value in typed.items() if value is not None}}
 
     def desks(self, data: dict, services: dict) -> dict[int, Desk]:
         desks = {}
@@ -452,6 +472,9 @@ class _Reader:
                 self.problem(f"{path}.number", f"desk {number} is configured twice")
             letters = self.get(table, "services", path, list) or []
             for letter in letters:
+                if not isinstance(letter, str):
+                    self.problem(f"{path}.services", f"must be service letters like \"R\", not {letter!r}")
+                    continue
                 self.service_ref(letter, f"{path}.services", services)
             if not letters:
                 self.problem(f"{path}.services", "a desk must attend at least one service")
@@ -475,7 +498,7 @@ class _Reader:
                           tuple(rating), tuple(leds), *(self.pin(pins, key, "desk_pins", None)
                                                         for key in ("recall", "no_show", "transfer")))
         used = [pin for pin in (result.next, result.status_led, *rating, *leds, result.recall, result.no_show,
-                                result.transfer) if pin is not None]
+                                result.transfer) if isinstance(pin, int)]  # a wrong one is reported above
         if len(used) != len(set(used)):
             self.problem("desk_pins", "a pin is used twice")
         return result
@@ -517,6 +540,8 @@ class _Reader:
             if volume is not None and not 0 <= volume <= 100:
                 self.problem(f"{path}.volume", f"must be from 0 to 100, not {volume}")
             footer = self.get(table, "footer", path, list, [])
+            if not all(isinstance(line, str) for line in footer):
+                self.problem(f"{path}.footer", "must be a list of text lines")
             display_id = self.device_id(table, path)
             displays[display_id] = Display(display_id, tuple(size), self.get(table, "portrait", path, bool, False),
                                            self.get(table, "voice", path, bool, True), volume,

@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from . import config as site_config
+from . import contract
 from .broker import LocalBroker
 from .desk import DeskUnit
 from .display import DisplayUnit
@@ -62,7 +63,7 @@ class Site:
         self.hub = Hub(self.config, state / "hub")
         self.kiosk = KioskUnit(self.config, kiosk.id, state / kiosk.id, pin_factory=self.kiosk_pins,
                                printer=SimulatedPrinter(), keep_tickets=out / "tickets", opening=AlwaysOpen())
-        self.desks = {n: DeskUnit(self.config, n, state / f"escritorio-{n}", pin_factory=self.desk_pins[n])
+        self.desks = {n: DeskUnit(self.config, n, state / contract.desk_device(n), pin_factory=self.desk_pins[n])
                       for n in DESKS}
         speaker = SilentSpeaker() if headless else EspeakSpeaker(volume=display.volume)
         self.screen = Screen(display.size, fullscreen=False, title="Turnero · demo")

@@ -26,6 +26,7 @@ from . import contract
 from .config import SiteConfig
 from .debounce import Debouncer
 from .drivers.counter import CounterDisplay, LogCounter
+from .durable import write_atomic
 from .link import Connected, Link
 from .outbox import Outbox
 from .rating import LABELS, RatingPad
@@ -50,7 +51,7 @@ class DeskUnit:
                  debounce: Debouncer | None = None):
         self.config = config
         self.desk = config.desks[number]
-        self.device = f"escritorio-{number}"
+        self.device = contract.desk_device(number)
         self.now = now or (lambda: datetime.now(config.timezone))
         self.monotonic = monotonic
         self.inbox: queue.Queue = queue.Queue()
@@ -62,9 +63,12 @@ class DeskUnit:
         self._pending_since = 0.0
         self._thanks_until = 0.0
         self._lights: tuple[str, str] | None = None
+        self.rejected = contract.Refusals()
         state_dir = Path(state_dir)
         self.link = Link(self.device, config.broker, self.inbox, outbox=Outbox(state_dir / "outbox"),
                          subscriptions=(contract.desk_state_topic(number),))
+        self._pending_path = state_dir / "pending.json"
+        self._restore_pending()
         # Contact bounce filtered here too: a bouncing NEXT after the answer would call a second citizen.
         self.debounce = debounce or Debouncer()
         pins = config.desk_pins
@@ -146,13 +150,40 @@ class DeskUnit:
             log.warning("%s: TRANSFER pressed, but this desk has no transfer_to service configured", self.device)
             return
         if self.pending is None:
-            self.pending = contract.DeskRequest(
+            self._remember(contract.DeskRequest(
                 id=contract.new_id(), at=self._stamp(), source=self.device, desk=self.desk.number, action=action,
-                service=self.desk.transfer_to if action == "transfer" else None)
+                service=self.desk.transfer_to if action == "transfer" else None))
             self._pending_since = self.monotonic()
         else:
             log.info("%s: still waiting for the answer to %s; asking again", self.device, self.pending.action)
         self._send(self.pending)
+
+    def _remember(self, request: contract.DeskRequest | None) -> None:
+        """The request waiting for its answer is kept on disk: after a power cut the desk asks again with the
+        same id, so a press the hub already holds (queued while it was away) is not followed by a second one."""
+        self.pending = request
+        if request is None:
+            self._pending_path.unlink(missing_ok=True)
+        else:
+            write_atomic(self._pending_path, request.to_json())
+
+    def _restore_pending(self) -> None:
+        """A request pressed before a restart is asked again the same day (a late call is better than two calls);
+        one from an earlier day is dropped."""
+        try:
+            request = contract.expect(self._pending_path.read_bytes(), contract.DeskRequest)
+            today = datetime.fromisoformat(request.at).date() == self.now().date()
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:  # ContractError is a ValueError
+            log.error("%s: the unanswered request kept in %s is unreadable (%s); dropped", self.device,
+                      self._pending_path, exc)
+            today = False
+        if today:
+            self.pending, self._pending_since = request, self.monotonic()
+            log.info("%s: asking again for the answer to %s, pressed before the restart", self.device, request.action)
+        else:
+            self._pending_path.unlink(missing_ok=True)
 
     def _send(self, request: contract.DeskRequest) -> None:
         self.link.publish(contract.request_topic(self.desk.number), request.to_json(), expiry_s=REQUEST_EXPIRY_S)
@@ -171,13 +202,15 @@ class DeskUnit:
     def _on_state(self, message: mqtt.MQTTMessage) -> None:
         try:
             state = contract.expect(message.payload, contract.DeskState)
+            if state.desk != self.desk.number:
+                raise contract.ContractError(f"state of desk {state.desk} on the topic of desk {self.desk.number}")
         except contract.ContractError as exc:
-            log.warning("%s: ignored desk state: %s", self.device, exc)
+            self.rejected.note(self.device, message.topic, exc)
             return
         answered_mine = self.pending is not None and state.answered == self.pending.id
         attended = not (answered_mine and self.pending.action in ("no_show", "transfer"))
         if answered_mine:
-            self.pending = None
+            self._remember(None)
         self.serving, self.overdue = state.serving, state.overdue
         self.pad.serve(state.serving["turn_id"] if state.serving else None, self.monotonic(),
                        previous_attended=attended)

@@ -7,9 +7,9 @@ It redraws only when something changes (a board, the hub's availability, the min
 """
 from __future__ import annotations
 
-import logging
 import queue
 import time
+from collections import deque
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
@@ -21,8 +21,11 @@ from .link import Link
 from .screens.scene import Scene, build_scene
 from .spoken import announcement
 
-log = logging.getLogger(__name__)
 HIGHLIGHT_S = 8.0
+# Call ids remembered, more than a board lists (at most one call per desk, desks 1 to 99): a board older than the
+# last one (a broker restored from its last save after a power cut), then the current one again, must not
+# announce the same citizen twice.
+KNOWN_CALLS = 256
 FOOTER_S = 12.0
 
 
@@ -40,9 +43,10 @@ class DisplayUnit:
         self.board: contract.Board | None = None
         self.hub_online = False
         self.announced: list[contract.Call] = []
-        self._known_calls: set[str] | None = None   # None until the first board: that one is not announced
+        self._known_calls: deque[str] = deque(maxlen=KNOWN_CALLS)
         self._highlight_until = 0.0
         self._drawn: Scene | None = None
+        self.rejected = contract.Refusals()
         self.link = Link(display_id, config.broker, self.inbox,
                          subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub")))
 
@@ -66,16 +70,18 @@ class DisplayUnit:
         self.redraw()
 
     def _on_message(self, message: mqtt.MQTTMessage) -> None:
-        if message.topic == contract.status_topic("hub"):
-            self.hub_online = message.payload == contract.ONLINE.encode()
-            return
         try:
+            if message.topic == contract.status_topic("hub"):
+                self.hub_online = contract.is_online(message.payload)
+                return
             board = contract.expect(message.payload, contract.Board)
         except contract.ContractError as exc:
-            log.warning("%s: ignored board: %s", self.display.id, exc)
+            self.rejected.note(self.display.id, message.topic, exc)
             return
-        fresh = [] if self._known_calls is None else [c for c in board.calls if c.id not in self._known_calls]
-        self._known_calls = {c.id for c in board.calls}
+        fresh = [c for c in board.calls if c.id not in self._known_calls]
+        self._known_calls.extend(c.id for c in reversed(fresh))
+        if self.board is None:
+            fresh = []  # the board found at start is shown, not announced
         self.board = board
         for call in reversed(fresh):  # the board lists newest first; announce in the order they were made
             self.announced.append(call)

@@ -71,6 +71,7 @@ class KioskUnit:
         self._board_at = 0.0
         self._hub_online = False
         self._light: str | None = None
+        self.rejected = contract.Refusals()
         self.link = Link(kiosk_id, config.broker, self.inbox, outbox=Outbox(state_dir / "outbox"),
                          subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub")))
         self.debounce = Debouncer(clock=monotonic)
@@ -224,14 +225,14 @@ class KioskUnit:
         return state
 
     def _on_message(self, message: mqtt.MQTTMessage) -> None:
-        if message.topic == contract.status_topic("hub"):
-            self._hub_online = message.payload == contract.ONLINE.encode()
-            return
         try:
-            self._board = contract.expect(message.payload, contract.Board)
-            self._board_at = self.monotonic()
+            if message.topic == contract.status_topic("hub"):
+                self._hub_online = contract.is_online(message.payload)
+            else:
+                self._board = contract.expect(message.payload, contract.Board)
+                self._board_at = self.monotonic()
         except contract.ContractError as exc:
-            log.warning("%s: ignored board: %s", self.kiosk.id, exc)
+            self.rejected.note(self.kiosk.id, message.topic, exc)
 
     def _show(self, light: str | None = None) -> None:
         if light is None:

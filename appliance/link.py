@@ -4,6 +4,8 @@
 - Survives a broker that is down at boot or restarts: connect_async + loop_start, subscriptions made in
   on_connect so they come back after every reconnect.
 - Durable sends go through the Outbox and are replayed after each reconnect; a file is deleted on PUBACK.
+- A heartbeat with the device's clock on every connect and every HEARTBEAT_S, so the hub can flag a clock
+  that is off (a Pi has no clock battery).
 - paho's callbacks only enqueue into the role's inbox (an exception there would kill paho's thread), and the
   role's own loop does the work.
 """
@@ -13,7 +15,10 @@ import logging
 import queue
 import socket
 import threading
+import time
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -24,6 +29,11 @@ from .outbox import Outbox, Pending
 
 log = logging.getLogger(__name__)
 
+DEFAULT_CREDENTIALS_DIR = Path("/etc/turnero/credentials")
+REFUSED_LOGIN = (0x86, 0x87)   # MQTT 5 CONNACK: bad user name or password, not authorized
+HEARTBEAT_S = 30.0        # how often a device tells its clock
+HEARTBEAT_EXPIRY_S = 10   # a heartbeat the broker could not deliver by then says nothing true about the clock
+
 
 @dataclass(frozen=True)
 class BrokerAddress:
@@ -32,6 +42,30 @@ class BrokerAddress:
     username: str | None = None
     password: str | None = None
     keepalive: int = 15
+    credentials_dir: Path | None = None   # one file per device holding its password (`turnero broker-files`)
+
+    def login(self, device: str) -> Login:
+        """The device's own credentials file if there is one, else [broker] username/password, else anonymous."""
+        found = "no credentials directory is configured"
+        if self.credentials_dir is not None:
+            path = Path(self.credentials_dir) / device
+            try:
+                password = path.read_text(encoding="utf-8").strip()
+                return Login(device, password, f"user {device!r} and the password in {path}")
+            except FileNotFoundError:
+                found = f"no credentials file {path} was found"
+            except (OSError, UnicodeDecodeError) as exc:
+                found = f"the credentials file {path} cannot be read ({exc})"
+        if self.username:
+            return Login(self.username, self.password, f"{found}; user {self.username!r} from [broker] username")
+        return Login(None, None, f"{found} and [broker] has no username: anonymous")
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str | None
+    password: str | None
+    source: str     # how the device identified itself, for the log when the broker refuses it
 
 
 @dataclass(frozen=True)
@@ -47,8 +81,10 @@ class Disconnected:
 class Link:
     def __init__(self, device: str, broker: BrokerAddress, inbox: queue.Queue, *,
                  subscriptions: tuple[str, ...] = (), outbox: Outbox | None = None,
-                 persistent_session: bool = False, manual_ack: bool = False):
+                 persistent_session: bool = False, manual_ack: bool = False, now=None):
         self.device = device
+        self.now = now or (lambda: datetime.now().astimezone())   # the clock the heartbeat tells
+        self._last_beat = float("-inf")
         self.inbox = inbox
         self.outbox = outbox
         self._subscriptions = subscriptions
@@ -61,8 +97,9 @@ class Link:
 
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"turnero-{device}",
                              protocol=mqtt.MQTTv5, manual_ack=manual_ack)
-        if broker.username:
-            client.username_pw_set(broker.username, broker.password)
+        self.login = broker.login(device)
+        if self.login.username:
+            client.username_pw_set(self.login.username, self.login.password)
         client.will_set(contract.status_topic(device), contract.OFFLINE, qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._guard(self._on_connect)
@@ -109,6 +146,18 @@ class Link:
             properties.MessageExpiryInterval = expiry_s
         return self.client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
 
+    def heartbeat(self, *, every: float = HEARTBEAT_S) -> None:
+        """Tells the device's clock if `every` seconds have passed since the last time; called from the role's
+        loop, it costs a clock reading otherwise."""
+        if self.connected and time.monotonic() - self._last_beat >= every:
+            self._beat()
+
+    def _beat(self) -> None:
+        self._last_beat = time.monotonic()
+        beat = contract.Heartbeat(id=contract.new_id(), at=self.now().isoformat(timespec="milliseconds"),
+                                  source=self.device)
+        self.publish(contract.heartbeat_topic(self.device), beat.to_json(), qos=0, expiry_s=HEARTBEAT_EXPIRY_S)
+
     def send(self, topic: str, message: contract.Message) -> None:
         """Durable: kept on disk until the broker has it, whatever happens to the link or the process."""
         item = self.outbox.put(topic, message.to_json())
@@ -149,7 +198,14 @@ class Link:
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
-            log.error("%s: broker refused the connection: %s", self.device, reason_code)
+            if reason_code.value not in REFUSED_LOGIN:
+                log.error("%s: broker refused the connection: %s", self.device, reason_code)
+                return
+            log.error("%s: the broker refused this device's credentials (%s); it connected with %s. On the hub, "
+                      "`turnero broker-files` makes credentials/%s: copy that file to %s on this Pi (readable by "
+                      "the service's user only); after running it, `systemctl reload mosquitto` on the hub",
+                      self.device, reason_code, self.login.source, self.device,
+                      Path(self._broker.credentials_dir or DEFAULT_CREDENTIALS_DIR) / self.device)
             return
         sock = client.socket()
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
@@ -157,6 +213,7 @@ class Link:
             # for the first one's acknowledgement. paho leaves Nagle on.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client.publish(contract.status_topic(self.device), contract.ONLINE, qos=1, retain=True)
+        self._beat()
         for topic in self._subscriptions:
             client.subscribe(topic, qos=1)
         self._connected.set()

@@ -37,10 +37,13 @@ def serve(unit, *, ready_timeout: float = 10.0) -> None:
     sd_notify("READY=1")
     watchdog_s = int(os.environ.get("WATCHDOG_USEC", "0")) / 1e6
     last_ping = 0.0
-    while not stop.is_set():
-        unit.step()
-        if watchdog_s and time.monotonic() - last_ping > watchdog_s / 3:
-            sd_notify("WATCHDOG=1")  # from the main loop: a stuck loop stops the pings and systemd restarts it
-            last_ping = time.monotonic()
-    sd_notify("STOPPING=1")
-    unit.stop()
+    try:
+        while not stop.is_set():
+            unit.step()
+            unit.link.heartbeat()   # the device's clock, for the hub to check
+            if watchdog_s and time.monotonic() - last_ping > watchdog_s / 3:
+                sd_notify("WATCHDOG=1")  # from the main loop: a stuck loop stops the pings and systemd restarts it
+                last_ping = time.monotonic()
+    finally:  # also when a step fails: the role says "offline" and releases its pins before systemd restarts it
+        sd_notify("STOPPING=1")
+        unit.stop()

@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 
 WAITING, CALLED, CLOSED = "waiting", "called", "closed"
 HISTORY = 8
+# One batch of the hub's loop can call a turn to every desk (numbered 1 to 99), and a display announces the
+# calls it finds on the next board: the ledger keeps enough of them for the board to list a whole batch.
+CALLS_KEPT = 99
 
 
 @dataclass
@@ -46,7 +49,7 @@ class Ledger:
     answered: dict[int, str] = field(default_factory=dict)       # desk -> last request id answered
     requests: set[str] = field(default_factory=set)
     preferential_streak: dict[int, int] = field(default_factory=dict)  # desk -> preferential calls in a row
-    calls: deque = field(default_factory=lambda: deque(maxlen=HISTORY))  # call records, newest first
+    calls: deque = field(default_factory=lambda: deque(maxlen=CALLS_KEPT))  # call records, newest first
     seen: set[str] = field(default_factory=set)
 
     def apply(self, record: dict) -> bool:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import queue
-from collections import Counter
 from datetime import datetime, timedelta
+from itertools import islice
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -22,7 +22,7 @@ from appliance.config import load as load_config
 from appliance.contract import ContractError
 from appliance.link import Connected, Link
 
-from .ledger import CALLED, WAITING, Ledger, fold
+from .ledger import CALLED, HISTORY, WAITING, Ledger, fold
 from .policy import choose_next
 from .store import DayStore
 
@@ -45,10 +45,13 @@ class Hub:
         self.now = now or (lambda: datetime.now(config.timezone))
         self.inbox: queue.Queue = queue.Queue()
         self.store = DayStore(Path(state_dir) / "days")
-        self.today = self.now().date().isoformat()
+        # The day never goes back: a Pi has no clock battery, and fake-hwclock restores at boot the time it last
+        # saved. A clock set back keeps the newest day already recorded, its waiting turns still waiting.
+        self.today = max([self.now().date().isoformat(), *self.store.days()])
+        self._clock_behind = False
         self.ledger = fold(self.store.day(self.today))
-        self.rejected: Counter = Counter()
-        self.link = Link(self.device, config.broker, self.inbox, persistent_session=True, manual_ack=True,
+        self.rejected = contract.Refusals()
+        self.link = Link(self.device, config.broker, self.inbox, persistent_session=True, manual_ack=True, now=self.now,
                          subscriptions=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL))
 
     def start(self) -> None:
@@ -131,8 +134,7 @@ class Hub:
                         "rating": (contract.Rating,)}[kind]
             return handler(contract.expect(message.payload, *expected), device)
         except (ContractError, Rejected) as exc:
-            self.rejected[type(exc).__name__] += 1
-            log.warning("rejected message on %s: %s", message.topic, exc)
+            self.rejected.note(self.device, message.topic, exc)
             return [], set()
 
     def _record(self, kind: str, day: str | None = None, **fields) -> dict:
@@ -147,6 +149,9 @@ class Hub:
     def _ticket(self, event: contract.TicketIssued | contract.TicketVoid, kiosk: str):
         if event.source != kiosk:
             raise Rejected(f"ticket from {event.source!r} published on kiosk {kiosk!r}'s topic")
+        if kiosk not in self.config.kiosks or event.turn_id.split("/")[1] != kiosk:
+            raise Rejected(f"ticket {event.turn_id!r} from kiosk {kiosk!r} (configured kiosks: "
+                           f"{', '.join(self.config.kiosks)})")
         if event.service not in self.config.services:
             raise Rejected(f"ticket {event.number} is for unknown service {event.service!r}")
         # A kiosk whose clock runs ahead must not hide a citizen in a future day: the turn joins today.
@@ -175,11 +180,11 @@ class Hub:
                            f"{', '.join(map(str, self.config.desks))})")
         if request.id in self.ledger.requests:  # a repeat: the retained answer is published again
             return [], {desk.number}
+        if request.action == "transfer" and request.service not in self.config.services:  # before any record
+            raise Rejected(f"transfer from desk {desk.number} to unknown service {request.service!r}")
         records = [self._record("request", id=request.id, desk=desk.number, action=request.action,
                                 device_at=request.at)]
         serving = self.ledger.serving.get(desk.number)
-        if request.action == "transfer" and request.service not in self.config.services:
-            raise Rejected(f"transfer from desk {desk.number} to unknown service {request.service!r}")
         if request.action == "recall" and serving:
             records.append(self._call(serving, desk, request.id, recall=True))
         elif request.action in ("next", "no_show", "transfer") and serving:
@@ -228,8 +233,17 @@ class Hub:
     # --- the day -------------------------------------------------------------------------------------
 
     def _roll_day(self) -> None:
-        """At the first event of a new day, turns left over from the previous one close as unattended."""
+        """At the first event of a new day, turns left over from the previous one close as unattended. A clock
+        that says an earlier day is not followed: the hub stays on its day until the clock catches up."""
         today = self.now().date().isoformat()
+        if today < self.today:
+            if not self._clock_behind:
+                log.error("the clock says %s but the service day is already %s: the clock was set back (no clock "
+                          "battery, or fake-hwclock's last saved time); staying on %s until it catches up. Check "
+                          "the time: chronyc tracking, timedatectl", today, self.today, self.today)
+            self._clock_behind = True
+            return
+        self._clock_behind = False
         if today == self.today:
             return
         leftovers = [t for t in self.ledger.turns.values() if t.status in (WAITING, CALLED)]
@@ -260,7 +274,8 @@ class Hub:
 
     def board(self) -> contract.Board:
         calls = []
-        for record in self.ledger.calls:
+        # At least every call of one batch (one per desk): a display that lists fewer would never announce some.
+        for record in islice(self.ledger.calls, max(HISTORY, len(self.config.desks))):
             turn = self.ledger.turns[record["turn_id"]]
             calls.append(contract.Call(
                 id=record["id"], at=record["at"], source=self.device, turn_id=turn.turn_id, number=turn.number,

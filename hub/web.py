@@ -29,7 +29,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from html import escape
 from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
@@ -44,7 +44,7 @@ from appliance import contract
 from appliance.config import SiteConfig
 from appliance.durable import fsync_dir
 from appliance.link import Connected, Disconnected, Link
-from appliance.spanish import clock
+from appliance.spanish import clock, short_date
 
 from . import report
 from .export import csv_bytes, rows
@@ -63,6 +63,7 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1   # 16 MiB and a fraction of a seco
 REFRESH_S = 2.0                     # how often the live view is recomputed
 EAGER_S = 0.25                      # how soon after a message it is recomputed
 SETTLE_S = 3.0                      # after connecting, retained statuses have arrived by then
+MAX_SKEW_S = 60                     # a device's clock further than this from the hub's is flagged
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -190,13 +191,30 @@ class Alarms(contract.Message):
     needs a coordinator now. Valid while turnero/v1/status/hub-web is "online"."""
 
     TYPE: ClassVar[str] = "alarms"
-    alarms: list    # each {"kind": "wait" | "device", "subject": service letter or device id, "text": Spanish}
+    # each {"kind": "wait" | "device" | "clock", "subject": service letter or device id, "text": Spanish}
+    alarms: list
 
 
 # --- the live view ------------------------------------------------------------------------------------------
 
 _PRINTER = {"ok": ("Con papel", "ok"), "low": ("Poco papel", "warn"), "out": ("Sin papel", "bad"),
             "offline": ("Desconectada", "bad"), "unknown": ("Estado desconocido", "warn")}
+
+
+def _named(device: str, role: str) -> str:
+    """'kiosco-1 (dispensador de turnos)'."""
+    return f"{device} ({role[0].lower()}{role[1:]})"
+
+
+def _duration(seconds: float) -> str:
+    """'5 min', '3 h 20 min', '12 días': how far off a clock is, read at a glance."""
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        hours, rest = divmod(minutes, 60)
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    return f"{round(minutes / (24 * 60))} días"
 
 
 class LiveView:
@@ -214,6 +232,7 @@ class LiveView:
         self._published: list | None = None
         self._lock = threading.Lock()
         self._snapshot: dict = {}
+        self.skews: dict[str, float] = {}   # device -> seconds its clock is ahead of this one (negative: behind)
 
     def snapshot(self) -> dict:
         with self._lock:
@@ -226,7 +245,10 @@ class LiveView:
             self.connected_at = None
         elif isinstance(item, mqtt.MQTTMessage):
             try:
-                self._message(item.topic, item.payload)
+                if item.topic.startswith(contract.heartbeat_topic("")):
+                    self._heartbeat(item)
+                else:
+                    self._message(item.topic, item.payload)
             except contract.ContractError as exc:
                 log.warning("hub-web: ignored a message on %s: %s", item.topic, exc)
 
@@ -244,10 +266,31 @@ class LiveView:
             else:   # a cleared retained status: the device is gone
                 self.status.pop(parts[3], None)
 
+    def _heartbeat(self, message: mqtt.MQTTMessage) -> None:
+        """Compares a device's clock with this one's at the moment paho received the heartbeat (the inbox may
+        have held it a while)."""
+        device = message.topic.removeprefix(contract.heartbeat_topic(""))
+        beat = contract.expect(message.payload, contract.Heartbeat)
+        if beat.source != device:
+            raise contract.ContractError(f"heartbeat from {beat.source!r} on the topic of {device!r}")
+        if message.retain:   # kept by the broker since some earlier moment: says nothing about the clock now
+            return
+        received = self.now() - timedelta(seconds=time.monotonic() - message.timestamp)
+        skew = (datetime.fromisoformat(beat.at) - received).total_seconds()
+        off, was_off = abs(skew) > MAX_SKEW_S, abs(self.skews.get(device, 0.0)) > MAX_SKEW_S
+        self.skews[device] = skew
+        if off and not was_off:
+            log.warning("hub-web: the clock of %s is %.0f s %s the hub's; check its time sync (chronyc sources on "
+                        "it, chronyc clients on the hub)", device, abs(skew), "ahead of" if skew > 0 else "behind")
+        elif was_off and not off:
+            log.info("hub-web: the clock of %s is back within %d s of the hub's", device, MAX_SKEW_S)
+
     def refresh(self) -> None:
         now = self.now()
-        ledger = self._today(now.date())
-        alarms = self._wait_alarms(ledger, now) + self._device_alarms()
+        # The hub never goes back a day (hub/service.py): with its clock set back, today is the newest day file.
+        day = date.fromisoformat(max([now.date().isoformat(), *self.store.days()]))
+        ledger = self._today(day)
+        alarms = self._wait_alarms(ledger, now) + self._device_alarms() + self._clock_alarms(now, day)
         view = {
             "connected": self.link.connected, "updated": now.strftime("%H:%M:%S"),
             "target_min": self.config.web.wait_target_min, "alarms": alarms, "queues": self._queues(ledger, now),
@@ -295,7 +338,7 @@ class LiveView:
         """(device, what it is): the configured ones in order, then any other that reports its status."""
         config = self.config
         known = [("hub", "Servidor central"), *((k, "Dispensador de turnos") for k in config.kiosks),
-                 *((f"escritorio-{n}", f"Unidad del {d.name}") for n, d in sorted(config.desks.items())),
+                 *((contract.desk_device(n), f"Unidad del {d.name}") for n, d in sorted(config.desks.items())),
                  *((d, "Pantalla de turnos") for d in config.displays)]
         names = {device for device, _ in known} | {self.link.device}
         return known + [(device, "Otro equipo") for device in sorted(self.status) if device not in names]
@@ -309,7 +352,7 @@ class LiveView:
         settled = self.connected_at is not None and time.monotonic() - self.connected_at > SETTLE_S
         alarms = []
         for device, role in self._device_list():
-            state, what = self._state(device), f"{device} ({role[0].lower()}{role[1:]})"
+            state, what = self._state(device), _named(device, role)
             if state == contract.OFFLINE:
                 alarms.append({"kind": "device", "subject": device, "text": f"Sin conexión: {what}."})
             elif state == "unknown" and settled:
@@ -318,6 +361,20 @@ class LiveView:
             if printer is not None and printer.state in ("out", "offline"):
                 alarms.append({"kind": "device", "subject": device,
                                "text": f"Impresora {_PRINTER[printer.state][0].lower()}: {what}."})
+        return alarms
+
+    def _clock_alarms(self, now: datetime, day: date) -> list[dict]:
+        alarms = []
+        if day > now.date():
+            alarms.append({"kind": "clock", "subject": "hub", "text": (
+                f"El reloj del servidor central marca el {short_date(now.date())}, pero ya hay registros del "
+                f"{short_date(day)}: el sistema sigue en ese día. Revise la hora del servidor.")})
+        for device, role in self._device_list():
+            skew = self.skews.get(device)   # a device that is not online is judged again by its next heartbeat
+            if skew is not None and abs(skew) > MAX_SKEW_S and self._state(device) == contract.ONLINE:
+                alarms.append({"kind": "clock", "subject": device, "text": (
+                    f"El reloj de {_named(device, role)} está {'adelantado' if skew > 0 else 'atrasado'} "
+                    f"{_duration(abs(skew))}; revise la sincronización de hora.")})
         return alarms
 
     def _queues(self, ledger: Ledger, now: datetime) -> list[dict]:
@@ -382,9 +439,9 @@ class CoordinatorsWeb:
         self.sessions = Sessions(load_secret(Path(state_dir)), {u.name: u.password_hash for u in config.web.users})
         self.throttle = Throttle()
         self.inbox: queue.Queue = queue.Queue()
-        self.link = Link(self.device, config.broker, self.inbox, subscriptions=(
+        self.link = Link(self.device, config.broker, self.inbox, now=self.now, subscriptions=(
             contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.status_topic("+"),
-            contract.printer_topic("+")))
+            contract.printer_topic("+"), contract.heartbeat_topic("+")))
         self.live = LiveView(config, self.store, self.link, self.now)
         self._stop = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -438,6 +495,7 @@ class CoordinatorsWeb:
                 except Exception:   # a bad day file must not end the live view; it is tried again
                     log.exception("hub-web: the live view could not be recomputed")
                 last, changed = time.monotonic(), False
+            self.link.heartbeat()
 
 
 # --- HTTP -------------------------------------------------------------------------------------------------

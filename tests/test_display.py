@@ -3,6 +3,7 @@ scene, the painter and the sound have their own tests.)"""
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
+from paho.mqtt import subscribe
 
 from appliance import config as site_config
 from appliance import contract
@@ -22,6 +23,13 @@ def call(i: int, number: str, desk: int, *, preferential=False, recall=False, ca
 
 def board(*calls, waiting=()) -> contract.Board:
     return contract.Board(id="b", at=AT, source="hub", calls=list(calls), waiting=list(waiting))
+
+
+def retained_board(config) -> contract.Board:
+    """What a display connecting now would be handed first."""
+    message = subscribe.simple(contract.BOARD_TOPIC, hostname=config.broker.host, port=config.broker.port,
+                               retained=True)
+    return contract.expect(message.payload, contract.Board)
 
 
 class FakeAnnouncer:
@@ -55,6 +63,19 @@ def test_the_display_announces_each_new_call_once_and_not_the_board_it_finds_at_
     assert unit.scene().highlight
 
 
+def test_an_older_board_coming_back_does_not_announce_a_call_again():
+    # A broker restored from its last save after a power cut hands out an older retained board; then the hub
+    # republishes the current one.
+    unit = DisplayUnit(CONFIG, "pantalla-1", announcer=FakeAnnouncer(), now=lambda: NOW)
+    older, current = board(call(1, "R-001", 1)), board(call(2, "R-002", 2), call(1, "R-001", 1))
+    for b in (older, current, older, current):
+        message = mqtt.MQTTMessage(topic=contract.BOARD_TOPIC.encode())
+        message.payload = b.to_json()
+        unit.inbox.put(message)
+        unit.step(0)
+    assert [c.number for c in unit.announced] == ["R-002"]
+
+
 def test_a_display_shows_the_retained_board_at_start_and_follows_it_after_a_broker_restart(broker, tmp_path):
     from hub.service import Hub
     from support import Running, wait_until
@@ -70,6 +91,7 @@ def test_a_display_shows_the_retained_board_at_start_and_follows_it_after_a_brok
                                        action="next")
         hub.link.publish(contract.request_topic(2), request.to_json())
         wait_until(lambda: hub.ledger.serving.get(2), what="the call")
+        wait_until(lambda: retained_board(config).calls, what="the board with the call, retained")
         with Running(DisplayUnit(config, "pantalla-1", announcer=FakeAnnouncer())) as display:
             wait_until(lambda: display.board and display.hub_online, what="the retained board and hub status")
             assert display.scene().headline.number == "R-001" and display.announced == []  # shown, not re-announced

@@ -1,0 +1,278 @@
+"""The hub's Mosquitto, locked down: a user and a password per device, and an ACL that lets each device
+publish only its own facts and read only what it shows. Anonymous clients are refused.
+
+`write_broker_files(config, directory)` makes, from the site configuration:
+
+- ``turnero.conf``: the snippet for /etc/mosquitto/conf.d/ (listener, security, persistence, limits);
+- ``passwd``: the users and their password hashes, made by Mosquitto's own `mosquitto_passwd`;
+- ``acl``: one ``user`` block per device, from the topics of appliance/contract.py;
+- ``credentials/<device>``: the device's password in plain text (0600), to copy to that Pi as
+  ``<[broker] credentials_dir>/<device>``.
+
+Running it again keeps every existing password, makes one for a new device and drops a removed device's.
+LocalBroker runs with the same lines (`security_lines`, `tuning_lines`), so the tests check this very setup.
+"""
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import re
+import secrets
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import contract
+from .durable import fsync_dir, write_atomic
+
+if TYPE_CHECKING:
+    from .config import SiteConfig
+
+CONF_NAME = "turnero.conf"
+PASSWD_NAME = "passwd"
+ACL_NAME = "acl"
+CREDENTIALS_NAME = "credentials"
+MONITOR = "monitor"              # a technician's read-only account, for mosquitto_sub on the hub
+MOSQUITTO_USER = "mosquitto"     # Debian's broker reads passwd and acl after dropping to this user
+
+# Debian's mosquitto.conf already says `persistence true` and `persistence_location /var/lib/mosquitto/`; a
+# second persistence_location (or persistence_file) in conf.d stops Mosquitto 2.0 with "Duplicate
+# persistence_location value", while a repeated `persistence true` is accepted. Mosquitto saves every
+# AUTOSAVE_S whether or not anything changed (a small file); the default is 30 minutes, far too long to
+# keep the retained state and the hub's queued messages through a power cut.
+AUTOSAVE_S = 30
+# The hub's persistent session holds every fact that arrives while the hub is away. Past the limit Mosquitto
+# drops the newest, and a kiosk deleted its copy when the broker took it: the fact would be lost. The default
+# of 1000 is one busy morning; this is several days of a busy site's tickets, requests and ratings.
+MAX_QUEUED_MESSAGES = 20000
+# A PUBLISH packet is its payload plus the fixed header, the topic and the properties: 1 KiB covers those.
+MAX_PACKET_BYTES = contract.MAX_PAYLOAD_BYTES + 1024
+
+_PASSWORD = re.compile(r"[A-Za-z0-9_-]{16,}")   # what secrets.token_urlsafe makes; never a ':' (passwd format)
+
+
+class BrokerFilesError(RuntimeError):
+    """The broker's files cannot be made; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """One MQTT user: a device, what it is (for people) and the topics it may read and write."""
+
+    device: str
+    what: str
+    read: tuple[str, ...]
+    write: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BrokerFiles:
+    """What write_broker_files wrote: the files, each device's credential and what changed."""
+
+    directory: Path
+    accounts: tuple[Account, ...]
+    added: tuple[str, ...]          # devices that got a new password this time
+    removed: tuple[str, ...]        # devices whose password was dropped (no longer in the site configuration)
+
+    @property
+    def config_file(self) -> Path:
+        return self.directory / CONF_NAME
+
+    @property
+    def passwd_file(self) -> Path:
+        return self.directory / PASSWD_NAME
+
+    @property
+    def acl_file(self) -> Path:
+        return self.directory / ACL_NAME
+
+    def credential(self, device: str) -> Path:
+        return self.directory / CREDENTIALS_NAME / device
+
+    def report(self, credentials_dir: Path) -> str:
+        """For the technician: what was written and which credential goes to which Pi."""
+        lines = [f"{self.config_file}: Mosquitto's settings; link it as /etc/mosquitto/conf.d/{CONF_NAME}, then "
+                 "`systemctl restart mosquitto` (the first time; after a change `systemctl reload mosquitto`)",
+                 f"{self.passwd_file}: {len(self.accounts)} users (made by mosquitto_passwd)",
+                 f"{self.acl_file}: what each user may read and write"]
+        if self.added:
+            lines.append(f"new credentials: {', '.join(self.added)}")
+        if self.removed:
+            lines.append(f"dropped credentials (no longer in the site configuration): {', '.join(self.removed)}")
+        lines.append(f"Copy each credential to its Pi as {Path(credentials_dir) / '<device>'} "
+                     "(`turnero install --credential FILE` does it: 0640 root:turnero):")
+        device_width = max(len(a.device) for a in self.accounts)
+        what_width = max(len(a.what) for a in self.accounts)
+        for account in self.accounts:
+            lines.append(f"  {account.device:<{device_width}}  {account.what:<{what_width}}  "
+                         f"{self.credential(account.device)}")
+        return "\n".join(lines)
+
+
+def accounts(config: SiteConfig) -> tuple[Account, ...]:
+    """Every user of the site's broker, with least privilege: each writes its own facts, its own status and
+    heartbeat (its last will is its status: Mosquitto drops a will the ACL does not allow) and reads only
+    what it subscribes to."""
+    from hub.web import ALARMS_TOPIC  # the coordinators' page owns its topic
+
+    def own(device: str) -> tuple[str, ...]:
+        return contract.status_topic(device), contract.heartbeat_topic(device)
+
+    hub_status = contract.status_topic("hub")
+    found = [
+        Account("hub", "the hub (turnero hub)",
+                read=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL),
+                write=(contract.BOARD_TOPIC, contract.desk_state_topic("+"), *own("hub"))),
+        Account("hub-web", "the coordinators' page (turnero hub)",
+                read=(contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.status_topic("+"),
+                      contract.printer_topic("+"), contract.heartbeat_topic("+")),
+                write=(ALARMS_TOPIC, *own("hub-web"))),
+    ]
+    for kiosk in config.kiosks:
+        found.append(Account(kiosk, f"kiosk {kiosk}", read=(contract.BOARD_TOPIC, hub_status),
+                             write=(contract.ticket_topic(kiosk), contract.printer_topic(kiosk), *own(kiosk))))
+    for number in config.desks:
+        device = contract.desk_device(number)
+        found.append(Account(device, f"desk {number}", read=(contract.desk_state_topic(number),),
+                             write=(contract.request_topic(number), contract.rating_topic(number), *own(device))))
+    for display in config.displays:
+        found.append(Account(display, f"display {display}", read=(contract.BOARD_TOPIC, hub_status),
+                             write=own(display)))
+    found.append(Account(MONITOR, "a technician's read-only account (mosquitto_sub)", read=(f"{contract.ROOT}/#",),
+                         write=()))
+    seen: dict[str, str] = {}
+    for account in found:
+        if account.device in seen:
+            raise BrokerFilesError(f"{account.what} and {seen[account.device]} would share the MQTT user "
+                                   f"{account.device!r}: give one of them another id in the site configuration")
+        seen[account.device] = account.what
+    return tuple(found)
+
+
+# --- Mosquitto's configuration -------------------------------------------------------------------------------
+
+def security_lines(directory: Path) -> list[str]:
+    """Users, passwords and ACL from `directory` (as written by write_broker_files); no anonymous client."""
+    directory = Path(directory).absolute()
+    _check_config_path(directory)
+    return ["allow_anonymous false", f"password_file {directory / PASSWD_NAME}", f"acl_file {directory / ACL_NAME}"]
+
+
+def tuning_lines() -> list[str]:
+    return [
+        # Small packets at once: with Nagle's algorithm a call waits for the previous packet's ACK (~40 ms).
+        "set_tcp_nodelay true",
+        f"max_queued_messages {MAX_QUEUED_MESSAGES}",
+        f"max_packet_size {MAX_PACKET_BYTES}",
+    ]
+
+
+def hub_config(directory: Path) -> str:
+    """The snippet for /etc/mosquitto/conf.d/ on the hub, next to Debian's mosquitto.conf."""
+    lines = [
+        "# Written by `turnero broker-files` from the site configuration; rewritten at every run.",
+        "# Goes in /etc/mosquitto/conf.d/, next to Debian's mosquitto.conf (which sets persistence_location).",
+        "listener 1883",   # every interface: the devices are other Pis (without a listener 2.x is local-only)
+        *security_lines(directory),
+        "persistence true",
+        f"autosave_interval {AUTOSAVE_S}",
+        *tuning_lines(),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def acl_text(found: tuple[Account, ...]) -> str:
+    blocks = ["# Written by `turnero broker-files` from the site configuration; rewritten at every run."]
+    for account in found:
+        lines = [f"# {account.what}", f"user {account.device}"]
+        lines += [f"topic write {topic}" for topic in account.write]
+        lines += [f"topic read {topic}" for topic in account.read]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _check_config_path(directory: Path) -> None:
+    # Mosquitto's configuration is line-based and cuts a value at whitespace it does not expect.
+    if any(c.isspace() for c in str(directory)):
+        raise BrokerFilesError(f"Mosquitto cannot read a path with spaces or line breaks: {str(directory)!r}")
+
+
+# --- the files -----------------------------------------------------------------------------------------------
+
+def write_broker_files(config: SiteConfig, directory: Path) -> BrokerFiles:
+    """Writes turnero.conf, passwd, acl and credentials/<device> into `directory` (see the module's doc)."""
+    directory = Path(directory).absolute()
+    _check_config_path(directory)
+    found = accounts(config)
+    mosquitto_passwd = shutil.which("mosquitto_passwd")
+    if mosquitto_passwd is None:
+        raise BrokerFilesError("mosquitto_passwd is not installed: apt-get install mosquitto")
+    credentials = directory / CREDENTIALS_NAME
+    credentials.mkdir(parents=True, exist_ok=True)
+    credentials.chmod(0o700)
+    passwords, added = {}, []
+    for account in found:
+        path = credentials / account.device
+        password = _read_password(path)
+        if password is None:
+            password = secrets.token_urlsafe(24)
+            added.append(account.device)
+            write_atomic(path, (password + "\n").encode())
+        path.chmod(0o600)
+        passwords[account.device] = password
+    removed = []
+    for path in sorted(credentials.iterdir()):
+        if path.is_file() and not path.name.startswith(".") and path.name not in passwords:
+            path.unlink()
+            removed.append(path.name)
+    if removed:
+        fsync_dir(credentials)
+    _write_broker_readable(directory / PASSWD_NAME, _hash(mosquitto_passwd, passwords, directory))
+    _write_broker_readable(directory / ACL_NAME, acl_text(found).encode())
+    write_atomic(directory / CONF_NAME, hub_config(directory).encode())
+    return BrokerFiles(directory, found, tuple(added), tuple(removed))
+
+
+def _read_password(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BrokerFilesError(f"cannot read the credential {path}: {exc}") from None
+    if not _PASSWORD.fullmatch(text):
+        raise BrokerFilesError(f"{path} does not hold a password made by `turnero broker-files`: delete it and "
+                               "run the command again to make a new one (then copy it to the device's Pi)")
+    return text
+
+
+def _hash(mosquitto_passwd: str, passwords: dict[str, str], directory: Path) -> bytes:
+    """The passwd file as Mosquitto's own tool hashes it (`mosquitto_passwd -U` on a plain-text copy)."""
+    plain = directory / f".{PASSWD_NAME}.plain"
+    fd = os.open(plain, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.writelines(f"{device}:{password}\n" for device, password in passwords.items())
+        done = subprocess.run([mosquitto_passwd, "-U", str(plain)], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise BrokerFilesError(f"mosquitto_passwd -U failed ({done.returncode}): "
+                                   f"{(done.stderr or done.stdout).strip()}")
+        return plain.read_bytes()
+    finally:
+        plain.unlink(missing_ok=True)
+
+
+def _write_broker_readable(path: Path, data: bytes) -> None:
+    """Readable by the broker only. Debian's Mosquitto reads passwd and acl after switching to the user
+    "mosquitto" (as root here, the files become that user's); newer 2.0 releases warn about any other owner or
+    a world-readable file."""
+    write_atomic(path, data)
+    path.chmod(0o600)
+    if os.geteuid() == 0:
+        try:
+            os.chown(path, pwd.getpwnam(MOSQUITTO_USER).pw_uid, grp.getgrnam(MOSQUITTO_USER).gr_gid)
+        except KeyError:
+            pass  # no system broker on this machine (a LocalBroker as root reads them as root)

@@ -1,0 +1,547 @@
+"""`turnero install` and `turnero uninstall`: a Pi set up for its role from the site file, by a technician.
+
+Every step is data: what it does (the plan and the log say it), whether it is already done, and how to do it.
+So `--dry-run` prints the very steps a run would take, and a second run finds each of them done and changes
+nothing. `--root DIR` writes every file under DIR and runs no command that changes the running system (useradd,
+apt-get, systemctl start/restart): for the tests, or to prepare an image.
+
+What install puts on the Pi (uninstall takes it away again; the state stays unless --purge):
+  /etc/turnero/site.toml                      the site file (0640 root:turnero)
+  /etc/turnero/credentials/<device>           this device's MQTT password (0640 root:turnero; the folder is
+                                              [broker] credentials_dir)
+  /usr/local/bin/turnero                      a link to the checkout's .venv/bin/turnero (the units run it)
+  /etc/systemd/system/turnero-<role>...       the role's unit from systemd/, enabled and started
+  /etc/chrony/conf.d/turnero.conf             the hub serves the site's time; the devices follow the hub
+  /etc/udev/rules.d/60-turnero-<kiosk>.rules  a kiosk's USB printer, for the group lp
+  hub only: /etc/turnero/broker/ (passwd, acl, every device's credential) and /etc/mosquitto/conf.d/turnero.conf
+"""
+from __future__ import annotations
+
+import grp
+import ipaddress
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import broker_auth, contract
+from . import config as site_config
+from .durable import write_atomic
+from .link import DEFAULT_CREDENTIALS_DIR
+
+UNITS = Path(__file__).resolve().parent.parent / "systemd"
+ROLES = ("hub", "kiosk", "desk", "display")
+USER = "turnero"
+ETC = "/etc/turnero"
+SITE_FILE = f"{ETC}/site.toml"
+BROKER_FILES = f"{ETC}/broker"
+MOSQUITTO_CONF = "/etc/mosquitto/conf.d/turnero.conf"
+CHRONY_CONF = "/etc/chrony/conf.d/turnero.conf"
+UNIT_DIR = "/etc/systemd/system"
+PROGRAM = "/usr/local/bin/turnero"
+INSTALLED_FROM = f"{ETC}/installed-from"   # the checkout and its commit: a `git pull` changes it, the units restart
+STATE = "/var/lib/turnero"
+CACHE = "/var/cache/turnero"
+HUB_CREDENTIALS = ("hub", "hub-web")   # the hub process and its coordinators' page each log in to the broker
+# The networks a site's devices live in: the hub's clock answers them, whatever addresses DHCP hands out today.
+LOCAL_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fe80::/10")
+
+
+class InstallError(RuntimeError):
+    """Install or uninstall cannot go on; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Step:
+    text: str                        # what it does, in the plan and the log
+    done: Callable[[], bool]         # already in place: nothing to do
+    act: Callable[[], None]
+    system: bool = False             # changes the running system (a command): not run under --root
+    marks: str = ""                  # a change here makes what is named so stale ("unit", "service", "chrony"...)
+    after: frozenset = frozenset()   # to do again when an earlier step marked one of these
+
+
+@dataclass(frozen=True)
+class Role:
+    """One role on this Pi: its unit, the MQTT device name, and what the unit file asks for."""
+
+    name: str
+    device: str                      # hub, kiosco-1, escritorio-2, pantalla-1
+    instance: str | None             # the unit's instance (kiosk id, desk number, display id)
+
+    @property
+    def template(self) -> str:
+        return f"turnero-{self.name}.service" if self.instance is None else f"turnero-{self.name}@.service"
+
+    @property
+    def unit(self) -> str:
+        return self.template if self.instance is None else f"turnero-{self.name}@{self.instance}.service"
+
+    def unit_text(self) -> str:
+        path = UNITS / self.template
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InstallError(f"the unit file {path} is missing ({exc}): install from a complete checkout") from None
+
+    def directive(self, key: str) -> list[str]:
+        """Every value of `key=` in the unit, with %i expanded (e.g. SupplementaryGroups, StateDirectory)."""
+        values = []
+        for line in self.unit_text().splitlines():
+            if line.startswith(f"{key}="):
+                values += line.split("=", 1)[1].replace("%i", self.instance or "").split()
+        return values
+
+
+def role_for(name: str, kiosk_or_display: str | None = None, desk: int | None = None) -> Role:
+    if name not in ROLES:
+        raise InstallError(f"--role must be one of {', '.join(ROLES)}, not {name!r}")
+    if name == "hub":
+        return Role("hub", "hub", None)
+    if name == "desk":
+        if desk is None:
+            raise InstallError("--role desk needs --number N (the desk number in the site file)")
+        return Role("desk", contract.desk_device(desk), str(desk))
+    if not kiosk_or_display:
+        raise InstallError(f"--role {name} needs --id ID (the {name}'s id in the site file)")
+    return Role(name, kiosk_or_display, kiosk_or_display)
+
+
+class Target:
+    """Where files go and whether commands run: this machine, or a directory standing for its root (--root)."""
+
+    def __init__(self, root: Path | None):
+        self.root = Path(root).absolute() if root else None
+        self.live = root is None
+
+    def path(self, absolute: str) -> Path:
+        return Path(absolute) if self.root is None else self.root / absolute.lstrip("/")
+
+    def systemctl(self, *args: str) -> list[str]:
+        """systemctl for the unit files (enable, disable); with --root it edits the links under DIR."""
+        return ["systemctl", *([] if self.root is None else [f"--root={self.root}"]), *args]
+
+
+def _succeeds(command: list[str]) -> bool:
+    try:
+        return subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    except OSError:
+        return False
+
+
+def _output(command: list[str]) -> str:
+    try:
+        return subprocess.run(command, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+def _run(command: list[str]) -> None:
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=env)
+    except OSError as exc:
+        raise InstallError(f"{' '.join(command)}: {exc}") from None
+    if done.returncode != 0:
+        raise InstallError(f"{' '.join(command)} failed ({done.returncode}): {(done.stderr or done.stdout).strip()}")
+
+
+def command_step(text: str, command: list[str], done: Callable[[], bool], *, system: bool = True,
+                 marks: str = "", after: frozenset = frozenset()) -> Step:
+    return Step(f"{text} ({' '.join(command)})", done, lambda: _run(command), system=system, marks=marks,
+                after=after)
+
+
+# --- files ---------------------------------------------------------------------------------------------------
+
+def _owner_is(path: Path, group: str | None) -> bool:
+    info = path.lstat()
+    try:
+        gid = grp.getgrnam(group).gr_gid if group else 0
+    except KeyError:
+        return False
+    return info.st_uid == 0 and info.st_gid == gid
+
+
+@contextmanager
+def _private():
+    """Files made inside are readable by root only until they get their mode: a secret never shows for an instant."""
+    mask = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(mask)
+
+
+def _chown(target: Target, path: Path, group: str | None) -> None:
+    if target.live:  # under --root the group may not exist on this machine: modes only
+        os.chown(path, 0, grp.getgrnam(group).gr_gid if group else 0)
+
+
+def file_step(target: Target, where: str, content: Callable[[], bytes], *, mode: int = 0o644,
+              group: str | None = None, text: str, marks: str = "") -> Step:
+    """`where` holds `content` with `mode`, owned by root (and `group`); a changed file is replaced atomically."""
+    path = target.path(where)
+
+    def done() -> bool:
+        try:
+            same = path.is_file() and not path.is_symlink() and path.read_bytes() == content()
+        except OSError:
+            return False
+        return same and path.stat().st_mode & 0o7777 == mode and (not target.live or _owner_is(path, group))
+
+    def act() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _private():
+            write_atomic(path, content())
+        path.chmod(mode)
+        _chown(target, path, group)
+
+    return Step(f"{text}: {where} ({mode:04o} root:{group or 'root'})", done, act, marks=marks)
+
+
+def directory_step(target: Target, where: str, *, mode: int, group: str | None = None, text: str) -> Step:
+    path = target.path(where)
+
+    def done() -> bool:
+        return (path.is_dir() and path.stat().st_mode & 0o7777 == mode
+                and (not target.live or _owner_is(path, group)))
+
+    def act() -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(mode)
+        _chown(target, path, group)
+
+    return Step(f"{text}: {where}/ ({mode:04o} root:{group or 'root'})", done, act)
+
+
+def link_step(target: Target, where: str, points_to: Path, *, text: str, marks: str = "") -> Step:
+    path = target.path(where)
+
+    def act() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.unlink(missing_ok=True)
+        temporary.symlink_to(points_to)
+        os.replace(temporary, path)  # atomic: the units never find the program missing
+
+    return Step(f"{text}: {where} -> {points_to}",
+                lambda: path.is_symlink() and os.readlink(path) == str(points_to), act, marks=marks)
+
+
+def removal_step(target: Target, where: str, *, text: str, marks: str = "") -> Step:
+    path = target.path(where)
+
+    def act() -> None:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+    return Step(f"remove {text}: {where}", lambda: not path.exists() and not path.is_symlink(), act, marks=marks)
+
+
+def empty_directory_removal_step(target: Target, where: str) -> Step:
+    path = target.path(where)
+    return Step(f"remove the folder if empty: {where}/",
+                lambda: not path.is_dir() or any(path.iterdir()), lambda: path.rmdir())
+
+
+# --- what goes where ---------------------------------------------------------------------------------------
+
+def venv_program() -> Path:
+    """This checkout's console script; every directory up to it must let the user turnero through."""
+    program = Path(sys.executable).parent / "turnero"
+    if not os.access(program, os.X_OK):
+        raise InstallError(f"{program} is missing: run ./run once from the checkout to make its .venv")
+    for folder in [program, *program.parents]:
+        if not folder.stat().st_mode & 0o001:
+            raise InstallError(f"{folder} is closed to other users, so the user {USER} cannot run {program}: "
+                               f"clone the checkout into /opt/turnero (or chmod o+x {folder})")
+    return program
+
+
+def installed_from(program: Path) -> bytes:
+    """Which checkout and commit the units run, so that an upgrade (git pull, install again) restarts them."""
+    checkout = UNITS.parent
+    # safe.directory: root reads a checkout that another user cloned
+    commit = _output(["git", "-c", f"safe.directory={checkout}", "-C", str(checkout), "rev-parse", "HEAD"])
+    commit = commit or "not a git checkout"
+    return f"{checkout}\n{commit}\n{program}\n".encode()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def chrony_text(config: site_config.SiteConfig, *, hub_here: bool) -> str:
+    """The hub is the site's clock, also without internet; every device follows the hub. A device on the hub's
+    own Pi (`hub_here`, or a broker on loopback) keeps the hub's settings."""
+    if hub_here or _is_loopback(config.broker.host):
+        lines = ["# Written by `turnero install`: this hub is the site's clock. The devices follow it, and while",
+                 "# the site has no internet it keeps serving its own clock (local stratum 10).",
+                 *(f"allow {network}" for network in LOCAL_NETWORKS), "local stratum 10"]
+    else:
+        lines = ["# Written by `turnero install`: this device follows the hub's clock (the [broker] host of the",
+                 "# site file), so tickets, calls and ratings carry the same time on every Pi of the site;",
+                 "# `prefer`: chrony follows the hub rather than the pool of Debian's chrony.conf.",
+                 f"server {config.broker.host} iburst prefer"]
+    return "\n".join(lines) + "\n"
+
+
+def udev_text(kiosk: site_config.Kiosk) -> str | None:
+    """A USB ticket printer for the group lp (python-escpos talks to it through libusb), or None."""
+    printer = kiosk.printer
+    if printer.get("kind") != "usb" or "vendor_id" not in printer or "product_id" not in printer:
+        return None
+    return (f"# Written by `turnero install` for kiosk {kiosk.id}: its USB ticket printer, for the group lp.\n"
+            f'SUBSYSTEM=="usb", ATTRS{{idVendor}}=="{printer["vendor_id"]:04x}", '
+            f'ATTRS{{idProduct}}=="{printer["product_id"]:04x}", GROUP="lp", MODE="0660"\n')
+
+
+def validate(role: Role, config_path: Path, credential: Path | None) -> site_config.SiteConfig:
+    config = site_config.load(config_path)  # a ConfigError names every problem by its key
+    known = {"hub": True, "kiosk": role.instance in config.kiosks,
+             "desk": role.instance is not None and role.instance.isdigit() and int(role.instance) in config.desks,
+             "display": role.instance in config.displays}[role.name]
+    if not known:
+        raise InstallError(f"{role.name} {role.instance} is not in {config_path}")
+    if credential is not None:
+        if role.name == "hub":
+            raise InstallError("--credential is for a device: the hub makes every device's credential itself")
+        if not credential.is_file():
+            raise InstallError(f"--credential {credential}: no such file (copy it from the hub's "
+                               f"{BROKER_FILES}/{broker_auth.CREDENTIALS_NAME}/{role.device})")
+    return config
+
+
+def _installed_units(target: Target, leaving: Role | None = None) -> set[str]:
+    """The turnero units enabled on this Pi (from their links in /etc/systemd/system/*.wants/), but `leaving`."""
+    found = {link.name for link in target.path(UNIT_DIR).glob("*.wants/turnero-*.service")}
+    return found - ({leaving.unit} if leaving else set())
+
+
+def _user_exists() -> bool:
+    try:
+        pwd.getpwnam(USER)
+        return True
+    except KeyError:
+        return False
+
+
+def _group_exists(group: str) -> bool:
+    try:
+        grp.getgrnam(group)
+        return True
+    except KeyError:
+        return False
+
+
+def _in_groups(groups: list[str]) -> bool:
+    return set(groups) <= set(_output(["id", "-nG", USER]).split())
+
+
+def _package_installed(package: str) -> bool:
+    return _output(["dpkg-query", "-W", "-f=${Status}", package]) == "install ok installed"
+
+
+def _apt_step(package: str, why: str) -> Step:
+    return command_step(f"install {package}, {why}", ["apt-get", "-q", "-y", "-o", "DPkg::Lock::Timeout=300",
+                                                      "install", package],
+                        lambda: _package_installed(package))
+
+
+def _restart_step(unit: str, after: set[str]) -> Step:
+    return command_step(f"start {unit}, or restart it when its files changed", ["systemctl", "restart", unit],
+                        lambda: _succeeds(["systemctl", "is-active", "--quiet", unit]), after=frozenset(after))
+
+
+def _credentials(config: site_config.SiteConfig | None) -> str:
+    return str(config.broker.credentials_dir if config else DEFAULT_CREDENTIALS_DIR)
+
+
+def install_steps(target: Target, role: Role, config_path: Path, credential: Path | None) -> list[Step]:
+    config = validate(role, config_path, credential)
+    credentials = _credentials(config)
+    program = venv_program()
+    groups = role.directive("SupplementaryGroups")
+    steps = [command_step(f"create the group {group}", ["groupadd", "--system", group],
+                          lambda group=group: _group_exists(group)) for group in [USER, *groups]]
+    steps.append(command_step(
+        f"create the system user {USER} (no home, no login)",
+        ["useradd", "--system", "--gid", USER, "--no-create-home", "--home-dir", "/nonexistent",
+         "--shell", "/usr/sbin/nologin", USER], _user_exists))
+    if groups:
+        steps.append(command_step(f"put {USER} in the groups its unit asks for",
+                                  ["usermod", "--append", "--groups", ",".join(groups), USER],
+                                  lambda: _in_groups(groups)))
+    site = config_path.read_bytes()
+    steps += [
+        directory_step(target, ETC, mode=0o755, text="the folder for turnero's settings"),
+        file_step(target, SITE_FILE, lambda: site, mode=0o640, group=USER, text="the site file", marks="service"),
+        directory_step(target, credentials, mode=0o750, group=USER, text="the folder for MQTT credentials"),
+        link_step(target, PROGRAM, program, text="the program the units run", marks="service"),
+        file_step(target, INSTALLED_FROM, lambda: installed_from(program), text="the version installed",
+                  marks="service"),
+    ]
+    if role.name == "hub":
+        steps += _hub_steps(target, config, credentials)
+    elif credential is not None:
+        secret = credential.read_bytes()
+        steps.append(file_step(target, f"{credentials}/{role.device}", lambda: secret, mode=0o640, group=USER,
+                               text=f"{role.device}'s MQTT password", marks="service"))
+    if role.name == "kiosk" and (rule := udev_text(config.kiosks[role.instance])):
+        steps += [file_step(target, f"/etc/udev/rules.d/60-turnero-{role.instance}.rules", lambda: rule.encode(),
+                            text="the printer's udev rule", marks="udev"),
+                  command_step("apply the udev rules to the printer plugged in now",
+                               ["udevadm", "trigger", "--subsystem-match=usb", "--action=change"],
+                               lambda: True, after=frozenset({"udev"}))]
+    hub_here = role.name == "hub" or target.path(f"{UNIT_DIR}/{role_for('hub').template}").is_file()
+    chrony = chrony_text(config, hub_here=hub_here).encode()
+    steps += [
+        _apt_step("chrony", "the site's time service (it replaces systemd-timesyncd)"),
+        file_step(target, CHRONY_CONF, lambda: chrony, text="the time settings", marks="chrony"),
+        _restart_step("chrony.service", {"chrony"}),
+        file_step(target, f"{UNIT_DIR}/{role.template}", lambda: role.unit_text().encode(),
+                  text="the systemd unit", marks="unit"),
+        command_step("reload systemd's units", ["systemctl", "daemon-reload"],
+                     lambda: _output(["systemctl", "show", "-p", "NeedDaemonReload", "--value", role.unit]) == "no",
+                     after=frozenset({"unit"})),
+        command_step(f"start {role.unit} at boot", target.systemctl("enable", role.unit),
+                     lambda: _succeeds(target.systemctl("is-enabled", "--quiet", role.unit)), system=False),
+        _restart_step(role.unit, {"unit", "service"}),
+    ]
+    return steps
+
+
+def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str) -> list[Step]:
+    directory = target.path(BROKER_FILES)
+
+    def broker_files_current() -> bool:
+        credentials = directory / broker_auth.CREDENTIALS_NAME
+        try:
+            have = {p.name for p in credentials.iterdir() if p.is_file() and not p.name.startswith(".")}
+            found = broker_auth.accounts(config)
+            return (have == {a.device for a in found} and (directory / broker_auth.PASSWD_NAME).is_file()
+                    and (directory / broker_auth.ACL_NAME).read_text() == broker_auth.acl_text(found)
+                    and (directory / broker_auth.CONF_NAME).read_text() == broker_auth.hub_config(directory))
+        except OSError:
+            return False
+
+    def write_broker_files() -> None:
+        with _private():
+            broker_auth.write_broker_files(config, directory)
+
+    def copy_of(name: str) -> Callable[[], bytes]:
+        return lambda: (directory / name).read_bytes()
+
+    return [
+        _apt_step("mosquitto", "the site's MQTT broker"),
+        # Mosquitto reads passwd and acl as the user mosquitto: the folder must let it through.
+        directory_step(target, BROKER_FILES, mode=0o755, text="the folder for the broker's security files"),
+        Step(f"the broker's users, passwords, ACL and every device's credential: {BROKER_FILES}/",
+             broker_files_current, write_broker_files, marks="mosquitto users"),
+        file_step(target, MOSQUITTO_CONF, copy_of(broker_auth.CONF_NAME), text="the broker's settings",
+                  marks="mosquitto"),
+        _restart_step("mosquitto.service", {"mosquitto"}),
+        # New users and ACL need no restart: on SIGHUP Mosquitto rereads them without dropping a connection.
+        command_step("make Mosquitto read its users and ACL again", ["systemctl", "reload", "mosquitto.service"],
+                     lambda: True, after=frozenset({"mosquitto users"})),
+        *(file_step(target, f"{credentials}/{device}", copy_of(f"{broker_auth.CREDENTIALS_NAME}/{device}"),
+                    mode=0o640, group=USER, text=f"the {device} MQTT password", marks="service")
+          for device in HUB_CREDENTIALS),
+    ]
+
+
+def uninstall_steps(target: Target, role: Role, purge: bool) -> list[Step]:
+    others = _installed_units(target, leaving=role)
+    site = target.path(SITE_FILE)
+    credentials = _credentials(site_config.load(site) if site.is_file() else None)
+    steps = [
+        command_step(f"stop {role.unit}", ["systemctl", "stop", role.unit],
+                     lambda: not _succeeds(["systemctl", "is-active", "--quiet", role.unit])),
+        command_step(f"do not start {role.unit} at boot", target.systemctl("disable", role.unit),
+                     lambda: not _succeeds(target.systemctl("is-enabled", "--quiet", role.unit)), system=False),
+    ]
+    if not any(unit.startswith(role.template.replace(".service", "")) for unit in others):
+        steps.append(removal_step(target, f"{UNIT_DIR}/{role.template}", text="the systemd unit", marks="unit"))
+        steps.append(command_step("reload systemd's units", ["systemctl", "daemon-reload"], lambda: True,
+                                  after=frozenset({"unit"})))
+    if role.name == "hub":
+        steps += [removal_step(target, MOSQUITTO_CONF, text="the broker's settings", marks="mosquitto"),
+                  _restart_step("mosquitto.service", {"mosquitto"}),
+                  removal_step(target, BROKER_FILES, text="the broker's security files"),
+                  *(removal_step(target, f"{credentials}/{device}", text=f"the {device} MQTT password")
+                    for device in HUB_CREDENTIALS)]
+    else:
+        steps.append(removal_step(target, f"{credentials}/{role.device}", text=f"{role.device}'s MQTT password"))
+    if role.name == "kiosk":
+        steps.append(removal_step(target, f"/etc/udev/rules.d/60-turnero-{role.instance}.rules",
+                                  text="the printer's udev rule"))
+    if not others:  # the last turnero role on this Pi: what they shared goes too
+        steps += [removal_step(target, CHRONY_CONF, text="the time settings", marks="chrony"),
+                  _restart_step("chrony.service", {"chrony"}),
+                  removal_step(target, PROGRAM, text="the program the units ran"),
+                  removal_step(target, SITE_FILE, text="the site file"),
+                  removal_step(target, INSTALLED_FROM, text="the version installed"),
+                  empty_directory_removal_step(target, credentials),
+                  empty_directory_removal_step(target, ETC)]
+    if purge:
+        state = role.directive("StateDirectory")
+        steps += [removal_step(target, f"/var/lib/{name}", text="the role's state (records, counters, outbox)")
+                  for name in state]
+        if not others:
+            steps += [empty_directory_removal_step(target, STATE), removal_step(target, CACHE, text="the cache")]
+    return steps
+
+
+# --- running the steps ------------------------------------------------------------------------------------------
+
+def run_steps(steps: list[Step], target: Target, *, dry_run: bool, out=None) -> int:
+    """Takes (or with dry_run, only shows) each step that is not done yet; returns how many it took."""
+    out = out or sys.stdout
+    changed: set[str] = set()
+    taken = 0
+    for step in steps:
+        if step.system and not target.live:
+            status = "not run (--root)"
+        elif step.done() and not (step.after & changed):
+            status = "already done"
+        else:
+            if not dry_run:
+                step.act()
+            changed.add(step.marks)
+            taken += 1
+            status = "would do" if dry_run else "done"
+        print(f"{status:<17} {step.text}", file=out, flush=True)
+    return taken
+
+
+def main(args) -> int:
+    """`turnero install` / `turnero uninstall` from the command line's arguments."""
+    target = Target(args.root)
+    try:
+        if target.live and not args.dry_run and os.geteuid() != 0:
+            raise InstallError("run it as root: sudo ./run " + " ".join(sys.argv[1:]))
+        role = role_for(args.role, args.id, args.number)
+        if args.command == "install":
+            steps = install_steps(target, role, args.config, args.credential)
+        else:
+            steps = uninstall_steps(target, role, args.purge)
+        taken = run_steps(steps, target, dry_run=args.dry_run)
+    except (InstallError, broker_auth.BrokerFilesError) as exc:
+        print(f"turnero {args.command}: {exc}", file=sys.stderr)
+        return 2
+    verb = "would change" if args.dry_run else "changed"
+    print(f"turnero {args.command} {role.unit}: {verb} {taken} of {len(steps)} step(s)")
+    return 0
