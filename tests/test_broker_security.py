@@ -152,7 +152,8 @@ WRITES = {  # device: (topics it must not publish on, its own topics)
                   contract.printer_topic("kiosco-2"), contract.status_topic("hub"), contract.request_topic(1)],
                  [contract.ticket_topic("kiosco-1")]),
     "escritorio-1": ([contract.BOARD_TOPIC, contract.desk_state_topic(1), contract.request_topic(2),
-                      contract.rating_topic(2), contract.ticket_topic("kiosco-1"), contract.status_topic("escritorio-2")],
+                      contract.rating_topic(2), contract.ticket_topic("kiosco-1"),
+                      contract.status_topic("escritorio-2")],
                      [contract.request_topic(1), contract.rating_topic(1)]),
     # A display writes nothing but its own availability.
     "pantalla-1": ([contract.BOARD_TOPIC, contract.status_topic("hub"), contract.ticket_topic("kiosco-1"),
