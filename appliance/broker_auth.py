@@ -125,18 +125,21 @@ def accounts(config: SiteConfig) -> tuple[Account, ...]:
     found = [
         Account("hub", "the hub (turnero hub)",
                 read=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL),
-                write=(contract.BOARD_TOPIC, contract.desk_state_topic("+"), *own("hub"))),
+                write=(contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.applied_topic("+"),
+                       *own("hub"))),
         Account("hub-web", "the coordinators' page (turnero hub)",
                 read=(contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.status_topic("+"),
                       contract.printer_topic("+"), contract.heartbeat_topic("+")),
                 write=(ALARMS_TOPIC, *own("hub-web"))),
     ]
     for kiosk in config.kiosks:
-        found.append(Account(kiosk, f"kiosk {kiosk}", read=(contract.BOARD_TOPIC, hub_status),
+        found.append(Account(kiosk, f"kiosk {kiosk}", read=(contract.BOARD_TOPIC, hub_status,
+                                                           contract.applied_topic(kiosk)),
                              write=(contract.ticket_topic(kiosk), contract.printer_topic(kiosk), *own(kiosk))))
     for number in config.desks:
         device = contract.desk_device(number)
-        found.append(Account(device, f"desk {number}", read=(contract.desk_state_topic(number),),
+        found.append(Account(device, f"desk {number}", read=(contract.desk_state_topic(number),
+                                                            contract.applied_topic(device)),
                              write=(contract.request_topic(number), contract.rating_topic(number), *own(device))))
     for display in config.displays:
         found.append(Account(display, f"display {display}", read=(contract.BOARD_TOPIC, hub_status),

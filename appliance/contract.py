@@ -63,6 +63,11 @@ def heartbeat_topic(device: str) -> str:
     return f"{ROOT}/heartbeat/{device}"
 
 
+def applied_topic(device: str) -> str:
+    """Retained by the hub per device: which of the device's facts it has recorded (Applied)."""
+    return f"{ROOT}/hub/applied/{device}"
+
+
 def ticket_topic(kiosk: str) -> str:
     return f"{ROOT}/kiosk/{kiosk}/ticket"
 
@@ -202,6 +207,22 @@ class TicketVoid(_TicketFact):
 
     TYPE: ClassVar[str] = "ticket_void"
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Applied(Message):
+    """Retained by the hub per device, after each batch: the ids of the device's facts that batch recorded on
+    disk (or refused for good). A device keeps a fact in its outbox until its id comes back here: the broker's
+    acknowledgement is not enough, since Mosquitto holds what it queued for an absent hub in memory until its
+    next save, and a power cut of the hub's Pi would lose it."""
+
+    TYPE: ClassVar[str] = "applied"
+    ids: list
+
+    def validate(self) -> None:
+        super().validate()
+        if not all(isinstance(i, str) and i for i in self.ids):
+            raise ContractError("field 'ids' must be a list of event ids (non-empty text)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -362,7 +383,7 @@ def _parse_nested(cls, item, where: str):
 
 
 _TYPES = {cls.TYPE: cls for cls in (TicketIssued, TicketVoid, PrinterStatus, Heartbeat, DeskRequest, Rating,
-                                    Board, DeskState)}
+                                    Board, DeskState, Applied)}
 
 
 def decode(payload: bytes) -> Message:

@@ -27,6 +27,7 @@ HIGHLIGHT_S = 8.0
 # announce the same citizen twice.
 KNOWN_CALLS = 256
 FOOTER_S = 12.0
+ANNOUNCED_KEPT = 200     # `announced`: the latest calls said, for the demo's screenshots and the tests
 
 
 class DisplayUnit:
@@ -89,6 +90,7 @@ class DisplayUnit:
                 self.announcer.announce(announcement(call.number, call.desk_name, call.recall))
         if fresh:
             self._highlight_until = self.monotonic() + HIGHLIGHT_S
+        del self.announced[:-ANNOUNCED_KEPT]  # a screen runs for months: only the latest are kept
 
     def scene(self) -> Scene:
         now = self.now()

@@ -7,7 +7,7 @@ procedure PRD-SYE-ATC-01). For each press, in this order:
 2. the printer is asked for its state: with no paper or no printer, no number is given;
 3. the number is written to disk (never repeated, whatever happens next);
 4. the ticket is printed; if printing fails, the number is recorded as void with the reason;
-5. the event waits in the outbox until the broker has it, and the number is settled.
+5. the event waits in the outbox until the hub has recorded it, and the number is settled.
 A power cut between 3 and 5 leaves a pending number, settled at the next start.
 """
 from __future__ import annotations

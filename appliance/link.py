@@ -3,11 +3,12 @@
 - Availability: a retained "offline" last will, "online" published on every connect, "offline" on a clean stop.
 - Survives a broker that is down at boot or restarts: connect_async + loop_start, subscriptions made in
   on_connect so they come back after every reconnect.
-- Durable sends go through the Outbox and are replayed after each reconnect; a file is deleted on PUBACK.
+- Durable sends go through the Outbox and are replayed after each reconnect; a file is deleted when the hub
+  names the event as recorded (its retained contract.Applied for this device), not on the broker's PUBACK.
 - A heartbeat with the device's clock on every connect and every HEARTBEAT_S, so the hub can flag a clock
   that is off (a Pi has no clock battery).
 - paho's callbacks only enqueue into the role's inbox (an exception there would kill paho's thread), and the
-  role's own loop does the work.
+  role's own loop does the work; the link settles its own outbox there (a few file deletions).
 """
 from __future__ import annotations
 
@@ -91,9 +92,8 @@ class Link:
         self._broker = broker
         self._persistent = persistent_session
         self._connected = threading.Event()
-        # Never held while calling into paho: paho calls on_publish under its own lock.
-        self._lock = threading.Lock()
-        self._inflight: list[tuple[mqtt.MQTTMessageInfo, Pending]] = []
+        # A device with an outbox learns from the hub which of its facts are recorded.
+        self._applied = contract.applied_topic(device) if outbox is not None else None
 
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"turnero-{device}",
                              protocol=mqtt.MQTTv5, manual_ack=manual_ack)
@@ -105,7 +105,6 @@ class Link:
         client.on_connect = self._guard(self._on_connect)
         client.on_disconnect = self._guard(self._on_disconnect)
         client.on_message = self._guard(self._on_message)
-        client.on_publish = self._guard(self._on_publish)
         self.client = client
 
     # --- lifecycle -----------------------------------------------------------------------------------
@@ -159,8 +158,8 @@ class Link:
         self.publish(contract.heartbeat_topic(self.device), beat.to_json(), qos=0, expiry_s=HEARTBEAT_EXPIRY_S)
 
     def send(self, topic: str, message: contract.Message) -> None:
-        """Durable: kept on disk until the broker has it, whatever happens to the link or the process."""
-        item = self.outbox.put(topic, message.to_json())
+        """Durable: kept on disk until the hub has recorded it, whatever happens to the link or the process."""
+        item = self.outbox.put(topic, message.to_json(), message.id)
         if self.connected:
             self._publish_pending(item)
 
@@ -168,23 +167,25 @@ class Link:
         self.client.ack(mid, qos)
 
     def _publish_pending(self, item: Pending) -> None:
-        info = self.client.publish(item.topic, item.payload, qos=1)
-        if info.rc != mqtt.MQTT_ERR_SUCCESS:
-            return  # stays on disk; replayed on the next connect
-        with self._lock:
-            self._inflight.append((info, item))
-        self._settle()
+        self.client.publish(item.topic, item.payload, qos=1)  # stays on disk until the hub names it
 
-    def _settle(self, acked_mid: int | None = None) -> None:
-        """Deletes the files whose PUBACK has come. paho flags a message's info only after on_publish
-        returns, so the message being acknowledged right now is matched by its id, which paho does not reuse
-        while the message is outstanding."""
-        with self._lock:
-            done = [(info, item) for info, item in self._inflight
-                    if info.mid == acked_mid or info.is_published()]
-            self._inflight = [entry for entry in self._inflight if entry not in done]
-        for _, item in done:
-            self.outbox.done(item)
+    def _confirm(self, payload: bytes) -> None:
+        """The hub names the facts it has recorded: their files go. A fact older than the newest one named that
+        is still here was lost on the way, or confirmed while this device was away: it is sent again (the hub
+        applies it once, and names it again)."""
+        try:
+            applied = contract.expect(payload, contract.Applied)
+        except contract.ContractError as exc:
+            log.warning("%s: ignored the hub's confirmation: %s", self.device, exc)
+            return
+        named = set(applied.ids)
+        pending = self.outbox.pending()
+        newest = max((i for i, item in enumerate(pending) if item.id in named), default=-1)
+        for i, item in enumerate(pending):
+            if item.id in named:
+                self.outbox.done(item)
+            elif i < newest and self.connected:
+                self._publish_pending(item)
 
     # --- paho callbacks (paho's network thread) ----------------------------------------------------
 
@@ -214,7 +215,7 @@ class Link:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client.publish(contract.status_topic(self.device), contract.ONLINE, qos=1, retain=True)
         self._beat()
-        for topic in self._subscriptions:
+        for topic in (*self._subscriptions, *filter(None, (self._applied,))):
             client.subscribe(topic, qos=1)
         self._connected.set()
         self.inbox.put(Connected())
@@ -223,13 +224,11 @@ class Link:
                 self._publish_pending(item)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
-        self._connected.clear()
-        with self._lock:  # the files stay on disk and are replayed on the next connect
-            self._inflight.clear()
+        self._connected.clear()  # the outbox's files stay on disk and are replayed on the next connect
         self.inbox.put(Disconnected())
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
-        self.inbox.put(message)
-
-    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
-        self._settle(mid)
+        if message.topic == self._applied:
+            self._confirm(message.payload)
+        else:
+            self.inbox.put(message)

@@ -4,7 +4,6 @@ traps fired, violations (with the seed that replays each).
 
     .venv/bin/python bench/soak_faults.py --runs 20 --slots 400 --cut-seconds 60
     .venv/bin/python bench/soak_faults.py --seed 1007 --slots 400 --cut-seconds 60   # replay one morning
-    .venv/bin/python bench/soak_faults.py --runs 10 --broker-sigkill   # the broker's power cut: the known gap
 """
 from __future__ import annotations
 
@@ -35,8 +34,6 @@ def main() -> int:
     parser.add_argument("--cut-seconds", type=float, default=60.0, help="how long a device's cable stays cut")
     parser.add_argument("--settle-seconds", type=float, default=180.0, help="how long everything may take to "
                         "come back at the end (a device cut off for a minute reconnects up to 30 s later)")
-    parser.add_argument("--broker-sigkill", action="store_true", help="kill the broker (SIGKILL) instead of "
-                        "stopping it: shows what a power cut of the hub's Pi loses")
     parser.add_argument("--keep", type=Path, help="keep the state of each morning with violations here")
     parser.add_argument("--verbose", action="store_true", help="the roles' own log")
     args = parser.parse_args()
@@ -49,7 +46,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix=f"soak-{seed}-") as workdir:
             t0 = time.monotonic()
             with Morning(Path(workdir), seed, slots=args.slots, cut_s=args.cut_seconds,
-                         settle_s=args.settle_seconds, broker_sigkill=args.broker_sigkill) as morning:
+                         settle_s=args.settle_seconds) as morning:
                 morning.run()
             summary = morning.summary()
             if morning.violations:

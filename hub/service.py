@@ -51,6 +51,7 @@ class Hub:
         self._clock_behind = False
         self.ledger = fold(self.store.day(self.today))
         self.rejected = contract.Refusals()
+        self._recorded: dict[str, list[str]] = {}   # device -> ids of its facts the batch records (Applied)
         self.link = Link(self.device, config.broker, self.inbox, persistent_session=True, manual_ack=True, now=self.now,
                          subscriptions=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL))
 
@@ -74,6 +75,7 @@ class Hub:
             pass
         self._roll_day()
         self._reload_advisors()
+        self._recorded.clear()
         records, desks, board = [], set(), False
         for item in items:
             if isinstance(item, Connected):
@@ -88,6 +90,9 @@ class Hub:
         for item in items:
             if isinstance(item, mqtt.MQTTMessage) and item.qos > 0:
                 self.link.ack(item.mid, item.qos)
+        for device, ids in self._recorded.items():  # now the devices may forget them
+            applied = contract.Applied(**self._envelope(), ids=ids)
+            self.link.publish(contract.applied_topic(device), applied.to_json(), retain=True)
         for desk in sorted(desks):
             self._publish_desk(desk)
         if board:
@@ -132,10 +137,21 @@ class Hub:
             handler = {"ticket": self._ticket, "request": self._request, "rating": self._rating}[kind]
             expected = {"ticket": (contract.TicketIssued, contract.TicketVoid), "request": (contract.DeskRequest,),
                         "rating": (contract.Rating,)}[kind]
-            return handler(contract.expect(message.payload, *expected), device)
+            event = contract.expect(message.payload, *expected)
+            self._note_fact(kind, device, event.id)
+            return handler(event, device)
         except (ContractError, Rejected) as exc:
             self.rejected.note(self.device, message.topic, exc)
             return [], set()
+
+    def _note_fact(self, kind: str, device: str, event_id: str) -> None:
+        """A ticket or a rating comes from a device's outbox: once this batch is on disk, the device is told it
+        is recorded (applied, a repeat, or refused for good: sending it again would change nothing)."""
+        owner = (device if kind == "ticket" and device in self.config.kiosks else
+                 contract.desk_device(int(device)) if kind == "rating" and int(device) in self.config.desks else
+                 None)
+        if owner is not None:
+            self._recorded.setdefault(owner, []).append(event_id)
 
     def _record(self, kind: str, day: str | None = None, **fields) -> dict:
         record = {"id": fields.pop("id", None) or contract.new_id(), "kind": kind, "day": day or self.today,
@@ -250,7 +266,9 @@ class Hub:
         self.store.append([self._record("close", turn_id=t.turn_id, desk=t.desk, outcome="unattended",
                                         request_id=None) for t in leftovers])
         log.info("new service day %s; %d turn(s) of %s closed as unattended", today, len(leftovers), self.today)
+        self.store.close()  # the old day's records leave memory (a late event for it reopens its file)
         self.today, self.ledger = today, Ledger()
+        self._warned.clear()
         self._publish_board()
         for desk in self.config.desks:
             self._publish_desk(desk)

@@ -81,7 +81,8 @@ class DayStore:
             by_day.setdefault(record["day"], []).append(record)
         for day, batch in by_day.items():
             self._db(day).table(self.TABLE).insert_multiple(batch)
-            self._ids.setdefault(day, set()).update(r["id"] for r in batch)
+            if day in self._ids:  # only a complete set is kept: has() reads the file for a day not loaded
+                self._ids[day].update(r["id"] for r in batch)
 
     def day(self, day: str) -> list[dict]:
         """A day's records in the order they were written."""
@@ -106,3 +107,4 @@ class DayStore:
         for db in self._open.values():
             db.close()
         self._open.clear()
+        self._ids.clear()
