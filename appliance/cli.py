@@ -182,7 +182,8 @@ def _serve_role(args, config) -> int:
         _require(args.id in config.displays, f"display {args.id!r} is not in {args.config}")
         settings = config.displays[args.id]
         speaker = EspeakSpeaker(volume=settings.volume) if settings.voice else SilentSpeaker()
-        unit = DisplayUnit(config, args.id, screen=Screen(settings.size, fullscreen=not args.windowed),
+        unit = DisplayUnit(config, args.id, state_dir=state,
+                           screen=Screen(settings.size, fullscreen=not args.windowed),
                            announcer=Announcer(speaker))
     serve(unit)
     return 0

@@ -68,7 +68,7 @@ class Site:
         speaker = SilentSpeaker() if headless else EspeakSpeaker(volume=display.volume)
         self.screen = Screen(display.size, fullscreen=False, title="Turnero · demo")
         self.display = DisplayUnit(self.config, display.id, screen=self.screen, announcer=Announcer(speaker),
-                                   key_help=None if headless else self.key_help())
+                                   key_help=None if headless else self.key_help(), state_dir=state / display.id)
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._loop, args=(unit,), name=name, daemon=True)
                          for name, unit in (("hub", self.hub), ("kiosk", self.kiosk),

@@ -1,38 +1,45 @@
 """The display role: the waiting-room screen that announces which turn goes to which desk.
 
 Everything it shows comes from the hub's retained board, so a rebooted or reconnected screen is right within
-a moment. A call is new when its id was not on the previous board: each new call is highlighted and announced
-once, in order, even when several arrive together; the board present at start-up is shown, not announced.
+a moment. A call is new when the display has not seen its id before (it remembers more than a board lists, on
+disk with a state directory): each new call is highlighted and announced once, in order, even when several
+arrive together; the board present at start-up is shown, not announced.
 It redraws only when something changes (a board, the hub's availability, the minute, the end of a highlight).
 """
 from __future__ import annotations
 
+import json
+import logging
 import queue
 import time
 from collections import deque
 from datetime import datetime
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
 from . import contract
 from .config import SiteConfig
 from .drivers.sound import Announcer
+from .durable import write_json_atomic
 from .link import Link
 from .screens.scene import Scene, build_scene
 from .spoken import announcement
 
+log = logging.getLogger(__name__)
 HIGHLIGHT_S = 8.0
 # Call ids remembered, more than a board lists (at most one call per desk, desks 1 to 99): a board older than the
 # last one (a broker restored from its last save after a power cut), then the current one again, must not
-# announce the same citizen twice.
+# announce the same citizen twice, even across a reboot of the display (they are kept on disk).
 KNOWN_CALLS = 256
+MEMORY_NAME = "announced.json"
 FOOTER_S = 12.0
 ANNOUNCED_KEPT = 200     # `announced`: the latest calls said, for the demo's screenshots and the tests
 
 
 class DisplayUnit:
     def __init__(self, config: SiteConfig, display_id: str, *, screen=None, announcer: Announcer | None = None,
-                 now=None, monotonic=time.monotonic, key_help: str | None = None):
+                 now=None, monotonic=time.monotonic, key_help: str | None = None, state_dir: Path | None = None):
         self.config = config
         self.display = config.displays[display_id]
         self.now = now or (lambda: datetime.now(config.timezone))
@@ -44,7 +51,11 @@ class DisplayUnit:
         self.board: contract.Board | None = None
         self.hub_online = False
         self.announced: list[contract.Call] = []
-        self._known_calls: deque[str] = deque(maxlen=KNOWN_CALLS)
+        self._memory = None
+        if state_dir is not None:
+            Path(state_dir).mkdir(parents=True, exist_ok=True)
+            self._memory = Path(state_dir) / MEMORY_NAME
+        self._known_calls: deque[str] = deque(self._remembered(), maxlen=KNOWN_CALLS)
         self._highlight_until = 0.0
         self._drawn: Scene | None = None
         self.rejected = contract.Refusals()
@@ -90,7 +101,23 @@ class DisplayUnit:
                 self.announcer.announce(announcement(call.number, call.desk_name, call.recall))
         if fresh:
             self._highlight_until = self.monotonic() + HIGHLIGHT_S
+            if self._memory is not None:
+                write_json_atomic(self._memory, list(self._known_calls))
         del self.announced[:-ANNOUNCED_KEPT]  # a screen runs for months: only the latest are kept
+
+    def _remembered(self) -> list[str]:
+        """The call ids announced before this start; none when there is no memory yet or it cannot be read."""
+        if self._memory is None:
+            return []
+        try:
+            ids = json.loads(self._memory.read_text())
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as exc:
+            log.warning("%s: %s is unreadable (%s); starting with no memory of announced calls", self.display.id,
+                        self._memory, exc)
+            return []
+        return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
 
     def scene(self) -> Scene:
         now = self.now()

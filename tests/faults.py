@@ -489,7 +489,7 @@ class Morning:
         for d in DESKS:
             self._machine(f"escritorio-{d}", lambda cfg, d=d: DeskUnit(
                 cfg, d, self.state / f"escritorio-{d}", pin_factory=self.pins[d], debounce=Debouncer(clock=Ticking())))
-        self._machine(DISPLAY, lambda cfg: DisplayUnit(cfg, DISPLAY))
+        self._machine(DISPLAY, lambda cfg: DisplayUnit(cfg, DISPLAY, state_dir=self.state / DISPLAY))
         self.listener = Listener(self.broker)
         self.listener.start()
         for machine in self.machines.values():

@@ -76,6 +76,25 @@ def test_an_older_board_coming_back_does_not_announce_a_call_again():
     assert [c.number for c in unit.announced] == ["R-002"]
 
 
+def test_a_rebooted_display_does_not_announce_again_what_it_announced_before(tmp_path):
+    # The display and the broker lose power together: the broker comes back with an older retained board.
+    def deliver(unit, *boards):
+        for b in boards:
+            message = mqtt.MQTTMessage(topic=contract.BOARD_TOPIC.encode())
+            message.payload = b.to_json()
+            unit.inbox.put(message)
+            unit.step(0)
+
+    older = board(call(1, "R-001", 1))
+    current = board(call(2, "R-002", 2), call(1, "R-001", 1))
+    before = DisplayUnit(CONFIG, "pantalla-1", announcer=FakeAnnouncer(), now=lambda: NOW, state_dir=tmp_path)
+    deliver(before, older, current)
+    assert [c.number for c in before.announced] == ["R-002"]
+    after = DisplayUnit(CONFIG, "pantalla-1", announcer=FakeAnnouncer(), now=lambda: NOW, state_dir=tmp_path)
+    deliver(after, older, current, board(call(3, "S-001", 1), *current.calls))
+    assert [c.number for c in after.announced] == ["S-001"]
+
+
 def test_a_display_shows_the_retained_board_at_start_and_follows_it_after_a_broker_restart(broker, tmp_path):
     from hub.service import Hub
     from support import Running, wait_until
