@@ -1,0 +1,107 @@
+"""Load: a busy day in fast-forward and an opening burst, against a real Mosquitto, the real hub and three real
+displays (tests/load_site.py drives them). Nothing is lost or duplicated, every call follows the queue policy,
+every display announces every call once and in order, and the hub's and a display's memory do not grow from
+one day to the next. The timed, longer version is bench/bench_load.py."""
+import collections
+import gc
+import tracemalloc
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from appliance import config as site_config
+from appliance.config import QueuePolicy
+from hub.export import rows
+from load_site import BusySite, busy_config, opening_burst, policy_problems, roll_over, run_day
+from support import wait_until
+
+DAY = date(2026, 11, 24)
+TURNS = 250   # a day of 2,000 is bench/bench_load.py's: the durable write grows with the day (see the report)
+OUTCOMES = {"attended", "no_show", "transferred", "unattended"}
+
+
+def site_for(broker, tmp_path, policy: QueuePolicy) -> BusySite:
+    config = busy_config(site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port), policy)
+    return BusySite(config, tmp_path, datetime(DAY.year, DAY.month, DAY.day, 7, 0, tzinfo=config.timezone))
+
+
+def check_day(site: BusySite, day: date, said_before: dict[str, int]) -> dict:
+    """Everything a coordinator and the waiting room would notice about one finished day; returns the counts of
+    the rules that decided its calls. `said_before`: how many announcements each display had made before."""
+    wait_until(site.hub_has_everything, timeout=20, what="every ticket and rating at the hub")
+    wait_until(site.displays_follow, timeout=20, what="the displays to show the hub's board")
+    records = site.hub.store.day(day.isoformat())
+    ids = [r["id"] for r in records]
+    assert len(ids) == len(set(ids)), "a record was written twice"
+    tickets = [r["turn_id"] for r in records if r["kind"] == "ticket"]
+    assert len(tickets) == len(set(tickets)) == site.issued_on[day]
+
+    problems, rules = policy_problems(records, site.config)
+    assert problems == []
+
+    expected = site.expected_announcements(records)
+    for display, spoken in site.spoken.items():
+        assert spoken.said[said_before[display]:] == expected, f"{display} did not announce each call once, in order"
+    return rules
+
+
+def close_day(site: BusySite, day: date) -> None:
+    """The next morning: every turn of the day has its outcome in the export."""
+    roll_over(site, day + timedelta(days=1))
+    names = {letter: s.name for letter, s in site.config.services.items()}
+    table = rows(site.hub.store, day, day, names)
+    transfers = sum(r["kind"] == "transfer" for r in site.hub.store.day(day.isoformat()))
+    assert len(table) == site.issued_on[day] + transfers
+    assert collections.Counter(r["outcome"] for r in table).keys() <= OUTCOMES
+
+
+def held_kb() -> tuple[float, float]:
+    """Python memory held now, in KB: by the whole process (hub, three displays, connections, this test), and
+    the part allocated in the hub's own code and in TinyDB's (its ledger and its day's records)."""
+    gc.collect()
+    snapshot = tracemalloc.take_snapshot()
+    hub = snapshot.filter_traces([tracemalloc.Filter(True, "*/hub/*"), tracemalloc.Filter(True, "*/tinydb/*")])
+    return (sum(s.size for s in snapshot.statistics("filename")) / 1024,
+            sum(s.size for s in hub.statistics("filename")) / 1024)
+
+
+def test_a_busy_day_then_a_comparable_one_keep_every_turn_the_policy_and_a_flat_memory(broker, tmp_path):
+    """Two mornings of 250 turns each (8:00 to 11:00) at 20 desks (a day of 2,000 is bench/bench_load.py's);
+    ratio 2, and aging at 5 minutes so that it decides some calls on so short a day.
+    Memory: today's ledger and today's records grow with the day by design; what must not grow is what is
+    left when a day is over, so the second rollover must find the hub and the displays as the first left them."""
+    tracemalloc.start()
+    try:
+        with site_for(broker, tmp_path, QueuePolicy("ratio", ratio=2, max_wait_min=5)) as site:
+            rules = collections.Counter()
+            marks = []
+            for n, day in enumerate((DAY, DAY + timedelta(days=1))):
+                run_day(site, day, TURNS, seed=n + 1, last=(11, 0))
+                rules.update(check_day(site, day, {d: 0 for d in site.spoken}))
+                close_day(site, day)
+                wait_until(site.displays_follow, what="the displays to show the new day's empty board")
+                for spoken in site.spoken.values():   # what this test itself keeps goes, the roles' memory stays
+                    spoken.said.clear()
+                site.answer_ms.clear()
+                marks.append(held_kb())
+            # Each rule of the policy decided some calls: the check above was not vacuous.
+            assert all(rules[rule] for rule in ("aging", "ratio", "preferential", "normal")), rules
+            # What a morning of 250 turns holds while it runs: ~1 MB in the hub (its ledger and records). The next
+            # morning must find nothing of it left: a few KB of noise for the hub, and for the whole process less
+            # than one day's worth (the displays keep their latest 200 announcements and boards by design).
+            (total_1, hub_1), (total_2, hub_2) = marks
+            assert hub_2 - hub_1 < 128, f"the hub kept {hub_2 - hub_1:.0f} KB more after its second day"
+            assert total_2 - total_1 < 1024, f"the process kept {total_2 - total_1:.0f} KB more after the second day"
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("policy", [QueuePolicy("strict"), QueuePolicy("ratio", ratio=3, max_wait_min=45)],
+                         ids=["strict", "ratio"])
+def test_an_opening_burst_of_300_tickets_in_a_minute_while_desks_call(broker, tmp_path, policy):
+    with site_for(broker, tmp_path, policy) as site:
+        opening_burst(site, DAY, 300)
+        rules = check_day(site, DAY, {d: 0 for d in site.spoken})
+        assert rules["preferential"] and rules["normal"]
+        assert max(site.batches.sizes) > 1   # the hub took the burst in batches (group commit)
+        close_day(site, DAY)
