@@ -116,7 +116,6 @@ def accounts(config: SiteConfig) -> tuple[Account, ...]:
     """Every user of the site's broker, with least privilege: each writes its own facts, its own status and
     heartbeat (its last will is its status: Mosquitto drops a will the ACL does not allow) and reads only
     what it subscribes to."""
-    from hub.web import ALARMS_TOPIC  # the coordinators' page owns its topic
 
     def own(device: str) -> tuple[str, ...]:
         return contract.status_topic(device), contract.heartbeat_topic(device)
@@ -130,7 +129,7 @@ def accounts(config: SiteConfig) -> tuple[Account, ...]:
         Account("hub-web", "the coordinators' page (turnero hub)",
                 read=(contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.status_topic("+"),
                       contract.printer_topic("+"), contract.heartbeat_topic("+")),
-                write=(ALARMS_TOPIC, *own("hub-web"))),
+                write=(contract.ALARMS_TOPIC, *own("hub-web"))),
     ]
     for kiosk in config.kiosks:
         found.append(Account(kiosk, f"kiosk {kiosk}", read=(contract.BOARD_TOPIC, hub_status,
@@ -161,7 +160,10 @@ def security_lines(directory: Path) -> list[str]:
     """Users, passwords and ACL from `directory` (as written by write_broker_files); no anonymous client."""
     directory = Path(directory).absolute()
     _check_config_path(directory)
-    return ["allow_anonymous false", f"password_file {directory / PASSWD_NAME}", f"acl_file {directory / ACL_NAME}"]
+    # Each client's id becomes its user name: a device's credential cannot take another's session (a display
+    # connecting as "turnero-hub" would otherwise kick the hub off and resume its queued messages).
+    return ["allow_anonymous false", f"password_file {directory / PASSWD_NAME}", f"acl_file {directory / ACL_NAME}",
+            "use_username_as_clientid true"]
 
 
 def tuning_lines() -> list[str]:

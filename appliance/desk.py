@@ -140,7 +140,10 @@ class DeskUnit:
         elif isinstance(item, Press):
             self.request(item.action)
         elif isinstance(item, mqtt.MQTTMessage):
-            self._on_state(item)
+            try:
+                self._on_state(item)
+            except Exception as exc:  # whatever a state holds, the desk goes on with the last good one
+                self.rejected.note(self.device, item.topic, exc)
         elif isinstance(item, Connected) and self.pending is not None:
             self._send(self.pending)
         self._show()
@@ -200,13 +203,9 @@ class DeskUnit:
         self._thank()
 
     def _on_state(self, message: mqtt.MQTTMessage) -> None:
-        try:
-            state = contract.expect(message.payload, contract.DeskState)
-            if state.desk != self.desk.number:
-                raise contract.ContractError(f"state of desk {state.desk} on the topic of desk {self.desk.number}")
-        except contract.ContractError as exc:
-            self.rejected.note(self.device, message.topic, exc)
-            return
+        state = contract.expect(message.payload, contract.DeskState)
+        if state.desk != self.desk.number:
+            raise contract.ContractError(f"state of desk {state.desk} on the topic of desk {self.desk.number}")
         answered_mine = self.pending is not None and state.answered == self.pending.id
         attended = not (answered_mine and self.pending.action in ("no_show", "transfer"))
         if answered_mine:

@@ -78,18 +78,17 @@ class DisplayUnit:
         except queue.Empty:
             item = None
         if isinstance(item, mqtt.MQTTMessage):
-            self._on_message(item)
+            try:
+                self._on_message(item)
+            except Exception as exc:  # whatever a board holds, the screen goes on with the last good one
+                self.rejected.note(self.display.id, item.topic, exc)
         self.redraw()
 
     def _on_message(self, message: mqtt.MQTTMessage) -> None:
-        try:
-            if message.topic == contract.status_topic("hub"):
-                self.hub_online = contract.is_online(message.payload)
-                return
-            board = contract.expect(message.payload, contract.Board)
-        except contract.ContractError as exc:
-            self.rejected.note(self.display.id, message.topic, exc)
+        if message.topic == contract.status_topic("hub"):
+            self.hub_online = contract.is_online(message.payload)
             return
+        board = contract.expect(message.payload, contract.Board)
         fresh = [c for c in board.calls if c.id not in self._known_calls]
         self._known_calls.extend(c.id for c in reversed(fresh))
         if self.board is None:

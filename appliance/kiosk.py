@@ -231,7 +231,7 @@ class KioskUnit:
             else:
                 self._board = contract.expect(message.payload, contract.Board)
                 self._board_at = self.monotonic()
-        except contract.ContractError as exc:
+        except Exception as exc:  # whatever a board holds, the kiosk keeps issuing with what it knew
             self.rejected.note(self.kiosk.id, message.topic, exc)
 
     def _show(self, light: str | None = None) -> None:

@@ -17,6 +17,7 @@ import queue
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +35,9 @@ DEFAULT_CREDENTIALS_DIR = Path("/etc/turnero/credentials")
 REFUSED_LOGIN = (0x86, 0x87)   # MQTT 5 CONNACK: bad user name or password, not authorized
 HEARTBEAT_S = 30.0        # how often a device tells its clock
 HEARTBEAT_EXPIRY_S = 10   # a heartbeat the broker could not deliver by then says nothing true about the clock
+# Dropped this often within FLAPPING_S, a connection is being refused something (a packet over the limit, its
+# client id taken by another): the role's watchdog stops being fed.
+FLAPPING_DROPS, FLAPPING_S = 3, 60.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ class Link:
         self.device = device
         self.now = now or (lambda: datetime.now().astimezone())   # the clock the heartbeat tells
         self._last_beat = float("-inf")
+        self._problem: str | None = None
+        self._drops: deque[float] = deque(maxlen=FLAPPING_DROPS)
         self.inbox = inbox
         self.outbox = outbox
         self._subscriptions = subscriptions
@@ -154,8 +160,20 @@ class Link:
     def _beat(self) -> None:
         self._last_beat = time.monotonic()
         beat = contract.Heartbeat(id=contract.new_id(), at=self.now().isoformat(timespec="milliseconds"),
-                                  source=self.device)
+                                  source=self.device, problem=self._problem)
         self.publish(contract.heartbeat_topic(self.device), beat.to_json(), qos=0, expiry_s=HEARTBEAT_EXPIRY_S)
+
+    def report_problem(self, problem: str | None) -> None:
+        """What keeps this role from doing its work (None: nothing), told in the heartbeat at once if it changed."""
+        if problem != self._problem:
+            self._problem = problem
+            if self.connected:
+                self._beat()
+
+    @property
+    def flapping(self) -> bool:
+        """Whether the broker keeps dropping this connection (FLAPPING_DROPS times within FLAPPING_S)."""
+        return len(self._drops) == FLAPPING_DROPS and time.monotonic() - self._drops[0] < FLAPPING_S
 
     def send(self, topic: str, message: contract.Message) -> None:
         """Durable: kept on disk until the hub has recorded it, whatever happens to the link or the process."""
@@ -224,6 +242,8 @@ class Link:
                 self._publish_pending(item)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        if self._connected.is_set():
+            self._drops.append(time.monotonic())
         self._connected.clear()  # the outbox's files stay on disk and are replayed on the next connect
         self.inbox.put(Disconnected())
 

@@ -3,6 +3,7 @@ simulated ESC/POS printer and SDL's dummy video driver. Run by hand: `.venv/bin/
 
 - kiosk button edge -> last byte of the ticket written to the printer
 - desk NEXT edge -> the display's flipped frame showing the call, through the broker and the hub
+- the display's painter: one 1080p frame with a new call, alone
 - each role as its own process (`turnero ROLE`): start to ready (online on the broker), resident memory,
   and the display's CPU while nothing changes
 """
@@ -16,12 +17,14 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import pygame  # noqa: E402
 from gpiozero.pins.mock import MockFactory  # noqa: E402
 
 from appliance import config as site_config  # noqa: E402
@@ -33,6 +36,8 @@ from appliance.display import DisplayUnit  # noqa: E402
 from appliance.drivers.printer import SimulatedPrinter  # noqa: E402
 from appliance.kiosk import KioskUnit  # noqa: E402
 from appliance.link import BrokerAddress, Link  # noqa: E402
+from appliance.screens.painter import paint  # noqa: E402
+from appliance.screens.scene import build_scene  # noqa: E402
 from appliance.screens.window import Screen  # noqa: E402
 from hub.service import Hub  # noqa: E402
 
@@ -139,6 +144,34 @@ def next_to_frame_ms(config, workdir: Path, calls: int = 150) -> list[float]:
     return samples
 
 
+def frame_ms(config, frames: int = 52) -> list[float]:
+    """paint() of a 1080p frame as a new call comes: its headline is a number never drawn before, and the calls
+    before it move down the history (the fonts loaded first, as at start-up)."""
+    display = next(iter(config.displays.values()))
+    now = datetime.now(config.timezone)
+    services = list(config.services.values())
+    waiting = [contract.Waiting(service=s.letter, service_name=s.name, normal=4, preferential=1) for s in services]
+    calls = [contract.Call(id=f"c{i}", at=now.isoformat(), source="hub", turn_id=f"{now.date()}/kiosco-1/R{i:03d}",
+                           number=f"R-{i:03d}", service="R", service_name=services[0].name,
+                           preferential=i % 4 == 0, desk=1 + i % 5, desk_name=f"Módulo {1 + i % 5}")
+              for i in range(frames + 8)]
+
+    def scene(shown: list):
+        board = contract.Board(id="b", at=now.isoformat(), source="hub", calls=shown[::-1], waiting=waiting)
+        return build_scene(board, now, size=(1920, 1080), portrait=False, highlight=True, hub_online=True,
+                           footer=display.footer)
+
+    surface = pygame.Surface((1920, 1080))
+    paint(surface, scene(calls[:8]))
+    samples = []
+    for i in range(8, len(calls)):
+        next_frame = scene(calls[i - 7:i + 1])
+        began = time.perf_counter()
+        paint(surface, next_frame)
+        samples.append((time.perf_counter() - began) * 1000)
+    return samples
+
+
 def role_process(config_path: Path, broker: LocalBroker, args: list[str], state: Path, device: str) -> dict:
     """Starts `turnero ROLE` as its own process; measures start to online, RSS, and CPU over 20 idle seconds."""
     seen = threading.Event()
@@ -182,6 +215,7 @@ def main() -> None:
         config = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port)
         kiosk = kiosk_latency_ms(config, tmp)
         frame = next_to_frame_ms(config, tmp)
+        painted = frame_ms(config)
         text = site_config.EXAMPLE.read_text(encoding="utf-8").replace("port = 1883", f"port = {broker.port}")
         config_path = tmp / "site.toml"
         config_path.write_text(text, encoding="utf-8")
@@ -198,6 +232,8 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| kiosk button -> last ticket byte, ms (200 presses) | {percentiles(kiosk)} | p99 <= 30 |")
     print(f"| desk NEXT -> display frame with the call, ms (150 calls) | {percentiles(frame)} | p99 <= 25 |")
+    print(f"| display: paint a 1080p frame with a new call, ms ({len(painted)} frames) | {percentiles(painted)} "
+          f"| p50 <= 20 |")
     print(f"| display CPU while nothing changes (20 s) | {roles['display']['cpu_pct']:.2f} % of a core | <= 1 % |")
     for name, figures in roles.items():
         print(f"| {name}: start to ready / resident memory | {figures['ready_s']:.2f} s / "

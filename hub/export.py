@@ -2,30 +2,40 @@
 
 UTF-8 with a byte-order mark and ';' by default, which is what Excel in Spanish opens without a wizard. A cell
 that a spreadsheet would take for a formula (= + - @ at the start) is prefixed with an apostrophe.
+
+A period is read one day at a time (a turn's records all belong to its day) and the CSV is produced as it is
+read, so a year's export holds one day in memory, not the year.
 """
 from __future__ import annotations
 
 import csv
 import io
+import os
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
-from .ledger import CALLED, fold
+from .ledger import CALLED, Ledger, fold
 from .store import DayStore
 
 COLUMNS = ("turn_id", "number", "service", "service_name", "preferential", "kiosk", "issued_at", "called_at",
            "service_start", "service_end", "desk", "advisor", "wait_seconds", "service_seconds", "outcome",
            "recalls", "rating")
+CHUNK_BYTES = 64 * 1024     # how much CSV text is gathered before it is handed on (to the socket, to the file)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def rows(store: DayStore, first: date, last: date, service_names: dict[str, str]) -> list[dict]:
-    ledger = fold(store.between(first, last))
-    result = []
+def rows(store: DayStore, first: date, last: date, service_names: dict[str, str]) -> Iterator[dict]:
+    """The rows of every turn from first to last, day after day, each day folded when it is reached."""
+    for day in store.days_between(first, last):
+        yield from day_rows(fold(store.records(day)), service_names)
+
+
+def day_rows(ledger: Ledger, service_names: dict[str, str]) -> Iterator[dict]:
     for turn in ledger.turns.values():
         called = _seconds_between(turn.issued_at, turn.called_at)
         served = _seconds_between(turn.called_at, turn.closed_at) if turn.outcome == "attended" else None
-        result.append({
+        yield {
             "turn_id": turn.turn_id, "number": turn.number, "service": turn.service,
             "service_name": service_names.get(turn.service, ""), "preferential": "sí" if turn.preferential else "no",
             "kiosk": turn.kiosk, "issued_at": turn.issued_at, "called_at": turn.called_at or "",
@@ -33,23 +43,51 @@ def rows(store: DayStore, first: date, last: date, service_names: dict[str, str]
             "desk": turn.desk or "", "advisor": turn.advisor, "wait_seconds": _blank(called),
             "service_seconds": _blank(served),
             "outcome": turn.outcome or ("in_service" if turn.status == CALLED else "waiting"), "recalls": turn.recalls,
-            "rating": _blank(turn.rating)})
-    return result
+            "rating": _blank(turn.rating)}
 
 
-def csv_bytes(table: list[dict], delimiter: str = ";") -> bytes:
-    """The CSV file's content: UTF-8 with a byte-order mark, CRLF lines, formula-like cells neutralised."""
+def csv_chunks(table: Iterable[dict], delimiter: str = ";") -> Iterator[bytes]:
+    """The CSV file's content in pieces of about CHUNK_BYTES: UTF-8 with a byte-order mark, CRLF lines,
+    formula-like cells neutralised. The first piece holds the mark and the header line."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, delimiter=delimiter, lineterminator="\r\n")
     writer.writeheader()
+    yield "\ufeff".encode() + _drain(buffer)
     for row in table:
         writer.writerow({key: _neutralise(value) for key, value in row.items()})
-    return buffer.getvalue().encode("utf-8-sig")
+        if buffer.tell() >= CHUNK_BYTES:
+            yield _drain(buffer)
+    if buffer.tell():
+        yield _drain(buffer)
 
 
-def write_csv(path: Path, table: list[dict], delimiter: str = ";") -> int:
-    Path(path).write_bytes(csv_bytes(table, delimiter))
-    return len(table)
+def write_csv(path: Path, table: Iterable[dict], delimiter: str = ";") -> int:
+    """Writes the CSV as the rows come, into a temporary file renamed at the end (a failed export leaves no
+    half file that looks whole); returns how many rows it has."""
+    path, count = Path(path), 0
+
+    def counted():
+        nonlocal count
+        for row in table:
+            count += 1
+            yield row
+
+    partial = path.with_name(f".{path.name}.part")
+    try:
+        with open(partial, "wb") as out:
+            for chunk in csv_chunks(counted(), delimiter):
+                out.write(chunk)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return count
+
+
+def _drain(buffer: io.StringIO) -> bytes:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text.encode()
 
 
 def _neutralise(value):

@@ -3,6 +3,11 @@
 The hub keeps one Ledger for today and rebuilds it from the store after a restart; the CSV export folds the
 same records into the same Turns, so what a coordinator exports is exactly what the hub decided.
 
+Applying a record costs the same on a full day as on an empty one: beside the turns, the ledger keeps what the
+hub's loop and the coordinators' page ask for at every batch (the waiting queue, the turns being served, the
+attentions measured per service, each desk's last advisor), updated as each record is applied, so that no
+question needs a pass over every turn of the day.
+
 Records (dicts, stored as they are), each with a unique "id", its "kind", "day" and "at":
   ticket   turn_id, number, service, preferential, kiosk, received_at   a kiosk issued a turn
   void     the same, and reason                                          a number taken but not printed
@@ -14,14 +19,17 @@ Records (dicts, stored as they are), each with a unique "id", its "kind", "day" 
 """
 from __future__ import annotations
 
+import logging
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 
 WAITING, CALLED, CLOSED = "waiting", "called", "closed"
 HISTORY = 8
 # One batch of the hub's loop can call a turn to every desk (numbered 1 to 99), and a display announces the
 # calls it finds on the next board: the ledger keeps enough of them for the board to list a whole batch.
 CALLS_KEPT = 99
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,23 +58,54 @@ class Ledger:
     requests: set[str] = field(default_factory=set)
     preferential_streak: dict[int, int] = field(default_factory=dict)  # desk -> preferential calls in a row
     calls: deque = field(default_factory=lambda: deque(maxlen=CALLS_KEPT))  # call records, newest first
-    seen: set[str] = field(default_factory=set)
+    seen: dict[str, str] = field(default_factory=dict)           # id -> kind of every record applied
+    queue: dict[str, Turn] = field(default_factory=dict)         # the waiting turns, in the order they came
+    called: dict[str, Turn] = field(default_factory=dict)        # the turns called and not closed
+    attention: dict[str, tuple[int, float]] = field(default_factory=dict)  # service -> (attended, their seconds)
+    advisors: dict[int, str] = field(default_factory=dict)       # desk -> advisor of its latest call
 
     def apply(self, record: dict) -> bool:
         """Applies a record once; a record already applied (same id) changes nothing. Returns whether applied."""
         if record["id"] in self.seen:
             return False
-        self.seen.add(record["id"])
         getattr(self, f"_apply_{record['kind']}")(record)
+        self.seen[record["id"]] = record["kind"]
         return True
 
+    def waiting(self) -> list[Turn]:
+        return list(self.queue.values())
+
+    def unfinished(self) -> list[Turn]:
+        """The turns still waiting or being served."""
+        return [*self.queue.values(), *self.called.values()]
+
+    def _put(self, turn: Turn) -> None:
+        if turn.turn_id in self.turns:
+            self._unindex(self.turns[turn.turn_id])
+        self.turns[turn.turn_id] = turn
+        self._index(turn)
+
+    def _move(self, turn: Turn, status: str) -> None:
+        self._unindex(turn)
+        turn.status = status
+        self._index(turn)
+
+    def _index(self, turn: Turn) -> None:
+        if turn.status == WAITING:
+            self.queue[turn.turn_id] = turn
+        elif turn.status == CALLED:
+            self.called[turn.turn_id] = turn
+
+    def _unindex(self, turn: Turn) -> None:
+        self.queue.pop(turn.turn_id, None)
+        self.called.pop(turn.turn_id, None)
+
     def _apply_ticket(self, r: dict) -> None:
-        self.turns[r["turn_id"]] = Turn(r["turn_id"], r["number"], r["service"], r["preferential"], r["kiosk"],
-                                        r["at"])
+        self._put(Turn(r["turn_id"], r["number"], r["service"], r["preferential"], r["kiosk"], r["at"]))
 
     def _apply_void(self, r: dict) -> None:
-        self.turns[r["turn_id"]] = Turn(r["turn_id"], r["number"], r["service"], r["preferential"], r["kiosk"],
-                                        r["at"], status=CLOSED, closed_at=r["at"], outcome="void")
+        self._put(Turn(r["turn_id"], r["number"], r["service"], r["preferential"], r["kiosk"], r["at"],
+                       status=CLOSED, closed_at=r["at"], outcome="void"))
 
     def _apply_request(self, r: dict) -> None:
         self.requests.add(r["id"])
@@ -77,33 +116,43 @@ class Ledger:
         if r["recall"]:
             turn.recalls += 1
         else:
-            turn.status, turn.desk, turn.advisor, turn.called_at = CALLED, r["desk"], r["advisor"], r["at"]
+            self._move(turn, CALLED)
+            turn.desk, turn.advisor, turn.called_at = r["desk"], r["advisor"], r["at"]
             self.serving[r["desk"]] = turn.turn_id
+            self.advisors[r["desk"]] = r["advisor"]
             streak = self.preferential_streak.get(r["desk"], 0)
             self.preferential_streak[r["desk"]] = streak + 1 if turn.preferential else 0
         self.calls.appendleft(r)
 
     def _apply_close(self, r: dict) -> None:
         turn = self.turns[r["turn_id"]]
-        turn.status, turn.closed_at, turn.outcome = CLOSED, r["at"], r["outcome"]
+        if r["outcome"] == "attended" and turn.called_at:
+            seconds = (datetime.fromisoformat(r["at"]) - datetime.fromisoformat(turn.called_at)).total_seconds()
+            count, total = self.attention.get(turn.service, (0, 0.0))
+            self.attention[turn.service] = (count + 1, total + seconds)
+        self._move(turn, CLOSED)
+        turn.closed_at, turn.outcome = r["at"], r["outcome"]
         if turn.desk is not None and self.serving.get(turn.desk) == turn.turn_id:
             del self.serving[turn.desk]
 
     def _apply_transfer(self, r: dict) -> None:
         """Same citizen, same number, another service: a new turn, queued by the time the record says."""
         origin = self.turns[r["from_turn"]]
-        self.turns[r["turn_id"]] = Turn(r["turn_id"], origin.number, r["service"], origin.preferential,
-                                        origin.kiosk, r["queued_at"])
+        self._put(Turn(r["turn_id"], origin.number, r["service"], origin.preferential, origin.kiosk, r["queued_at"]))
 
     def _apply_rating(self, r: dict) -> None:
         self.turns[r["turn_id"]].rating = r["value"]
 
-    def waiting(self) -> list[Turn]:
-        return [t for t in self.turns.values() if t.status == WAITING]
 
-
-def fold(records) -> Ledger:
-    ledger = Ledger()
+def fold(records, ledger: Ledger | None = None) -> Ledger:
+    """The ledger of a day's records, or `ledger` brought up to date with more of them. A record that does not
+    fit (it names a turn that is not recorded, after a damaged line of the journal for instance) is logged and
+    skipped: the rest of the day is still read."""
+    ledger = Ledger() if ledger is None else ledger
     for record in records:
-        ledger.apply(record)
+        try:
+            ledger.apply(record)
+        except (KeyError, AttributeError, TypeError, ValueError) as exc:
+            log.error("record %.80s (%.20s) of %.10s does not fit the records before it (%s: %.80s); skipped",
+                      record.get("id"), record.get("kind"), record.get("day"), type(exc).__name__, exc)
     return ledger

@@ -1,7 +1,9 @@
 """The "Informe Turnero CIS" (seed 002, step 5): the figures of a day or a period, and the HTML that shows them.
 
 It is built from hub.export.rows(), the rows of the CSV: one fold of the records and one interpretation of
-them, so whatever a coordinator checks in the report can be found in the CSV of the same dates.
+them, so whatever a coordinator checks in the report can be found in the CSV of the same dates. The rows are
+tallied as they come, day by day: a year's report keeps a few numbers per turn (its wait and attention, shared
+by every group the turn counts in), never the rows themselves.
 
 Definitions (the same as the CSV's columns): the wait runs from the ticket to the first call
 (`wait_seconds`, for every turn called, present or not); the attention from the call to the close
@@ -77,14 +79,31 @@ def p90(values) -> float | None:
     return values[math.ceil(0.9 * len(values)) - 1] if values else None
 
 
-def summarise(table: list[dict]) -> Figures:
-    ratings = Counter(row["rating"] for row in table if row["rating"] != "")
-    return Figures(
-        turns=len(table), preferential=sum(row["preferential"] == "sí" for row in table),
-        outcomes=dict(Counter(row["outcome"] for row in table)),
-        waits=tuple(sorted(row["wait_seconds"] for row in table if row["wait_seconds"] != "")),
-        attentions=tuple(sorted(row["service_seconds"] for row in table if row["service_seconds"] != "")),
-        ratings=tuple(ratings.get(value, 0) for value in range(1, 6)))
+class _Tally:
+    """The figures of one group, gathered one row at a time."""
+
+    def __init__(self):
+        self.turns = self.preferential = 0
+        self.outcomes: Counter = Counter()
+        self.ratings: Counter = Counter()
+        self.waits: list[int] = []
+        self.attentions: list[int] = []
+
+    def add(self, row: dict) -> None:
+        self.turns += 1
+        self.preferential += row["preferential"] == "sí"
+        self.outcomes[row["outcome"]] += 1
+        if row["wait_seconds"] != "":
+            self.waits.append(row["wait_seconds"])
+        if row["service_seconds"] != "":
+            self.attentions.append(row["service_seconds"])
+        if row["rating"] != "":
+            self.ratings[row["rating"]] += 1
+
+    def figures(self) -> Figures:
+        return Figures(turns=self.turns, preferential=self.preferential, outcomes=dict(self.outcomes),
+                       waits=tuple(sorted(self.waits)), attentions=tuple(sorted(self.attentions)),
+                       ratings=tuple(self.ratings.get(value, 0) for value in range(1, 6)))
 
 
 @dataclass(frozen=True)
@@ -107,37 +126,44 @@ class Report:
 
 def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: datetime | None = None) -> Report:
     names = {letter: service.name for letter, service in config.services.items()}
-    table = rows(store, first, last, names)
-    turns = [row for row in table if row["outcome"] != "void"]
-    hour = {row["turn_id"]: datetime.fromisoformat(row["issued_at"]).astimezone(config.timezone).hour
-            for row in turns}
-    opening = [h for start, end in config.hours.periods for h in range(start.hour, _last_hour(end) + 1)]
-    hours = list(range(min(opening + list(hour.values())), max(opening + list(hour.values())) + 1))
-    waits_by_hour: dict[int, list[int]] = {}
-    for row in turns:
+    total, kinds = _Tally(), {"no": _Tally(), "sí": _Tally()}
+    services: dict[str, _Tally] = {}
+    desks: dict[int, _Tally] = {}
+    advisors: dict[str, _Tally] = {}
+    arrivals: Counter = Counter()
+    waited: dict[int, list[int]] = {}       # hour of the ticket -> [seconds waited, turns called]
+    void = 0
+    for row in rows(store, first, last, names):
+        if row["outcome"] == "void":
+            void += 1
+            continue
+        hour = datetime.fromisoformat(row["issued_at"]).astimezone(config.timezone).hour
+        arrivals[hour] += 1
+        groups = [total, kinds[row["preferential"]], services.setdefault(row["service"], _Tally())]
+        if row["desk"] != "":   # desks and advisors count the turns they called
+            groups += [desks.setdefault(row["desk"], _Tally()), advisors.setdefault(row["advisor"], _Tally())]
+        for tally in groups:
+            tally.add(row)
         if row["wait_seconds"] != "":
-            waits_by_hour.setdefault(hour[row["turn_id"]], []).append(row["wait_seconds"])
-
-    def groups(key, label, order=None, *, called=False) -> list[tuple[str, Figures]]:
-        grouped: dict = {}
-        for row in turns:
-            if not called or row["desk"] != "":
-                grouped.setdefault(key(row), []).append(row)
-        return [(label(k), summarise(grouped[k])) for k in sorted(grouped, key=order)]
-
+            sums = waited.setdefault(hour, [0, 0])
+            sums[0] += row["wait_seconds"]
+            sums[1] += 1
+    opening = [h for start, end in config.hours.periods for h in range(start.hour, _last_hour(end) + 1)]
     letters = list(config.services)
     return Report(
         site=config.name, first=first, last=last, made_at=now or datetime.now(config.timezone),
-        target_min=config.web.wait_target_min, total=summarise(turns), void=len(table) - len(turns),
-        by_kind=[(label, summarise([r for r in turns if r["preferential"] == flag]))
-                 for label, flag in (("Normal", "no"), ("Preferencial", "sí"))],
-        by_service=groups(lambda r: r["service"], lambda k: names.get(k, k),
-                          lambda k: (letters.index(k) if k in letters else len(letters), k)),
-        by_desk=groups(lambda r: r["desk"], lambda k: config.desks[k].name if k in config.desks else f"Módulo {k}",
-                       called=True),
-        by_advisor=groups(lambda r: r["advisor"], lambda k: k or "Sin asesor registrado", called=True),
-        hours=hours, arrivals=Counter(hour.values()),
-        wait_by_hour={h: statistics.fmean(w) for h, w in waits_by_hour.items()})
+        target_min=config.web.wait_target_min, total=total.figures(), void=void,
+        by_kind=[(label, kinds[flag].figures()) for label, flag in (("Normal", "no"), ("Preferencial", "sí"))],
+        by_service=_grouped(services, lambda k: names.get(k, k),
+                            lambda k: (letters.index(k) if k in letters else len(letters), k)),
+        by_desk=_grouped(desks, lambda k: config.desks[k].name if k in config.desks else f"Módulo {k}"),
+        by_advisor=_grouped(advisors, lambda k: k or "Sin asesor registrado"),
+        hours=list(range(min(opening + list(arrivals)), max(opening + list(arrivals)) + 1)), arrivals=arrivals,
+        wait_by_hour={h: seconds / called for h, (seconds, called) in waited.items()})
+
+
+def _grouped(tallies: dict, label, order=None) -> list[tuple[str, Figures]]:
+    return [(label(key), tallies[key].figures()) for key in sorted(tallies, key=order)]
 
 
 def _last_hour(end: time) -> int:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import queue
-from datetime import datetime, timedelta
+from collections import Counter
+from datetime import date, datetime, time, timedelta
 from itertools import islice
 from pathlib import Path
 
@@ -22,15 +23,19 @@ from appliance.config import load as load_config
 from appliance.contract import ContractError
 from appliance.link import Connected, Link
 
-from .ledger import CALLED, HISTORY, WAITING, Ledger, fold
+from .ledger import HISTORY, Ledger, fold
 from .policy import choose_next
 from .store import DayStore
 
 log = logging.getLogger(__name__)
 BATCH = 500
+# How old a ticket may be when it arrives: a kiosk's outbox after a long outage (a holiday weekend, a week with
+# the hub's Pi away for repair). Older ones are refused (named in the log): they cannot be a day's record now.
+REPLAY_DAYS = 7
+CLOCK_SLACK = timedelta(minutes=5)   # a kiosk's clock a little ahead of the hub's is not a broken one
 
 
-class Rejected(Exception):
+class Rejected(ValueError):
     """A well-formed message that cannot be applied; the text says why."""
 
 
@@ -49,8 +54,10 @@ class Hub:
         # saved. A clock set back keeps the newest day already recorded, its waiting turns still waiting.
         self.today = max([self.now().date().isoformat(), *self.store.days()])
         self._clock_behind = False
-        self.ledger = fold(self.store.day(self.today))
+        self.ledger = fold(self.store.resume(self.today))   # a torn end of the day's journal is cut here
         self.rejected = contract.Refusals()
+        self._made: list[dict] = []                 # records of this batch, for its one durable write
+        self._oversize: dict[str, int] = {}         # topic -> bytes of the state that could not be published
         self._recorded: dict[str, list[str]] = {}   # device -> ids of its facts the batch records (Applied)
         self.link = Link(self.device, config.broker, self.inbox, persistent_session=True, manual_ack=True, now=self.now,
                          subscriptions=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL))
@@ -76,29 +83,34 @@ class Hub:
         self._roll_day()
         self._reload_advisors()
         self._recorded.clear()
-        records, desks, board = [], set(), False
+        desks, board = set(), False
         for item in items:
             if isinstance(item, Connected):
                 desks.update(self.config.desks)
                 board = True
             elif isinstance(item, mqtt.MQTTMessage):
-                new, touched = self._handle(item)
-                records.extend(new)
-                desks.update(touched)
-                board = board or any(r["kind"] in ("ticket", "call") for r in new)
-        self.store.append(records)  # durable before anything is acknowledged or shown
-        for item in items:
+                desks.update(self._handle(item))
+        records = self._flush()  # durable before anything is acknowledged or shown
+        board = board or any(r["kind"] in ("ticket", "call") for r in records)
+        for item in items:  # refused ones too: a refusal is final, the broker must not send it again
             if isinstance(item, mqtt.MQTTMessage) and item.qos > 0:
                 self.link.ack(item.mid, item.qos)
         for device, ids in self._recorded.items():  # now the devices may forget them
-            applied = contract.Applied(**self._envelope(), ids=ids)
-            self.link.publish(contract.applied_topic(device), applied.to_json(), retain=True)
+            for start in range(0, len(ids), contract.MAX_IDS):  # each within the broker's packet limit
+                applied = contract.Applied(**self._envelope(), ids=ids[start:start + contract.MAX_IDS])
+                self._publish(contract.applied_topic(device), applied)
         for desk in sorted(desks):
             self._publish_desk(desk)
         if board:
             self._publish_board()
         self._warn_overdue()
         return len(items)
+
+    def _flush(self) -> list[dict]:
+        """Writes the records made since the last flush, in one durable append; returns them."""
+        records, self._made = self._made, []
+        self.store.append(records)
+        return records
 
     def _warn_overdue(self) -> None:
         """Tells a desk once when its attention passes the site's limit."""
@@ -131,8 +143,14 @@ class Hub:
         self.config = dataclasses.replace(self.config, desks=desks)
         log.info("advisors now: %s", ", ".join(f"{n}: {d.advisor}" for n, d in desks.items()))
 
-    def _handle(self, message: mqtt.MQTTMessage) -> tuple[list[dict], set[int]]:
+    def _handle(self, message: mqtt.MQTTMessage) -> set[int]:
+        """Applies one message; returns the desks whose state changed. Whatever it holds, the message is either
+        applied or refused (logged, counted, and acknowledged with the rest of the batch): nothing a device
+        sends can stop this loop or come back at every start."""
         try:
+            if message.retain:  # replayed by the broker at every subscribe: a fact or a command is never retained
+                raise Rejected("a retained copy; facts and commands are never retained (clear it with "
+                               "mosquitto_pub -r -n on that topic)")
             kind, device = contract.parse_topic(message.topic)
             handler = {"ticket": self._ticket, "request": self._request, "rating": self._rating}[kind]
             expected = {"ticket": (contract.TicketIssued, contract.TicketVoid), "request": (contract.DeskRequest,),
@@ -140,9 +158,9 @@ class Hub:
             event = contract.expect(message.payload, *expected)
             self._note_fact(kind, device, event.id)
             return handler(event, device)
-        except (ContractError, Rejected) as exc:
+        except Exception as exc:  # also a bug of ours: the records it made are kept, memory and disk agree
             self.rejected.note(self.device, message.topic, exc)
-            return [], set()
+            return set()
 
     def _note_fact(self, kind: str, device: str, event_id: str) -> None:
         """A ticket or a rating comes from a device's outbox: once this batch is on disk, the device is told it
@@ -154,68 +172,104 @@ class Hub:
             self._recorded.setdefault(owner, []).append(event_id)
 
     def _record(self, kind: str, day: str | None = None, **fields) -> dict:
+        """A new record: applied to today's ledger at once (the rest of the batch decides on it) and kept in
+        `_made` for the batch's durable write."""
         record = {"id": fields.pop("id", None) or contract.new_id(), "kind": kind, "day": day or self.today,
                   "at": fields.pop("at", None) or self.now().isoformat(timespec="milliseconds"), **fields}
         if record["day"] == self.today:
             self.ledger.apply(record)
+        self._made.append(record)
         return record
 
     # --- facts from devices --------------------------------------------------------------------------
 
-    def _ticket(self, event: contract.TicketIssued | contract.TicketVoid, kiosk: str):
+    def _ticket(self, event: contract.TicketIssued | contract.TicketVoid, kiosk: str) -> set[int]:
         if event.source != kiosk:
             raise Rejected(f"ticket from {event.source!r} published on kiosk {kiosk!r}'s topic")
-        if kiosk not in self.config.kiosks or event.turn_id.split("/")[1] != kiosk:
-            raise Rejected(f"ticket {event.turn_id!r} from kiosk {kiosk!r} (configured kiosks: "
+        spec = self.config.kiosks.get(kiosk)
+        if spec is None:
+            raise Rejected(f"ticket from kiosk {kiosk!r}, which is not configured (kiosks: "
                            f"{', '.join(self.config.kiosks)})")
         if event.service not in self.config.services:
             raise Rejected(f"ticket {event.number} is for unknown service {event.service!r}")
+        button = (event.service, event.preferential, event.prefix)
+        if button not in {(b.service, b.preferential, b.prefix) for b in spec.buttons}:
+            raise Rejected(f"ticket {event.number} ({'preferential' if event.preferential else 'normal'}, service "
+                           f"{event.service}) matches no button of kiosk {kiosk}")
         # A kiosk whose clock runs ahead must not hide a citizen in a future day: the turn joins today.
-        day = min(event.turn_id[:10], self.today)
-        if event.id in self.ledger.seen or (day != self.today and self.store.has(day, event.id)):
-            return [], set()
+        day = min(event.day, self.today)
+        oldest = (date.fromisoformat(self.today) - timedelta(days=REPLAY_DAYS)).isoformat()
+        if day < oldest:
+            raise Rejected(f"ticket {event.number} is for {day}, older than the {REPLAY_DAYS} days a kiosk's "
+                           "outbox is taken back")
+        if self._repeat(event.id, ("ticket", "void"), event.TYPE):
+            return set()
+        if day != self.today and self.store.has(day, event.id):
+            return set()
         if day == self.today and event.turn_id in self.ledger.turns:
             raise Rejected(f"{event.TYPE} {event.id} is about turn {event.number}, which is already recorded")
         void = isinstance(event, contract.TicketVoid)
         extra = {"reason": event.reason} if void else {}
-        records = [self._record("void" if void else "ticket", day, id=event.id, at=event.at,
-                                turn_id=event.turn_id, number=event.number, service=event.service,
-                                preferential=event.preferential, kiosk=kiosk,
-                                received_at=self.now().isoformat(timespec="milliseconds"), **extra)]
+        received = self.now().isoformat(timespec="milliseconds")
+        at = self._plausible_time(event, day, received)
+        if at != event.at:
+            extra["device_at"] = event.at
+        self._record("void" if void else "ticket", day, id=event.id, at=at, turn_id=event.turn_id,
+                     number=event.number, service=event.service, preferential=event.preferential, kiosk=kiosk,
+                     received_at=received, **extra)
         if void:
-            log.warning("%s: number %s void: %s", kiosk, event.number, event.reason)
+            log.warning("%s: number %s void: %s", kiosk, event.number, contract.shown(event.reason, 200))
         elif day < self.today:  # replayed after the day it was for: recorded, and closed as never served
-            records.append(self._record("close", day, turn_id=event.turn_id, desk=None, outcome="unattended",
-                                        request_id=None))
-        return records, set()
+            self._record("close", day, turn_id=event.turn_id, desk=None, outcome="unattended", request_id=None)
+        return set()
 
-    def _request(self, request: contract.DeskRequest, desk_text: str):
+    def _plausible_time(self, event: contract.Message, day: str, received: str) -> str:
+        """The kiosk's time of a ticket orders the queue and measures the wait: one that cannot be true (before
+        its day began, or later than now) is replaced by the hub's receive time, and the kiosk's is kept."""
+        at = datetime.fromisoformat(event.at)
+        start = datetime.combine(date.fromisoformat(day), time(), self.config.timezone) - CLOCK_SLACK
+        if start <= at <= self.now() + CLOCK_SLACK:
+            return event.at
+        log.warning("%s: %s %s says it happened at %s, which cannot be; the hub's time %s is used", event.source,
+                    event.TYPE, event.id, event.at, received)
+        return received
+
+    def _repeat(self, event_id: str, kinds: tuple[str, ...], what: str) -> bool:
+        """Whether an event id is already recorded today as one of `kinds` (a repeat, applied once). Ids are one
+        namespace: an id recorded as anything else is refused, or a NEXT that reused a ticket's id would never
+        be answered and every resend would call another citizen."""
+        kind = self.ledger.seen.get(event_id)
+        if kind is not None and kind not in kinds:
+            raise Rejected(f"{what} {event_id} reuses the id of a {kind} already recorded")
+        return kind is not None
+
+    def _request(self, request: contract.DeskRequest, desk_text: str) -> set[int]:
         desk = self.config.desks.get(request.desk)
         if desk is None or str(request.desk) != desk_text:
             raise Rejected(f"request for desk {request.desk} on topic of desk {desk_text} (configured desks: "
                            f"{', '.join(map(str, self.config.desks))})")
-        if request.id in self.ledger.requests:  # a repeat: the retained answer is published again
-            return [], {desk.number}
+        if request.source != contract.desk_device(desk.number):
+            raise Rejected(f"request from {request.source!r} for desk {desk.number}")
+        if self._repeat(request.id, ("request",), request.TYPE):  # the retained answer is published again
+            return {desk.number}
         if request.action == "transfer" and request.service not in self.config.services:  # before any record
             raise Rejected(f"transfer from desk {desk.number} to unknown service {request.service!r}")
-        records = [self._record("request", id=request.id, desk=desk.number, action=request.action,
-                                device_at=request.at)]
+        self._record("request", id=request.id, desk=desk.number, action=request.action, device_at=request.at)
         serving = self.ledger.serving.get(desk.number)
         if request.action == "recall" and serving:
-            records.append(self._call(serving, desk, request.id, recall=True))
+            self._call(serving, desk, request.id, recall=True)
         elif request.action in ("next", "no_show", "transfer") and serving:
             outcome = {"next": "attended", "no_show": "no_show", "transfer": "transferred"}[request.action]
-            records.append(self._record("close", turn_id=serving, desk=desk.number, outcome=outcome,
-                                        request_id=request.id))
+            self._record("close", turn_id=serving, desk=desk.number, outcome=outcome, request_id=request.id)
             if request.action == "transfer":
-                records.append(self._transfer(serving, request))
+                self._transfer(serving, request)
         if request.action == "next":
             turn = choose_next(self.ledger.waiting(), desk.services, policy=self.config.queue,
                                preferential_streak=self.ledger.preferential_streak.get(desk.number, 0),
                                now=self.now())
             if turn is not None:
-                records.append(self._call(turn.turn_id, desk, request.id, recall=False))
-        return records, {desk.number}
+                self._call(turn.turn_id, desk, request.id, recall=False)
+        return {desk.number}
 
     def _transfer(self, turn_id: str, request: contract.DeskRequest) -> dict:
         """The citizen keeps the number and joins the other service's queue: at the front (by the time the
@@ -230,11 +284,11 @@ class Hub:
         return self._record("call", turn_id=turn_id, desk=desk.number, advisor=advisor, request_id=request_id,
                             recall=recall)
 
-    def _rating(self, rating: contract.Rating, desk_text: str):
-        if str(rating.desk) != desk_text:
-            raise Rejected(f"rating for desk {rating.desk} on topic of desk {desk_text}")
-        if rating.id in self.ledger.seen:
-            return [], set()
+    def _rating(self, rating: contract.Rating, desk_text: str) -> set[int]:
+        if str(rating.desk) != desk_text or rating.source != contract.desk_device(rating.desk):
+            raise Rejected(f"rating from {rating.source!r} for desk {rating.desk} on topic of desk {desk_text}")
+        if self._repeat(rating.id, ("rating",), rating.TYPE):
+            return set()
         turn = self.ledger.turns.get(rating.turn_id)
         if turn is None or turn.desk != rating.desk:
             raise Rejected(f"rating {rating.value} for turn {rating.turn_id}, which desk {rating.desk} has not "
@@ -242,9 +296,10 @@ class Hub:
         if turn.rating is not None:
             raise Rejected(f"turn {turn.number} is already rated {turn.rating}; a second rating {rating.value} "
                            "is ignored")
-        return [self._record("rating", id=rating.id, at=rating.at, turn_id=turn.turn_id, desk=rating.desk,
-                             advisor=turn.advisor, value=rating.value,
-                             received_at=self.now().isoformat(timespec="milliseconds"))], set()
+        self._record("rating", id=rating.id, at=rating.at, turn_id=turn.turn_id, desk=rating.desk,
+                     advisor=turn.advisor, value=rating.value,
+                     received_at=self.now().isoformat(timespec="milliseconds"))
+        return set()
 
     # --- the day -------------------------------------------------------------------------------------
 
@@ -262,9 +317,10 @@ class Hub:
         self._clock_behind = False
         if today == self.today:
             return
-        leftovers = [t for t in self.ledger.turns.values() if t.status in (WAITING, CALLED)]
-        self.store.append([self._record("close", turn_id=t.turn_id, desk=t.desk, outcome="unattended",
-                                        request_id=None) for t in leftovers])
+        leftovers = self.ledger.unfinished()
+        for turn in leftovers:
+            self._record("close", turn_id=turn.turn_id, desk=turn.desk, outcome="unattended", request_id=None)
+        self._flush()
         log.info("new service day %s; %d turn(s) of %s closed as unattended", today, len(leftovers), self.today)
         self.store.close()  # the old day's records leave memory (a late event for it reopens its file)
         self.today, self.ledger = today, Ledger()
@@ -288,7 +344,7 @@ class Hub:
         state = contract.DeskState(**self._envelope(), desk=number, serving=serving,
                                    answered=self.ledger.answered.get(number),
                                    overdue=turn is not None and self._overdue(turn.turn_id))
-        self.link.publish(contract.desk_state_topic(number), state.to_json(), retain=True)
+        self._publish(contract.desk_state_topic(number), state)
 
     def board(self) -> contract.Board:
         calls = []
@@ -300,25 +356,46 @@ class Hub:
                 service=turn.service, service_name=self.config.services[turn.service].name,
                 preferential=turn.preferential, desk=record["desk"],
                 desk_name=self.config.desks[record["desk"]].name, recall=record["recall"]))
-        waiting, queued = [], self.ledger.waiting()
-        for letter, service in self.config.services.items():
-            turns = [t for t in queued if t.service == letter]
-            preferential = sum(t.preferential for t in turns)
-            waiting.append(contract.Waiting(service=letter, service_name=service.name,
-                                            normal=len(turns) - preferential, preferential=preferential,
-                                            minutes_per_turn=self._pace(letter)))
+        queued = Counter((t.service, t.preferential) for t in self.ledger.waiting())
+        waiting = [contract.Waiting(service=letter, service_name=service.name, normal=queued[letter, False],
+                                    preferential=queued[letter, True], minutes_per_turn=self._pace(letter))
+                   for letter, service in self.config.services.items()]
         return contract.Board(**self._envelope(), calls=calls, waiting=waiting)
 
     def _pace(self, service: str) -> int | None:
         """Minutes between two calls of this service today: the mean attention divided by the desks that
         attend it. None until three attentions have been measured: a guess is not printed on a ticket."""
-        durations = [(datetime.fromisoformat(t.closed_at) - datetime.fromisoformat(t.called_at)).total_seconds()
-                     for t in self.ledger.turns.values()
-                     if t.service == service and t.outcome == "attended" and t.called_at and t.closed_at]
+        attended, seconds = self.ledger.attention.get(service, (0, 0.0))
         desks = sum(service in d.services for d in self.config.desks.values())
-        if len(durations) < 3 or not desks:
+        if attended < 3 or not desks:
             return None
-        return max(1, round(sum(durations) / len(durations) / 60 / desks))
+        return max(1, round(seconds / attended / 60 / desks))
 
     def _publish_board(self) -> None:
-        self.link.publish(contract.BOARD_TOPIC, self.board().to_json(), retain=True)
+        self._publish(contract.BOARD_TOPIC, self.board())
+
+    def _publish(self, topic: str, message: contract.Message) -> None:
+        """Retained state within the broker's packet limit: a bigger packet would make the broker drop the hub's
+        connection at every try. One that does not fit is not sent; the hub says so in its log and in its
+        heartbeat (the coordinators' page raises an alarm) and stops feeding the watchdog."""
+        payload = message.to_json()
+        if len(payload) <= contract.MAX_PAYLOAD_BYTES:
+            if self._oversize.pop(topic, None) is not None:
+                log.info("%s fits the broker's packet limit again", topic)
+                self._say_problem()
+            self.link.publish(topic, payload, retain=True)
+            return
+        if topic not in self._oversize:
+            log.error("%s would be %d bytes, over the broker's limit of %d: not published", topic, len(payload),
+                      contract.MAX_PAYLOAD_BYTES)
+        self._oversize[topic] = len(payload)
+        self._say_problem()
+
+    def _say_problem(self) -> None:
+        problem = (f"cannot publish {', '.join(sorted(self._oversize))}: over the broker's packet limit"
+                   if self._oversize else None)
+        self.link.report_problem(problem)
+
+    def healthy(self) -> bool:
+        """For the watchdog: the loop runs, and what it decides reaches the devices."""
+        return not self._oversize and not self.link.flapping

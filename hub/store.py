@@ -1,110 +1,309 @@
-"""The hub's durable record: one TinyDB file per service day.
+"""The hub's durable record: one append-only journal per service day, `days/YYYY-MM-DD.jsonl`.
 
-TinyDB rewrites its whole file on every write, and its JSONStorage rewrites in place (a crash mid-write
-corrupts it). So: one partition per day, which keeps a write on day 365 as cheap as on day 1; a storage that
-writes a temporary file, fsyncs and renames it over the old one; one writer (the hub's loop); and a whole
-batch of events per write (group commit), so a burst costs one write, not one per event.
+A batch of the hub's loop costs one write and one fsync at the end of today's file, whatever the size of the day
+(a TinyDB file was rewritten whole on every batch: O(day) bytes and time, FIELD_NOTES). docs/journal.md tells a
+technician the same with examples.
+
+Format: one record per line, JSON in UTF-8, behind a checksum and a batch mark:
+
+    3b5e0c8a + {"id":"…","kind":"request",…}
+    91f07d21 + {"id":"…","kind":"close",…}
+    c4a8e310 . {"id":"…","kind":"call",…}
+
+The first field is the CRC-32, in 8 hex digits, of the rest of the line after its first space ("+ {…}"). The mark
+says whether the batch goes on ("+") or ends with this record ("."). The hub acknowledges a batch's messages only
+after its fsync, so a batch counts only once its "." line is on disk: readers take the records of complete
+batches, and the day never holds half of what one message decided (a NEXT's request without its call).
+
+Recovery, when the hub opens a day for appending (`resume`, `append`): whatever follows the last complete batch
+(a line without its newline, a line whose checksum fails, lines of a batch without its "." line) is a torn append
+that was never acknowledged. It is cut off, logged with its line number, and its bytes are kept in
+`YYYY-MM-DD.jsonl.cut` beside the day, so that even a file that is not a journal at all loses nothing by it. A
+damaged line before the last complete batch is logged as an error with file and line number and skipped; the
+rest is read, and that file is never rewritten. Readers (the coordinators' page, the CSV, the report) change no
+file: they read the complete batches and leave the rest.
+
+Upgrade in place: before the journal, a day was a TinyDB file, `days/YYYY-MM-DD.json` ({"events": {"1": {…}}}).
+TinyDB still reads those, read-only, and writes nothing any more: a day is its TinyDB file, if it has one,
+followed by its journal. A hub upgraded in the middle of a day goes on with that day's turns, and the CSV and the
+report see every old day; nothing is converted, moved or lost. That is the one use of TinyDB left: the files are
+in its format, and they are never written again, so its cost on writes no longer matters.
 """
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
+import zlib
 from collections.abc import Iterable, Iterator
-from datetime import date, timedelta
+from contextlib import nullcontext
+from datetime import date
 from pathlib import Path
 
 from tinydb import TinyDB
-from tinydb.storages import Storage
 
-from appliance.durable import write_atomic
+from appliance import durable
 
-_DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
+log = logging.getLogger(__name__)
+
+JOURNAL, LEGACY, CUT = ".jsonl", ".json", ".jsonl.cut"
+LEGACY_TABLE = "events"
+OPEN_DAYS = 3              # journals kept open for appending: today and the odd late event for an earlier day
+DAMAGE_LOGGED = 5          # damaged lines logged one by one per read of a file; then only how many more
+MORE, END = b"+", b"."
+_DAY_FILE = re.compile(r"(\d{4}-\d{2}-\d{2})\.jsonl?")
+_LINE = re.compile(rb"([0-9a-f]{8}) ([+.] (.*))")
 
 
-class AtomicJSONStorage(Storage):
-    """TinyDB storage: atomic replace on write, and the parsed file kept in memory so that an insert does
-    not read and parse the whole day again (this process is the only writer)."""
+class Damaged(ValueError):
+    """A journal line that cannot be read; the text says why."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self._data: dict | None = None
 
-    def read(self) -> dict | None:
-        if self._data is None:
+def encode(batch: list[dict]) -> bytes:
+    """A batch as journal lines: each with its checksum, the last one marked as the end of the batch."""
+    lines = []
+    for n, record in enumerate(batch, 1):
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+        body = (END if n == len(batch) else MORE) + b" " + text
+        lines.append(b"%08x %s\n" % (zlib.crc32(body), body))
+    return b"".join(lines)
+
+
+def decode(line: bytes) -> tuple[dict, bool]:
+    """The record of one journal line (without its newline), and whether it ends its batch."""
+    match = _LINE.fullmatch(line)
+    if match is None:
+        raise Damaged("not a journal line")
+    if int(match[1], 16) != zlib.crc32(match[2]):
+        raise Damaged("its checksum does not match")
+    try:
+        record = json.loads(match[3])
+    except (ValueError, RecursionError):
+        raise Damaged("not JSON") from None
+    if not _is_record(record):
+        raise Damaged("not a record (an object with an id and a kind)")
+    return record, match[2].startswith(END)
+
+
+def _is_record(value) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("id"), str) and isinstance(value.get("kind"), str)
+
+
+class _Scan:
+    """One pass over a journal from a batch boundary (`end`, the byte offset, and `line`, the lines before it).
+    Iterating yields the records of the complete batches. Then `end` and `line` are where the last complete
+    batch ends, `damage` lists the damaged lines before it, and `tail` is (first line, why) for what follows it,
+    or None when nothing does."""
+
+    def __init__(self, handle, end: int = 0, line: int = 0):
+        self._handle, self.end, self.line = handle, end, line
+        self.damage: list[tuple[int, str]] = []
+        self.tail: tuple[int, str] | None = None
+
+    def __iter__(self) -> Iterator[dict]:
+        position, number, batch, suspect = self.end, self.line, [], []
+        for raw in self._handle:
+            position, number = position + len(raw), number + 1
+            if not raw.endswith(b"\n"):
+                suspect.append((number, "the line has no end (newline)"))
+                break
             try:
-                self._data = json.loads(self.path.read_bytes())
-            except FileNotFoundError:
-                return None
-        return self._data
+                record, last = decode(raw[:-1])
+            except Damaged as exc:
+                suspect.append((number, str(exc)))
+                continue
+            batch.append(record)
+            if last:
+                self.damage += suspect
+                self.end, self.line = position, number
+                yield from batch
+                batch, suspect = [], []
+        if position > self.end:
+            self.tail = (self.line + 1, f"line {suspect[0][0]}: {suspect[0][1]}" if suspect
+                         else "a batch without its last line")
 
-    def write(self, data: dict) -> None:
-        try:
-            write_atomic(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
-        except BaseException:
-            self._data = None  # TinyDB changed the cached dict in place; the file is the truth
-            raise
-        self._data = data
 
-    def close(self) -> None:
-        self._data = None
+def _report(path: Path, damage: list[tuple[int, str]]) -> None:
+    for number, why in damage[:DAMAGE_LOGGED]:
+        log.error("%s line %d: %s; the line is skipped and the file left as it is", path, number, why)
+    if len(damage) > DAMAGE_LOGGED:
+        log.error("%s: %d more damaged line(s) skipped", path, len(damage) - DAMAGE_LOGGED)
+
+
+def _legacy(path: Path) -> list[dict]:
+    """A day recorded before the journal, in a TinyDB file: read by TinyDB, read-only."""
+    try:
+        with TinyDB(path, access_mode="r", encoding="utf-8") as db:
+            documents = sorted(db.table(LEGACY_TABLE).all(), key=lambda doc: doc.doc_id)
+    except FileNotFoundError:
+        return []
+    except json.JSONDecodeError as exc:
+        log.error("%s line %d column %d: not a TinyDB day file (%s); its records are left unread and the file as "
+                  "it is", path, exc.lineno, exc.colno, exc.msg)
+        return []
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        log.error("%s: cannot be read as a TinyDB day file (%.200s); its records are left unread and the file as "
+                  "it is", path, exc)
+        return []
+    records = [dict(doc) for doc in documents if _is_record(doc)]
+    if len(records) < len(documents):
+        log.error("%s: %d entry(ies) of its %r table are not records; skipped", path,
+                  len(documents) - len(records), LEGACY_TABLE)
+    return records
+
+
+def _cut(path: Path, scan: _Scan) -> None:
+    """Cuts what follows the last complete batch, after keeping its bytes in the .cut file beside the day."""
+    with open(path, "rb") as handle:
+        handle.seek(scan.end)
+        torn = handle.read()
+    kept = path.with_name(path.name.removesuffix(JOURNAL) + CUT)
+    fd = durable.open_for_append(kept)
+    try:
+        durable.append(fd, torn)
+    finally:
+        os.close(fd)
+    durable.truncate(path, scan.end)
+    line, why = scan.tail
+    log.warning("%s: from line %d, %d byte(s) that are not a complete batch (%s) were cut off and kept in %s: the "
+                "batch a power cut interrupted, never acknowledged, or a file that is not a journal", path, line,
+                len(torn), why, kept.name)
 
 
 class DayStore:
-    """Records grouped by their service day ("day" field, YYYY-MM-DD), each with a unique "id"."""
-
-    TABLE = "events"
+    """Records grouped by their service day ("day" field, YYYY-MM-DD), each with a unique "id". One writer (the
+    hub's loop) appends; readers in any thread or process read what is complete."""
 
     def __init__(self, directory: Path):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._open: dict[str, TinyDB] = {}
-        self._ids: dict[str, set[str]] = {}
+        self._journals: dict[str, int] = {}        # day -> descriptor open for appending, oldest first
+        self._ids: dict[str, set[str]] = {}        # day -> its record ids, for has(), oldest first
 
-    def _db(self, day: str) -> TinyDB:
-        if day not in self._open:
-            if len(self._open) >= 3:  # today and the odd late event for an earlier day
-                oldest = next(iter(self._open))
-                self._open.pop(oldest).close()
-                self._ids.pop(oldest, None)
-            self._open[day] = TinyDB(self.directory / f"{day}.json", storage=AtomicJSONStorage)
-        return self._open[day]
+    def journal(self, day: str) -> Path:
+        return self.directory / f"{day}{JOURNAL}"
+
+    def days(self) -> list[str]:
+        return sorted({m[1] for path in self.directory.iterdir() if (m := _DAY_FILE.fullmatch(path.name))})
+
+    def days_between(self, first: date, last: date) -> list[str]:
+        return [day for day in self.days() if first.isoformat() <= day <= last.isoformat()]
+
+    def records(self, day: str) -> Iterator[dict]:
+        """A day's records in the order they were written, read as they are needed."""
+        yield from _legacy(self.directory / f"{day}{LEGACY}")
+        try:
+            handle = open(self.journal(day), "rb")
+        except FileNotFoundError:
+            return
+        with handle:
+            scan = _Scan(handle)
+            yield from scan
+        _report(self.journal(day), scan.damage)
+
+    def day(self, day: str) -> list[dict]:
+        return list(self.records(day))
+
+    def between(self, first: date, last: date) -> Iterator[dict]:
+        """Records of every day from first to last inclusive, one day after the other."""
+        for day in self.days_between(first, last):
+            yield from self.records(day)
 
     def has(self, day: str, record_id: str) -> bool:
-        if day not in self._ids or day not in self._open:
-            self._ids[day] = {doc["id"] for doc in self._db(day).table(self.TABLE).all()}
+        if day not in self._ids:
+            self._ids[day] = {record["id"] for record in self.records(day)}
+            _keep_newest(self._ids, OPEN_DAYS)
         return record_id in self._ids[day]
 
+    def resume(self, day: str) -> list[dict]:
+        """For the writer's start: the day's records, its journal open for appending, a torn end cut off."""
+        return _legacy(self.directory / f"{day}{LEGACY}") + self._open(day)
+
     def append(self, records: Iterable[dict]) -> None:
-        """Durable when it returns: one atomic write per day touched."""
+        """Durable when it returns: for each day touched, its batch in one write and one fsync."""
         by_day: dict[str, list[dict]] = {}
         for record in records:
             by_day.setdefault(record["day"], []).append(record)
         for day, batch in by_day.items():
-            self._db(day).table(self.TABLE).insert_multiple(batch)
-            if day in self._ids:  # only a complete set is kept: has() reads the file for a day not loaded
-                self._ids[day].update(r["id"] for r in batch)
+            data = encode(batch)
+            if day not in self._journals:
+                self._open(day)
+            try:
+                durable.append(self._journals[day], data)
+            except BaseException:
+                self._forget(day)   # what reached the file is an unfinished batch: opening it again cuts it
+                raise
+            if day in self._ids:
+                self._ids[day].update(record["id"] for record in batch)
 
-    def day(self, day: str) -> list[dict]:
-        """A day's records in the order they were written."""
-        path = self.directory / f"{day}.json"
-        if day not in self._open and not path.exists():
-            return []
-        return [dict(doc) for doc in self._db(day).table(self.TABLE).all()]
+    def _open(self, day: str) -> list[dict]:
+        """Opens a day's journal for appending, after reading it and cutting a torn end; returns its records."""
+        self._forget(day)
+        path, records, scan = self.journal(day), [], None
+        try:
+            with open(path, "rb") as handle:
+                scan = _Scan(handle)
+                records = list(scan)
+        except FileNotFoundError:
+            pass
+        if scan is not None:
+            _report(path, scan.damage)
+            if scan.tail is not None:
+                _cut(path, scan)
+        self._journals[day] = durable.open_for_append(path)
+        _keep_newest(self._journals, OPEN_DAYS, os.close)
+        return records
 
-    def days(self) -> list[str]:
-        return sorted(p.stem for p in self.directory.iterdir() if _DAY_FILE.fullmatch(p.name))
-
-    def between(self, first: date, last: date) -> Iterator[dict]:
-        """Records of every day from first to last inclusive, read straight from the files."""
-        wanted = {(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)}
-        for day in self.days():
-            if day in wanted:
-                data = json.loads((self.directory / f"{day}.json").read_bytes())
-                table = data.get(self.TABLE, {})
-                yield from (table[key] for key in sorted(table, key=int))
+    def _forget(self, day: str) -> None:
+        fd = self._journals.pop(day, None)
+        if fd is not None:
+            os.close(fd)
 
     def close(self) -> None:
-        for db in self._open.values():
-            db.close()
-        self._open.clear()
+        for day in list(self._journals):
+            self._forget(day)
         self._ids.clear()
+
+
+def _keep_newest(entries: dict, size: int, drop=lambda value: None) -> None:
+    """Keeps the `size` entries added last to a dict, passing the value of each one removed to `drop`."""
+    while len(entries) > size:
+        drop(entries.pop(next(iter(entries))))
+
+
+class Follower:
+    """A day's records as the hub appends them, read like `tail -f`: each poll reads only the bytes added since
+    the last one, and returns the records of the batches completed in them (a batch still being written waits for
+    its last line). A day begun before the upgrade starts with its TinyDB file."""
+
+    def __init__(self, store: DayStore, day: str):
+        self.day = day
+        self._legacy, self._path = store.directory / f"{day}{LEGACY}", store.journal(day)
+        self._end = self._line = 0
+        self._inode: int | None = None
+        self._started = False
+
+    def poll(self) -> tuple[bool, list[dict]]:
+        """(again, records): `again` when the records start from the beginning of the day: at the first poll, or
+        when the journal was replaced or shortened behind this reader."""
+        try:
+            handle = open(self._path, "rb")
+        except FileNotFoundError:
+            handle = None           # nothing appended to this day yet
+        with handle or nullcontext():
+            stat = os.fstat(handle.fileno()) if handle else None
+            if stat and self._inode is not None and (stat.st_ino != self._inode or stat.st_size < self._end):
+                log.warning("%s was replaced or shortened: the day is read again from its start", self._path)
+                self._end = self._line = 0
+                self._started = False
+            again, records = not self._started, []
+            if again:
+                records, self._started = _legacy(self._legacy), True
+            if handle:
+                handle.seek(self._end)
+                scan = _Scan(handle, self._end, self._line)
+                records += scan
+                _report(self._path, scan.damage)
+                self._end, self._line, self._inode = scan.end, scan.line, stat.st_ino
+        return again, records

@@ -1,8 +1,8 @@
 """The coordinators' page: live queues, desks, devices and alarms; the CSV and the Informe Turnero.
 
 A component of its own beside the hub loop. It keeps the live view with its own MQTT connection (device
-"hub-web") to the retained board, desk states, device statuses and printer states, and reads the day files
-(DayStore.between reads them directly; the hub replaces them atomically) for today's waits, the CSV and the
+"hub-web") to the retained board, desk states, device statuses and printer states, and reads the hub's journals:
+today's followed as the hub appends to it, for the waits; a period's one day at a time, for the CSV and the
 report. It never touches the hub loop's objects, so the two share no state and no lock.
 
 Served by the standard library's ThreadingHTTPServer: a handful of coordinators on the site's network, nine
@@ -28,6 +28,8 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from html import escape
@@ -47,18 +49,18 @@ from appliance.link import Connected, Disconnected, Link
 from appliance.spanish import clock, short_date
 
 from . import report
-from .export import csv_bytes, rows
+from .export import csv_chunks, rows
 from .ledger import Ledger, fold
-from .store import DayStore
+from .store import DayStore, Follower
 
 log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).parent / "web_assets"
-ALARMS_TOPIC = f"{contract.ROOT}/hub/alarms"
 SECRET_FILE = "web-secret"
 COOKIE = "turnero_sesion"
 SESSION_S = 12 * 3600               # a working day; then sign in again
 MAX_DAYS = 366                      # the longest period for the CSV and the report
+MAX_PERIODS = 4                     # CSV downloads and reports being made at once (each holds a day in memory)
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1   # 16 MiB and a fraction of a second on a Pi 4
 REFRESH_S = 2.0                     # how often the live view is recomputed
 EAGER_S = 0.25                      # how soon after a message it is recomputed
@@ -183,18 +185,6 @@ class Throttle:
             self._failures.setdefault(client, deque()).append(self._now())
 
 
-# --- alarms ---------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True, kw_only=True)
-class Alarms(contract.Message):
-    """Retained by hub-web on turnero/v1/hub/alarms whenever the list changes, and on every connect: what
-    needs a coordinator now. Valid while turnero/v1/status/hub-web is "online"."""
-
-    TYPE: ClassVar[str] = "alarms"
-    # each {"kind": "wait" | "device" | "clock", "subject": service letter or device id, "text": Spanish}
-    alarms: list
-
-
 # --- the live view ------------------------------------------------------------------------------------------
 
 _PRINTER = {"ok": ("Con papel", "ok"), "low": ("Poco papel", "warn"), "out": ("Sin papel", "bad"),
@@ -228,11 +218,14 @@ class LiveView:
         self.status: dict[str, str] = {}
         self.printers: dict[str, contract.PrinterStatus] = {}
         self.connected_at: float | None = None
-        self._ledger_key, self._ledger = None, Ledger()
+        self._follower: Follower | None = None
+        self._ledger = Ledger()
         self._published: list | None = None
         self._lock = threading.Lock()
         self._snapshot: dict = {}
         self.skews: dict[str, float] = {}   # device -> seconds its clock is ahead of this one (negative: behind)
+        self.problems: dict[str, str] = {}  # device -> what it says keeps it from working (its heartbeat)
+        self.rejected = contract.Refusals()
 
     def snapshot(self) -> dict:
         with self._lock:
@@ -249,8 +242,8 @@ class LiveView:
                     self._heartbeat(item)
                 else:
                     self._message(item.topic, item.payload)
-            except contract.ContractError as exc:
-                log.warning("hub-web: ignored a message on %s: %s", item.topic, exc)
+            except Exception as exc:  # one message must not freeze the page: it is refused and the view goes on
+                self.rejected.note(self.link.device, item.topic, exc)
 
     def _message(self, topic: str, payload: bytes) -> None:
         parts = topic.split("/")
@@ -275,6 +268,10 @@ class LiveView:
             raise contract.ContractError(f"heartbeat from {beat.source!r} on the topic of {device!r}")
         if message.retain:   # kept by the broker since some earlier moment: says nothing about the clock now
             return
+        if beat.problem:
+            self.problems[device] = beat.problem
+        else:
+            self.problems.pop(device, None)
         received = self.now() - timedelta(seconds=time.monotonic() - message.timestamp)
         skew = (datetime.fromisoformat(beat.at) - received).total_seconds()
         off, was_off = abs(skew) > MAX_SKEW_S, abs(self.skews.get(device, 0.0)) > MAX_SKEW_S
@@ -298,21 +295,18 @@ class LiveView:
         with self._lock:
             self._snapshot = view
         if self.link.connected and alarms != self._published:
-            message = Alarms(id=contract.new_id(), at=now.isoformat(timespec="milliseconds"),
+            message = contract.Alarms(id=contract.new_id(), at=now.isoformat(timespec="milliseconds"),
                              source=self.link.device, alarms=alarms)
-            self.link.publish(ALARMS_TOPIC, message.to_json(), retain=True)
+            self.link.publish(contract.ALARMS_TOPIC, message.to_json(), retain=True)
             self._published = alarms
 
     def _today(self, day: date) -> Ledger:
-        """Today's fold, read again only when the day file has changed (every write replaces it: a new inode)."""
-        path = self.store.directory / f"{day.isoformat()}.json"
-        try:
-            stat = path.stat()
-            key = (day, stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        except FileNotFoundError:
-            key = (day, None, None, None)
-        if key != self._ledger_key:
-            self._ledger_key, self._ledger = key, fold(self.store.between(day, day))
+        """Today's fold, kept up to date with only the records appended since the last refresh; started again
+        from the day's beginning for a new day."""
+        if self._follower is None or self._follower.day != day.isoformat():
+            self._follower = Follower(self.store, day.isoformat())
+        again, records = self._follower.poll()
+        self._ledger = fold(records, None if again else self._ledger)
         return self._ledger
 
     def _waits(self, ledger: Ledger, now: datetime) -> dict[str, list[float]]:
@@ -357,6 +351,10 @@ class LiveView:
                 alarms.append({"kind": "device", "subject": device, "text": f"Sin conexión: {what}."})
             elif state == "unknown" and settled:
                 alarms.append({"kind": "device", "subject": device, "text": f"Sin reporte de estado: {what}."})
+            if device in self.problems and state == contract.ONLINE:
+                alarms.append({"kind": "device", "subject": device, "text": (
+                    f"El equipo {_named(device, role)} no logra enviar su estado a los demás equipos; revise su "
+                    "registro (journalctl).")})
             printer = self.printers.get(device)
             if printer is not None and printer.state in ("out", "offline"):
                 alarms.append({"kind": "device", "subject": device,
@@ -395,9 +393,7 @@ class LiveView:
         for number, desk in sorted(self.config.desks.items()):
             state = self.desks.get(number)
             serving = state.serving if state else None
-            called = [t for t in ledger.turns.values() if t.desk == number and t.called_at]
-            latest = max(called, key=lambda t: t.called_at, default=None)
-            entry = {"desk": number, "name": desk.name, "advisor": latest.advisor if latest else desk.advisor,
+            entry = {"desk": number, "name": desk.name, "advisor": ledger.advisors.get(number, desk.advisor),
                      "number": None, "service": None, "preferential": False, "minutes": None, "overdue": False}
             if serving:
                 since = now - datetime.fromisoformat(serving["called_at"])
@@ -436,6 +432,7 @@ class CoordinatorsWeb:
         self.host, self.port = host, port
         self.now = now or (lambda: datetime.now(config.timezone))
         self.store = DayStore(Path(state_dir) / "days")
+        self.periods = threading.BoundedSemaphore(MAX_PERIODS)   # CSVs and reports being made
         self.sessions = Sessions(load_secret(Path(state_dir)), {u.name: u.password_hash for u in config.web.users})
         self.throttle = Throttle()
         self.inbox: queue.Queue = queue.Queue()
@@ -629,6 +626,30 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _stream(self, chunks: Iterator[bytes], content_type: str, headers: dict) -> None:
+        """A 200 whose body is sent as it is made. In HTTP/1.1 chunks, so that a body an error cuts short ends
+        without its last chunk and the browser reports a failed download instead of keeping half a file (an
+        HTTP/1.0 client has no chunks: the end of the connection ends the body)."""
+        chunked = self.request_version != "HTTP/1.0"
+        if chunked:
+            self.protocol_version = "HTTP/1.1"
+        self.send_response(200)
+        framing = {"Transfer-Encoding": "chunked"} if chunked else {}
+        for key, value in {**_HEADERS, **headers, "Content-Type": content_type, "Connection": "close",
+                           **framing}.items():
+            self.send_header(key, value)
+        self.end_headers()
+        try:
+            for chunk in chunks:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+        except ConnectionError:
+            raise
+        except Exception:   # the status is sent: all that is left is to end the body short
+            log.exception("hub-web: %s failed while being sent; the download is cut short", self.route)
+            return
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
+
     def _html(self, status: int, title: str, body: str, headers: dict | None = None) -> None:
         self._send(status, _page(self.web.config.name, title, body, user=getattr(self, "user", None),
                                  active=getattr(self, "route", "")).encode(), "text/html; charset=utf-8", headers)
@@ -729,21 +750,39 @@ class _Handler(BaseHTTPRequestHandler):
             self._html(400, button, intro + _period_form(action, button, self.query, str(exc)))
             return None
 
-    def report_page(self) -> None:
-        if (chosen := self._period("/informe", "Ver informe")) is None:
+    @contextmanager
+    def _reading(self, action: str, button: str, intro: str = "") -> Iterator[tuple[date, date] | None]:
+        """The requested period while it is read, by at most MAX_PERIODS requests at once (each holds a day of
+        records in memory); None after answering 400 or 429 with the form and the reason."""
+        chosen = self._period(action, button, intro)
+        if chosen is not None and not self.web.periods.acquire(blocking=False):
+            self._html(429, button, intro + _period_form(action, button, self.query, _BUSY), {"Retry-After": "30"})
+            chosen = None
+        if chosen is None:
+            yield None
             return
-        first, last = chosen
-        built = report.build(self.web.store, first, last, self.web.config, now=self.web.now())
+        try:
+            yield chosen
+        finally:
+            self.web.periods.release()
+
+    def report_page(self) -> None:
+        with self._reading("/informe", "Ver informe") as chosen:
+            if chosen is None:
+                return
+            first, last = chosen
+            built = report.build(self.web.store, first, last, self.web.config, now=self.web.now())
         download = f"/informe.html?desde={first.isoformat()}&hasta={last.isoformat()}"
         form = _period_form("/informe", "Ver informe", _dates(first, last), extra=f'<a class="button secondary" '
                             f'href="{escape(download)}">Descargar el informe (HTML)</a>')
         self._html(200, "Informe", form + report.render_body(built))
 
     def report_file(self) -> None:
-        if (chosen := self._period("/informe", "Ver informe")) is None:
-            return
-        first, last = chosen
-        built = report.build(self.web.store, first, last, self.web.config, now=self.web.now())
+        with self._reading("/informe", "Ver informe") as chosen:
+            if chosen is None:
+                return
+            first, last = chosen
+            built = report.build(self.web.store, first, last, self.web.config, now=self.web.now())
         self._send(200, report.render_document(built).encode(), "text/html; charset=utf-8",
                    _attachment(f"informe_{first.isoformat()}_{last.isoformat()}.html"))
 
@@ -753,13 +792,14 @@ class _Handler(BaseHTTPRequestHandler):
             "/exportar/turnos.csv", "Descargar CSV", _dates(today, today)))
 
     def csv_file(self) -> None:
-        if (chosen := self._period("/exportar/turnos.csv", "Descargar CSV", _EXPORT_INTRO)) is None:
-            return
-        first, last = chosen
-        names = {letter: service.name for letter, service in self.web.config.services.items()}
-        body = csv_bytes(rows(self.web.store, first, last, names))
-        self._send(200, body, "text/csv; charset=utf-8",
-                   _attachment(f"turnos_{first.isoformat()}_{last.isoformat()}.csv"))
+        """Sent day by day as the period is read: a year's CSV never sits whole in the hub's memory."""
+        with self._reading("/exportar/turnos.csv", "Descargar CSV", _EXPORT_INTRO) as chosen:
+            if chosen is None:
+                return
+            first, last = chosen
+            names = {letter: service.name for letter, service in self.web.config.services.items()}
+            self._stream(csv_chunks(rows(self.web.store, first, last, names)), "text/csv; charset=utf-8",
+                         _attachment(f"turnos_{first.isoformat()}_{last.isoformat()}.csv"))
 
 
 def _parse(text: str) -> dict[str, list[str]]:
@@ -805,6 +845,8 @@ def _period_form(action: str, button: str, query: dict, message: str = "", extra
 </form><p class="muted">Sin fechas se toma el día de hoy. Máximo {MAX_DAYS} días.</p></section>"""
 
 
+_BUSY = (f"Ya se están preparando {MAX_PERIODS} informes o archivos CSV, lo más que el servidor hace a la vez. "
+         "Espere a que termine alguno y vuelva a intentarlo en un momento.")
 _EXPORT_INTRO = """<h1>Exportar turnos</h1>
 <p>Un archivo CSV con una fila por turno: servicio, tipo, horas de llegada, llamado y cierre, módulo, asesor,
 espera, duración de la atención, resultado y calificación. Abre directamente en Excel en español (UTF-8,

@@ -44,7 +44,7 @@ from appliance.kiosk import KioskUnit
 from appliance.link import BrokerAddress, Link
 from hub.export import rows
 from hub.service import Hub
-from hub.store import DayStore
+from hub.store import DayStore, decode
 from support import Ticking, wait_until
 
 KIOSKS = ("kiosco-1", "kiosco-2")
@@ -183,15 +183,15 @@ class Roll(SimulatedPrinter):
 
 
 class HubDisk:
-    """The hub's SD card as write_atomic sees it (appliance.durable's `os`): when armed, the next rename of a day
-    file into place fails once, after the temporary file is written and fsynced: "power_cut" ends the process
-    there, "io_error" raises EIO as a failing card does. The ids of the devices' facts that were in that write
-    are kept: each must end up in the store once."""
+    """The hub's SD card as its journal sees it (appliance.durable's `os`): when armed, the next append to a day's
+    journal fails once in the middle of the batch: its first half reaches the card, ending in half a line, then
+    "power_cut" ends the process there and "io_error" raises EIO as a failing card does. The ids of the devices'
+    facts that were in that batch are kept: each must end up in the store once."""
 
     FACTS = ("ticket", "void", "rating", "request")
 
     def __init__(self, days: Path):
-        self.days = Path(days)
+        self.days = Path(days).resolve()
         self.armed: list[str] = []   # traps waiting for a write, oldest first
         self.interrupted: set[str] = set()
         self.fired: Counter = Counter()
@@ -206,22 +206,25 @@ class HubDisk:
     def __getattr__(self, name):
         return getattr(self._real, name)
 
-    def replace(self, src, dst) -> None:
-        if not self.armed or Path(dst).parent != self.days:
-            return self._real.replace(src, dst)
+    def write(self, fd: int, data) -> int:
+        path = Path(self._real.readlink(f"/proc/self/fd/{fd}"))
+        if not self.armed or path.parent != self.days or path.suffix != ".jsonl":
+            return self._real.write(fd, data)
         kind = self.armed.pop(0)
         self.fired[kind] += 1
-        new = _event_ids(Path(src))
-        old = _event_ids(Path(dst)) if Path(dst).exists() else {}
-        self.interrupted |= {i for i, k in new.items() if k in self.FACTS and i not in old}
+        batch = bytes(data)
+        records = [decode(line)[0] for line in batch.splitlines()]
+        self.interrupted |= {r["id"] for r in records if r["kind"] in self.FACTS}
+        self._real.write(fd, batch[:_middle_of_a_line(batch)])
         if kind == "power_cut":
-            raise PowerCut(f"power cut before {Path(dst).name} was renamed into place")
-        raise FailingCard(errno.EIO, "Input/output error (injected)", str(dst))
+            raise PowerCut(f"power cut in the middle of an append to {path.name}")
+        raise FailingCard(errno.EIO, "Input/output error (injected)", str(path))
 
 
-def _event_ids(path: Path) -> dict[str, str]:
-    table = json.loads(path.read_bytes()).get(DayStore.TABLE, {})
-    return {r["id"]: r["kind"] for r in table.values()}
+def _middle_of_a_line(batch: bytes) -> int:
+    """About half of the batch, never a whole number of lines."""
+    cut = len(batch) // 2
+    return cut + 1 if batch[cut - 1:cut] == b"\n" else cut
 
 
 def release_pins(unit) -> None:

@@ -2,6 +2,11 @@
 import threading
 import time
 
+# The deadline for one step of a scenario with real roles (a role boots and connects, a message crosses the broker
+# and is answered) on the slowest machine that runs the suite: a Raspberry Pi 3, or a PC emulating arm64
+# (.ci/arm64-check). A wait returns as soon as its condition holds: a deadline this long costs nothing elsewhere.
+STEP_DEADLINE_S = 30.0
+
 
 def wait_until(predicate, timeout: float = 5.0, what: str = "condition"):
     """Polls a condition that other threads make true, with a deadline (never a bare sleep)."""

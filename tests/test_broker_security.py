@@ -19,7 +19,7 @@ from appliance.broker import LocalBroker
 from appliance.broker_auth import BrokerFilesError, write_broker_files
 from appliance.demo import Site
 from appliance.link import DEFAULT_CREDENTIALS_DIR, BrokerAddress, Link
-from hub.web import ALARMS_TOPIC, CoordinatorsWeb
+from hub.web import CoordinatorsWeb
 from support import wait_until
 
 NOT_AUTHORIZED = 0x87
@@ -157,10 +157,10 @@ WRITES = {  # device: (topics it must not publish on, its own topics)
                      [contract.request_topic(1), contract.rating_topic(1)]),
     # A display writes nothing but its own availability.
     "pantalla-1": ([contract.BOARD_TOPIC, contract.status_topic("hub"), contract.ticket_topic("kiosco-1"),
-                    contract.request_topic(1), ALARMS_TOPIC],
+                    contract.request_topic(1), contract.ALARMS_TOPIC],
                    [contract.status_topic("pantalla-1")]),
     "hub-web": ([contract.BOARD_TOPIC, contract.desk_state_topic(1), contract.status_topic("hub")],
-                [ALARMS_TOPIC, contract.status_topic("hub-web")]),
+                [contract.ALARMS_TOPIC, contract.status_topic("hub-web")]),
 }
 
 

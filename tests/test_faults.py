@@ -22,7 +22,7 @@ from appliance.kiosk import KioskUnit
 from appliance.link import BrokerAddress, Link
 from faults import FAULTS, Cable, Listener, Machine, Morning, site
 from hub.service import Hub
-from support import Running, Ticking, wait_until
+from support import STEP_DEADLINE_S, Running, Ticking, wait_until
 
 SEEDS = [int(os.environ["TURNERO_FAULT_SEED"])] if os.environ.get("TURNERO_FAULT_SEED") else [11, 23, 37, 41]
 
@@ -58,27 +58,28 @@ def test_a_desk_that_loses_power_before_its_answer_does_not_call_a_second_citize
     listener.start()
     try:
         hub.boot()
-        wait_until(lambda: hub.unit.link.connected, what="the hub online")
+        wait_until(lambda: hub.unit.link.connected, STEP_DEADLINE_S, "the hub online")
         for n in (1, 2):
             event = contract.TicketIssued(id=f"ticket:{n}", at=hub.unit.now().isoformat(), source="kiosco-1",
                                           turn_id=f"{hub.unit.today}/kiosco-1/R{n:03d}", number=f"R-{n:03d}",
                                           service="R", preferential=False)
             listener.link.publish(contract.ticket_topic("kiosco-1"), event.to_json())
-        wait_until(lambda: len(hub.unit.ledger.waiting()) == 2, what="two turns waiting")
+        wait_until(lambda: len(hub.unit.ledger.waiting()) == 2, STEP_DEADLINE_S, "two turns waiting")
         hub.shutdown()  # away; its session keeps what comes for it
 
         desk.boot()
-        wait_until(lambda: desk.unit.link.connected, what="the desk online")
+        wait_until(lambda: desk.unit.link.connected, STEP_DEADLINE_S, "the desk online")
         press(pins, config.desk_pins.next)
-        wait_until(lambda: any("/request" in topic for topic, _ in listener.overheard), what="NEXT at the broker")
+        wait_until(lambda: any("/request" in topic for topic, _ in listener.overheard), STEP_DEADLINE_S,
+                   "NEXT at the broker")
         desk.crash()
         desk.boot()
-        wait_until(lambda: desk.unit.link.connected, what="the desk back")
+        wait_until(lambda: desk.unit.link.connected, STEP_DEADLINE_S, "the desk back")
         press(pins, config.desk_pins.next)  # nothing on the counter yet: the advisor presses again
-        desk.settled()
+        desk.settled(STEP_DEADLINE_S)
 
         hub.boot()
-        wait_until(lambda: desk.unit.serving and desk.unit.pending is None, timeout=15, what="the desk's answer")
+        wait_until(lambda: desk.unit.serving and desk.unit.pending is None, STEP_DEADLINE_S, "the desk's answer")
         assert desk.unit.serving["number"] == "R-001"
         assert [t.number for t in hub.unit.ledger.waiting()] == ["R-002"]
     finally:

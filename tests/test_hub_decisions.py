@@ -110,7 +110,7 @@ def test_a_rating_counts_once_and_only_for_a_turn_served_at_that_desk(hub, caplo
     feed(hub, ticket(hub, 1))
     feed(hub, request(1, "a"))
     turn_id = hub.ledger.serving[1]
-    rate = lambda rid, desk, value: contract.Rating(id=rid, at=START.isoformat(), source="d", desk=desk,
+    rate = lambda rid, desk, value: contract.Rating(id=rid, at=START.isoformat(), source=f"escritorio-{desk}", desk=desk,
                                                      turn_id=turn_id, value=value)
     with caplog.at_level(logging.WARNING):
         feed(hub, rate("x1", 1, 4), rate("x1", 1, 4), rate("x2", 1, 1), rate("x3", 2, 5))
@@ -121,7 +121,7 @@ def test_a_rating_counts_once_and_only_for_a_turn_served_at_that_desk(hub, caplo
 def test_replaying_every_event_changes_nothing(hub, tmp_path):
     turn_one = ticket(hub, 1)
     events = [turn_one, ticket(hub, 1, preferential=True), request(1, "a"), request(2, "b"), request(1, "c"),
-              contract.Rating(id="x", at=START.isoformat(), source="d", desk=2, turn_id=turn_one.turn_id, value=4)]
+              contract.Rating(id="x", at=START.isoformat(), source="escritorio-2", desk=2, turn_id=turn_one.turn_id, value=4)]
     feed(hub, *events)
     names = {letter: s.name for letter, s in hub.config.services.items()}
     csv_before = write_csv(tmp_path / "before.csv", rows(hub.store, START.date(), START.date(), names))

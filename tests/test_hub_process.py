@@ -1,6 +1,5 @@
 """The hub as its own process (`turnero hub`): killed with SIGKILL in the middle of a burst, restarted, it has
 every ticket the kiosk published, once, and serves the queue in order."""
-import json
 import os
 import queue
 import signal
@@ -12,6 +11,7 @@ from pathlib import Path
 from appliance import config as site_config
 from appliance import contract
 from appliance.link import BrokerAddress, Link
+from hub.store import DayStore
 from support import wait_until
 
 TURNERO = Path(sys.executable).with_name("turnero")
@@ -23,11 +23,8 @@ def start_hub(config_path: Path, state: Path) -> subprocess.Popen:
 
 
 def stored_tickets(state: Path) -> list[str]:
-    turns = []
-    for day in sorted((state / "days").glob("*.json")):
-        table = json.loads(day.read_text()).get("events", {})
-        turns += [r["number"] for r in table.values() if r["kind"] == "ticket"]
-    return turns
+    store = DayStore(state / "days")   # a reader: what the hub has written whole, while it goes on writing
+    return [r["number"] for day in store.days() for r in store.records(day) if r["kind"] == "ticket"]
 
 
 def test_a_hub_killed_mid_burst_loses_no_ticket_and_duplicates_none(broker, tmp_path):

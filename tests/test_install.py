@@ -1,9 +1,15 @@
 """`turnero install` / `turnero uninstall` into a temporary root (--root): the files a Pi gets, with their content
-and modes; a second run that changes nothing; a dry run that writes nothing and shows every step, commands too."""
+and modes; a second run that changes nothing; a dry run that writes nothing and shows every step, commands too.
+
+The checkout's venv that install links to is one each test makes in a folder open to other users, as /opt/turnero
+is on a Pi: install refuses a venv that the user turnero could not reach (a clone in a 0700 home folder), and the
+tests pass wherever this checkout was cloned."""
 import io
 import os
+import shutil
 import stat
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +19,6 @@ from appliance import config as site_config
 from appliance.install import Step, Target, run_steps
 
 UNITS = Path(__file__).resolve().parent.parent / "systemd"
-VENV_PROGRAM = Path(sys.executable).with_name("turnero")
 HUB_ADDRESS = "192.168.1.10"
 ROLES = {  # role: (arguments, device, unit)
     "hub": (["--role", "hub"], "hub", "turnero-hub.service"),
@@ -25,6 +30,30 @@ GROUPS = {"hub": [], "kiosk": ["gpio", "lp", "dialout"], "desk": ["gpio", "dialo
           "display": ["video", "render", "input", "audio"]}
 
 
+def checkout_venv(folder: Path, monkeypatch) -> Path:
+    """A venv's python and turnero in folder/.venv/bin, as install finds them: through sys.executable."""
+    program = folder / ".venv/bin/turnero"
+    program.parent.mkdir(parents=True)
+    for made in (folder / ".venv", program.parent):
+        made.chmod(0o755)   # whatever the umask
+    for script in (program, program.with_name("python")):
+        script.write_text("#!/bin/sh\n")
+        script.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(program.with_name("python")))
+    return program
+
+
+@pytest.fixture(autouse=True)
+def venv_program(monkeypatch) -> Path:
+    """This test's checkout venv, outside pytest's temporary folders (they are closed to other users)."""
+    folder = Path(tempfile.mkdtemp(prefix="turnero-checkout-"))
+    folder.chmod(0o755)
+    try:
+        yield checkout_venv(folder, monkeypatch)
+    finally:
+        shutil.rmtree(folder)
+
+
 @pytest.fixture
 def site(tmp_path) -> Path:
     """The example site, its hub on the LAN."""
@@ -34,15 +63,24 @@ def site(tmp_path) -> Path:
     return path
 
 
-def turnero(capsys, *arguments) -> tuple[int, list[str]]:
+def turnero(capsys, *arguments) -> list[str]:
+    """`turnero ARGUMENTS`, which must succeed; the lines it printed."""
     code = cli.main([str(a) for a in arguments])
-    return code, capsys.readouterr().out.splitlines()
+    out, err = capsys.readouterr()
+    assert code == 0, f"turnero {' '.join(map(str, arguments))} exited {code}: {err}"
+    return out.splitlines()
+
+
+def refused(capsys, *arguments) -> str:
+    """`turnero ARGUMENTS`, which must be refused; the reason it gave."""
+    code = cli.main([str(a) for a in arguments])
+    out, err = capsys.readouterr()
+    assert code == 2, f"turnero {' '.join(map(str, arguments))} exited {code}, not 2: {err or out}"
+    return err
 
 
 def install(capsys, root: Path, site: Path, role: str, *extra) -> list[str]:
-    code, lines = turnero(capsys, "install", *ROLES[role][0], "--config", site, "--root", root, *extra)
-    assert code == 0, lines
-    return lines
+    return turnero(capsys, "install", *ROLES[role][0], "--config", site, "--root", root, *extra)
 
 
 def files_under(root: Path) -> dict[str, int]:
@@ -63,7 +101,8 @@ def device_credential(capsys, tmp_path, site, device: str) -> Path:
 
 
 @pytest.mark.parametrize("role", ["kiosk", "desk", "display"])
-def test_a_device_gets_the_site_file_its_password_its_unit_and_the_hubs_clock(capsys, tmp_path, site, role):
+def test_a_device_gets_the_site_file_its_password_its_unit_and_the_hubs_clock(capsys, tmp_path, site, role,
+                                                                              venv_program):
     arguments, device, unit = ROLES[role]
     credential = device_credential(capsys, tmp_path, site, device)
     root = tmp_path / "pi"
@@ -75,7 +114,7 @@ def test_a_device_gets_the_site_file_its_password_its_unit_and_the_hubs_clock(ca
     assert mode(root / "etc/turnero/credentials") == 0o750
     template = unit.split("@")[0] + "@.service"
     assert (root / "etc/systemd/system" / template).read_bytes() == (UNITS / template).read_bytes()
-    assert os.readlink(root / "usr/local/bin/turnero") == str(VENV_PROGRAM)
+    assert os.readlink(root / "usr/local/bin/turnero") == str(venv_program)
     assert (root / "etc/systemd/system/multi-user.target.wants" / unit).is_symlink()   # enabled
     assert f"server {HUB_ADDRESS} iburst prefer" in (root / "etc/chrony/conf.d/turnero.conf").read_text().splitlines()
     assert not (root / "etc/mosquitto").exists() and not (root / "etc/turnero/broker").exists()
@@ -136,8 +175,8 @@ def test_a_dry_run_writes_nothing_and_shows_every_step_with_its_commands(capsys,
     arguments, device, unit = ROLES[role]
     root = tmp_path / "pi"
     root.mkdir()
-    code, lines = turnero(capsys, "install", *arguments, "--config", site, "--root", root, "--dry-run")
-    assert code == 0 and list(root.iterdir()) == []
+    lines = turnero(capsys, "install", *arguments, "--config", site, "--root", root, "--dry-run")
+    assert list(root.iterdir()) == []
     plan = "\n".join(lines)
     for group in ["turnero", *GROUPS[role]]:
         assert f"(groupadd --system {group})" in plan
@@ -156,8 +195,8 @@ def test_a_dry_run_on_this_machine_changes_nothing_on_it(capsys, site):
     watched = [Path("/etc/turnero"), Path("/usr/local/bin/turnero"), Path("/etc/systemd/system/turnero-hub.service"),
                Path("/etc/chrony/conf.d/turnero.conf"), Path("/etc/mosquitto/conf.d/turnero.conf")]
     before = [(p.exists(), p.stat().st_mtime if p.exists() else None) for p in watched]
-    code, lines = turnero(capsys, "install", "--role", "hub", "--config", site, "--dry-run")
-    assert code == 0 and all(line.startswith(("would do", "already done")) for line in lines[:-1])
+    lines = turnero(capsys, "install", "--role", "hub", "--config", site, "--dry-run")
+    assert all(line.startswith(("would do", "already done")) for line in lines[:-1]), lines
     assert [(p.exists(), p.stat().st_mtime if p.exists() else None) for p in watched] == before
 
 
@@ -167,25 +206,24 @@ def test_uninstall_removes_what_install_put_and_keeps_the_state_unless_purged(ca
     state = root / "var/lib/turnero/kiosco-1"   # what systemd's StateDirectory= made while the kiosk ran
     state.mkdir(parents=True)
     (state / "counter.json").write_text("{}")
-    code, _ = turnero(capsys, "uninstall", *ROLES["kiosk"][0], "--root", root)
-    assert code == 0
+    turnero(capsys, "uninstall", *ROLES["kiosk"][0], "--root", root)
     assert files_under(root) == {"/var/lib/turnero/kiosco-1/counter.json": 0o644}
-    code, _ = turnero(capsys, "uninstall", *ROLES["kiosk"][0], "--root", root, "--purge")
-    assert code == 0 and files_under(root) == {} and not (root / "var/lib/turnero").exists()
+    turnero(capsys, "uninstall", *ROLES["kiosk"][0], "--root", root, "--purge")
+    assert files_under(root) == {} and not (root / "var/lib/turnero").exists()
 
 
 def test_on_a_pi_with_two_roles_uninstalling_one_keeps_what_the_other_needs(capsys, tmp_path, site):
     root = tmp_path / "pi"
     install(capsys, root, site, "hub")
     install(capsys, root, site, "display")
-    assert turnero(capsys, "uninstall", *ROLES["display"][0], "--root", root)[0] == 0
+    turnero(capsys, "uninstall", *ROLES["display"][0], "--root", root)
     left = files_under(root)
     assert "/etc/systemd/system/turnero-display@.service" not in left
     assert {"/etc/turnero/site.toml", "/usr/local/bin/turnero", "/etc/chrony/conf.d/turnero.conf",
             "/etc/systemd/system/turnero-hub.service", "/etc/turnero/credentials/hub"} <= set(left)
     # The hub's clock settings, not a device's: the machine that runs the hub keeps serving the time.
     assert "local stratum 10" in (root / "etc/chrony/conf.d/turnero.conf").read_text()
-    assert turnero(capsys, "uninstall", *ROLES["hub"][0], "--root", root)[0] == 0
+    turnero(capsys, "uninstall", *ROLES["hub"][0], "--root", root)
     assert files_under(root) == {}
 
 
@@ -199,16 +237,30 @@ def test_on_a_pi_with_two_roles_uninstalling_one_keeps_what_the_other_needs(caps
 def test_a_wrong_command_line_is_refused_before_anything_is_touched(capsys, tmp_path, site, arguments, message):
     root = tmp_path / "pi"
     root.mkdir()
-    code = cli.main(["install", *arguments, "--config", str(site), "--root", str(root)])
-    assert code == 2 and message in capsys.readouterr().err and list(root.iterdir()) == []
+    assert message in refused(capsys, "install", *arguments, "--config", site, "--root", root)
+    assert list(root.iterdir()) == []
 
 
 def test_an_invalid_site_file_is_refused_naming_the_key(capsys, tmp_path, site):
     site.write_text(site.read_text(encoding="utf-8").replace("port = 1883", "port = 0"), encoding="utf-8")
     root = tmp_path / "pi"
     root.mkdir()
-    code = cli.main(["install", "--role", "hub", "--config", str(site), "--root", str(root)])
-    assert code == 2 and "broker.port" in capsys.readouterr().err and list(root.iterdir()) == []
+    assert "broker.port" in refused(capsys, "install", "--role", "hub", "--config", site, "--root", root)
+    assert list(root.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["--root", "this machine (--dry-run)"])
+def test_a_checkout_the_user_turnero_cannot_reach_is_refused_saying_why(capsys, tmp_path, site, monkeypatch, where):
+    home = tmp_path / "home"   # as Debian makes every home folder
+    home.mkdir(mode=0o700)
+    checkout_venv(home / "turnero", monkeypatch)
+    root = tmp_path / "pi"
+    root.mkdir()
+    how = ["--root", root] if where == "--root" else ["--dry-run"]
+    reason = refused(capsys, "install", "--role", "hub", "--config", site, *how)
+    assert f"{home} is closed to other users, so the user turnero cannot run {home}/turnero/.venv/bin/turnero" \
+        in reason
+    assert "clone the checkout into /opt/turnero" in reason and list(root.iterdir()) == []
 
 
 def test_a_step_that_depends_on_a_changed_file_runs_even_when_it_looks_done(tmp_path):

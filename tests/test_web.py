@@ -24,7 +24,7 @@ from appliance.config import ConfigError, WebUser
 from appliance.link import BrokerAddress, Link
 from hub.service import Hub
 from hub.store import DayStore
-from hub.web import (ALARMS_TOPIC, COOKIE, MAX_DAYS, SESSION_S, Alarms, BadRequest, CoordinatorsWeb, Sessions,
+from hub.web import (COOKIE, MAX_DAYS, SESSION_S, BadRequest, CoordinatorsWeb, Sessions,
                      Throttle, hash_password, load_secret, password_prompt, period, verify_password)
 from support import Running, wait_until
 
@@ -163,7 +163,7 @@ class Devices:
         self.hub, self.tz, self.inbox = hub, config.timezone, queue.Queue()
         self.kiosk = Link("kiosco-1", address, queue.Queue())
         self.desk = Link("escritorio-1", address, queue.Queue())
-        self.probe = Link("prueba", address, self.inbox, subscriptions=(ALARMS_TOPIC,))
+        self.probe = Link("prueba", address, self.inbox, subscriptions=(contract.ALARMS_TOPIC,))
         for link in (self.kiosk, self.desk, self.probe):
             link.start()
             assert link.wait_connected(5)
@@ -203,8 +203,8 @@ class Devices:
         latest = None
         while not self.inbox.empty():
             item = self.inbox.get()
-            if getattr(item, "topic", None) == ALARMS_TOPIC:
-                latest = Alarms.from_dict(json.loads(item.payload))
+            if getattr(item, "topic", None) == contract.ALARMS_TOPIC:
+                latest = contract.expect(item.payload, contract.Alarms)
         return latest.alarms if latest else []
 
     def stop(self) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..contract import Board, Call
+from ..contract import Board, Call, printable
 from ..spanish import clock, long_date
 
 HISTORY = 7                       # calls listed under "Turnos anteriores"; the painter keeps a row for each
@@ -59,7 +59,8 @@ class Scene:
 
 
 def _view(call: Call) -> CallView:
-    return CallView(call.number, call.desk_name, call.preferential, call.recall)
+    # The contract already refuses unprintable text; the screen still never draws anything it did not check.
+    return CallView(printable(call.number), printable(call.desk_name), call.preferential, call.recall)
 
 
 def build_scene(board: Board | None, now: datetime, *, size: tuple[int, int], portrait: bool, highlight: bool,
@@ -76,7 +77,8 @@ def build_scene(board: Board | None, now: datetime, *, size: tuple[int, int], po
         if call.number not in seen:
             seen.add(call.number)
             history.append(_view(call))
-    waiting = tuple(WaitingView(w.service_name, w.normal + w.preferential) for w in (board.waiting if board else ()))
+    waiting = tuple(WaitingView(printable(w.service_name), w.normal + w.preferential)
+                    for w in (board.waiting if board else ()))
     return Scene(size=size, portrait=portrait, headline=headline, highlight=highlight and headline is not None,
                  history=tuple(history), waiting=waiting, date=long_date(now.date()), time=clock(now),
                  footer=footer[footer_index % len(footer)] if footer else "",
