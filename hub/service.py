@@ -203,6 +203,9 @@ class Hub:
             raise Rejected(f"ticket {event.number} is for {day}, older than the {REPLAY_DAYS} days a kiosk's "
                            "outbox is taken back")
         if self._repeat(event.id, ("ticket", "void"), event.TYPE):
+            if day == self.today and event.turn_id not in self.ledger.turns:  # a kiosk would drop a citizen
+                raise Rejected(f"{event.TYPE} {event.id} reuses the id of another turn's ticket; {event.number} "
+                               "is NOT recorded")
             return set()
         if day != self.today and self.store.has(day, event.id):
             return set()

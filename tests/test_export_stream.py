@@ -1,0 +1,91 @@
+"""The CSV of a period is made and sent day by day: the streamed file is the concatenation of its days, on the
+command line and from the coordinators' page (chunked), and the page makes at most a few at once."""
+import dataclasses
+import http.client
+from datetime import date, datetime, timedelta
+
+from appliance import config as site_config
+from appliance.cli import main as turnero
+from appliance.config import WebUser
+from hub.export import CHUNK_BYTES, csv_chunks, rows, write_csv
+from hub.store import DayStore
+from hub.web import COOKIE, MAX_PERIODS, CoordinatorsWeb, hash_password
+
+CONFIG = site_config.load(site_config.EXAMPLE)
+NAMES = {letter: s.name for letter, s in CONFIG.services.items()}
+FIRST, DAYS, TURNS = date(2026, 11, 16), 5, 120
+
+
+def a_busy_week(days_dir) -> list[date]:
+    """Five days of 120 turns: each a ticket, a call and a close, most of them rated."""
+    store, days = DayStore(days_dir), [FIRST + timedelta(days=n) for n in range(DAYS)]
+    for day in days:
+        start, records = datetime.combine(day, datetime.min.time(), CONFIG.timezone) + timedelta(hours=8), []
+        stamp = lambda minutes: (start + timedelta(minutes=minutes)).isoformat()  # noqa: E731
+        for i in range(TURNS):
+            common = {"day": day.isoformat(), "turn_id": f"{day}/kiosco-1/R{i + 1:03d}"}
+            records += [
+                {**common, "id": f"t{day}{i}", "kind": "ticket", "at": stamp(i), "number": f"R-{i + 1:03d}",
+                 "service": "R", "preferential": i % 4 == 0, "kiosk": "kiosco-1", "received_at": stamp(i)},
+                {**common, "id": f"c{day}{i}", "kind": "call", "at": stamp(i + 9), "desk": 1 + i % 3,
+                 "advisor": "Ana María Peña", "request_id": f"q{day}{i}", "recall": False},
+                {**common, "id": f"x{day}{i}", "kind": "close", "at": stamp(i + 20), "desk": 1 + i % 3,
+                 "outcome": "attended", "request_id": f"q{day}{i}b"}]
+        store.append(records)
+    store.close()
+    return days
+
+
+def test_a_streamed_csv_of_many_days_is_the_concatenation_of_the_days(tmp_path):
+    days = a_busy_week(tmp_path / "days")
+    store = DayStore(tmp_path / "days")
+    chunks = list(csv_chunks(rows(store, days[0], days[-1], NAMES)))
+    single = [b"".join(csv_chunks(rows(store, day, day, NAMES))) for day in days]
+    header = single[0][:single[0].index(b"\r\n") + 2]
+    assert header.startswith(b"\xef\xbb\xbfturn_id;number;")
+    assert b"".join(chunks) == header + b"".join(one[len(header):] for one in single)
+    assert len(chunks) > 2 and all(len(chunk) < CHUNK_BYTES + 1024 for chunk in chunks)
+
+    out = tmp_path / "turnos.csv"
+    assert write_csv(out, rows(store, days[0], days[-1], NAMES)) == DAYS * TURNS
+    assert out.read_bytes() == b"".join(chunks) and sorted(p.name for p in tmp_path.iterdir()) == ["days",
+                                                                                                   "turnos.csv"]
+    command_line = tmp_path / "cli.csv"
+    assert turnero(["export", "--config", str(site_config.EXAMPLE), "--state", str(tmp_path), "--from",
+                    days[0].isoformat(), "--to", days[-1].isoformat(), "--out", str(command_line)]) == 0
+    assert command_line.read_bytes() == out.read_bytes()
+
+
+def get(web, path: str, cookie: str) -> tuple[http.client.HTTPResponse, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", web.port, timeout=10)
+    connection.request("GET", path, headers={"Cookie": f"{COOKIE}={cookie}"})
+    answer = connection.getresponse()
+    body = answer.read()      # http.client reassembles the chunks
+    connection.close()
+    return answer, body
+
+
+def test_the_page_sends_the_csv_in_chunks_and_makes_only_a_few_at_once(broker, tmp_path):
+    days = a_busy_week(tmp_path / "hub" / "days")
+    config = dataclasses.replace(CONFIG.with_broker(broker.host, broker.port), web=dataclasses.replace(
+        CONFIG.web, users=(WebUser("coordinacion", hash_password("clave-de-prueba-1")),)))
+    web = CoordinatorsWeb(config, tmp_path / "hub", host="127.0.0.1", port=0)
+    web.start()
+    try:
+        cookie = web.sessions.sign_in("coordinacion", "clave-de-prueba-1")
+        path = f"/exportar/turnos.csv?desde={days[0]}&hasta={days[-1]}"
+        answer, body = get(web, path, cookie)
+        assert answer.status == 200 and answer.getheader("Transfer-Encoding") == "chunked"
+        assert answer.getheader("Content-Disposition").startswith(f'attachment; filename="turnos_{days[0]}_')
+        assert body == b"".join(csv_chunks(rows(DayStore(tmp_path / "hub" / "days"), days[0], days[-1], NAMES)))
+
+        for _ in range(MAX_PERIODS):        # as many downloads and reports as the page makes at once
+            assert web.periods.acquire(blocking=False)
+        for busy in (path, f"/informe?desde={days[0]}&hasta={days[-1]}"):
+            answer, body = get(web, busy, cookie)
+            assert answer.status == 429 and answer.getheader("Retry-After") == "30"
+            assert "Espere a que termine alguno y vuelva a intentarlo" in body.decode("utf-8")
+        web.periods.release()
+        assert get(web, path, cookie)[0].status == 200
+    finally:
+        web.stop()
