@@ -25,6 +25,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from . import contract
 from .outbox import Outbox, Pending
@@ -86,7 +87,7 @@ class Disconnected:
 class Link:
     def __init__(self, device: str, broker: BrokerAddress, inbox: queue.Queue, *,
                  subscriptions: tuple[str, ...] = (), outbox: Outbox | None = None,
-                 persistent_session: bool = False, manual_ack: bool = False, now=None):
+                 persistent_session: bool = False, manual_ack: bool = False, facts_only: bool = False, now=None):
         self.device = device
         self.now = now or (lambda: datetime.now().astimezone())   # the clock the heartbeat tells
         self._last_beat = float("-inf")
@@ -95,6 +96,12 @@ class Link:
         self.inbox = inbox
         self.outbox = outbox
         self._subscriptions = subscriptions
+        # The hub reads facts and commands, never state: a retained copy on such a topic would come back at every
+        # subscribe. The broker is asked not to send stored ones, and to flag live ones, which the hub refuses.
+        self._options = SubscribeOptions(qos=1)
+        if facts_only:
+            self._options = SubscribeOptions(qos=1, retainAsPublished=True,
+                                             retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND)
         self._broker = broker
         self._persistent = persistent_session
         self._connected = threading.Event()
@@ -233,8 +240,10 @@ class Link:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client.publish(contract.status_topic(self.device), contract.ONLINE, qos=1, retain=True)
         self._beat()
-        for topic in (*self._subscriptions, *filter(None, (self._applied,))):
-            client.subscribe(topic, qos=1)
+        for topic in self._subscriptions:
+            client.subscribe(topic, options=self._options)
+        if self._applied:
+            client.subscribe(self._applied, qos=1)
         self._connected.set()
         self.inbox.put(Connected())
         if self.outbox is not None:

@@ -1,0 +1,255 @@
+"""Journal benchmark: what a busy day and a year of history cost the hub, measured against a real `turnero hub`
+process and a private Mosquitto, through the documented MQTT protocol and the coordinators' page only.
+
+- A desk's NEXT -> its answer (the hub's retained desk_state naming the request), at the start of a day and
+  again after 20,000 records in it: p50, p99 and the ratio of the two p50s.
+- The bytes the hub process writes per NEXT late in the day (/proc/PID/io write_bytes: what reaches the disk).
+- In a separate phase, the hub's resident memory while four coordinators download a year's CSV at once.
+
+Run by hand: `.venv/bin/python bench/bench_journal.py [--dir DIR]`. The state goes under DIR (default /tmp),
+which must be a disk, not a tmpfs: write_bytes counts only what reaches a block device. Prints one table.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import queue
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from appliance import config as site_config  # noqa: E402
+from appliance import contract  # noqa: E402
+from appliance.broker import LocalBroker, free_port  # noqa: E402
+from appliance.link import BrokerAddress, Link  # noqa: E402
+from bench_hub import day_records  # noqa: E402
+from hub.store import DayStore  # noqa: E402
+from hub.web import COOKIE, hash_password  # noqa: E402
+
+TURNERO = Path(sys.executable).with_name("turnero")
+PASSWORD = "banco-de-pruebas-1"
+DESKS = (1, 2, 3)
+MEASURED = 200               # NEXTs timed in each phase
+LATE_RECORDS = 20_000        # records in today's journal before the late phase
+FILL = 100                   # tickets, then as many NEXTs, per round of filling
+DOWNLOADS = 4
+HISTORY_DAYS = 365
+
+
+def site_file(workdir: Path, broker_port: int, web_port: int) -> Path:
+    text = site_config.EXAMPLE.read_text(encoding="utf-8")
+    text = text.replace("port = 1883", f"port = {broker_port}").replace("port = 8080", f"port = {web_port}")
+    lines = [f'password_hash = "{hash_password(PASSWORD)}"' if line.startswith("password_hash") else line
+             for line in text.splitlines()]
+    path = workdir / "site.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def year_of_history(days: Path, today: date) -> int:
+    """A year of past days in the hub's journals, as a site accumulates them (bench_hub's plausible day)."""
+    store, records = DayStore(days), 0
+    for n in range(HISTORY_DAYS, 0, -1):
+        batch = day_records(today - timedelta(days=n))
+        store.append(batch)
+        records += len(batch)
+    store.close()
+    return records
+
+
+class Desks:
+    """Kiosk 1 and the desks as the protocol sees them: one client publishing tickets and requests, and
+    listening to the hub's retained desk states and confirmations."""
+
+    def __init__(self, broker: LocalBroker, tz):
+        self.tz, self.inbox, self._n, self._turns = tz, queue.Queue(), 0, 0
+        self.link = Link("banco", BrokerAddress(broker.host, broker.port), self.inbox, subscriptions=(
+            contract.desk_state_topic("+"), contract.applied_topic("kiosco-1"), contract.status_topic("hub")))
+        self.link.start()
+        assert self.link.wait_connected(5)
+        online = []   # before the hub has its session, nothing is queued for it
+
+        def look(message):
+            if message.topic == contract.status_topic("hub") and message.payload == b"online":
+                online.append(message)
+        self._until(look, lambda: online, "the hub online", retained=True)
+
+    def tickets(self, count: int) -> None:
+        """Publishes `count` tickets and waits until the hub confirms it has recorded them all."""
+        today, ids = datetime.now(self.tz).date().isoformat(), set()
+        for _ in range(count):
+            self._turns += 1
+            event = contract.TicketIssued(id=f"ticket-{self._turns}", at=datetime.now(self.tz).isoformat(),
+                                          source="kiosco-1", turn_id=f"{today}/kiosco-1/R{self._turns:05d}",
+                                          number=f"R-{self._turns:05d}", service="R", preferential=False)
+            ids.add(event.id)
+            self.link.publish(contract.ticket_topic("kiosco-1"), event.to_json())
+        self._until(lambda message: ids.difference_update(contract.expect(message.payload, contract.Applied).ids)
+                    if message.topic.endswith("/applied") else None, lambda: not ids, "the tickets recorded")
+
+    def next(self, desk: int) -> tuple[str, float]:
+        self._n += 1
+        request = contract.DeskRequest(id=f"next-{self._n}", at=datetime.now(self.tz).isoformat(),
+                                       source=contract.desk_device(desk), desk=desk, action="next")
+        sent = time.monotonic()
+        self.link.publish(contract.request_topic(desk), request.to_json())
+        return request.id, sent
+
+    def answers(self, request_ids: set[str]) -> dict[str, float]:
+        """When the desk states answering these requests arrived (paho's receive time)."""
+        answered: dict[str, float] = {}
+
+        def look(message):
+            if message.topic.endswith("/state"):
+                request_id = contract.expect(message.payload, contract.DeskState).answered
+                if request_id in request_ids:
+                    answered.setdefault(request_id, message.timestamp)
+        self._until(look, lambda: len(answered) == len(request_ids), f"the answers to {len(request_ids)} NEXTs")
+        return answered
+
+    def _until(self, look, done, what: str, timeout: float = 60, *, retained: bool = False) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            try:
+                item = self.inbox.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError(f"no {what} within {timeout} s") from None
+            if hasattr(item, "topic") and (retained or not item.retain):
+                look(item)
+
+    def timed_nexts(self, count: int) -> list[float]:
+        """NEXT at one desk after the other, each waiting for its answer, as advisors press them (a turn waits
+        for each: publish the tickets first)."""
+        times = []
+        for i in range(count):
+            request_id, sent = self.next(DESKS[i % len(DESKS)])
+            times.append((self.answers({request_id})[request_id] - sent) * 1000)
+            time.sleep(0.02)
+        return times
+
+    def fill(self, journal: Path, records: int) -> None:
+        """Busy hours in fast forward until today's journal holds `records` records."""
+        while lines(journal) < records:
+            self.tickets(FILL)
+            sent = [self.next(DESKS[i % len(DESKS)])[0] for i in range(FILL)]
+            self.answers(set(sent[-len(DESKS):]))   # a desk's state names the last of its requests in a batch
+
+    def stop(self) -> None:
+        self.link.stop()
+
+
+def lines(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(1 for _ in handle)
+
+
+def written(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("write_bytes:"):
+            return int(line.split()[1])
+    raise RuntimeError("no write_bytes in /proc/PID/io")
+
+
+def resident_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/PID/status")
+
+
+def sign_in(port: int) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    body = urlencode({"usuario": "coordinacion", "clave": PASSWORD})
+    connection.request("POST", "/ingresar", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    answer = connection.getresponse()
+    answer.read()
+    connection.close()
+    return answer.getheader("Set-Cookie").split(";")[0].split("=", 1)[1]
+
+
+def download(port: int, cookie: str, path: str, result: list) -> None:
+    began = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    connection.request("GET", path, headers={"Cookie": f"{COOKIE}={cookie}"})
+    answer, size = connection.getresponse(), 0
+    while chunk := answer.read(256 * 1024):
+        size += len(chunk)
+    connection.close()
+    result.append((answer.status, size, time.perf_counter() - began))
+
+
+def downloads(pid: int, port: int, first: date, last: date) -> tuple[float, float, list]:
+    """Resident memory before and at its peak while DOWNLOADS coordinators download the period at once."""
+    cookie, results, peak = sign_in(port), [], [0.0]
+    base = resident_mb(pid)
+    path = f"/exportar/turnos.csv?desde={first.isoformat()}&hasta={last.isoformat()}"
+    threads = [threading.Thread(target=download, args=(port, cookie, path, results)) for _ in range(DOWNLOADS)]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        peak[0] = max(peak[0], resident_mb(pid))
+        time.sleep(0.02)
+    return base, peak[0], results
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, default=None, help="where the state goes (default: /tmp; a disk)")
+    args = parser.parse_args()
+    config = site_config.load(site_config.EXAMPLE)
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp, LocalBroker(Path(tmp) / "broker") as broker:
+        workdir, web_port = Path(tmp), free_port()
+        today = datetime.now(config.timezone).date()
+        history = year_of_history(workdir / "hub" / "days", today)
+        hub = subprocess.Popen([str(TURNERO), "hub", "--config", str(site_file(workdir, broker.port, web_port)),
+                                "--state", str(workdir / "hub")], stdout=subprocess.DEVNULL,
+                               stderr=open(workdir / "hub.log", "wb"))
+        desks = Desks(broker, config.timezone)
+        try:
+            journal = workdir / "hub" / "days" / f"{today.isoformat()}.jsonl"
+            desks.tickets(MEASURED)
+            early = desks.timed_nexts(MEASURED)
+            early_records = lines(journal)
+            desks.fill(journal, LATE_RECORDS)
+            desks.tickets(MEASURED)
+            before = written(hub.pid)
+            late = desks.timed_nexts(MEASURED)
+            per_next = (written(hub.pid) - before) / MEASURED
+            late_records = lines(journal)
+            base, peak, results = downloads(hub.pid, web_port, today - timedelta(days=HISTORY_DAYS), today)
+        finally:
+            desks.stop()
+            hub.terminate()
+            hub.wait(20)
+    print("| figure | result | target |")
+    print("|---|---|---|")
+    for label, times, records in (("start of the day", early, early_records), ("late in the day", late,
+                                                                                late_records)):
+        print(f"| NEXT -> desk_state, {label} ({records:,} records in the journal; {MEASURED} NEXTs), ms | "
+              f"p50 {statistics.median(times):.1f}, p99 {percentile(times, 0.99):.1f}, max {max(times):.1f} | "
+              f"{'p99 <= 25' if times is late else ''} |")
+    print(f"| late / early p50 | {statistics.median(late) / statistics.median(early):.2f} | <= 1.3 |")
+    print(f"| bytes written by the hub process per NEXT, late in the day | {per_next / 1024:.1f} KiB | <= 8 KiB |")
+    sizes = ", ".join(f"{size / 2**20:.1f} MB in {seconds:.1f} s ({status})" for status, size, seconds in results)
+    print(f"| hub resident memory, {DOWNLOADS} concurrent CSV downloads of {HISTORY_DAYS + 1} days "
+          f"({history:,} records of history): before / peak (growth) | {base:.0f} / {peak:.0f} MB "
+          f"(+{peak - base:.0f} MB); {sizes} | growth <= 50 MB |")
+
+
+if __name__ == "__main__":
+    main()
