@@ -13,6 +13,7 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import contract
 from .link import DEFAULT_CREDENTIALS_DIR, BrokerAddress
 from .spanish import WEEKDAYS
 
@@ -382,12 +383,22 @@ class _Reader:
             return Hours((0,), ((time(8), time(12)),))
         return Hours(tuple(sorted(days)), tuple(sorted(periods)))
 
+    def readable(self, key: str, value, field: str) -> None:
+        """A name that travels on the board: within the contract's limit for it, or every display refuses it."""
+        if isinstance(value, str):
+            try:
+                contract.check_text(field, value, contract.TEXT_LIMITS[field])
+            except contract.ContractError as exc:
+                self.problem(key, f"{str(exc).removeprefix(f'field {field!r} ')} (the board carries it to the "
+                             "screens)")
+
     def services(self, data: dict) -> dict[str, Service]:
         services = {}
         for path, table in self.tables(data, "services"):
             self.unknown_keys(table, path, {"letter", "name"})
             letter = self.get(table, "letter", path, str)
             name = self.get(table, "name", path, str)
+            self.readable(f"{path}.name", name, "service_name")
             if letter is not None and not _LETTER.fullmatch(letter):
                 self.problem(f"{path}.letter", f"must be one capital letter A-Z, not {letter!r}")
             elif letter in services:
@@ -480,8 +491,9 @@ class _Reader:
                 self.problem(f"{path}.services", "a desk must attend at least one service")
             transfer_to = self.get(table, "transfer_to", path, str, None)
             self.service_ref(transfer_to, f"{path}.transfer_to", services)
-            desks[number] = Desk(number, self.get(table, "name", path, str, f"Módulo {number}"), tuple(letters),
-                                 self.get(table, "advisor", path, str, ""), transfer_to)
+            name = self.get(table, "name", path, str, f"Módulo {number}")
+            self.readable(f"{path}.name", name, "desk_name")
+            desks[number] = Desk(number, name, tuple(letters), self.get(table, "advisor", path, str, ""), transfer_to)
         if not desks:
             self.problem("desks", "at least one [[desks]] is needed")
         return desks

@@ -94,8 +94,11 @@ class Desks:
                                           number=f"R-{self._turns:05d}", service="R", preferential=False)
             ids.add(event.id)
             self.link.publish(contract.ticket_topic("kiosco-1"), event.to_json())
-        self._until(lambda message: ids.difference_update(contract.expect(message.payload, contract.Applied).ids)
-                    if message.topic.endswith("/applied") else None, lambda: not ids, "the tickets recorded")
+
+        def look(message):
+            if message.topic == contract.applied_topic("kiosco-1"):
+                ids.difference_update(contract.expect(message.payload, contract.Applied).ids)
+        self._until(look, lambda: not ids, "the tickets recorded")
 
     def next(self, desk: int) -> tuple[str, float]:
         self._n += 1

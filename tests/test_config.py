@@ -28,6 +28,9 @@ def test_the_shipped_example_is_a_complete_site():
     ('kind = "usb"', 'kind = "bluetooth"', "kiosks[1].printer.kind: must be one of"),
     ("paper_mm = 80", "paper_mm = 75", "ticket.paper_mm: must be 58 or 80, not 75"),
     ("[rating]", "[ratings]", "ratings: is not a known setting"),
+    ('name = "Módulo 2"', 'name = "Módulo 2, el del fondo a la derecha junto a la ventana"',
+     "desks[2].name: has 54 characters; at most 40 (the board carries it to the screens)"),
+    ('name = "Educación"', 'name = "Educación\\u0007"', "services[4].name: has the unprintable character U+0007"),
     ("number = 2\n", "number = 1\n", "desks[2].number: desk 1 is configured twice"),
 ])
 def test_a_wrong_value_is_reported_with_its_key(old, new, message):
