@@ -218,8 +218,10 @@ def _check_field(name: str, value: Any) -> None:
         _check_pattern(name, value, DEVICE, "kiosco-1")
     elif name == "service":
         _check_pattern(name, value, SERVICE, "R")
-    elif name == "turn_id":
+    elif name == "turn_id" or name == "on_counter" and value:  # on_counter "": the counter showed nobody
         _check_pattern(name, value, TURN, "2026-11-24/kiosco-1/P007")
+    elif name == "on_counter":
+        pass
     elif name == "number":
         _check_pattern(name, value, NUMBER, "P-007")
     elif name in TEXT_LIMITS:
@@ -378,6 +380,10 @@ class DeskRequest(Message):
     desk: int
     action: str
     service: str | None = None     # with "transfer": the service the turn goes to
+    # The turn_id the desk's counter showed when the button was pressed ("": nobody). The hub acts only if that is
+    # the turn it has the desk serving: a counter showing an old state (a broker restored from an older save) must
+    # not close another citizen. None: not said, the hub acts on the turn it has the desk serving.
+    on_counter: str | None = None
 
     def validate(self) -> None:
         if self.action not in ACTIONS:

@@ -155,7 +155,8 @@ class DeskUnit:
         if self.pending is None:
             self._remember(contract.DeskRequest(
                 id=contract.new_id(), at=self._stamp(), source=self.device, desk=self.desk.number, action=action,
-                service=self.desk.transfer_to if action == "transfer" else None))
+                service=self.desk.transfer_to if action == "transfer" else None,
+                on_counter=self.serving["turn_id"] if self.serving else ""))
             self._pending_since = self.monotonic()
         else:
             log.info("%s: still waiting for the answer to %s; asking again", self.device, self.pending.action)

@@ -50,11 +50,11 @@ def csv_chunks(table: Iterable[dict], delimiter: str = ";") -> Iterator[bytes]:
     """The CSV file's content in pieces of about CHUNK_BYTES: UTF-8 with a byte-order mark, CRLF lines,
     formula-like cells neutralised. The first piece holds the mark and the header line."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, delimiter=delimiter, lineterminator="\r\n")
-    writer.writeheader()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
     yield "\ufeff".encode() + _drain(buffer)
     for row in table:
-        writer.writerow({key: _neutralise(value) for key, value in row.items()})
+        writer.writerow([_neutralise(row[column]) for column in COLUMNS])
         if buffer.tell() >= CHUNK_BYTES:
             yield _drain(buffer)
     if buffer.tell():
@@ -91,7 +91,7 @@ def _drain(buffer: io.StringIO) -> bytes:
 
 
 def _neutralise(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if value.__class__ is str and value.startswith(_FORMULA_START):
         return "'" + value
     return value
 

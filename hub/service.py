@@ -259,6 +259,12 @@ class Hub:
             raise Rejected(f"transfer from desk {desk.number} to unknown service {request.service!r}")
         self._record("request", id=request.id, desk=desk.number, action=request.action, device_at=request.at)
         serving = self.ledger.serving.get(desk.number)
+        if request.on_counter is not None and request.on_counter != (serving or ""):
+            # The advisor pressed for another turn than the one this desk serves: its counter showed an old state
+            # (a broker restored from an older save). Answered with the turn it serves; nobody closed or called.
+            log.warning("desk %d: %s pressed for %s, but the desk serves %s; answered, nothing done",
+                        desk.number, request.action, request.on_counter or "nobody", serving or "nobody")
+            return {desk.number}
         if request.action == "recall" and serving:
             self._call(serving, desk, request.id, recall=True)
         elif request.action in ("next", "no_show", "transfer") and serving:

@@ -53,7 +53,8 @@ OPEN_DAYS = 3              # journals kept open for appending: today and the odd
 DAMAGE_LOGGED = 5          # damaged lines logged one by one per read of a file; then only how many more
 MORE, END = b"+", b"."
 _DAY_FILE = re.compile(r"(\d{4}-\d{2}-\d{2})\.jsonl?")
-_LINE = re.compile(rb"([0-9a-f]{8}) ([+.] (.*))")
+_JSON = json.JSONDecoder()
+_HEX = frozenset(b"0123456789abcdef")
 
 
 class Damaged(ValueError):
@@ -71,19 +72,23 @@ def encode(batch: list[dict]) -> bytes:
 
 
 def decode(line: bytes) -> tuple[dict, bool]:
-    """The record of one journal line (without its newline), and whether it ends its batch."""
-    match = _LINE.fullmatch(line)
-    if match is None:
+    """The record of one journal line (without its newline), and whether it ends its batch. Slices and the JSON
+    decoder's raw_decode, not a regular expression and json.loads: a year's export decodes 500,000 lines."""
+    mark, body = line[9:10], line[9:]
+    if line[8:9] != b" " or mark not in (MORE, END) or line[10:11] != b" " or not _HEX.issuperset(line[:8]):
         raise Damaged("not a journal line")
-    if int(match[1], 16) != zlib.crc32(match[2]):
+    if int(line[:8], 16) != zlib.crc32(body):
         raise Damaged("its checksum does not match")
     try:
-        record = json.loads(match[3])
+        text = body[2:].decode()
+        record, end = _JSON.raw_decode(text)
+        if end != len(text):
+            raise ValueError("text after the JSON")
     except (ValueError, RecursionError):
         raise Damaged("not JSON") from None
     if not _is_record(record):
         raise Damaged("not a record (an object with an id and a kind)")
-    return record, match[2].startswith(END)
+    return record, mark == END
 
 
 def _is_record(value) -> bool:
@@ -178,7 +183,7 @@ class DayStore:
     def __init__(self, directory: Path):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._journals: dict[str, int] = {}        # day -> descriptor open for appending, oldest first
+        self._journals: dict[str, int] = {}        # day -> descriptor open for appending, least used first
         self._ids: dict[str, set[str]] = {}        # day -> its record ids, for has(), oldest first
 
     def journal(self, day: str) -> Path:
@@ -217,8 +222,13 @@ class DayStore:
         return record_id in self._ids[day]
 
     def resume(self, day: str) -> list[dict]:
-        """For the writer's start: the day's records, its journal open for appending, a torn end cut off."""
-        return _legacy(self.directory / f"{day}{LEGACY}") + self._open(day)
+        """For the writer's start: the day's records, once a torn end of its journal is cut off; the journal held
+        open for appending if the day has one yet (none is made before its first record: a clock that was
+        wrong for a moment at boot leaves no day behind)."""
+        records = _legacy(self.directory / f"{day}{LEGACY}") + self._recover(day)
+        if self.journal(day).exists():
+            self._hold(day)
+        return records
 
     def append(self, records: Iterable[dict]) -> None:
         """Durable when it returns: for each day touched, its batch in one write and one fsync."""
@@ -227,8 +237,11 @@ class DayStore:
             by_day.setdefault(record["day"], []).append(record)
         for day, batch in by_day.items():
             data = encode(batch)
-            if day not in self._journals:
-                self._open(day)
+            if day in self._journals:
+                self._journals[day] = self._journals.pop(day)   # the one used last is the last one closed
+            else:
+                self._recover(day)
+                self._hold(day)
             try:
                 durable.append(self._journals[day], data)
             except BaseException:
@@ -237,23 +250,24 @@ class DayStore:
             if day in self._ids:
                 self._ids[day].update(record["id"] for record in batch)
 
-    def _open(self, day: str) -> list[dict]:
-        """Opens a day's journal for appending, after reading it and cutting a torn end; returns its records."""
+    def _recover(self, day: str) -> list[dict]:
+        """Reads a day's journal for its writer, cutting a torn end off it; returns its records."""
         self._forget(day)
-        path, records, scan = self.journal(day), [], None
+        path = self.journal(day)
         try:
             with open(path, "rb") as handle:
                 scan = _Scan(handle)
                 records = list(scan)
         except FileNotFoundError:
-            pass
-        if scan is not None:
-            _report(path, scan.damage)
-            if scan.tail is not None:
-                _cut(path, scan)
-        self._journals[day] = durable.open_for_append(path)
-        _keep_newest(self._journals, OPEN_DAYS, os.close)
+            return []
+        _report(path, scan.damage)
+        if scan.tail is not None:
+            _cut(path, scan)
         return records
+
+    def _hold(self, day: str) -> None:
+        self._journals[day] = durable.open_for_append(self.journal(day))
+        _keep_newest(self._journals, OPEN_DAYS, os.close)
 
     def _forget(self, day: str) -> None:
         fd = self._journals.pop(day, None)

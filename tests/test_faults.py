@@ -89,6 +89,60 @@ def test_a_desk_that_loses_power_before_its_answer_does_not_call_a_second_citize
             machine.cable.close()
 
 
+def test_a_desk_showing_an_older_save_of_its_state_does_not_close_the_citizen_it_serves(broker, tmp_path):
+    """Seed 91001: the broker loses power and comes back from its last save, in which the desk's retained state
+    still shows the citizen served before; the hub is down, so nothing corrects it. The advisor presses NEXT for
+    the turn on the counter: the citizen the hub really has at that desk is not closed as attended (nobody
+    served them), nobody else is called, and the desk is shown the turn it serves."""
+    config = site(broker.port)
+    hub = Machine("hub", lambda: Hub(config.with_broker(HOST, hub_cable.port), tmp_path / "hub"),
+                  hub_cable := Cable(broker.port))
+    pins = MockFactory()
+    desk = Machine("escritorio-1", lambda: DeskUnit(config.with_broker(HOST, desk_cable.port), 1, tmp_path / "desk",
+                                                    pin_factory=pins, debounce=Debouncer(clock=Ticking())),
+                   desk_cable := Cable(broker.port))
+    listener = Listener(broker)
+    listener.start()
+    shows = lambda number: lambda: (desk.unit.pending is None and desk.unit.serving is not None
+                                    and desk.unit.serving["number"] == number)
+    try:
+        for machine in (hub, desk):
+            machine.boot()
+        wait_until(lambda: hub.unit.link.connected and desk.unit.link.connected, what="hub and desk online")
+        for n in (1, 2, 3):
+            event = contract.TicketIssued(id=f"ticket:{n}", at=hub.unit.now().isoformat(), source="kiosco-1",
+                                          turn_id=f"{hub.unit.today}/kiosco-1/R{n:03d}", number=f"R-{n:03d}",
+                                          service="R", preferential=False)
+            listener.link.publish(contract.ticket_topic("kiosco-1"), event.to_json())
+        wait_until(lambda: len(hub.unit.ledger.waiting()) == 3, what="three turns waiting")
+        press(pins, config.desk_pins.next)
+        wait_until(shows("R-001"), what="R-001 at the desk")
+
+        broker.restart()  # an orderly restart: its save has the desk serving R-001
+        wait_until(lambda: not desk.unit.link.connected, what="the desk to see the broker go")
+        wait_until(lambda: hub.unit.link.connected and desk.unit.link.connected, timeout=10, what="both back")
+        press(pins, config.desk_pins.next)
+        wait_until(shows("R-002"), what="R-002 at the desk")
+        hub.crash()
+        broker.kill()  # power cut: the desk's newer state was never saved
+        broker.start()
+        wait_until(shows("R-001"), timeout=10, what="the desk to show the broker's older save")
+
+        press(pins, config.desk_pins.next)  # for R-001, which is on the counter
+        desk.settled()
+        assert desk.unit.pending is not None
+        hub.boot()
+        wait_until(lambda: desk.unit.pending is None, timeout=10, what="the hub's answer to that press")
+        served = hub.between_steps(lambda unit: {t.number: (t.status, t.outcome) for t in unit.ledger.turns.values()})
+        assert served == {"R-001": ("closed", "attended"), "R-002": ("called", ""), "R-003": ("waiting", "")}
+        assert desk.unit.serving["number"] == "R-002"
+    finally:
+        listener.stop()
+        for machine in (desk, hub):
+            machine.shutdown()
+            machine.cable.close()
+
+
 def test_an_unanswered_request_is_kept_for_the_day_it_was_pressed(tmp_path):
     config = site(1883)
     now = datetime.now(config.timezone)

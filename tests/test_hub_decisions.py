@@ -50,8 +50,9 @@ def ticket(hub, number: int, service: str = "R", preferential: bool = False) -> 
                                  number=f"{prefix}-{number:03d}", service=service, preferential=preferential)
 
 
-def request(desk: int, rid: str, action: str = "next") -> contract.DeskRequest:
-    return contract.DeskRequest(id=rid, at=START.isoformat(), source=f"escritorio-{desk}", desk=desk, action=action)
+def request(desk: int, rid: str, action: str = "next", on_counter: str | None = None) -> contract.DeskRequest:
+    return contract.DeskRequest(id=rid, at=START.isoformat(), source=f"escritorio-{desk}", desk=desk, action=action,
+                                on_counter=on_counter)
 
 
 def feed(hub, *events) -> None:
@@ -104,6 +105,25 @@ def test_next_closes_the_turn_served_as_attended_and_no_show_as_absent(hub):
     outcomes = {t.number: t.outcome for t in hub.ledger.turns.values()}
     assert outcomes == {"R-001": "attended", "R-002": "no_show"}
     assert serving(hub, 1) is None
+
+
+def test_a_press_for_another_turn_than_the_one_served_closes_nobody_and_calls_nobody(hub):
+    """The desk's counter showed an older state (a broker restored from its last save): the press is answered with
+    the turn the desk serves, which stays called; a press for that turn then closes it."""
+    feed(hub, ticket(hub, 1), ticket(hub, 2), ticket(hub, 3))
+    feed(hub, request(1, "a", on_counter=""))
+    first = hub.ledger.serving[1]
+    feed(hub, request(1, "b", on_counter=first))
+    second = hub.ledger.serving[1]
+    for rid, action in (("c", "next"), ("d", "no_show"), ("e", "recall")):
+        feed(hub, request(1, rid, action, on_counter=first))
+        assert hub.ledger.answered[1] == rid and serving(hub, 1) == "R-002"
+    feed(hub, request(1, "f", on_counter=""))  # a counter that showed nobody
+    assert serving(hub, 1) == "R-002" and hub.ledger.turns[second].recalls == 0
+    assert [t.number for t in hub.ledger.waiting()] == ["R-003"]
+    feed(hub, request(1, "g", "no_show", on_counter=second))
+    assert hub.ledger.turns[second].outcome == "no_show" and serving(hub, 1) is None
+    assert [t.number for t in hub.ledger.waiting()] == ["R-003"]
 
 
 def test_a_rating_counts_once_and_only_for_a_turn_served_at_that_desk(hub, caplog):

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from appliance import durable
-from hub.store import DayStore, Follower, encode
+from hub.store import Damaged, DayStore, Follower, decode, encode
 
 DAY = "2026-11-24"
 
@@ -81,6 +81,26 @@ def test_a_day_is_a_journal_of_self_checking_lines_that_an_append_never_rewrites
         crc, body = line.split(b" ", 1)
         assert int(crc, 16) == zlib.crc32(body) and body[:2] == mark + b" "
     assert json.loads(lines[3][11:]) == record(4)
+
+
+def checked(body: bytes) -> bytes:
+    return b"%08x %s" % (zlib.crc32(body), body)
+
+
+@pytest.mark.parametrize("line, why", [
+    (checked(b'. {"id":"r1","kind":"ticket"}')[:-1] + b"]", "its checksum does not match"),
+    (checked(b'* {"id":"r1","kind":"ticket"}'), "not a journal line"),
+    (b"+1234567 " + checked(b'. {"id":"r1"}')[9:], "not a journal line"),
+    (checked(b'. {"id":"r1","kind":"ticket"} {}'), "not JSON"),
+    (checked(b'. {"id":"\xff","kind":"ticket"}'), "not JSON"),
+    (checked(b'. ["r1","ticket"]'), "not a record"),
+    (checked(b'. {"id":1,"kind":"ticket"}'), "not a record"),
+    (b"", "not a journal line"),
+])
+def test_a_line_that_is_not_exactly_what_the_hub_wrote_is_refused_with_the_reason(line, why):
+    assert decode(checked(b'. {"id":"r1","kind":"ticket"}')) == ({"id": "r1", "kind": "ticket"}, True)
+    with pytest.raises(Damaged, match=why):
+        decode(line)
 
 
 def test_a_power_cut_in_the_middle_of_an_append_loses_nothing_acknowledged_and_duplicates_nothing(tmp_path,

@@ -178,3 +178,12 @@ def test_the_ledger_keeps_its_queue_pace_and_advisors_as_a_full_recount_would(hu
         assert sorted(t.turn_id for t in hub.ledger.unfinished()) == expected["unfinished"]
         assert hub.ledger.attention == expected["attention"] and hub.ledger.advisors == expected["advisors"]
     assert set(hub.ledger.attention) == {"R", "V"} and len(hub.ledger.advisors) == 3   # the steps did something
+
+
+def test_a_hub_started_once_with_its_clock_a_month_ahead_leaves_no_day_behind(tmp_path):
+    ahead = Clock()
+    ahead.moment = START + timedelta(days=30)
+    hub_in(tmp_path / "hub", ahead).store.close()           # no record made: no day file either
+    again = hub_in(tmp_path / "hub")
+    assert again.today == DAY
+    again.store.close()

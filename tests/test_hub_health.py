@@ -1,0 +1,125 @@
+"""A hub whose work no longer reaches the devices says so: in its log, in its heartbeat (the coordinators' page
+raises an alarm) and to systemd, by no longer feeding the watchdog."""
+import logging
+import os
+import signal
+import socket
+import time
+from datetime import datetime
+
+import paho.mqtt.client as mqtt
+
+from appliance import config as site_config
+from appliance import contract
+from appliance.link import BrokerAddress
+from appliance.runtime import serve
+from hub.service import Hub
+from hub.web import LiveView
+
+CONFIG = site_config.load(site_config.EXAMPLE)
+NOW = datetime(2026, 11, 24, 9, 30, tzinfo=CONFIG.timezone)
+
+
+def test_state_over_the_packet_limit_is_not_published_and_makes_the_hub_unhealthy(tmp_path, monkeypatch, caplog):
+    hub = Hub(CONFIG, tmp_path, now=lambda: NOW)
+    sent = []
+    monkeypatch.setattr(hub.link, "publish", lambda topic, payload, **kw: sent.append(topic))
+    assert hub.healthy()
+    monkeypatch.setattr(contract, "MAX_PAYLOAD_BYTES", 200)   # as if the board had outgrown the broker's limit
+    with caplog.at_level(logging.ERROR):
+        hub._publish_board()
+        hub._publish_board()
+    assert contract.BOARD_TOPIC not in sent
+    assert caplog.text.count("over the broker's limit") == 1            # said once, not at every batch
+    assert not hub.healthy()
+    assert "cannot publish turnero/v1/hub/board" in hub.link._problem
+    monkeypatch.setattr(contract, "MAX_PAYLOAD_BYTES", 64 * 1024)
+    hub._publish_board()
+    assert sent == [contract.BOARD_TOPIC] and hub.healthy() and hub.link._problem is None
+    hub.store.close()
+
+
+def heartbeat(device: str, problem: str | None) -> mqtt.MQTTMessage:
+    beat = contract.Heartbeat(id=contract.new_id(), at=NOW.isoformat(), source=device, problem=problem)
+    message = mqtt.MQTTMessage(1, contract.heartbeat_topic(device).encode())
+    message.payload, message.timestamp = beat.to_json(), time.monotonic()
+    return message
+
+
+class StubLink:
+    device, connected = "hub-web", False
+
+
+def test_the_coordinators_page_raises_an_alarm_while_the_hub_reports_a_problem(tmp_path):
+    from hub.store import DayStore
+    live = LiveView(CONFIG, DayStore(tmp_path / "days"), StubLink(), lambda: NOW)
+    live.status["hub"] = contract.ONLINE
+    live.take(heartbeat("hub", "cannot publish turnero/v1/hub/board: over the broker's packet limit"))
+    live.refresh()
+    texts = [alarm["text"] for alarm in live.snapshot()["alarms"]]
+    assert any("El equipo hub (servidor central) no logra enviar su estado" in text for text in texts), texts
+    live.take(heartbeat("hub", None))
+    live.refresh()
+    assert not any("no logra enviar" in alarm["text"] for alarm in live.snapshot()["alarms"])
+
+
+def test_the_page_refuses_a_wrong_typed_heartbeat_and_goes_on(tmp_path, caplog):
+    from hub.store import DayStore
+    live = LiveView(CONFIG, DayStore(tmp_path / "days"), StubLink(), lambda: NOW)
+    bad = heartbeat("kiosco-1", None)
+    bad.payload = bad.payload.replace(b'"problem":null', b'"problem":[]')
+    with caplog.at_level(logging.WARNING):
+        live.take(bad)
+    assert "field 'problem' must be text or null" in caplog.text and live.rejected.total() == 1
+    live.take(heartbeat("kiosco-1", None))
+    assert "kiosco-1" in live.skews
+
+
+class Unit:
+    """A role that is healthy or not, as told; it sends SIGINT to itself after a number of steps."""
+
+    def __init__(self, healthy: bool, steps: int = 40):
+        self._healthy, self._steps = healthy, steps
+        self.link = self
+
+    device = "prueba"
+
+    def start(self): pass
+    def stop(self): pass
+    def wait_connected(self, timeout): return True
+    def heartbeat(self): pass
+    def healthy(self): return self._healthy
+
+    def step(self):
+        time.sleep(0.005)
+        self._steps -= 1
+        if self._steps == 0:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def notifications(tmp_path, monkeypatch, unit) -> list[str]:
+    path = tmp_path / "notify"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(path))
+    listener.setblocking(False)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(path))
+    monkeypatch.setenv("WATCHDOG_USEC", "150000")   # a ping every 50 ms: a few in the unit's 0.2 s (a socket queues 10)
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        serve(unit)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    received = []
+    while True:
+        try:
+            received.append(listener.recv(100).decode())
+        except BlockingIOError:
+            listener.close()
+            return received
+
+
+def test_the_watchdog_is_fed_only_while_the_role_is_healthy(tmp_path, monkeypatch):
+    assert "WATCHDOG=1" in notifications(tmp_path, monkeypatch, Unit(healthy=True))
+    (tmp_path / "notify").unlink()
+    sick = notifications(tmp_path, monkeypatch, Unit(healthy=False))
+    assert "READY=1" in sick and "WATCHDOG=1" not in sick
