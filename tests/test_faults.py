@@ -44,9 +44,8 @@ def test_a_morning_of_faults_loses_nothing_and_repeats_nothing(seed, tmp_path):
 
 # --- what the mornings found, each as its own scenario ------------------------------------------------------
 
-def test_a_desk_that_loses_power_before_its_answer_does_not_call_a_second_citizen(broker, tmp_path):
-    """NEXT pressed while the hub is away waits in the broker; the desk loses power; after the reboot the advisor
-    presses NEXT again. The desk asks again with the same request, and one citizen is called, not two."""
+def hub_and_desk(broker, tmp_path):
+    """A hub and desk 1, each behind its own cable to the broker, and a listener on the broker."""
     config = site(broker.port)
     hub = Machine("hub", lambda: Hub(config.with_broker(HOST, hub_cable.port), tmp_path / "hub"),
                   hub_cable := Cable(broker.port))
@@ -56,6 +55,13 @@ def test_a_desk_that_loses_power_before_its_answer_does_not_call_a_second_citize
                    desk_cable := Cable(broker.port))
     listener = Listener(broker)
     listener.start()
+    return config, hub, desk, pins, listener
+
+
+def test_a_desk_that_loses_power_before_its_answer_does_not_call_a_second_citizen(broker, tmp_path):
+    """NEXT pressed while the hub is away waits in the broker; the desk loses power; after the reboot the advisor
+    presses NEXT again. The desk asks again with the same request, and one citizen is called, not two."""
+    config, hub, desk, pins, listener = hub_and_desk(broker, tmp_path)
     try:
         hub.boot()
         wait_until(lambda: hub.unit.link.connected, STEP_DEADLINE_S, "the hub online")
@@ -94,15 +100,7 @@ def test_a_desk_showing_an_older_save_of_its_state_does_not_close_the_citizen_it
     still shows the citizen served before; the hub is down, so nothing corrects it. The advisor presses NEXT for
     the turn on the counter: the citizen the hub really has at that desk is not closed as attended (nobody
     served them), nobody else is called, and the desk is shown the turn it serves."""
-    config = site(broker.port)
-    hub = Machine("hub", lambda: Hub(config.with_broker(HOST, hub_cable.port), tmp_path / "hub"),
-                  hub_cable := Cable(broker.port))
-    pins = MockFactory()
-    desk = Machine("escritorio-1", lambda: DeskUnit(config.with_broker(HOST, desk_cable.port), 1, tmp_path / "desk",
-                                                    pin_factory=pins, debounce=Debouncer(clock=Ticking())),
-                   desk_cable := Cable(broker.port))
-    listener = Listener(broker)
-    listener.start()
+    config, hub, desk, pins, listener = hub_and_desk(broker, tmp_path)
     shows = lambda number: lambda: (desk.unit.pending is None and desk.unit.serving is not None
                                     and desk.unit.serving["number"] == number)
     try:
