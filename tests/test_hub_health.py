@@ -123,3 +123,24 @@ def test_the_watchdog_is_fed_only_while_the_role_is_healthy(tmp_path, monkeypatc
     (tmp_path / "notify").unlink()
     sick = notifications(tmp_path, monkeypatch, Unit(healthy=False))
     assert "READY=1" in sick and "WATCHDOG=1" not in sick
+
+
+def test_a_batch_that_records_more_ids_than_one_packet_holds_names_them_in_several(tmp_path, monkeypatch):
+    hub = Hub(CONFIG, tmp_path, now=lambda: NOW)
+    sent = []
+    monkeypatch.setattr(hub.link, "publish", lambda topic, payload, **kw: sent.append((topic, payload)))
+    monkeypatch.setattr(hub.link, "ack", lambda mid, qos: None)
+    for n in range(1, 451):
+        ticket = contract.TicketIssued(id=f"ticket:{'x' * 100}{n}", at=NOW.isoformat(), source="kiosco-1",
+                                       turn_id=f"{NOW.date()}/kiosco-1/R{n:03d}", number=f"R-{n:03d}", service="R",
+                                       preferential=False)
+        message = mqtt.MQTTMessage(n, contract.ticket_topic("kiosco-1").encode())
+        message.payload, message.qos = ticket.to_json(), 1
+        hub.inbox.put(message)
+    assert hub.step(timeout=0) == 450
+    applied = [contract.expect(payload, contract.Applied) for topic, payload in sent
+               if topic == contract.applied_topic("kiosco-1")]
+    assert [len(a.ids) for a in applied] == [200, 200, 50]
+    assert len({i for a in applied for i in a.ids}) == 450
+    assert max(len(payload) for _, payload in sent) <= contract.MAX_PAYLOAD_BYTES
+    hub.store.close()
