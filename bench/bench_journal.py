@@ -1,10 +1,12 @@
-"""Journal benchmark: what a busy day and a year of history cost the hub, measured against a real `turnero hub`
-process and a private Mosquitto, through the documented MQTT protocol and the coordinators' page only.
+"""Journal benchmark: what a busy day and a year of history cost the hub, measured against real `turnero hub`
+processes and private Mosquittos, through the documented MQTT protocol and the coordinators' page only.
 
 - A desk's NEXT -> its answer (the hub's retained desk_state naming the request), at the start of a day and
-  again after 20,000 records in it: p50, p99 and the ratio of the two p50s.
-- The bytes the hub process writes per NEXT late in the day (/proc/PID/io write_bytes: what reaches the disk).
-- In a separate phase, the hub's resident memory while four coordinators download a year's CSV at once.
+  after 20,000 records in it: p50, p99 and the ratio of the two p50s. Two hubs with the same year of history
+  run side by side, one at the start of its day, one filled to 20,000 records first, and their NEXTs
+  alternate: whatever else the machine is doing weighs on both alike.
+- The bytes the late hub's process writes per NEXT (/proc/PID/io write_bytes: what reaches the disk).
+- In a separate phase, the late hub's resident memory while four coordinators download a year's CSV at once.
 
 Run by hand: `.venv/bin/python bench/bench_journal.py [--dir DIR]`. The state goes under DIR (default /tmp),
 which must be a disk, not a tmpfs: write_bytes counts only what reaches a block device. Prints one table.
@@ -13,8 +15,8 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import queue
+import shutil
 import statistics
 import subprocess
 import sys
@@ -39,7 +41,7 @@ from hub.web import COOKIE, hash_password  # noqa: E402
 TURNERO = Path(sys.executable).with_name("turnero")
 PASSWORD = "banco-de-pruebas-1"
 DESKS = (1, 2, 3)
-MEASURED = 200               # NEXTs timed in each phase
+MEASURED = 200               # NEXTs timed at each of the two hubs
 LATE_RECORDS = 20_000        # records in today's journal before the late phase
 FILL = 100                   # tickets, then as many NEXTs, per round of filling
 DOWNLOADS = 4
@@ -65,6 +67,29 @@ def year_of_history(days: Path, today: date) -> int:
         records += len(batch)
     store.close()
     return records
+
+
+class Site:
+    """A private Mosquitto and a `turnero hub` process on its own state directory (a copy of `history`), with
+    the protocol's client."""
+
+    def __init__(self, workdir: Path, history: Path, tz):
+        shutil.copytree(history, workdir / "hub" / "days")
+        self.broker = LocalBroker(workdir / "broker").start()
+        self.web_port = free_port()
+        config = site_file(workdir, self.broker.port, self.web_port)
+        self._log = open(workdir / "hub.log", "wb")
+        self.hub = subprocess.Popen([str(TURNERO), "hub", "--config", str(config), "--state", str(workdir / "hub")],
+                                    stdout=subprocess.DEVNULL, stderr=self._log)
+        self.desks = Desks(self.broker, tz)
+        self.journal = workdir / "hub" / "days" / f"{datetime.now(tz).date().isoformat()}.jsonl"
+
+    def close(self) -> None:
+        self.desks.stop()
+        self.hub.terminate()
+        self.hub.wait(20)
+        self._log.close()
+        self.broker.stop()
 
 
 class Desks:
@@ -130,15 +155,10 @@ class Desks:
             if hasattr(item, "topic") and (retained or not item.retain):
                 look(item)
 
-    def timed_nexts(self, count: int) -> list[float]:
-        """NEXT at one desk after the other, each waiting for its answer, as advisors press them (a turn waits
-        for each: publish the tickets first)."""
-        times = []
-        for i in range(count):
-            request_id, sent = self.next(DESKS[i % len(DESKS)])
-            times.append((self.answers({request_id})[request_id] - sent) * 1000)
-            time.sleep(0.02)
-        return times
+    def timed_next(self, desk: int) -> float:
+        """One NEXT and the milliseconds until its answer."""
+        request_id, sent = self.next(desk)
+        return (self.answers({request_id})[request_id] - sent) * 1000
 
     def fill(self, journal: Path, records: int) -> None:
         """Busy hours in fast forward until today's journal holds `records` records."""
@@ -152,8 +172,11 @@ class Desks:
 
 
 def lines(path: Path) -> int:
-    with open(path, "rb") as handle:
-        return sum(1 for _ in handle)
+    try:
+        with open(path, "rb") as handle:
+            return sum(1 for _ in handle)
+    except FileNotFoundError:   # the day has no record yet
+        return 0
 
 
 def written(pid: int) -> int:
@@ -193,16 +216,16 @@ def download(port: int, cookie: str, path: str, result: list) -> None:
 
 def downloads(pid: int, port: int, first: date, last: date) -> tuple[float, float, list]:
     """Resident memory before and at its peak while DOWNLOADS coordinators download the period at once."""
-    cookie, results, peak = sign_in(port), [], [0.0]
-    base = resident_mb(pid)
+    cookie, results = sign_in(port), []
+    base = peak = resident_mb(pid)
     path = f"/exportar/turnos.csv?desde={first.isoformat()}&hasta={last.isoformat()}"
     threads = [threading.Thread(target=download, args=(port, cookie, path, results)) for _ in range(DOWNLOADS)]
     for thread in threads:
         thread.start()
     while any(thread.is_alive() for thread in threads):
-        peak[0] = max(peak[0], resident_mb(pid))
+        peak = max(peak, resident_mb(pid))
         time.sleep(0.02)
-    return base, peak[0], results
+    return base, peak, results
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -214,39 +237,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=None, help="where the state goes (default: /tmp; a disk)")
     args = parser.parse_args()
-    config = site_config.load(site_config.EXAMPLE)
-    with tempfile.TemporaryDirectory(dir=args.dir) as tmp, LocalBroker(Path(tmp) / "broker") as broker:
-        workdir, web_port = Path(tmp), free_port()
-        today = datetime.now(config.timezone).date()
-        history = year_of_history(workdir / "hub" / "days", today)
-        hub = subprocess.Popen([str(TURNERO), "hub", "--config", str(site_file(workdir, broker.port, web_port)),
-                                "--state", str(workdir / "hub")], stdout=subprocess.DEVNULL,
-                               stderr=open(workdir / "hub.log", "wb"))
-        desks = Desks(broker, config.timezone)
+    tz = site_config.load(site_config.EXAMPLE).timezone
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        workdir, today = Path(tmp), datetime.now(tz).date()
+        history = year_of_history(workdir / "history", today)
+        sites: list[Site] = []
         try:
-            journal = workdir / "hub" / "days" / f"{today.isoformat()}.jsonl"
-            desks.tickets(MEASURED)
-            early = desks.timed_nexts(MEASURED)
-            early_records = lines(journal)
-            desks.fill(journal, LATE_RECORDS)
-            desks.tickets(MEASURED)
-            before = written(hub.pid)
-            late = desks.timed_nexts(MEASURED)
-            per_next = (written(hub.pid) - before) / MEASURED
-            late_records = lines(journal)
-            base, peak, results = downloads(hub.pid, web_port, today - timedelta(days=HISTORY_DAYS), today)
+            for name in ("early", "late"):
+                sites.append(Site(workdir / name, workdir / "history", tz))
+            early, late = sites
+            late.desks.fill(late.journal, LATE_RECORDS)
+            for site in sites:
+                site.desks.tickets(MEASURED)
+            before, times = written(late.hub.pid), {early: [], late: []}
+            for i in range(MEASURED):
+                for site in sites if i % 2 else sites[::-1]:    # neither is always the first of a pair
+                    times[site].append(site.desks.timed_next(DESKS[i % len(DESKS)]))
+                time.sleep(0.02)
+            per_next = (written(late.hub.pid) - before) / MEASURED
+            records = {site: lines(site.journal) for site in sites}
+            base, peak, results = downloads(late.hub.pid, late.web_port, today - timedelta(days=HISTORY_DAYS),
+                                            today)
         finally:
-            desks.stop()
-            hub.terminate()
-            hub.wait(20)
+            for site in sites:
+                site.close()
     print("| figure | result | target |")
     print("|---|---|---|")
-    for label, times, records in (("start of the day", early, early_records), ("late in the day", late,
-                                                                                late_records)):
-        print(f"| NEXT -> desk_state, {label} ({records:,} records in the journal; {MEASURED} NEXTs), ms | "
-              f"p50 {statistics.median(times):.1f}, p99 {percentile(times, 0.99):.1f}, max {max(times):.1f} | "
-              f"{'p99 <= 25' if times is late else ''} |")
-    print(f"| late / early p50 | {statistics.median(late) / statistics.median(early):.2f} | <= 1.3 |")
+    for label, site in (("start of the day", early), ("late in the day", late)):
+        print(f"| NEXT -> desk_state, {label} ({records[site]:,} records in the journal; {MEASURED} NEXTs), ms | "
+              f"p50 {statistics.median(times[site]):.1f}, p99 {percentile(times[site], 0.99):.1f}, "
+              f"max {max(times[site]):.1f} | {'p99 <= 25' if site is late else ''} |")
+    ratio = statistics.median(times[late]) / statistics.median(times[early])
+    print(f"| late / early p50 | {ratio:.2f} | <= 1.3 |")
     print(f"| bytes written by the hub process per NEXT, late in the day | {per_next / 1024:.1f} KiB | <= 8 KiB |")
     sizes = ", ".join(f"{size / 2**20:.1f} MB in {seconds:.1f} s ({status})" for status, size, seconds in results)
     print(f"| hub resident memory, {DOWNLOADS} concurrent CSV downloads of {HISTORY_DAYS + 1} days "

@@ -20,7 +20,6 @@ import paho.mqtt.client as mqtt
 from appliance import contract
 from appliance.config import ConfigError, SiteConfig
 from appliance.config import load as load_config
-from appliance.contract import ContractError
 from appliance.link import Connected, Link
 
 from .ledger import HISTORY, Ledger, fold

@@ -11,7 +11,6 @@ import paho.mqtt.client as mqtt
 
 from appliance import config as site_config
 from appliance import contract
-from appliance.link import BrokerAddress
 from appliance.runtime import serve
 from hub.service import Hub
 from hub.web import LiveView
