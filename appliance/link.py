@@ -2,7 +2,8 @@
 
 - Availability: a retained "offline" last will, "online" published on every connect, "offline" on a clean stop.
 - Survives a broker that is down at boot or restarts: connect_async + loop_start, subscriptions made in
-  on_connect so they come back after every reconnect.
+  on_connect so they come back after every reconnect; the link counts as connected once the broker has taken
+  them all.
 - Durable sends go through the Outbox and are replayed after each reconnect; a file is deleted when the hub
   names the event as recorded (its retained contract.Applied for this device), not on the broker's PUBACK.
 - A heartbeat with the device's clock on every connect and every HEARTBEAT_S, so the hub can flag a clock
@@ -105,6 +106,7 @@ class Link:
         self._broker = broker
         self._persistent = persistent_session
         self._connected = threading.Event()
+        self._subscribing: set[int] = set()   # subscriptions of this connection the broker has not taken yet
         # A device with an outbox learns from the hub which of its facts are recorded.
         self._applied = contract.applied_topic(device) if outbox is not None else None
 
@@ -116,6 +118,7 @@ class Link:
         client.will_set(contract.status_topic(device), contract.OFFLINE, qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._guard(self._on_connect)
+        client.on_subscribe = self._guard(self._on_subscribe)
         client.on_disconnect = self._guard(self._on_disconnect)
         client.on_message = self._guard(self._on_message)
         self.client = client
@@ -240,10 +243,20 @@ class Link:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client.publish(contract.status_topic(self.device), contract.ONLINE, qos=1, retain=True)
         self._beat()
-        for topic in self._subscriptions:
-            client.subscribe(topic, options=self._options)
+        # Connected only once the broker has taken every subscription: a message published by another client
+        # in between would not reach this one (and the hub's first session would never have it).
+        self._subscribing = {client.subscribe(topic, options=self._options)[1] for topic in self._subscriptions}
         if self._applied:
-            client.subscribe(self._applied, qos=1)
+            self._subscribing.add(client.subscribe(self._applied, qos=1)[1])
+        if not self._subscribing:
+            self._ready()
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        self._subscribing.discard(mid)
+        if not self._subscribing and not self._connected.is_set():
+            self._ready()
+
+    def _ready(self) -> None:
         self._connected.set()
         self.inbox.put(Connected())
         if self.outbox is not None:
