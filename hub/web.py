@@ -764,23 +764,27 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.web.periods.release()
 
-    def report_page(self) -> None:
+    def _report(self) -> tuple[date, date, report.Report] | None:
+        """The report of the requested period; None after answering with the form and the reason."""
         with self._reading("/informe", "Ver informe") as chosen:
             if chosen is None:
-                return
+                return None
             first, last = chosen
-            built = report.build(self.web.store, first, last, self.web.config, now=self.web.now())
+            return first, last, report.build(self.web.store, first, last, self.web.config, now=self.web.now())
+
+    def report_page(self) -> None:
+        if (found := self._report()) is None:
+            return
+        first, last, built = found
         download = f"/informe.html?desde={first.isoformat()}&hasta={last.isoformat()}"
         form = _period_form("/informe", "Ver informe", _dates(first, last), extra=f'<a class="button secondary" '
                             f'href="{escape(download)}">Descargar el informe (HTML)</a>')
         self._html(200, "Informe", form + report.render_body(built))
 
     def report_file(self) -> None:
-        with self._reading("/informe", "Ver informe") as chosen:
-            if chosen is None:
-                return
-            first, last = chosen
-            built = report.build(self.web.store, first, last, self.web.config, now=self.web.now())
+        if (found := self._report()) is None:
+            return
+        first, last, built = found
         self._send(200, report.render_document(built).encode(), "text/html; charset=utf-8",
                    _attachment(f"informe_{first.isoformat()}_{last.isoformat()}.html"))
 
