@@ -59,7 +59,8 @@ class Hub:
         self._oversize: dict[str, int] = {}         # topic -> bytes of the state that could not be published
         self._recorded: dict[str, list[str]] = {}   # device -> ids of its facts the batch records (Applied)
         self.link = Link(self.device, config.broker, self.inbox, persistent_session=True, manual_ack=True,
-                         facts_only=True, now=self.now, subscriptions=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL))
+                         facts_only=True, now=self.now,
+                         subscriptions=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL))
 
     def start(self) -> None:
         self.link.start()

@@ -16,7 +16,8 @@ AT = NOW.isoformat()
 
 
 def call(i: int, number: str, desk: int, *, preferential=False, recall=False, call_id=None) -> contract.Call:
-    return contract.Call(id=call_id or f"c{i}", at=AT, source="hub", turn_id=f"2026-11-24/kiosco-1/{number.replace('-', '')}",
+    return contract.Call(id=call_id or f"c{i}", at=AT, source="hub",
+                         turn_id=f"2026-11-24/kiosco-1/{number.replace('-', '')}",
                          number=number, service="S", service_name="Salud", preferential=preferential, desk=desk,
                          desk_name=f"Módulo {desk}", recall=recall)
 
