@@ -8,7 +8,7 @@ import time
 STEP_DEADLINE_S = 30.0
 
 
-def wait_until(predicate, timeout: float = 5.0, what: str = "condition"):
+def wait_until(predicate, timeout: float = STEP_DEADLINE_S, what: str = "condition"):
     """Polls a condition that other threads make true, with a deadline (never a bare sleep)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
