@@ -218,10 +218,9 @@ def _check_field(name: str, value: Any) -> None:
         _check_pattern(name, value, DEVICE, "kiosco-1")
     elif name == "service":
         _check_pattern(name, value, SERVICE, "R")
-    elif name == "turn_id" or name == "on_counter" and value:  # on_counter "": the counter showed nobody
-        _check_pattern(name, value, TURN, "2026-11-24/kiosco-1/P007")
-    elif name == "on_counter":
-        pass
+    elif name in ("turn_id", "on_counter"):
+        if value or name == "turn_id":  # on_counter "": the desk's counter showed nobody
+            _check_pattern(name, value, TURN, "2026-11-24/kiosco-1/P007")
     elif name == "number":
         _check_pattern(name, value, NUMBER, "P-007")
     elif name in TEXT_LIMITS:
