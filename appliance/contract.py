@@ -587,9 +587,15 @@ def _check_depth(data: dict) -> None:
         if depth > MAX_DEPTH:
             raise ContractError(f"field '{path}' is nested deeper than the contract's {MAX_DEPTH} levels")
         items = value.items() if isinstance(value, dict) else enumerate(value)
-        stack.extend((child, depth + 1, f"{path}.{key}" if isinstance(key, str) and path else
-                      str(key)[:40] if isinstance(key, str) else f"{path}[{key}]")
+        stack.extend((child, depth + 1, _child_path(path, key))
                      for key, child in items if isinstance(child, (dict, list)))
+
+
+def _child_path(path: str, key: str | int) -> str:
+    """'calls[0].desk_name': a list's item by index, an object's field by its (bounded) name."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key[:40]}" if path else key[:40]
 
 
 def expect(payload: bytes, *kinds: type[Message]) -> Message:

@@ -37,12 +37,12 @@ def serve(unit, *, ready_timeout: float = 10.0) -> None:
     sd_notify("READY=1")
     watchdog_s = int(os.environ.get("WATCHDOG_USEC", "0")) / 1e6
     last_ping = 0.0
+    healthy = getattr(unit, "healthy", lambda: True)   # a role may know that its work is not getting through
     try:
         while not stop.is_set():
             unit.step()
             unit.link.heartbeat()   # the device's clock, for the hub to check
-            healthy = getattr(unit, "healthy", None)   # a role may know that its work is not getting through
-            if watchdog_s and time.monotonic() - last_ping > watchdog_s / 3 and (healthy is None or healthy()):
+            if watchdog_s and time.monotonic() - last_ping > watchdog_s / 3 and healthy():
                 sd_notify("WATCHDOG=1")  # from the main loop: a stuck loop stops the pings and systemd restarts it
                 last_ping = time.monotonic()
     finally:  # also when a step fails: the role says "offline" and releases its pins before systemd restarts it

@@ -56,7 +56,7 @@ class Hub:
         self.ledger = fold(self.store.resume(self.today))   # a torn end of the day's journal is cut here
         self.rejected = contract.Refusals()
         self._made: list[dict] = []                 # records of this batch, for its one durable write
-        self._oversize: dict[str, int] = {}         # topic -> bytes of the state that could not be published
+        self._oversize: set[str] = set()            # topics whose state was too large to publish
         self._recorded: dict[str, list[str]] = {}   # device -> ids of its facts the batch records (Applied)
         self.link = Link(self.device, config.broker, self.inbox, persistent_session=True, manual_ack=True,
                          facts_only=True, now=self.now,
@@ -202,7 +202,7 @@ class Hub:
         if day < oldest:
             raise Rejected(f"ticket {event.number} is for {day}, older than the {REPLAY_DAYS} days a kiosk's "
                            "outbox is taken back")
-        if self._repeat(event.id, ("ticket", "void"), event.TYPE):
+        if self._repeat(event, ("ticket", "void")):
             if day == self.today and event.turn_id not in self.ledger.turns:  # a kiosk would drop a citizen
                 raise Rejected(f"{event.TYPE} {event.id} reuses the id of another turn's ticket; {event.number} "
                                "is NOT recorded")
@@ -237,13 +237,13 @@ class Hub:
                     event.TYPE, event.id, event.at, received)
         return received
 
-    def _repeat(self, event_id: str, kinds: tuple[str, ...], what: str) -> bool:
-        """Whether an event id is already recorded today as one of `kinds` (a repeat, applied once). Ids are one
-        namespace: an id recorded as anything else is refused, or a NEXT that reused a ticket's id would never
-        be answered and every resend would call another citizen."""
-        kind = self.ledger.seen.get(event_id)
+    def _repeat(self, event: contract.Message, kinds: tuple[str, ...]) -> bool:
+        """Whether an event's id is already recorded today as one of `kinds` (a repeat, applied once). Ids are
+        one namespace: an id recorded as anything else is refused, or a NEXT that reused a ticket's id would
+        never be answered and every resend would call another citizen."""
+        kind = self.ledger.seen.get(event.id)
         if kind is not None and kind not in kinds:
-            raise Rejected(f"{what} {event_id} reuses the id of a {kind} already recorded")
+            raise Rejected(f"{event.TYPE} {event.id} reuses the id of a {kind} already recorded")
         return kind is not None
 
     def _request(self, request: contract.DeskRequest, desk_text: str) -> set[int]:
@@ -253,7 +253,7 @@ class Hub:
                            f"{', '.join(map(str, self.config.desks))})")
         if request.source != contract.desk_device(desk.number):
             raise Rejected(f"request from {request.source!r} for desk {desk.number}")
-        if self._repeat(request.id, ("request",), request.TYPE):  # the retained answer is published again
+        if self._repeat(request, ("request",)):  # the retained answer is published again
             return {desk.number}
         if request.action == "transfer" and request.service not in self.config.services:  # before any record
             raise Rejected(f"transfer from desk {desk.number} to unknown service {request.service!r}")
@@ -296,7 +296,7 @@ class Hub:
     def _rating(self, rating: contract.Rating, desk_text: str) -> set[int]:
         if str(rating.desk) != desk_text or rating.source != contract.desk_device(rating.desk):
             raise Rejected(f"rating from {rating.source!r} for desk {rating.desk} on topic of desk {desk_text}")
-        if self._repeat(rating.id, ("rating",), rating.TYPE):
+        if self._repeat(rating, ("rating",)):
             return set()
         turn = self.ledger.turns.get(rating.turn_id)
         if turn is None or turn.desk != rating.desk:
@@ -389,16 +389,17 @@ class Hub:
         heartbeat (the coordinators' page raises an alarm) and stops feeding the watchdog."""
         payload = message.to_json()
         if len(payload) <= contract.MAX_PAYLOAD_BYTES:
-            if self._oversize.pop(topic, None) is not None:
+            if topic in self._oversize:
+                self._oversize.discard(topic)
                 log.info("%s fits the broker's packet limit again", topic)
                 self._say_problem()
             self.link.publish(topic, payload, retain=True)
             return
         if topic not in self._oversize:
+            self._oversize.add(topic)
             log.error("%s would be %d bytes, over the broker's limit of %d: not published", topic, len(payload),
                       contract.MAX_PAYLOAD_BYTES)
-        self._oversize[topic] = len(payload)
-        self._say_problem()
+            self._say_problem()
 
     def _say_problem(self) -> None:
         problem = (f"cannot publish {', '.join(sorted(self._oversize))}: over the broker's packet limit"

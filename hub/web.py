@@ -294,7 +294,7 @@ class LiveView:
             self._snapshot = view
         if self.link.connected and alarms != self._published:
             message = contract.Alarms(id=contract.new_id(), at=now.isoformat(timespec="milliseconds"),
-                             source=self.link.device, alarms=alarms)
+                                      source=self.link.device, alarms=alarms)
             self.link.publish(contract.ALARMS_TOPIC, message.to_json(), retain=True)
             self._published = alarms
 
