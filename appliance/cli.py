@@ -51,13 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     display.add_argument("--windowed", action="store_true", help="a window instead of full screen")
 
     export = role("export", "write the CSV of turns for a date range")
-    export.add_argument("--from", dest="first", type=_day, default=date.today(), help="first day (YYYY-MM-DD)")
+    export.add_argument("--from", dest="first", type=_day, help="first day (YYYY-MM-DD; default: the site's today)")
     export.add_argument("--to", dest="last", type=_day, default=None, help="last day (default: --from)")
     export.add_argument("--out", type=Path, required=True, help="CSV file to write")
     export.add_argument("--delimiter", default=";", help="cell delimiter (default ';' for Spanish Excel)")
 
     report = role("report", "write the Informe Turnero (HTML with charts) for a date range")
-    report.add_argument("--from", dest="first", type=_day, default=date.today(), help="first day (YYYY-MM-DD)")
+    report.add_argument("--from", dest="first", type=_day, help="first day (YYYY-MM-DD; default: the site's today)")
     report.add_argument("--to", dest="last", type=_day, default=None, help="last day (default: --from)")
     report.add_argument("--out", type=Path, required=True, help="HTML file to write")
     commands.add_parser("web-password", help="make a password_hash for [[web.users]]")
@@ -115,6 +115,8 @@ def _run(args) -> int:
         from .install import main as install_main
         return install_main(args)
     config = site_config.load(args.config)
+    if args.command in ("export", "report"):
+        args.first = args.first or config.today()
     if args.command == "report":
         from hub.report import write_report
         from hub.store import DayStore

@@ -9,7 +9,7 @@ import dataclasses
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -156,6 +156,11 @@ class SiteConfig:
     displays: dict[str, Display]
     queue: QueuePolicy
     web: WebSettings = WebSettings()
+
+    def today(self) -> date:
+        """The site's service day now: its own time zone's date, not the machine's (a Pi set to UTC is a day
+        ahead of Bogotá from 19:00)."""
+        return datetime.now(self.timezone).date()
 
     def with_broker(self, host: str, port: int) -> "SiteConfig":
         return dataclasses.replace(self, broker=dataclasses.replace(self.broker, host=host, port=port))

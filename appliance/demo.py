@@ -12,7 +12,6 @@ import os
 import random
 import threading
 import time
-from datetime import date
 from pathlib import Path
 
 from . import config as site_config
@@ -127,7 +126,7 @@ class Site:
     def export(self) -> Path:
         from hub.export import rows, write_csv
         names = {letter: s.name for letter, s in self.config.services.items()}
-        today = date.today()
+        today = self.config.today()
         path = self.out / "export.csv"
         write_csv(path, rows(self.hub.store, today, today, names))
         return path

@@ -74,4 +74,4 @@ def test_a_morning_from_ticket_to_rating_to_the_crm_export(site, tmp_path):
     assert (rows["E-001"]["desk"], rows["E-001"]["rating"]) == ("2", "")
     assert rows["E-001"]["service_name"] == "Educación"
     assert int(rows["E-001"]["wait_seconds"]) >= 0 and int(rows["P-001"]["wait_seconds"]) >= 0
-    assert date.fromisoformat(rows["E-001"]["issued_at"][:10]) == date.today()
+    assert date.fromisoformat(rows["E-001"]["issued_at"][:10]) == site.config.today()

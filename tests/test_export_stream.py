@@ -2,6 +2,7 @@
 command line and from the coordinators' page (chunked), and the page makes at most a few at once."""
 import dataclasses
 import http.client
+import time
 from datetime import date, datetime, timedelta
 
 from appliance import config as site_config
@@ -89,3 +90,27 @@ def test_the_page_sends_the_csv_in_chunks_and_makes_only_a_few_at_once(broker, t
         assert get(web, path, cookie)[0].status == 200
     finally:
         web.stop()
+
+
+def test_without_from_the_command_line_exports_the_sites_today_not_the_machines(tmp_path, monkeypatch):
+    # 25 hours apart: whatever the hour, the site (UTC+14) is a day or two ahead of the machine (UTC-11).
+    toml = tmp_path / "site.toml"
+    toml.write_text(site_config.EXAMPLE.read_text(encoding="utf-8").replace(
+        'timezone = "America/Bogota"', 'timezone = "Pacific/Kiritimati"', 1), encoding="utf-8")
+    config = site_config.load(toml)
+    today = config.today()
+    store = DayStore(tmp_path / "days")
+    store.append([{"day": today.isoformat(), "turn_id": f"{today}/kiosco-1/R001", "id": "t1", "kind": "ticket",
+                   "at": datetime.now(config.timezone).isoformat(), "number": "R-001", "service": "R",
+                   "preferential": False, "kiosk": "kiosco-1", "received_at": datetime.now(config.timezone).isoformat()}])
+    store.close()
+    monkeypatch.setenv("TZ", "Pacific/Pago_Pago")
+    time.tzset()
+    try:
+        assert date.today() != today
+        out = tmp_path / "hoy.csv"
+        assert turnero(["export", "--config", str(toml), "--state", str(tmp_path), "--out", str(out)]) == 0
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert f"{today}/kiosco-1/R001" in out.read_text(encoding="utf-8-sig")
