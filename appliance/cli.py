@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from . import config as site_config
+from appliance import site as site_config
 
 
 def _state_dir(value: str | None, role: str) -> Path:
@@ -94,9 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from .broker_auth import BrokerFilesError
-    from .drivers.gpio import NoPinsError
-    from .numbering import CounterError
+    from appliance.ops.broker_files import BrokerFilesError
+    from appliance.drivers.gpio import NoPinsError
+    from appliance.kiosk.numbering import CounterError
     try:
         return _run(args)
     except (site_config.ConfigError, NoPinsError, CounterError, BrokerFilesError) as exc:
@@ -106,13 +106,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args) -> int:
     if args.command == "demo":
-        from .demo import run_demo
+        from appliance.dev.demo import run_demo
         return run_demo(headless=args.headless, seconds=args.seconds, out=args.out)
     if args.command == "web-password":
         from hub.web import password_prompt
         return password_prompt()
     if args.command in ("install", "uninstall"):
-        from .install import main as install_main
+        from appliance.ops.install import main as install_main
         return install_main(args)
     config = site_config.load(args.config)
     if args.command in ("export", "report"):
@@ -125,7 +125,7 @@ def _run(args) -> int:
         print(f"{args.out}: {built.total.turns} turn(s)")
         return 0
     if args.command == "broker-files":
-        from .broker_auth import write_broker_files
+        from appliance.ops.broker_files import write_broker_files
         print(write_broker_files(config, args.out).report(config.broker.credentials_dir))
         return 0
     if args.command == "check":
@@ -144,8 +144,8 @@ def _run(args) -> int:
 
 
 def _serve_role(args, config) -> int:
-    from .drivers.gpio import pin_factory
-    from .runtime import serve
+    from appliance.drivers.gpio import pin_factory
+    from appliance.core.runtime import serve
     state = _state_dir(args.state, args.command)
     if args.command == "hub":
         from hub.service import Hub
@@ -162,25 +162,25 @@ def _serve_role(args, config) -> int:
             web.stop()
         return 0
     elif args.command == "kiosk":
-        from .kiosk import KioskUnit
+        from appliance.kiosk.unit import KioskUnit
         _require(args.id in config.kiosks, f"kiosk {args.id!r} is not in {args.config}")
         printer = None
         if args.simulated:
-            from .drivers.printer import SimulatedPrinter
+            from appliance.drivers.printer import SimulatedPrinter
             printer = SimulatedPrinter()
         unit = KioskUnit(config, args.id, state, pin_factory=pin_factory(args.simulated), printer=printer)
     elif args.command == "desk":
-        from .desk import DeskUnit
+        from appliance.desk.unit import DeskUnit
         _require(args.number in config.desks, f"desk {args.number} is not in {args.config}")
-        from .drivers.counter import LogCounter, SerialCounter
+        from appliance.drivers.counter_display import LogCounter, SerialCounter
         counter = config.desk.counter
         display = (SerialCounter(counter["device"], counter["baudrate"])
                    if counter["kind"] == "serial" and not args.simulated else LogCounter(f"desk {args.number}"))
         unit = DeskUnit(config, args.number, state, pin_factory=pin_factory(args.simulated), counter=display)
     else:
-        from .display import DisplayUnit
-        from .drivers.sound import Announcer, EspeakSpeaker, SilentSpeaker
-        from .screens.window import Screen
+        from appliance.display.unit import DisplayUnit
+        from appliance.drivers.sound import Announcer, EspeakSpeaker, SilentSpeaker
+        from appliance.screens.window import Screen
         _require(args.id in config.displays, f"display {args.id!r} is not in {args.config}")
         settings = config.displays[args.id]
         speaker = EspeakSpeaker(volume=settings.volume) if settings.voice else SilentSpeaker()

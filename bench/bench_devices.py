@@ -27,15 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pygame  # noqa: E402
 from gpiozero.pins.mock import MockFactory  # noqa: E402
 
-from appliance import config as site_config  # noqa: E402
+from appliance import site as site_config  # noqa: E402
 from appliance import contract  # noqa: E402
-from appliance.broker import LocalBroker  # noqa: E402
-from appliance.demo import AlwaysOpen  # noqa: E402
-from appliance.desk import DeskUnit  # noqa: E402
-from appliance.display import DisplayUnit  # noqa: E402
+from appliance.dev.local_broker import LocalBroker  # noqa: E402
+from appliance.dev.demo import AlwaysOpen  # noqa: E402
+from appliance.desk.unit import DeskUnit  # noqa: E402
+from appliance.display.unit import DisplayUnit  # noqa: E402
 from appliance.drivers.printer import SimulatedPrinter  # noqa: E402
-from appliance.kiosk import KioskUnit  # noqa: E402
-from appliance.link import BrokerAddress, Link  # noqa: E402
+from appliance.kiosk.unit import KioskUnit  # noqa: E402
+from appliance.core.link import BrokerAddress, Link  # noqa: E402
 from appliance.screens.painter import paint  # noqa: E402
 from appliance.screens.scene import build_scene  # noqa: E402
 from appliance.screens.window import Screen  # noqa: E402

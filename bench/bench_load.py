@@ -23,9 +23,9 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from appliance import config as site_config  # noqa: E402
-from appliance.broker import LocalBroker  # noqa: E402
-from appliance.config import QueuePolicy  # noqa: E402
+from appliance import site as site_config  # noqa: E402
+from appliance.dev.local_broker import LocalBroker  # noqa: E402
+from appliance.site import QueuePolicy  # noqa: E402
 from load_site import (BusySite, busy_config, opening_burst, policy_problems, roll_over, run_day,  # noqa: E402
                        summary)
 from support import wait_until  # noqa: E402

@@ -8,14 +8,14 @@ from pathlib import Path
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from appliance import config, contract  # noqa: E402
+from appliance import site as site_config, contract  # noqa: E402
 from appliance.screens.scene import build_scene  # noqa: E402
 from appliance.screens.window import Screen  # noqa: E402
-from appliance.ticket import Ticket, TicketLayout  # noqa: E402
-from appliance.ticket_preview import save_preview  # noqa: E402
+from appliance.kiosk.ticket import Ticket, TicketLayout  # noqa: E402
+from appliance.dev.ticket_preview import save_preview  # noqa: E402
 
 OUT = Path(__file__).parent / "images"
-SITE = config.load(config.EXAMPLE)
+SITE = site_config.load(site_config.EXAMPLE)
 NOW = datetime(2026, 11, 24, 9, 3, tzinfo=SITE.timezone)
 
 

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
-from .ledger import CALLED, Ledger, fold
-from .store import DayStore
+from hub.ledger import CALLED, Ledger, fold
+from hub.store import DayStore
 
 COLUMNS = ("turn_id", "number", "service", "service_name", "preferential", "kiosk", "issued_at", "called_at",
            "service_start", "service_end", "desk", "advisor", "wait_seconds", "service_seconds", "outcome",

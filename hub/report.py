@@ -21,12 +21,12 @@ from datetime import date, datetime, time
 from html import escape
 from pathlib import Path
 
-from appliance.config import SiteConfig
-from appliance.spanish import clock, long_date
+from appliance.site import SiteConfig
+from appliance.core.spanish import clock, long_date
 
-from . import charts
-from .export import rows
-from .store import DayStore
+from hub import charts
+from hub.export import rows
+from hub.store import DayStore
 
 STYLE = (Path(__file__).parent / "web_assets" / "style.css").read_text(encoding="utf-8")
 WAIT_BUCKETS_MIN = (0, 5, 10, 15, 20, 30, 45, 60)   # the histogram's lower bounds, in minutes

@@ -18,13 +18,13 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from appliance import contract
-from appliance.config import ConfigError, SiteConfig
-from appliance.config import load as load_config
-from appliance.link import Connected, Link
+from appliance.site import ConfigError, SiteConfig
+from appliance.site import load as load_config
+from appliance.core.link import Connected, Link
 
-from .ledger import HISTORY, Ledger, fold
-from .policy import choose_next
-from .store import DayStore
+from hub.ledger import HISTORY, Ledger, fold
+from hub.policy import choose_next
+from hub.store import DayStore
 
 log = logging.getLogger(__name__)
 BATCH = 500

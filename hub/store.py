@@ -43,7 +43,7 @@ from pathlib import Path
 
 from tinydb import TinyDB
 
-from appliance import durable
+from appliance.core import durable
 
 log = logging.getLogger(__name__)
 

@@ -41,15 +41,15 @@ from urllib.parse import parse_qs, quote, urlsplit
 import paho.mqtt.client as mqtt
 
 from appliance import contract
-from appliance.config import SiteConfig
-from appliance.durable import fsync_dir
-from appliance.link import Connected, Disconnected, Link
-from appliance.spanish import clock, short_date
+from appliance.site import SiteConfig
+from appliance.core.durable import fsync_dir
+from appliance.core.link import Connected, Disconnected, Link
+from appliance.core.spanish import clock, short_date
 
-from . import report
-from .export import csv_chunks, rows
-from .ledger import Ledger, fold
-from .store import DayStore, Follower
+from hub import report
+from hub.export import csv_chunks, rows
+from hub.ledger import Ledger, fold
+from hub.store import DayStore, Follower
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 import pytest  # noqa: E402
 
-from appliance.broker import LocalBroker  # noqa: E402
+from appliance.dev.local_broker import LocalBroker  # noqa: E402
 
 # Set by .ci/arm64-check, which runs the suite on arm64 through user-mode emulation (qemu-user).
 EMULATED = os.environ.get("TURNERO_EMULATED")

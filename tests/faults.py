@@ -31,17 +31,18 @@ import gpiozero
 import paho.mqtt.client as mqtt
 from gpiozero.pins.mock import MockFactory
 
-from appliance import config as site_config
-from appliance import contract, durable
-from appliance.broker import HOST, LocalBroker
-from appliance.debounce import Debouncer
-from appliance.demo import AlwaysOpen
-from appliance.desk import DeskUnit
-from appliance.display import DisplayUnit
+from appliance import site as site_config
+from appliance import contract
+from appliance.core import durable
+from appliance.dev.local_broker import HOST, LocalBroker
+from appliance.core.debounce import Debouncer
+from appliance.dev.demo import AlwaysOpen
+from appliance.desk.unit import DeskUnit
+from appliance.display.unit import DisplayUnit
 from appliance.drivers.gpio import press
 from appliance.drivers.printer import PrinterError, SimulatedPrinter
-from appliance.kiosk import KioskUnit
-from appliance.link import BrokerAddress, Link
+from appliance.kiosk.unit import KioskUnit
+from appliance.core.link import BrokerAddress, Link
 from hub.export import rows
 from hub.service import Hub
 from hub.store import DayStore, decode

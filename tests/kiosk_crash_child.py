@@ -14,9 +14,9 @@ from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory
 
-from appliance import config as site_config
-from appliance import kiosk as kiosk_module
-from appliance.demo import AlwaysOpen
+from appliance import site as site_config
+from appliance.kiosk import unit as kiosk_module
+from appliance.dev.demo import AlwaysOpen
 from appliance.drivers.printer import SimulatedPrinter
 
 

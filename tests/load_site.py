@@ -27,11 +27,11 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from appliance import contract
-from appliance.config import Button, Desk, Display, Kiosk, QueuePolicy, SiteConfig
-from appliance.display import DisplayUnit
-from appliance.link import Link
-from appliance.numbering import turn_id, turn_number
-from appliance.spoken import announcement
+from appliance.site import Button, Desk, Display, Kiosk, QueuePolicy, SiteConfig
+from appliance.display.unit import DisplayUnit
+from appliance.core.link import Link
+from appliance.kiosk.numbering import turn_id, turn_number
+from appliance.display.spoken import announcement
 from hub.service import Hub
 from support import Running, wait_until
 

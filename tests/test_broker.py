@@ -7,8 +7,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from appliance import broker as broker_module
-from appliance.broker import BrokerError, LocalBroker, find_mosquitto, free_port
+from appliance.dev import local_broker as broker_module
+from appliance.dev.local_broker import BrokerError, LocalBroker, find_mosquitto, free_port
 
 TIMEOUT = 5.0
 

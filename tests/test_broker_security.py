@@ -13,12 +13,12 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from appliance import config as site_config
+from appliance import site as site_config
 from appliance import contract
-from appliance.broker import LocalBroker
-from appliance.broker_auth import BrokerFilesError, write_broker_files
-from appliance.demo import Site
-from appliance.link import DEFAULT_CREDENTIALS_DIR, BrokerAddress, Link
+from appliance.dev.local_broker import LocalBroker
+from appliance.ops.broker_files import BrokerFilesError, write_broker_files
+from appliance.dev.demo import Site
+from appliance.core.link import DEFAULT_CREDENTIALS_DIR, BrokerAddress, Link
 from hub.web import CoordinatorsWeb
 from support import wait_until
 

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 import paho.mqtt.client as mqtt
 import pytest
 
-from appliance import config as site_config
+from appliance import site as site_config
 from appliance import contract
-from appliance.link import HEARTBEAT_EXPIRY_S, BrokerAddress, Link
+from appliance.core.link import HEARTBEAT_EXPIRY_S, BrokerAddress, Link
 from hub.ledger import fold
 from hub.service import Hub
 from hub.store import DayStore

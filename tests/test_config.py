@@ -1,15 +1,15 @@
 """The site configuration: the shipped example is valid, and each wrong value is named with its key."""
 import pytest
 
-from appliance import config
+from appliance import site as site_config
 
 
 def example_text() -> str:
-    return config.EXAMPLE.read_text(encoding="utf-8")
+    return site_config.EXAMPLE.read_text(encoding="utf-8")
 
 
 def test_the_shipped_example_is_a_complete_site():
-    site = config.load(config.EXAMPLE)
+    site = site_config.load(site_config.EXAMPLE)
     assert site.services["E"].name == "Educación"
     assert site.desks[1].name == "Módulo 1" and site.desks[2].advisor == "José Muñoz"
     assert [b.prefix for b in site.kiosks["kiosco-1"].buttons] == ["R", "S", "F", "E", "P"]
@@ -35,27 +35,27 @@ def test_the_shipped_example_is_a_complete_site():
 ])
 def test_a_wrong_value_is_reported_with_its_key(old, new, message):
     assert old in example_text()
-    with pytest.raises(config.ConfigError) as error:
-        config.parse(example_text().replace(old, new, 1))
+    with pytest.raises(site_config.ConfigError) as error:
+        site_config.parse(example_text().replace(old, new, 1))
     assert message in str(error.value)
 
 
 def test_every_problem_is_reported_at_once():
     text = example_text().replace("port = 1883", "port = 0").replace("next = 17", "next = 99")
-    with pytest.raises(config.ConfigError) as error:
-        config.parse(text)
+    with pytest.raises(site_config.ConfigError) as error:
+        site_config.parse(text)
     assert len(error.value.problems) == 2
 
 
 def test_a_prefix_shared_by_two_kiosks_is_refused():
     second = '\n[[kiosks]]\nid = "kiosco-2"\n[[kiosks.buttons]]\npin = 5\nservice = "S"\n'
     text = example_text().replace("# Desks:", second + "\n# Desks:")
-    with pytest.raises(config.ConfigError, match="'S' is already the prefix of kiosk 'kiosco-1'"):
-        config.parse(text)
+    with pytest.raises(site_config.ConfigError, match="'S' is already the prefix of kiosk 'kiosco-1'"):
+        site_config.parse(text)
 
 
 def test_a_missing_file_and_broken_toml_are_clear(tmp_path):
-    with pytest.raises(config.ConfigError, match="cannot read the file"):
-        config.load(tmp_path / "nope.toml")
-    with pytest.raises(config.ConfigError, match="not valid TOML"):
-        config.parse("[site\nname = 1")
+    with pytest.raises(site_config.ConfigError, match="cannot read the file"):
+        site_config.load(tmp_path / "nope.toml")
+    with pytest.raises(site_config.ConfigError, match="not valid TOML"):
+        site_config.parse("[site\nname = 1")

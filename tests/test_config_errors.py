@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from appliance import config
+from appliance import site as site_config
 
 TURNERO = Path(sys.executable).with_name("turnero")
-EXAMPLE = tomllib.loads(config.EXAMPLE.read_text(encoding="utf-8"))
+EXAMPLE = tomllib.loads(site_config.EXAMPLE.read_text(encoding="utf-8"))
 # Keys without a default: a site file without them is refused. Every other key may be left out.
 REQUIRED = {"site", "site.name", "broker", "hours", "hours.days", "hours.periods", "ticket", "services", "kiosks",
             "desks", "desk_pins", "desk_pins.next", "desk_pins.status_led", "desk_pins.rating",
@@ -71,8 +71,8 @@ def changed(trail: tuple, value=None, *, remove: bool = False) -> str:
 
 
 def problems_of(text: str) -> list[str]:
-    with pytest.raises(config.ConfigError) as error:
-        config.parse(text)
+    with pytest.raises(site_config.ConfigError) as error:
+        site_config.parse(text)
     return error.value.problems
 
 
@@ -84,7 +84,7 @@ ALL_KEYS = list(keys(EXAMPLE))
 
 
 def test_the_example_written_back_is_the_same_site():
-    assert config.parse(document(EXAMPLE)) == config.load(config.EXAMPLE)
+    assert site_config.parse(document(EXAMPLE)) == site_config.load(site_config.EXAMPLE)
     assert {"desks[2].services", "kiosks[1].buttons[5].prefix", "kiosks[1].printer.vendor_id", "desk.counter.baudrate",
             "web.users[1].password_hash"} <= {where for where, _, _ in ALL_KEYS}
 
@@ -103,7 +103,7 @@ def test_a_missing_key_is_named_when_it_is_required_and_defaulted_otherwise(wher
     if required(where, trail):
         assert names(problems_of(text), where)
     else:
-        config.parse(text)
+        site_config.parse(text)
 
 
 def scalar_lists(node, path: str = "", trail: tuple = ()):
@@ -141,9 +141,9 @@ def test_an_item_of_the_wrong_type_in_a_list_is_named_by_the_lists_key(where, tr
 # --- the command line: exit status 2 and the message, never a traceback ------------------------------------------
 
 BAD_FILES = {
-    "a wrong type": (config.EXAMPLE.read_text(encoding="utf-8").replace('services = ["R", "S", "F"]', 'services = "R"'),
+    "a wrong type": (site_config.EXAMPLE.read_text(encoding="utf-8").replace('services = ["R", "S", "F"]', 'services = "R"'),
                      "desks[1].services: must be a list, not 'R'"),
-    "a missing key": (config.EXAMPLE.read_text(encoding="utf-8").replace("next = 17", ""),
+    "a missing key": (site_config.EXAMPLE.read_text(encoding="utf-8").replace("next = 17", ""),
                       "desk_pins.next: is missing"),
     "not TOML": ("[site\nname = 1", "not valid TOML"),
     "not UTF-8": ('[site]\nname = "Caja de Compensaci\xf3n"\n'.encode("latin-1"), "not UTF-8 text"),

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from appliance import config as site_config
+from appliance import site as site_config
 from appliance import contract
-from appliance.debounce import Debouncer
-from appliance.desk import DeskUnit
-from appliance.drivers.counter import SerialCounter
+from appliance.core.debounce import Debouncer
+from appliance.desk.unit import DeskUnit
+from appliance.drivers.counter_display import SerialCounter
 from appliance.drivers.gpio import press
 from hub.service import Hub
 from support import Running, Ticking, wait_until

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from appliance.demo import Site
+from appliance.dev.demo import Site
 from escpos_text import printed_text
 from support import wait_until
 

@@ -5,9 +5,9 @@ import http.client
 import time
 from datetime import date, datetime, timedelta
 
-from appliance import config as site_config
+from appliance import site as site_config
 from appliance.cli import main as turnero
-from appliance.config import WebUser
+from appliance.site import WebUser
 from hub.export import CHUNK_BYTES, csv_chunks, rows, write_csv
 from hub.store import DayStore
 from hub.web import COOKIE, MAX_PERIODS, CoordinatorsWeb, hash_password

@@ -12,14 +12,14 @@ from gpiozero.pins.mock import MockFactory
 from paho.mqtt.client import MQTTMessage
 
 from appliance import contract
-from appliance.broker import HOST
-from appliance.debounce import Debouncer
-from appliance.demo import AlwaysOpen
-from appliance.desk import DeskUnit
+from appliance.dev.local_broker import HOST
+from appliance.core.debounce import Debouncer
+from appliance.dev.demo import AlwaysOpen
+from appliance.desk.unit import DeskUnit
 from appliance.drivers.gpio import press
 from appliance.drivers.printer import SimulatedPrinter
-from appliance.kiosk import KioskUnit
-from appliance.link import BrokerAddress, Link
+from appliance.kiosk.unit import KioskUnit
+from appliance.core.link import BrokerAddress, Link
 from faults import FAULTS, Cable, Listener, Machine, Morning, site
 from hub.service import Hub
 from support import STEP_DEADLINE_S, Running, Ticking, wait_until

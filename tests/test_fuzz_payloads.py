@@ -20,14 +20,14 @@ from gpiozero.pins.mock import MockFactory
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from appliance import config as site_config
+from appliance import site as site_config
 from appliance import contract
-from appliance.demo import AlwaysOpen
-from appliance.desk import DeskUnit
-from appliance.display import DisplayUnit
+from appliance.dev.demo import AlwaysOpen
+from appliance.desk.unit import DeskUnit
+from appliance.display.unit import DisplayUnit
 from appliance.drivers.printer import SimulatedPrinter
-from appliance.kiosk import KioskUnit
-from appliance.link import BrokerAddress, Link
+from appliance.kiosk.unit import KioskUnit
+from appliance.core.link import BrokerAddress, Link
 from hub.ledger import fold
 from hub.service import Hub
 from hub.store import DayStore

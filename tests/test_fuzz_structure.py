@@ -26,10 +26,10 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from appliance import config as site_config
+from appliance import site as site_config
 from appliance import contract
-from appliance.broker import LocalBroker, free_port
-from appliance.broker_auth import MAX_PACKET_BYTES, MONITOR, write_broker_files
+from appliance.dev.local_broker import LocalBroker, free_port
+from appliance.ops.broker_files import MAX_PACKET_BYTES, MONITOR, write_broker_files
 from support import STEP_DEADLINE_S, wait_until
 
 TURNERO = Path(sys.executable).with_name("turnero")

@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 import paho.mqtt.client as mqtt
 import pytest
 
-from appliance import config, contract
-from appliance.config import QueuePolicy
+from appliance import site as site_config, contract
+from appliance.site import QueuePolicy
 from hub.ledger import Turn
 from hub.policy import choose_next
 from hub.export import rows, write_csv
 from hub.service import Hub
 
-TZ = config.load(config.EXAMPLE).timezone
+TZ = site_config.load(site_config.EXAMPLE).timezone
 START = datetime(2026, 11, 24, 9, 0, tzinfo=TZ)
 
 
@@ -36,7 +36,7 @@ def message(topic: str, payload: bytes, mid: int = 1) -> mqtt.MQTTMessage:
 @pytest.fixture
 def hub(tmp_path):
     clock = Clock()
-    unit = Hub(config.load(config.EXAMPLE), tmp_path, now=clock)
+    unit = Hub(site_config.load(site_config.EXAMPLE), tmp_path, now=clock)
     unit.clock = clock
     yield unit
     unit.store.close()
@@ -156,9 +156,9 @@ def test_replaying_every_event_changes_nothing(hub, tmp_path):
 
 def test_advisors_changed_in_the_site_file_are_recorded_without_a_restart(tmp_path):
     site_file = tmp_path / "site.toml"
-    site_file.write_text(config.EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    site_file.write_text(site_config.EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
     clock = Clock()
-    unit = Hub(config.load(site_file), tmp_path / "hub", now=clock, config_path=site_file)
+    unit = Hub(site_config.load(site_file), tmp_path / "hub", now=clock, config_path=site_file)
     unit.clock = clock
     site_file.write_text(site_file.read_text(encoding="utf-8").replace("Ana María Peña", "Óscar Ibáñez"),
                          encoding="utf-8")

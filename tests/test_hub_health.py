@@ -9,9 +9,9 @@ from datetime import datetime
 
 import paho.mqtt.client as mqtt
 
-from appliance import config as site_config
+from appliance import site as site_config
 from appliance import contract
-from appliance.runtime import serve
+from appliance.core.runtime import serve
 from hub.service import Hub
 from hub.web import LiveView
 

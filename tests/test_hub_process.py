@@ -8,9 +8,9 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from appliance import config as site_config
+from appliance import site as site_config
 from appliance import contract
-from appliance.link import BrokerAddress, Link
+from appliance.core.link import BrokerAddress, Link
 from hub.store import DayStore
 from support import wait_until
 

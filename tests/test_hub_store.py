@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from appliance import durable
+from appliance.core import durable
 from hub.store import Damaged, DayStore, Follower, decode, encode
 
 DAY = "2026-11-24"

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from appliance import broker_auth, cli
-from appliance import config as site_config
-from appliance.install import Step, Target, run_steps
+from appliance.ops import broker_files
+from appliance import cli
+from appliance import site as site_config
+from appliance.ops.install import Step, Target, run_steps
 
 UNITS = Path(__file__).resolve().parent.parent / "systemd"
 HUB_ADDRESS = "192.168.1.10"
@@ -125,7 +126,7 @@ def test_the_hub_gets_the_brokers_security_every_password_and_serves_the_time(ca
     install(capsys, root, site, "hub")
     broker = root / "etc/turnero/broker"
     config = site_config.load(site)
-    assert {p.name for p in (broker / "credentials").iterdir()} == {a.device for a in broker_auth.accounts(config)}
+    assert {p.name for p in (broker / "credentials").iterdir()} == {a.device for a in broker_files.accounts(config)}
     assert (root / "etc/mosquitto/conf.d/turnero.conf").read_bytes() == (broker / "turnero.conf").read_bytes()
     assert mode(root / "etc/mosquitto/conf.d/turnero.conf") == 0o644
     for device in ("hub", "hub-web"):

@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 
 from tinydb import TinyDB
 
-from appliance import config, contract
-from appliance.link import Link
+from appliance import site as site_config, contract
+from appliance.core.link import Link
 from hub.export import rows
 from hub.ledger import CALLED, WAITING, fold
 from hub.report import build
@@ -16,7 +16,7 @@ from hub.store import DayStore
 from hub.web import LiveView
 from test_hub_decisions import START, Clock, feed, hub, request, serving, ticket  # noqa: F401 (hub: a fixture)
 
-CONFIG = config.load(config.EXAMPLE)
+CONFIG = site_config.load(site_config.EXAMPLE)
 DAY, YESTERDAY = "2026-11-24", "2026-11-23"
 NAMES = {letter: s.name for letter, s in CONFIG.services.items()}
 

@@ -1,11 +1,11 @@
 """Plain rules of the kiosk: opening hours with Colombian public holidays, and contact-bounce filtering."""
 from datetime import datetime
 
-from appliance import config
-from appliance.debounce import Debouncer
-from appliance.hours import OpeningHours
+from appliance import site as site_config
+from appliance.core.debounce import Debouncer
+from appliance.kiosk.hours import OpeningHours
 
-SITE = config.load(config.EXAMPLE)
+SITE = site_config.load(site_config.EXAMPLE)
 HOURS = OpeningHours(SITE.hours, SITE.holidays)
 
 

@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from appliance import config as site_config
-from appliance.config import QueuePolicy
+from appliance import site as site_config
+from appliance.site import QueuePolicy
 from hub.export import rows
 from load_site import BusySite, busy_config, opening_burst, policy_problems, roll_over, run_day
 from support import wait_until

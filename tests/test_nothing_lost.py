@@ -3,12 +3,12 @@ once they are back. Real Mosquitto, real roles, mock pins and a simulated printe
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from appliance import config as site_config
-from appliance.broker import LocalBroker, free_port
-from appliance.demo import AlwaysOpen
+from appliance import site as site_config
+from appliance.dev.local_broker import LocalBroker, free_port
+from appliance.dev.demo import AlwaysOpen
 from appliance.drivers.gpio import press
 from appliance.drivers.printer import SimulatedPrinter
-from appliance.kiosk import KioskUnit
+from appliance.kiosk.unit import KioskUnit
 from hub.service import Hub
 from support import Running, Ticking, wait_until
 

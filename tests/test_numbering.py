@@ -1,7 +1,7 @@
 """Ticket numbers: durable, per day and prefix, and never repeated after a restart."""
 from datetime import date
 
-from appliance.numbering import TicketCounter, turn_id, turn_number
+from appliance.kiosk.numbering import TicketCounter, turn_id, turn_number
 
 DAY = date(2026, 11, 24)
 

@@ -1,5 +1,5 @@
 """The device outbox keeps what it must send across restarts, in order, until the hub has recorded it."""
-from appliance.outbox import Outbox
+from appliance.core.outbox import Outbox
 
 
 def test_pending_events_survive_a_restart_in_order(tmp_path):

@@ -1,5 +1,5 @@
 """The rating pad's window: which turn a press rates, and when a press counts for nothing."""
-from appliance.rating import RatingPad
+from appliance.desk.rating import RatingPad
 
 
 def test_nothing_is_rated_before_a_turn_is_called():

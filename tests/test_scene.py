@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from appliance.contract import Board, Call, Waiting
-from appliance.screens.scene import (HISTORY, IDLE_MESSAGE, OFFLINE_BANNER, PREFERENTIAL_MARK, RECALLED,
-                                     WaitingView, build_scene)
+from appliance.screens.scene import (HISTORY, IDLE_MESSAGE, OFFLINE_BANNER, PREFERENTIAL_MARK, RECALLED, WaitingView,
+    build_scene)
 
 BOGOTA = timezone(timedelta(hours=-5))
 NOW = datetime(2026, 11, 24, 9, 3, tzinfo=BOGOTA)

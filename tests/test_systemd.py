@@ -15,10 +15,10 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from appliance import config as site_config
+from appliance import site as site_config
 from appliance import contract
-from appliance.broker import free_port
-from appliance.link import BrokerAddress, Link
+from appliance.dev.local_broker import free_port
+from appliance.core.link import BrokerAddress, Link
 from support import wait_until
 
 UNITS = Path(__file__).resolve().parent.parent / "systemd"

@@ -18,14 +18,14 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from appliance import config as site_config
+from appliance import site as site_config
 from appliance import contract
-from appliance.config import ConfigError, WebUser
-from appliance.link import BrokerAddress, Link
+from appliance.site import ConfigError, WebUser
+from appliance.core.link import BrokerAddress, Link
 from hub.service import Hub
 from hub.store import DayStore
-from hub.web import (COOKIE, MAX_DAYS, SESSION_S, BadRequest, CoordinatorsWeb, Sessions,
-                     Throttle, hash_password, load_secret, password_prompt, period, verify_password)
+from hub.web import (COOKIE, MAX_DAYS, SESSION_S, BadRequest, CoordinatorsWeb, Sessions, Throttle, hash_password,
+    load_secret, password_prompt, period, verify_password)
 from support import Running, wait_until
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")

@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 import pytest
 
-from appliance import config as site_config
-from appliance.config import WebUser
+from appliance import site as site_config
+from appliance.site import WebUser
 from hub.web import COOKIE, SESSION_S, CoordinatorsWeb, Sessions, hash_password, load_secret
 
 PASSWORD = "clave-de-prueba-1"

@@ -6,15 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from appliance import config, wiring, wiring_diagram
+from appliance import site as site_config
+from appliance.ops import wiring, wiring_diagram
 
 WIRING = Path(__file__).resolve().parents[1] / "wiring"
-SITE = config.load(config.EXAMPLE)
+SITE = site_config.load(site_config.EXAMPLE)
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 def test_the_committed_diagrams_are_the_example_drawn_again(tmp_path):
-    drawn = wiring_diagram.write_all(SITE, tmp_path, config.EXAMPLE.name)
+    drawn = wiring_diagram.write_all(SITE, tmp_path, site_config.EXAMPLE.name)
     assert sorted(path.name for path in drawn) == sorted(path.name for path in WIRING.glob("*.svg"))
     for path in drawn:
         assert (WIRING / path.name).read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), \
@@ -31,11 +32,11 @@ def rows(svg: str) -> dict[str, tuple[float, float]]:
     return {text: (x, y) for x, y, text in texts(svg) if inside(x) and text.isdigit()}
 
 
-def moved_site() -> config.SiteConfig:
-    text = config.EXAMPLE.read_text(encoding="utf-8")
+def moved_site() -> site_config.SiteConfig:
+    text = site_config.EXAMPLE.read_text(encoding="utf-8")
     for old, new in (("next = 17", "next = 4"), ('kind = "usb"', 'kind = "serial"'), ("pin = 26", "pin = 18")):
         text = text.replace(old, new, 1)
-    return config.parse(text)
+    return site_config.parse(text)
 
 
 @pytest.mark.parametrize("site", [SITE, moved_site()], ids=["example", "moved"])

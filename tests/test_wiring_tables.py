@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.pi import PiBoardInfo
 
-from appliance import config, wiring
+from appliance import site as site_config
+from appliance.ops import wiring
 
 WIRING = Path(__file__).resolve().parents[1] / "wiring"
-SITE = config.load(config.EXAMPLE)
+SITE = site_config.load(site_config.EXAMPLE)
 # BCM number -> physical pin on the 40-pin header of every Raspberry Pi since the B+, written from the Raspberry
 # Pi pinout independently of gpiozero's data that appliance/wiring.py uses.
 HEADER = {2: 3, 3: 5, 4: 7, 5: 29, 6: 31, 7: 26, 8: 24, 9: 21, 10: 19, 11: 23, 12: 32, 13: 33, 14: 8, 15: 10,
@@ -54,6 +55,6 @@ def test_the_pin_map_reads_the_header_of_a_pi_3b_plus_4_and_5_from_gpiozero():
 
 
 def test_a_pin_moved_in_the_configuration_moves_in_the_pin_map():
-    moved = config.parse(config.EXAMPLE.read_text(encoding="utf-8").replace("next = 17", "next = 4", 1))
+    moved = site_config.parse(site_config.EXAMPLE.read_text(encoding="utf-8").replace("next = 17", "next = 4", 1))
     assert wiring.desk(moved)[0] == wiring.Wire("NEXT button", "button", 4, 7)
     assert wiring.desk(moved)[0] not in PAGES["desk.md"]

@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 import pygame
 
-from .scene import HISTORY, HISTORY_EMPTY, HISTORY_TITLE, PREFERENTIAL_MARK, WAITING_TITLE, CallView, Scene
+from appliance.screens.scene import (HISTORY, HISTORY_EMPTY, HISTORY_TITLE, PREFERENTIAL_MARK, WAITING_TITLE,
+    CallView, Scene)
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..contract import Board, Call, printable
-from ..spanish import clock, long_date
+from appliance.contract import Board, Call, printable
+from appliance.core.spanish import clock, long_date
 
 HISTORY = 7                       # calls listed under "Turnos anteriores"; the painter keeps a row for each
 CALLED = "Turno"

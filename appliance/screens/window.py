@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pygame
 
-from .painter import paint
-from .scene import Scene
+from appliance.screens.painter import paint
+from appliance.screens.scene import Scene
 
 
 class Screen:

@@ -28,8 +28,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from . import contract
-from .outbox import Outbox, Pending
+from appliance import contract
+from appliance.core.outbox import Outbox, Pending
 
 log = logging.getLogger(__name__)
 

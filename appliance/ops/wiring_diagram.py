@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from . import config as site_config
-from . import wiring
-from .durable import write_atomic
+from appliance import site as site_config
+from appliance.ops import wiring
+from appliance.core.durable import write_atomic
 
 WIDTH = 1120
 CENTRE = WIDTH // 2

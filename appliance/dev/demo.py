@@ -14,15 +14,15 @@ import threading
 import time
 from pathlib import Path
 
-from . import config as site_config
-from . import contract
-from .broker import LocalBroker
-from .desk import DeskUnit
-from .display import DisplayUnit
-from .drivers.gpio import press
-from .drivers.printer import SimulatedPrinter
-from .drivers.sound import Announcer, EspeakSpeaker, SilentSpeaker
-from .kiosk import KioskUnit
+from appliance import site as site_config
+from appliance import contract
+from appliance.dev.local_broker import LocalBroker
+from appliance.desk.unit import DeskUnit
+from appliance.display.unit import DisplayUnit
+from appliance.drivers.gpio import press
+from appliance.drivers.printer import SimulatedPrinter
+from appliance.drivers.sound import Announcer, EspeakSpeaker, SilentSpeaker
+from appliance.kiosk.unit import KioskUnit
 
 log = logging.getLogger(__name__)
 DESKS = (1, 2)
@@ -47,7 +47,7 @@ class Site:
     def __init__(self, out: Path, broker: LocalBroker, *, headless: bool):
         from gpiozero.pins.mock import MockFactory
         from hub.service import Hub
-        from .screens.window import Screen
+        from appliance.screens.window import Screen
 
         self.out = out
         self.broker = broker

@@ -22,14 +22,14 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from gpiozero import LED, Button
 
-from . import contract
-from .config import SiteConfig
-from .debounce import Debouncer
-from .drivers.counter import CounterDisplay, LogCounter
-from .durable import write_atomic
-from .link import Connected, Link
-from .outbox import Outbox
-from .rating import LABELS, RatingPad
+from appliance import contract
+from appliance.site import SiteConfig
+from appliance.core.debounce import Debouncer
+from appliance.drivers.counter_display import CounterDisplay, LogCounter
+from appliance.core.durable import write_atomic
+from appliance.core.link import Connected, Link
+from appliance.core.outbox import Outbox
+from appliance.desk.rating import LABELS, RatingPad
 
 log = logging.getLogger(__name__)
 ANSWER_TIMEOUT_S = 1.0  # past this without an answer the desk shows it is offline

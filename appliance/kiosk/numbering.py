@@ -10,7 +10,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from .durable import write_json_atomic
+from appliance.core.durable import write_json_atomic
 
 
 class CounterError(Exception):

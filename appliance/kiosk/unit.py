@@ -22,17 +22,17 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from gpiozero import LED, Button
 
-from . import contract
-from .config import Button as ButtonConfig
-from .config import SiteConfig
-from .debounce import Debouncer
-from .drivers.printer import PrinterConfig, PrinterError, open_printer, paper_state
-from .hours import OpeningHours
-from .link import Link
-from .numbering import TicketCounter, turn_id, turn_number
-from .outbox import Outbox
-from .ticket import Ticket, TicketLayout, print_ticket
-from .ticket_preview import save_preview
+from appliance import contract
+from appliance.site import Button as ButtonConfig
+from appliance.site import SiteConfig
+from appliance.core.debounce import Debouncer
+from appliance.drivers.printer import PrinterConfig, PrinterError, open_printer, paper_state
+from appliance.kiosk.hours import OpeningHours
+from appliance.core.link import Link
+from appliance.kiosk.numbering import TicketCounter, turn_id, turn_number
+from appliance.core.outbox import Outbox
+from appliance.kiosk.ticket import Ticket, TicketLayout, print_ticket
+from appliance.dev.ticket_preview import save_preview
 
 log = logging.getLogger(__name__)
 BOARD_FRESH_S = 120      # older queue figures are not printed: never a wrong "people ahead"

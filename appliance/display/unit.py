@@ -18,13 +18,13 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
-from . import contract
-from .config import SiteConfig
-from .drivers.sound import Announcer
-from .durable import write_json_atomic
-from .link import Link
-from .screens.scene import Scene, build_scene
-from .spoken import announcement
+from appliance import contract
+from appliance.site import SiteConfig
+from appliance.drivers.sound import Announcer
+from appliance.core.durable import write_json_atomic
+from appliance.core.link import Link
+from appliance.screens.scene import Scene, build_scene
+from appliance.display.spoken import announcement
 
 log = logging.getLogger(__name__)
 HIGHLIGHT_S = 8.0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .ticket import SIZES, Ticket, TicketLayout, ticket_lines
+from appliance.kiosk.ticket import SIZES, Ticket, TicketLayout, ticket_lines
 
 DOTS = {80: 576, 58: 384}
 CHAR_W, CHAR_H = 12, 24

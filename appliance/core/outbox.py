@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from .durable import write_json_atomic
+from appliance.core.durable import write_json_atomic
 
 log = logging.getLogger(__name__)
 

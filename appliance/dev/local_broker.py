@@ -20,7 +20,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import broker_auth
+from appliance.ops import broker_files
 
 HOST = "127.0.0.1"
 DEBIAN_PATH = "/usr/sbin/mosquitto"   # Debian keeps the broker in sbin, outside a normal user's PATH
@@ -91,7 +91,7 @@ class LocalBroker:
         self._requested_port = port
         self.port: int = port or 0          # chosen at the first start, then kept by restart()
         self.persistence = persistence
-        self.auth = auth                    # a directory from broker_auth.write_broker_files: the hub's security
+        self.auth = auth                    # a directory from broker_files.write_broker_files: the hub's security
         self._process: subprocess.Popen | None = None
 
     @property
@@ -175,8 +175,8 @@ class LocalBroker:
         lines = [
             "# Written by turnero's LocalBroker; rewritten at every start.",
             f"listener {self.port} {self.host}",
-            *(broker_auth.security_lines(self.auth) if self.auth else ["allow_anonymous true"]),
-            *broker_auth.tuning_lines(),
+            *(broker_files.security_lines(self.auth) if self.auth else ["allow_anonymous true"]),
+            *broker_files.tuning_lines(),
             f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {self.workdir}",
             "persistence_file mosquitto.db",

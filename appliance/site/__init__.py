@@ -13,11 +13,11 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import contract
-from .link import DEFAULT_CREDENTIALS_DIR, BrokerAddress
-from .spanish import WEEKDAYS
+from appliance import contract
+from appliance.core.link import DEFAULT_CREDENTIALS_DIR, BrokerAddress
+from appliance.core.spanish import WEEKDAYS
 
-EXAMPLE = Path(__file__).parent / "examples" / "site.toml"
+EXAMPLE = Path(__file__).parent / "example.toml"
 
 
 class ConfigError(Exception):

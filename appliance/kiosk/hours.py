@@ -8,7 +8,7 @@ from datetime import datetime
 
 import holidays
 
-from .config import Hours
+from appliance.site import Hours
 
 
 class OpeningHours:

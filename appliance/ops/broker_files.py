@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import contract
-from .durable import fsync_dir, write_atomic
+from appliance import contract
+from appliance.core.durable import fsync_dir, write_atomic
 
 if TYPE_CHECKING:
-    from .config import SiteConfig
+    from appliance.site import SiteConfig
 
 CONF_NAME = "turnero.conf"
 PASSWD_NAME = "passwd"

@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import broker_auth, contract
-from . import config as site_config
-from .durable import write_atomic
-from .link import DEFAULT_CREDENTIALS_DIR
+from appliance.ops import broker_files
+from appliance import contract
+from appliance import site as site_config
+from appliance.core.durable import write_atomic
+from appliance.core.link import DEFAULT_CREDENTIALS_DIR
 
 UNITS = Path(__file__).resolve().parent.parent / "systemd"
 ROLES = ("hub", "kiosk", "desk", "display")
@@ -321,7 +322,7 @@ def validate(role: Role, config_path: Path, credential: Path | None) -> site_con
             raise InstallError("--credential is for a device: the hub makes every device's credential itself")
         if not credential.is_file():
             raise InstallError(f"--credential {credential}: no such file (copy it from the hub's "
-                               f"{BROKER_FILES}/{broker_auth.CREDENTIALS_NAME}/{role.device})")
+                               f"{BROKER_FILES}/{broker_files.CREDENTIALS_NAME}/{role.device})")
     return config
 
 
@@ -428,19 +429,19 @@ def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str)
     directory = target.path(BROKER_FILES)
 
     def broker_files_current() -> bool:
-        credentials = directory / broker_auth.CREDENTIALS_NAME
+        credentials = directory / broker_files.CREDENTIALS_NAME
         try:
             have = {p.name for p in credentials.iterdir() if p.is_file() and not p.name.startswith(".")}
-            found = broker_auth.accounts(config)
-            return (have == {a.device for a in found} and (directory / broker_auth.PASSWD_NAME).is_file()
-                    and (directory / broker_auth.ACL_NAME).read_text() == broker_auth.acl_text(found)
-                    and (directory / broker_auth.CONF_NAME).read_text() == broker_auth.hub_config(directory))
+            found = broker_files.accounts(config)
+            return (have == {a.device for a in found} and (directory / broker_files.PASSWD_NAME).is_file()
+                    and (directory / broker_files.ACL_NAME).read_text() == broker_files.acl_text(found)
+                    and (directory / broker_files.CONF_NAME).read_text() == broker_files.hub_config(directory))
         except OSError:
             return False
 
     def write_broker_files() -> None:
         with _private():
-            broker_auth.write_broker_files(config, directory)
+            broker_files.write_broker_files(config, directory)
 
     def copy_of(name: str) -> Callable[[], bytes]:
         return lambda: (directory / name).read_bytes()
@@ -451,13 +452,13 @@ def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str)
         directory_step(target, BROKER_FILES, mode=0o755, text="the folder for the broker's security files"),
         Step(f"the broker's users, passwords, ACL and every device's credential: {BROKER_FILES}/",
              broker_files_current, write_broker_files, marks="mosquitto users"),
-        file_step(target, MOSQUITTO_CONF, copy_of(broker_auth.CONF_NAME), text="the broker's settings",
+        file_step(target, MOSQUITTO_CONF, copy_of(broker_files.CONF_NAME), text="the broker's settings",
                   marks="mosquitto"),
         _restart_step("mosquitto.service", {"mosquitto"}),
         # New users and ACL need no restart: on SIGHUP Mosquitto rereads them without dropping a connection.
         command_step("make Mosquitto read its users and ACL again", ["systemctl", "reload", "mosquitto.service"],
                      lambda: True, after=frozenset({"mosquitto users"})),
-        *(file_step(target, f"{credentials}/{device}", copy_of(f"{broker_auth.CREDENTIALS_NAME}/{device}"),
+        *(file_step(target, f"{credentials}/{device}", copy_of(f"{broker_files.CREDENTIALS_NAME}/{device}"),
                     mode=0o640, group=USER, text=f"the {device} MQTT password", marks="service")
           for device in HUB_CREDENTIALS),
     ]
@@ -539,7 +540,7 @@ def main(args) -> int:
         else:
             steps = uninstall_steps(target, role, args.purge)
         taken = run_steps(steps, target, dry_run=args.dry_run)
-    except (InstallError, broker_auth.BrokerFilesError) as exc:
+    except (InstallError, broker_files.BrokerFilesError) as exc:
         print(f"turnero {args.command}: {exc}", file=sys.stderr)
         return 2
     verb = "would change" if args.dry_run else "changed"

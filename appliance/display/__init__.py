@@ -1,0 +1,1 @@
+"""The waiting-room display: what is announced on screen, and how it is said aloud."""
