@@ -35,7 +35,8 @@ from appliance.desk.unit import DeskUnit  # noqa: E402
 from appliance.display.unit import DisplayUnit  # noqa: E402
 from appliance.drivers.printer import SimulatedPrinter  # noqa: E402
 from appliance.kiosk.unit import KioskUnit  # noqa: E402
-from appliance.core.link import BrokerAddress, Link  # noqa: E402
+from appliance.core.link import Link  # noqa: E402
+from appliance.site import BrokerAddress
 from appliance.screens.painter import paint  # noqa: E402
 from appliance.screens.scene import build_scene  # noqa: E402
 from appliance.screens.window import Screen  # noqa: E402

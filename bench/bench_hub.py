@@ -17,7 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from appliance import site as site_config  # noqa: E402
 from appliance import contract  # noqa: E402
 from appliance.dev.local_broker import LocalBroker  # noqa: E402
-from appliance.core.link import BrokerAddress, Link  # noqa: E402
+from appliance.core.link import Link  # noqa: E402
+from appliance.site import BrokerAddress
 from hub.export import rows, write_csv  # noqa: E402
 from hub.service import Hub  # noqa: E402
 from hub.store import DayStore  # noqa: E402

@@ -33,7 +33,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from appliance import site as site_config  # noqa: E402
 from appliance import contract  # noqa: E402
 from appliance.dev.local_broker import LocalBroker, free_port  # noqa: E402
-from appliance.core.link import BrokerAddress, Link  # noqa: E402
+from appliance.core.link import Link  # noqa: E402
+from appliance.site import BrokerAddress
 from bench_hub import day_records  # noqa: E402
 from hub.store import DayStore  # noqa: E402
 from hub.web import COOKIE, hash_password  # noqa: E402

@@ -42,7 +42,8 @@ from appliance.display.unit import DisplayUnit
 from appliance.drivers.gpio import press
 from appliance.drivers.printer import PrinterError, SimulatedPrinter
 from appliance.kiosk.unit import KioskUnit
-from appliance.core.link import BrokerAddress, Link
+from appliance.core.link import Link
+from appliance.site import BrokerAddress
 from hub.export import rows
 from hub.service import Hub
 from hub.store import DayStore, decode

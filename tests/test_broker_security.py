@@ -18,7 +18,8 @@ from appliance import contract
 from appliance.dev.local_broker import LocalBroker
 from appliance.ops.broker_files import BrokerFilesError, write_broker_files
 from appliance.dev.demo import Site
-from appliance.core.link import DEFAULT_CREDENTIALS_DIR, BrokerAddress, Link
+from appliance.core.link import Link
+from appliance.site import DEFAULT_CREDENTIALS_DIR, BrokerAddress
 from hub.web import CoordinatorsWeb
 from support import wait_until
 

@@ -11,7 +11,8 @@ import pytest
 
 from appliance import site as site_config
 from appliance import contract
-from appliance.core.link import HEARTBEAT_EXPIRY_S, BrokerAddress, Link
+from appliance.core.link import HEARTBEAT_EXPIRY_S, Link
+from appliance.site import BrokerAddress
 from hub.ledger import fold
 from hub.service import Hub
 from hub.store import DayStore

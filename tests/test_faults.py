@@ -19,7 +19,8 @@ from appliance.desk.unit import DeskUnit
 from appliance.drivers.gpio import press
 from appliance.drivers.printer import SimulatedPrinter
 from appliance.kiosk.unit import KioskUnit
-from appliance.core.link import BrokerAddress, Link
+from appliance.core.link import Link
+from appliance.site import BrokerAddress
 from faults import FAULTS, Cable, Listener, Machine, Morning, site
 from hub.service import Hub
 from support import STEP_DEADLINE_S, Running, Ticking, wait_until

@@ -27,7 +27,8 @@ from appliance.desk.unit import DeskUnit
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.printer import SimulatedPrinter
 from appliance.kiosk.unit import KioskUnit
-from appliance.core.link import BrokerAddress, Link
+from appliance.core.link import Link
+from appliance.site import BrokerAddress
 from hub.ledger import fold
 from hub.service import Hub
 from hub.store import DayStore

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from appliance import site as site_config
 from appliance import contract
-from appliance.core.link import BrokerAddress, Link
+from appliance.core.link import Link
+from appliance.site import BrokerAddress
 from hub.store import DayStore
 from support import wait_until
 

@@ -18,7 +18,8 @@ import pytest
 from appliance import site as site_config
 from appliance import contract
 from appliance.dev.local_broker import free_port
-from appliance.core.link import BrokerAddress, Link
+from appliance.core.link import Link
+from appliance.site import BrokerAddress
 from support import wait_until
 
 UNITS = Path(__file__).resolve().parent.parent / "systemd"

@@ -21,7 +21,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from appliance import site as site_config
 from appliance import contract
 from appliance.site import ConfigError, WebUser
-from appliance.core.link import BrokerAddress, Link
+from appliance.core.link import Link
+from appliance.site import BrokerAddress
 from hub.service import Hub
 from hub.store import DayStore
 from hub.web import (COOKIE, MAX_DAYS, SESSION_S, BadRequest, CoordinatorsWeb, Sessions, Throttle, hash_password,

@@ -30,49 +30,16 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from appliance import contract
 from appliance.core.outbox import Outbox, Pending
+from appliance.site.model import DEFAULT_CREDENTIALS_DIR, BrokerAddress
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CREDENTIALS_DIR = Path("/etc/turnero/credentials")
 REFUSED_LOGIN = (0x86, 0x87)   # MQTT 5 CONNACK: bad user name or password, not authorized
 HEARTBEAT_S = 30.0        # how often a device tells its clock
 HEARTBEAT_EXPIRY_S = 10   # a heartbeat the broker could not deliver by then says nothing true about the clock
 # Dropped this often within FLAPPING_S, a connection is being refused something (a packet over the limit, its
 # client id taken by another): the role's watchdog stops being fed.
 FLAPPING_DROPS, FLAPPING_S = 3, 60.0
-
-
-@dataclass(frozen=True)
-class BrokerAddress:
-    host: str = "127.0.0.1"
-    port: int = 1883
-    username: str | None = None
-    password: str | None = None
-    keepalive: int = 15
-    credentials_dir: Path | None = None   # one file per device holding its password (`turnero broker-files`)
-
-    def login(self, device: str) -> Login:
-        """The device's own credentials file if there is one, else [broker] username/password, else anonymous."""
-        found = "no credentials directory is configured"
-        if self.credentials_dir is not None:
-            path = Path(self.credentials_dir) / device
-            try:
-                password = path.read_text(encoding="utf-8").strip()
-                return Login(device, password, f"user {device!r} and the password in {path}")
-            except FileNotFoundError:
-                found = f"no credentials file {path} was found"
-            except (OSError, UnicodeDecodeError) as exc:
-                found = f"the credentials file {path} cannot be read ({exc})"
-        if self.username:
-            return Login(self.username, self.password, f"{found}; user {self.username!r} from [broker] username")
-        return Login(None, None, f"{found} and [broker] has no username: anonymous")
-
-
-@dataclass(frozen=True)
-class Login:
-    username: str | None
-    password: str | None
-    source: str     # how the device identified itself, for the log when the broker refuses it
 
 
 @dataclass(frozen=True)

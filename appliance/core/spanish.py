@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+from appliance.site.model import WEEKDAYS
+
 MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
           "noviembre", "diciembre")
 

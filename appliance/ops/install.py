@@ -33,7 +33,7 @@ from appliance.ops import broker_files
 from appliance import contract
 from appliance import site as site_config
 from appliance.core.durable import write_atomic
-from appliance.core.link import DEFAULT_CREDENTIALS_DIR
+from appliance.site import DEFAULT_CREDENTIALS_DIR
 
 UNITS = Path(__file__).resolve().parent.parent / "systemd"
 ROLES = ("hub", "kiosk", "desk", "display")

@@ -1,0 +1,302 @@
+"""Every payload as a frozen dataclass: the envelope (`Message`), the facts devices send and the state the hub
+retains."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import MISSING, asdict, dataclass, fields
+from datetime import date
+from typing import ClassVar
+
+from appliance.contract.fields import (ContractError, FIRST_YEAR, LAST_YEAR, MAX_ALARMS, MAX_CALLS, MAX_IDS,
+    MAX_SERVICES, TICKET_TURN, check_kind, check_field, check_number_matches, check_pattern, shown)
+
+SCHEMA_VERSION = 1
+ACTIONS = ("next", "recall", "no_show", "transfer")
+PRINTER_STATES = ("ok", "low", "out", "offline", "unknown")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, kw_only=True)
+class Record:
+    """Strict (de)serialisation of a flat JSON object: known fields only, every field present, of its type and
+    within its limits."""
+
+    @classmethod
+    def from_dict(cls, data: dict, *, envelope: tuple[str, ...] = ()):
+        names = {f.name for f in fields(cls)}
+        unknown = [key for key in data if key not in names and key not in envelope]
+        if unknown:
+            raise ContractError(f"{cls.__name__} has unknown field {shown(unknown[0])}")
+        values = {}
+        for f in fields(cls):
+            if f.name not in data:
+                if f.default is not MISSING:
+                    continue
+                raise ContractError(f"{cls.__name__} is missing field '{f.name}'")
+            value = data[f.name]
+            check_kind(f.name, value, _FIELD_KINDS[f.type])
+            check_field(f.name, value)
+            values[f.name] = value
+        record = cls(**values)
+        record.validate()
+        return record
+
+    def validate(self) -> None:
+        """Checks beyond each field's own; subclasses add theirs."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Message(Record):
+    """A payload on its own topic: the envelope (version, type, id, time, sender) around a record."""
+
+    TYPE: ClassVar[str] = ""
+    id: str
+    at: str
+    source: str
+
+    def to_json(self) -> bytes:
+        body = {"v": SCHEMA_VERSION, "type": self.TYPE, **asdict(self)}
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+_FIELD_KINDS = {"str": (str,), "int": (int,), "bool": (bool,), "list": (list,), "dict": (dict,),
+                "dict | None": (dict, type(None)), "str | None": (str, type(None)), "int | None": (int, type(None))}
+
+
+@dataclass(frozen=True, kw_only=True)
+class _TicketFact(Message):
+    """What a kiosk says about a number it took."""
+
+    turn_id: str
+    number: str
+    service: str
+    preferential: bool
+
+    def validate(self) -> None:
+        turn = check_pattern("turn_id", self.turn_id, TICKET_TURN, "2026-11-24/kiosco-1/P007")  # no transfer
+        try:  # the hub files the turn under this day: 2026-02-30 must not become a day file
+            day = date.fromisoformat(turn.group(1))
+        except ValueError:
+            raise ContractError(f"field 'turn_id' starts with no real day: {shown(self.turn_id)}") from None
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise ContractError(f"field 'turn_id' is for the year {day.year}, outside {FIRST_YEAR}-{LAST_YEAR}")
+        if turn.group(2) != self.source:
+            raise ContractError(f"turn {self.turn_id!r} is not of kiosk {self.source!r}, which sent it")
+        check_number_matches(self.turn_id, self.number)
+
+    @property
+    def day(self) -> str:
+        return self.turn_id[:10]
+
+    @property
+    def prefix(self) -> str:
+        return TICKET_TURN.fullmatch(self.turn_id).group(3)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketIssued(_TicketFact):
+    """A kiosk printed a ticket: the turn exists from now on."""
+
+    TYPE: ClassVar[str] = "ticket_issued"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketVoid(_TicketFact):
+    """A number the kiosk took but could not print: recorded, so the series has no unexplained gap."""
+
+    TYPE: ClassVar[str] = "ticket_void"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Applied(Message):
+    """Retained by the hub per device, after each batch: the ids of the device's facts that batch recorded on
+    disk (or refused for good). A device keeps a fact in its outbox until its id comes back here: the broker's
+    acknowledgement is not enough, since Mosquitto holds what it queued for an absent hub in memory until its
+    next save, and a power cut of the hub's Pi would lose it."""
+
+    TYPE: ClassVar[str] = "applied"
+    ids: list
+
+    def validate(self) -> None:
+        if len(self.ids) > MAX_IDS:
+            raise ContractError(f"field 'ids' lists {len(self.ids)} ids; at most {MAX_IDS}")
+        for event_id in self.ids:
+            check_kind("ids[]", event_id, (str,))
+            check_field("id", event_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrinterStatus(Message):
+    """Retained by a kiosk: its printer's state, for the coordinators (ok, low, out, offline, unknown)."""
+
+    TYPE: ClassVar[str] = "printer_status"
+    state: str
+    detail: str
+
+    def validate(self) -> None:
+        if self.state not in PRINTER_STATES:
+            raise ContractError(f"field 'state' must be one of {', '.join(PRINTER_STATES)}, got {self.state!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Heartbeat(Message):
+    """A device's clock (``at``), sent on connect and then every half minute so the hub can flag one that is off.
+    QoS 0, not retained, with a short expiry: only a fresh heartbeat says anything about the clock."""
+
+    TYPE: ClassVar[str] = "heartbeat"
+    problem: str | None = None   # what keeps the device from doing its work, for the coordinators' page
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeskRequest(Message):
+    """An advisor pressed a button; the hub answers in the desk's retained state with the same request id."""
+
+    TYPE: ClassVar[str] = "desk_request"
+    desk: int
+    action: str
+    service: str | None = None     # with "transfer": the service the turn goes to
+    # The turn_id the desk's counter showed when the button was pressed ("": nobody). The hub acts only if that is
+    # the turn it has the desk serving: a counter showing an old state (a broker restored from an older save) must
+    # not close another citizen. None: not said, the hub acts on the turn it has the desk serving.
+    on_counter: str | None = None
+
+    def validate(self) -> None:
+        if self.action not in ACTIONS:
+            raise ContractError(f"field 'action' must be one of {', '.join(ACTIONS)}, got {shown(self.action)}")
+        if (self.action == "transfer") != (self.service is not None):
+            raise ContractError("field 'service' is required with action 'transfer', and only with it")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rating(Message):
+    """A citizen pressed the rating pad for the turn served at a desk."""
+
+    TYPE: ClassVar[str] = "rating"
+    desk: int
+    turn_id: str
+    value: int
+
+
+
+@dataclass(frozen=True, kw_only=True)
+class Call(Message):
+    """One announcement on the board: a turn sent to a desk (again, when ``recall``)."""
+
+    TYPE: ClassVar[str] = "call"
+    turn_id: str
+    number: str
+    service: str
+    service_name: str
+    preferential: bool
+    desk: int
+    desk_name: str
+    recall: bool = False
+
+    def validate(self) -> None:
+        check_number_matches(self.turn_id, self.number)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Waiting(Record):
+    """How many turns wait for one service, for the display and the kiosk's ticket."""
+
+    service: str
+    service_name: str
+    normal: int
+    preferential: int
+    minutes_per_turn: int | None = None   # today's pace for this service; None until the hub has measured it
+
+    # Counts are never negative (a ticket must never print "-3 personas antes que usted"): check_field.
+
+
+@dataclass(frozen=True, kw_only=True)
+class Board(Message):
+    """Retained by the hub: the latest calls, newest first, and the queues. What every display shows."""
+
+    TYPE: ClassVar[str] = "board"
+    calls: list
+    waiting: list
+
+    def validate(self) -> None:
+        for name, items, limit in (("calls", self.calls, MAX_CALLS), ("waiting", self.waiting, MAX_SERVICES)):
+            if len(items) > limit:
+                raise ContractError(f"field '{name}' lists {len(items)} items; at most {limit}")
+        parsed_calls = tuple(_parse_nested(Call, item, "calls") for item in self.calls)
+        parsed_waiting = tuple(_parse_nested(Waiting, item, "waiting") for item in self.waiting)
+        object.__setattr__(self, "calls", list(parsed_calls))
+        object.__setattr__(self, "waiting", list(parsed_waiting))
+
+    def to_json(self) -> bytes:
+        # asdict() recurses into the nested records, so the base serialisation serves as it is.
+        return super().to_json()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeskState(Message):
+    """Retained by the hub per desk: the turn being served and the last request answered."""
+
+    TYPE: ClassVar[str] = "desk_state"
+    desk: int
+    serving: dict | None
+    answered: str | None
+    overdue: bool = False          # the attention has lasted longer than the site's limit
+
+    def validate(self) -> None:
+        if self.serving is not None:  # checked, but kept a dict: desks and the coordinators' page read it so
+            _parse_nested(Serving, self.serving, "serving")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Serving(Record):
+    """The turn a desk serves, inside its DeskState."""
+
+    turn_id: str
+    number: str
+    service: str
+    service_name: str
+    preferential: bool
+    called_at: str
+
+    def validate(self) -> None:
+        check_number_matches(self.turn_id, self.number)
+
+
+def _parse_nested(cls, item, where: str):
+    if isinstance(item, cls):
+        return item
+    if not isinstance(item, dict):
+        raise ContractError(f"every item of '{where}' must be an object")
+    return cls.from_dict(item)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Alarm(Record):
+    """One thing that needs a coordinator now, inside Alarms."""
+
+    kind: str        # "wait", "device" or "clock"
+    subject: str     # the service letter or the device id
+    text: str        # Spanish, for the page
+
+
+@dataclass(frozen=True, kw_only=True)
+class Alarms(Message):
+    """Retained by the coordinators' page (hub-web) on ALARMS_TOPIC whenever the list changes, and on every
+    connect: what needs a coordinator now. Valid while the status of hub-web is "online"."""
+
+    TYPE: ClassVar[str] = "alarms"
+    alarms: list     # of Alarm, as objects
+
+    def validate(self) -> None:
+        if len(self.alarms) > MAX_ALARMS:
+            raise ContractError(f"field 'alarms' lists {len(self.alarms)} items; at most {MAX_ALARMS}")
+        for item in self.alarms:
+            _parse_nested(Alarm, item, "alarms")
+
+
+TYPES = {cls.TYPE: cls for cls in (TicketIssued, TicketVoid, PrinterStatus, Heartbeat, DeskRequest, Rating,
+                                   Board, DeskState, Applied, Alarms)}

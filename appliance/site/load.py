@@ -1,0 +1,419 @@
+"""Reading a site file: TOML into the model, validated completely at start. Every problem is reported at once,
+each naming its key (``desks[2].services``) and what is wrong, and a role never starts half-configured."""
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from appliance import contract
+from appliance.site.model import (BrokerAddress, Button, ConfigError, DEFAULT_CREDENTIALS_DIR, Desk, DeskPins,
+    DeskSettings, Display, Hours, Kiosk, POLICIES, QueuePolicy, Service, SiteConfig, WEEKDAYS, WebSettings, WebUser)
+
+
+def load(path: Path) -> SiteConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), [f"the file is not UTF-8 text (byte {exc.start}); save it as UTF-8"]) from None
+    return parse(text, str(path))
+
+
+def parse(text: str, source: str = "site.toml") -> SiteConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, [f"not valid TOML: {exc}"]) from None
+    reader = _Reader()
+    config = reader.site(data)
+    if reader.problems:
+        raise ConfigError(source, reader.problems)
+    return config
+
+
+_MISSING = object()
+_LETTER = re.compile(r"[A-Z]")
+_PREFIX = re.compile(r"[A-Z]{1,2}")
+_DEVICE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+_PERIOD = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
+_PRINTER_KINDS = ("usb", "serial", "network", "file", "simulated")
+# The fields of drivers.printer.PrinterConfig, named here so that reading a configuration does not import
+# python-escpos (slow to import on a Pi, and the hub never prints); a test keeps the two in step.
+PRINTER_KEYS = {"kind": str, "profile": str, "paper_mm": int, "encoding": str, "path": str, "vendor_id": int,
+                "product_id": int, "timeout_ms": int, "device": str, "baudrate": int, "host": str, "port": int}
+_GPIO_PINS = range(2, 28)
+# The serial ports on the GPIO header's UART (GPIO14 TX, GPIO15 RX), as opposed to a USB adapter's: a printer
+# there owns those two pins.
+HEADER_UARTS = ("/dev/serial0", "/dev/ttyAMA0", "/dev/ttyS0")
+UART_PINS = (14, 15)
+# The shape of hub.web.hash_password()'s output: catches a password pasted where its hash belongs.
+_PASSWORD_HASH = re.compile(r"scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*")
+
+
+class _Reader:
+    """Reads the TOML tree into the dataclasses, collecting every problem with its key path."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+
+    def problem(self, key: str, text: str) -> None:
+        self.problems.append(f"{key}: {text}")
+
+    def get(self, table: dict, key: str, path: str, kind, default=_MISSING):
+        where = f"{path}.{key}" if path else key
+        if not isinstance(table, dict):
+            return None
+        if key not in table:
+            if default is _MISSING:
+                self.problem(where, "is missing")
+                return None
+            return default
+        value = table[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+            self.problem(where, f"must be {_describe(kinds)}, not {value!r}")
+            return None if default is _MISSING else default
+        return value
+
+    def unknown_keys(self, table: dict, path: str, known: set[str]) -> None:
+        if isinstance(table, dict):
+            for key in sorted(set(table) - known):
+                self.problem(f"{path}.{key}" if path else key, f"is not a known setting (known: {', '.join(sorted(known))})")
+
+    def table(self, data: dict, key: str, path: str = "") -> dict:
+        return self.get(data, key, path, dict) or {}
+
+    def tables(self, data: dict, key: str) -> list[tuple[str, dict]]:
+        items = self.get(data, key, "", list) or []
+        result = []
+        for i, item in enumerate(items):
+            if isinstance(item, dict):
+                result.append((f"{key}[{i + 1}]", item))
+            else:
+                self.problem(f"{key}[{i + 1}]", "must be a table ([[" + key + "]])")
+        return result
+
+    def pin(self, table: dict, key: str, path: str, default=_MISSING) -> int | None:
+        value = self.get(table, key, path, int, default)
+        if value is not None and value not in _GPIO_PINS:
+            self.problem(f"{path}.{key}", f"must be a BCM GPIO number from 2 to 27, not {value}")
+        return value
+
+    # --- sections -----------------------------------------------------------------------------------
+
+    def site(self, data: dict) -> SiteConfig:
+        self.unknown_keys(data, "", {"site", "broker", "hours", "ticket", "services", "kiosks", "desks",
+                                     "desk_pins", "desk", "rating", "displays", "queue", "web"})
+        site = self.table(data, "site")
+        self.unknown_keys(site, "site", {"name", "timezone", "holidays"})
+        name = self.get(site, "name", "site", str)
+        zone = self.timezone(self.get(site, "timezone", "site", str, "America/Bogota"))
+        holidays_code = self.holidays(self.get(site, "holidays", "site", str, "CO"))
+        services = self.services(data)
+        kiosks = self.kiosks(data, services)
+        desks = self.desks(data, services)
+        ticket = self.table(data, "ticket")
+        self.unknown_keys(ticket, "ticket", {"paper_mm", "notice", "footer", "closed_slip"})
+        paper = self.get(ticket, "paper_mm", "ticket", int, 80)
+        if paper not in (58, 80):
+            self.problem("ticket.paper_mm", f"must be 58 or 80, not {paper}")
+        rating = self.table(data, "rating") if "rating" in data else {}
+        self.unknown_keys(rating, "rating", {"grace_seconds"})
+        grace = self.get(rating, "grace_seconds", "rating", (int, float), 60)
+        if grace is not None and not 0 <= grace <= 600:
+            self.problem("rating.grace_seconds", f"must be between 0 and 600 seconds, not {grace}")
+        return SiteConfig(
+            name=name, timezone=zone, holidays=holidays_code, broker=self.broker(data), hours=self.hours(data),
+            paper_mm=paper, notice=self.get(ticket, "notice", "ticket", str, ""),
+            ticket_footer=self.get(ticket, "footer", "ticket", str, ""),
+            closed_slip=self.get(ticket, "closed_slip", "ticket", bool, False), services=services, kiosks=kiosks,
+            desks=desks, desk_pins=self.desk_pins(data), desk=self.desk_settings(data), rating_grace_s=float(grace or 0),
+            displays=self.displays(data), queue=self.queue(data), web=self.web(data))
+
+    def web(self, data: dict) -> WebSettings:
+        table = self.table(data, "web") if "web" in data else {}
+        self.unknown_keys(table, "web", {"port", "wait_target_minutes", "users"})
+        port = self.get(table, "port", "web", int, 8080)
+        if port is not None and not 1 <= port <= 65535:
+            self.problem("web.port", f"must be a TCP port from 1 to 65535, not {port}")
+        target = self.get(table, "wait_target_minutes", "web", int, 20)
+        if target is not None and not 1 <= target <= 480:
+            self.problem("web.wait_target_minutes", f"must be from 1 to 480, not {target}")
+        users = []
+        for i, user in enumerate(self.get(table, "users", "web", list, [])):
+            where = f"web.users[{i + 1}]"
+            if not isinstance(user, dict):
+                self.problem(where, "must be a table ([[web.users]])")
+                continue
+            self.unknown_keys(user, where, {"name", "password_hash"})
+            name = self.get(user, "name", where, str)
+            secret = self.get(user, "password_hash", where, str)
+            if name is not None and not (0 < len(name) <= 64 and name == name.strip()):
+                self.problem(f"{where}.name", f"must be 1 to 64 characters without spaces around, not {name!r}")
+            elif name in (u.name for u in users):
+                self.problem(f"{where}.name", f"{name!r} is configured twice")
+            if secret is not None and not _PASSWORD_HASH.fullmatch(secret):
+                self.problem(f"{where}.password_hash", "must be the output of `turnero web-password` "
+                                                       "(scrypt$...), never the password itself")
+            if name and secret:
+                users.append(WebUser(name, secret))
+        if "web" in data and not users:
+            self.problem("web.users", "at least one [[web.users]] is needed to sign in")
+        return WebSettings(port=port or 8080, wait_target_min=target or 20, users=tuple(users))
+
+    def queue(self, data: dict) -> QueuePolicy:
+        table = self.table(data, "queue") if "queue" in data else {}
+        self.unknown_keys(table, "queue", {"policy", "ratio", "max_wait_minutes"})
+        kind = self.get(table, "policy", "queue", str, "strict")
+        if kind not in POLICIES:
+            self.problem("queue.policy", f"must be one of {', '.join(POLICIES)}, not {kind!r}")
+        ratio = self.get(table, "ratio", "queue", int, 3)
+        if ratio is not None and not 1 <= ratio <= 20:
+            self.problem("queue.ratio", f"must be from 1 to 20 preferential calls per normal one, not {ratio}")
+        max_wait = self.get(table, "max_wait_minutes", "queue", int, 0)
+        if max_wait is not None and not 0 <= max_wait <= 480:
+            self.problem("queue.max_wait_minutes", f"must be from 0 (off) to 480, not {max_wait}")
+        return QueuePolicy(kind=kind or "strict", ratio=ratio or 3, max_wait_min=max_wait or 0)
+
+    def timezone(self, name: str | None) -> ZoneInfo | None:
+        if name is None:
+            return None
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.problem("site.timezone", f"unknown time zone {name!r} (for Colombia: 'America/Bogota')")
+            return None
+
+    def holidays(self, code: str | None) -> str | None:
+        import holidays
+        if code and code not in holidays.list_supported_countries():
+            self.problem("site.holidays", f"unknown country code {code!r} for public holidays (Colombia: 'CO')")
+        return code or None
+
+    def broker(self, data: dict) -> BrokerAddress:
+        broker = self.table(data, "broker")
+        self.unknown_keys(broker, "broker", {"host", "port", "username", "password", "credentials_dir"})
+        port = self.get(broker, "port", "broker", int, 1883)
+        if port is not None and not 1 <= port <= 65535:
+            self.problem("broker.port", f"must be a TCP port from 1 to 65535, not {port}")
+        credentials = self.get(broker, "credentials_dir", "broker", str, str(DEFAULT_CREDENTIALS_DIR))
+        if credentials is not None and not Path(credentials).is_absolute():
+            self.problem("broker.credentials_dir", f"must be an absolute path like {DEFAULT_CREDENTIALS_DIR}, "
+                                                   f"not {credentials!r}")
+        return BrokerAddress(host=self.get(broker, "host", "broker", str, "127.0.0.1"), port=port,
+                             username=self.get(broker, "username", "broker", str, None),
+                             password=self.get(broker, "password", "broker", str, None),
+                             credentials_dir=Path(credentials or DEFAULT_CREDENTIALS_DIR))
+
+    def hours(self, data: dict) -> Hours:
+        hours = self.table(data, "hours")
+        self.unknown_keys(hours, "hours", {"days", "periods"})
+        days = []
+        for name in self.get(hours, "days", "hours", list) or []:
+            if name not in WEEKDAYS:
+                self.problem("hours.days", f"{name!r} is not a day name (use: {', '.join(WEEKDAYS)})")
+            else:
+                days.append(WEEKDAYS.index(name))
+        periods = []
+        for text in self.get(hours, "periods", "hours", list) or []:
+            match = _PERIOD.fullmatch(str(text))
+            try:
+                start, end = (time(int(match[1]), int(match[2])), time(int(match[3]), int(match[4])))
+            except (TypeError, ValueError):
+                self.problem("hours.periods", f"{text!r} is not a period like \"08:00-12:00\"")
+                continue
+            if start >= end:
+                self.problem("hours.periods", f"{text!r} ends before it starts")
+            periods.append((start, end))
+        if not days or not periods:
+            self.problem("hours", "needs at least one day and one period")
+            return Hours((0,), ((time(8), time(12)),))
+        return Hours(tuple(sorted(days)), tuple(sorted(periods)))
+
+    def readable(self, key: str, value, field: str) -> None:
+        """A name that travels on the board: within the contract's limit for it, or every display refuses it."""
+        if isinstance(value, str):
+            try:
+                contract.check_text(field, value, contract.TEXT_LIMITS[field])
+            except contract.ContractError as exc:
+                self.problem(key, f"{str(exc).removeprefix(f'field {field!r} ')} (the board carries it to the "
+                             "screens)")
+
+    def services(self, data: dict) -> dict[str, Service]:
+        services = {}
+        for path, table in self.tables(data, "services"):
+            self.unknown_keys(table, path, {"letter", "name"})
+            letter = self.get(table, "letter", path, str)
+            name = self.get(table, "name", path, str)
+            self.readable(f"{path}.name", name, "service_name")
+            if letter is not None and not _LETTER.fullmatch(letter):
+                self.problem(f"{path}.letter", f"must be one capital letter A-Z, not {letter!r}")
+            elif letter in services:
+                self.problem(f"{path}.letter", f"{letter!r} is used by another service")
+            elif letter and name:
+                services[letter] = Service(letter, name)
+        if not services:
+            self.problem("services", "at least one [[services]] is needed")
+        return services
+
+    def service_ref(self, letter, path: str, services: dict) -> None:
+        if letter is not None and services and letter not in services:
+            self.problem(path, f"unknown service {letter!r} (services: {', '.join(services)})")
+
+    def device_id(self, table: dict, path: str) -> str | None:
+        value = self.get(table, "id", path, str)
+        if value is not None and not _DEVICE_ID.fullmatch(value):
+            self.problem(f"{path}.id", f"{value!r} must be lower-case letters, digits and '-', up to 32")
+        return value
+
+    def kiosks(self, data: dict, services: dict) -> dict[str, Kiosk]:
+        kiosks, prefix_owner = {}, {}
+        for path, table in self.tables(data, "kiosks"):
+            self.unknown_keys(table, path, {"id", "status_led", "printer", "buttons"})
+            kiosk_id = self.device_id(table, path)
+            buttons = []
+            for i, button in enumerate(self.get(table, "buttons", path, list) or []):
+                where = f"{path}.buttons[{i + 1}]"
+                if not isinstance(button, dict):
+                    self.problem(where, "must be a table")
+                    continue
+                self.unknown_keys(button, where, {"pin", "service", "preferential", "prefix"})
+                letter = self.get(button, "service", where, str)
+                self.service_ref(letter, f"{where}.service", services)
+                prefix = self.get(button, "prefix", where, str, letter)
+                if prefix is not None and not _PREFIX.fullmatch(prefix):
+                    self.problem(f"{where}.prefix", f"must be one or two capital letters, not {prefix!r}")
+                owner = prefix_owner.setdefault(prefix, kiosk_id)
+                if owner != kiosk_id:
+                    self.problem(f"{where}.prefix", f"{prefix!r} is already the prefix of kiosk {owner!r}: "
+                                                    "two kiosks would print the same numbers")
+                buttons.append(Button(self.pin(button, "pin", where), letter,
+                                      self.get(button, "preferential", where, bool, False), prefix))
+            pins = [b.pin for b in buttons]
+            if len(pins) != len(set(pins)):
+                self.problem(f"{path}.buttons", "two buttons share a pin")
+            if not buttons:
+                self.problem(f"{path}.buttons", "a kiosk needs at least one button")
+            if kiosk_id in kiosks:
+                self.problem(f"{path}.id", f"{kiosk_id!r} is used by another kiosk")
+            status_led, printer = self.pin(table, "status_led", path, None), self.printer(table, path)
+            if status_led is not None and status_led in pins:
+                self.problem(f"{path}.status_led", f"GPIO{status_led} is also a button's pin")
+            device = printer.get("device", HEADER_UARTS[0])
+            if printer.get("kind") == "serial" and device in HEADER_UARTS:
+                for pin in sorted(set(UART_PINS) & {*pins, status_led}):
+                    self.problem(path, f"GPIO{pin} carries the serial printer on {device}: wire that button or "
+                                       "light to another pin")
+            kiosks[kiosk_id] = Kiosk(kiosk_id, status_led, printer, tuple(buttons))
+        return kiosks
+
+    def printer(self, table: dict, path: str) -> dict:
+        printer = dict(self.get(table, "printer", path, dict, {"kind": "simulated"}))
+        where = f"{path}.printer"
+        known = set(PRINTER_KEYS)
+        self.unknown_keys(printer, where, known)
+        kind = self.get(printer, "kind", where, str)
+        if kind is not None and kind not in _PRINTER_KINDS:
+            self.problem(f"{where}.kind", f"must be one of {', '.join(_PRINTER_KINDS)}, not {kind!r}")
+        typed = {key: self.get(printer, key, where, PRINTER_KEYS[key], None) for key in printer
+                 if key in known and key != "kind"}
+        return {"kind": kind, **{key: value for key, value in typed.items() if value is not None}}
+
+    def desks(self, data: dict, services: dict) -> dict[int, Desk]:
+        desks = {}
+        for path, table in self.tables(data, "desks"):
+            self.unknown_keys(table, path, {"number", "name", "services", "advisor", "transfer_to"})
+            number = self.get(table, "number", path, int)
+            if number is not None and not 1 <= number <= 99:
+                self.problem(f"{path}.number", f"must be from 1 to 99, not {number}")
+            elif number in desks:
+                self.problem(f"{path}.number", f"desk {number} is configured twice")
+            letters = self.get(table, "services", path, list) or []
+            for letter in letters:
+                if not isinstance(letter, str):
+                    self.problem(f"{path}.services", f"must be service letters like \"R\", not {letter!r}")
+                    continue
+                self.service_ref(letter, f"{path}.services", services)
+            if not letters:
+                self.problem(f"{path}.services", "a desk must attend at least one service")
+            transfer_to = self.get(table, "transfer_to", path, str, None)
+            self.service_ref(transfer_to, f"{path}.transfer_to", services)
+            name = self.get(table, "name", path, str, f"Módulo {number}")
+            self.readable(f"{path}.name", name, "desk_name")
+            desks[number] = Desk(number, name, tuple(letters), self.get(table, "advisor", path, str, ""), transfer_to)
+        if not desks:
+            self.problem("desks", "at least one [[desks]] is needed")
+        return desks
+
+    def desk_pins(self, data: dict) -> DeskPins:
+        pins = self.table(data, "desk_pins")
+        self.unknown_keys(pins, "desk_pins", {"next", "status_led", "rating", "rating_leds", "recall", "no_show",
+                                              "transfer"})
+        rating, leds = (self.get(pins, key, "desk_pins", list) or [] for key in ("rating", "rating_leds"))
+        for key, values in (("rating", rating), ("rating_leds", leds)):
+            if len(values) != 5 or not all(isinstance(v, int) and v in _GPIO_PINS for v in values):
+                self.problem(f"desk_pins.{key}", f"must be five BCM GPIO numbers (2-27), for ratings 1 to 5, not {values}")
+        result = DeskPins(self.pin(pins, "next", "desk_pins"), self.pin(pins, "status_led", "desk_pins"),
+                          tuple(rating), tuple(leds), *(self.pin(pins, key, "desk_pins", None)
+                                                        for key in ("recall", "no_show", "transfer")))
+        used = [pin for pin in (result.next, result.status_led, *rating, *leds, result.recall, result.no_show,
+                                result.transfer) if isinstance(pin, int)]  # a wrong one is reported above
+        if len(used) != len(set(used)):
+            self.problem("desk_pins", "a pin is used twice")
+        return result
+
+    def desk_settings(self, data: dict) -> DeskSettings:
+        table = self.table(data, "desk") if "desk" in data else {}
+        self.unknown_keys(table, "desk", {"recall_hold_seconds", "attention_limit_minutes", "transfer_position",
+                                          "counter"})
+        hold = self.get(table, "recall_hold_seconds", "desk", (int, float), 1.5)
+        if hold is not None and not 0.5 <= hold <= 10:
+            self.problem("desk.recall_hold_seconds", f"must be from 0.5 to 10 seconds, not {hold}")
+        limit = self.get(table, "attention_limit_minutes", "desk", int, 15)
+        if limit is not None and not 1 <= limit <= 240:
+            self.problem("desk.attention_limit_minutes", f"must be from 1 to 240, not {limit}")
+        position = self.get(table, "transfer_position", "desk", str, "front")
+        if position not in ("front", "back"):
+            self.problem("desk.transfer_position", f"must be \"front\" or \"back\", not {position!r}")
+        counter = self.get(table, "counter", "desk", dict, {"kind": "none"})
+        self.unknown_keys(counter, "desk.counter", {"kind", "device", "baudrate"})
+        kind = self.get(counter, "kind", "desk.counter", str, "none")
+        if kind not in ("serial", "none"):
+            self.problem("desk.counter.kind", f"must be \"serial\" (a CD5220 display) or \"none\", not {kind!r}")
+        baud = self.get(counter, "baudrate", "desk.counter", int, 9600)
+        if baud not in (2400, 4800, 9600, 19200, 38400):
+            self.problem("desk.counter.baudrate", f"must be 2400, 4800, 9600, 19200 or 38400, not {baud}")
+        return DeskSettings(float(hold or 1.5), limit or 15, position == "front",
+                            {"kind": kind, "device": self.get(counter, "device", "desk.counter", str, "/dev/ttyUSB0"),
+                             "baudrate": baud})
+
+    def displays(self, data: dict) -> dict[str, Display]:
+        displays = {}
+        for path, table in self.tables(data, "displays"):
+            self.unknown_keys(table, path, {"id", "size", "portrait", "voice", "volume", "footer"})
+            size = self.get(table, "size", path, list, [1920, 1080])
+            if len(size) != 2 or not all(isinstance(v, int) and 320 <= v <= 7680 for v in size):
+                self.problem(f"{path}.size", f"must be [width, height] in pixels, e.g. [1920, 1080], not {size}")
+                size = [1920, 1080]
+            volume = self.get(table, "volume", path, int, 80)
+            if volume is not None and not 0 <= volume <= 100:
+                self.problem(f"{path}.volume", f"must be from 0 to 100, not {volume}")
+            footer = self.get(table, "footer", path, list, [])
+            if not all(isinstance(line, str) for line in footer):
+                self.problem(f"{path}.footer", "must be a list of text lines")
+            display_id = self.device_id(table, path)
+            displays[display_id] = Display(display_id, tuple(size), self.get(table, "portrait", path, bool, False),
+                                           self.get(table, "voice", path, bool, True), volume,
+                                           tuple(str(line) for line in footer))
+        return displays
+
+
+def _describe(kinds: tuple) -> str:
+    names = {str: "text", int: "a whole number", float: "a number", bool: "true or false", list: "a list",
+             dict: "a table"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)

@@ -1,0 +1,191 @@
+"""What a site file describes, as frozen dataclasses: services, kiosks and their buttons, desks, displays, opening
+hours, the broker, the coordinators' page and the queue policy. Reading and checking the file is `load`'s job."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")   # as the site file names them
+DEFAULT_CREDENTIALS_DIR = Path("/etc/turnero/credentials")
+
+
+class ConfigError(Exception):
+    def __init__(self, source: str, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"{source}: the site configuration has {len(problems)} problem(s):\n"
+                         + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None
+    keepalive: int = 15
+    credentials_dir: Path | None = None   # one file per device holding its password (`turnero broker-files`)
+
+    def login(self, device: str) -> Login:
+        """The device's own credentials file if there is one, else [broker] username/password, else anonymous."""
+        found = "no credentials directory is configured"
+        if self.credentials_dir is not None:
+            path = Path(self.credentials_dir) / device
+            try:
+                password = path.read_text(encoding="utf-8").strip()
+                return Login(device, password, f"user {device!r} and the password in {path}")
+            except FileNotFoundError:
+                found = f"no credentials file {path} was found"
+            except (OSError, UnicodeDecodeError) as exc:
+                found = f"the credentials file {path} cannot be read ({exc})"
+        if self.username:
+            return Login(self.username, self.password, f"{found}; user {self.username!r} from [broker] username")
+        return Login(None, None, f"{found} and [broker] has no username: anonymous")
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str | None
+    password: str | None
+    source: str     # how the device identified itself, for the log when the broker refuses it
+
+
+@dataclass(frozen=True)
+class Service:
+    letter: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Button:
+    pin: int
+    service: str
+    preferential: bool
+    prefix: str
+
+
+@dataclass(frozen=True)
+class Kiosk:
+    id: str
+    status_led: int | None
+    printer: dict
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class Desk:
+    number: int
+    name: str
+    services: tuple[str, ...]
+    advisor: str
+    transfer_to: str | None = None  # the service its TRANSFER button sends a turn to
+
+
+@dataclass(frozen=True)
+class DeskPins:
+    next: int
+    status_led: int
+    rating: tuple[int, ...]
+    rating_leds: tuple[int, ...]
+    recall: int | None = None      # without a RECALL button, a long press of NEXT recalls
+    no_show: int | None = None
+    transfer: int | None = None
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    recall_hold_s: float           # how long NEXT is held to mean RECALL
+    attention_limit_min: int       # past this the desk's light warns (seed 003: 15 minutes)
+    transfer_front: bool           # a transferred turn goes to the front of its new queue (else the back)
+    counter: dict                  # the counter display: {"kind": "serial", "device": ..., "baudrate": ...}
+
+
+@dataclass(frozen=True)
+class Display:
+    id: str
+    size: tuple[int, int]
+    portrait: bool
+    voice: bool
+    volume: int
+    footer: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Hours:
+    days: tuple[int, ...]                      # weekday numbers, Monday = 0
+    periods: tuple[tuple[time, time], ...]
+
+    def text(self) -> str:
+        """'Lunes a viernes de 8:00 a 12:00 y de 14:00 a 16:00', for tickets and screens."""
+        names = [WEEKDAYS[d] for d in self.days]
+        consecutive = list(self.days) == list(range(self.days[0], self.days[-1] + 1))
+        if len(names) > 2 and consecutive:
+            days = f"{names[0]} a {names[-1]}"
+        else:
+            days = ", ".join(names[:-1]) + (" y " if len(names) > 1 else "") + names[-1]
+        spans = [f"de {_hm(a)} a {_hm(b)}" for a, b in self.periods]
+        joined = ", ".join(spans[:-1]) + (" y " if len(spans) > 1 else "") + spans[-1]
+        return f"{days[0].upper()}{days[1:]} {joined}"
+
+
+def _hm(moment: time) -> str:
+    return f"{moment.hour}:{moment.minute:02d}"
+
+
+@dataclass(frozen=True)
+class WebUser:
+    name: str
+    password_hash: str              # made by `turnero web-password` (hub.web.hash_password); never the password
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The coordinators' page served by the hub (hub/web.py)."""
+
+    port: int = 8080
+    wait_target_min: int = 20       # a turn waiting longer raises an alarm
+    users: tuple[WebUser, ...] = ()
+
+
+POLICIES = ("strict", "ratio")
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    """How the hub picks the next turn; hub/policy.py says what each setting does."""
+
+    kind: str = "strict"
+    ratio: int = 3                 # with kind "ratio": preferential calls in a row before a normal one
+    max_wait_min: int = 0          # 0: no aging
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    name: str
+    timezone: ZoneInfo
+    holidays: str | None
+    broker: BrokerAddress
+    hours: Hours
+    paper_mm: int
+    notice: str
+    ticket_footer: str
+    closed_slip: bool               # outside hours a press prints a slip with the hours
+    services: dict[str, Service]
+    kiosks: dict[str, Kiosk]
+    desks: dict[int, Desk]
+    desk_pins: DeskPins
+    desk: DeskSettings
+    rating_grace_s: float
+    displays: dict[str, Display]
+    queue: QueuePolicy
+    web: WebSettings = WebSettings()
+
+    def today(self) -> date:
+        """The site's service day now: its own time zone's date, not the machine's (a Pi set to UTC is a day
+        ahead of Bogotá from 19:00)."""
+        return datetime.now(self.timezone).date()
+
+    def with_broker(self, host: str, port: int) -> "SiteConfig":
+        return dataclasses.replace(self, broker=dataclasses.replace(self.broker, host=host, port=port))
