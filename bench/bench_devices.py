@@ -1,5 +1,5 @@
 """Device benchmarks against real components: Mosquitto on loopback, the real roles with gpiozero mock pins, a
-simulated ESC/POS printer and SDL's dummy video driver. Run by hand: `.venv/bin/python bench/bench_devices.py`.
+simulated ESC/POS printer and SDL's dummy video driver. Run by hand: `.venv/bin/python -m bench.bench_devices`.
 
 - kiosk button edge -> last byte of the ticket written to the printer
 - desk NEXT edge -> the display's flipped frame showing the call, through the broker and the hub
@@ -13,7 +13,6 @@ import os
 import queue
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -22,7 +21,6 @@ from pathlib import Path
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pygame  # noqa: E402
 from gpiozero.pins.mock import MockFactory  # noqa: E402

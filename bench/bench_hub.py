@@ -1,27 +1,25 @@
 """Hub benchmarks: durable write cost against history size, sustained events through a real broker, and the
-CSV export of a year. Run by hand (`.venv/bin/python bench/bench_hub.py`); prints one table.
+CSV export of a year. Run by hand (`.venv/bin/python -m bench.bench_hub`); prints one table.
 
 Figures are medians over repeated runs, with the spread (min-max) so that noise is visible.
 """
 from __future__ import annotations
 
 import statistics
-import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from appliance import site as site_config  # noqa: E402
-from appliance import contract  # noqa: E402
-from appliance.dev.local_broker import LocalBroker  # noqa: E402
-from appliance.core.link import Link  # noqa: E402
+from appliance import site as site_config
+from appliance import contract
+from appliance.dev.local_broker import LocalBroker
+from appliance.core.link import Link
 from appliance.site import BrokerAddress
-from hub.export import rows, write_csv  # noqa: E402
-from hub.service import Hub  # noqa: E402
-from hub.store import DayStore  # noqa: E402
+from hub.export import rows, write_csv
+from hub.service import Hub
+from hub.store import DayStore
 
 TZ = site_config.load(site_config.EXAMPLE).timezone
 TURNS_PER_DAY = 350  # ~1,370 records a day: a ticket, a call, a close and most of the time a rating

@@ -8,7 +8,7 @@ processes and private Mosquittos, through the documented MQTT protocol and the c
 - The bytes the late hub's process writes per NEXT (/proc/PID/io write_bytes: what reaches the disk).
 - In a separate phase, the late hub's resident memory while four coordinators download a year's CSV at once.
 
-Run by hand: `.venv/bin/python bench/bench_journal.py [--dir DIR]`. The state goes under DIR (default /tmp),
+Run by hand: `.venv/bin/python -m bench.bench_journal [--dir DIR]`. The state goes under DIR (default /tmp),
 which must be a disk, not a tmpfs: write_bytes counts only what reaches a block device. Prints one table.
 """
 from __future__ import annotations
@@ -27,17 +27,15 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from appliance import site as site_config  # noqa: E402
-from appliance import contract  # noqa: E402
-from appliance.dev.local_broker import LocalBroker, free_port  # noqa: E402
-from appliance.core.link import Link  # noqa: E402
+from appliance import site as site_config
+from appliance import contract
+from appliance.dev.local_broker import LocalBroker, free_port
+from appliance.core.link import Link
 from appliance.site import BrokerAddress
-from bench_hub import day_records  # noqa: E402
-from hub.store import DayStore  # noqa: E402
-from hub.web import COOKIE, hash_password  # noqa: E402
+from bench.bench_hub import day_records
+from hub.store import DayStore
+from hub.web import COOKIE, hash_password
 
 TURNERO = Path(sys.executable).with_name("turnero")
 PASSWORD = "banco-de-pruebas-1"

@@ -1,6 +1,6 @@
 """Load benchmark: a busy day of 2,000 turns at 20 desks with 3 displays in fast-forward, the next day's rollover,
 and an opening burst of 300 tickets in one simulated minute, against a real Mosquitto with the real hub and
-displays (the site of tests/load_site.py). Run by hand: `.venv/bin/python bench/bench_load.py [--turns N]`.
+displays (the site of tests/harness/busy_day.py). Run by hand: `.venv/bin/python -m bench.bench_load [--turns N]`.
 
 Prints throughput, the desks' answer time (request published -> the hub's answer back), the hub's batches
 (size and time from the first message to the end of the batch, the durable write included) and the memory
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -20,15 +19,13 @@ from pathlib import Path
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from appliance import site as site_config  # noqa: E402
 from appliance.dev.local_broker import LocalBroker  # noqa: E402
 from appliance.site import QueuePolicy  # noqa: E402
-from load_site import (BusySite, busy_config, opening_burst, policy_problems, roll_over, run_day,  # noqa: E402
-                       summary)
-from support import wait_until  # noqa: E402
+from tests.harness.busy_day import BusySite, busy_config, opening_burst, roll_over, run_day, summary  # noqa: E402
+from tests.harness.policy_replay import policy_problems  # noqa: E402
+from tests.harness.roles import wait_until  # noqa: E402
 
 DAY = date(2026, 11, 24)
 

@@ -1,9 +1,9 @@
-"""The fault soak, run by hand: many seeded mornings of tests/faults.py (the same code as tests/test_faults.py),
+"""The fault soak, run by hand: many seeded mornings of tests/harness/faults/ (the same code as tests/system/test_faults.py),
 longer, with cable cuts of a minute. Prints one line per morning and a summary: runs, faults injected by kind,
 traps fired, violations (with the seed that replays each).
 
-    .venv/bin/python bench/soak_faults.py --runs 20 --slots 400 --cut-seconds 60
-    .venv/bin/python bench/soak_faults.py --seed 1007 --slots 400 --cut-seconds 60   # replay one morning
+    .venv/bin/python -m bench.soak_faults --runs 20 --slots 400 --cut-seconds 60
+    .venv/bin/python -m bench.soak_faults --seed 1007 --slots 400 --cut-seconds 60   # replay one morning
 """
 from __future__ import annotations
 
@@ -19,10 +19,8 @@ from pathlib import Path
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from faults import Morning  # noqa: E402
+from tests.harness.faults.morning import Morning  # noqa: E402
 
 
 def main() -> int:

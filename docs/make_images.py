@@ -1,12 +1,10 @@
 """Regenerates the pictures in the README and the docs from the real renderers:
 `.venv/bin/python docs/make_images.py`."""
 import os
-import sys
 from datetime import datetime
 from pathlib import Path
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from appliance import site as site_config, contract  # noqa: E402
 from appliance.screens.scene import build_scene  # noqa: E402

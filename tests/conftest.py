@@ -8,6 +8,9 @@ import pytest  # noqa: E402
 
 from appliance.dev.local_broker import LocalBroker  # noqa: E402
 
+# Fixtures shared by folders of tests.
+pytest_plugins = ["tests.harness.hub_feed"]
+
 # Set by .ci/arm64-check, which runs the suite on arm64 through user-mode emulation (qemu-user).
 EMULATED = os.environ.get("TURNERO_EMULATED")
 

@@ -1,0 +1,202 @@
+"""The hub's decisions, fed straight into its loop (no broker): who is called, idempotency, bad input."""
+import dataclasses
+import json
+import os
+import logging
+from datetime import timedelta
+
+import pytest
+
+from appliance import site as site_config, contract
+from appliance.site import QueuePolicy
+from hub.ledger import Turn
+from hub.policy import choose_next
+from hub.export import rows, write_csv
+from hub.service import Hub
+from tests.harness.hub_feed import START, Clock, message, ticket, request, feed, serving
+
+
+def test_preferential_first_then_first_come_first_served(hub):
+    feed(hub, ticket(hub, 1), ticket(hub, 2), ticket(hub, 1, preferential=True))
+    feed(hub, request(1, "a"))
+    assert serving(hub, 1) == "P-001"
+    feed(hub, request(2, "b"))
+    assert serving(hub, 2) == "R-001"
+
+
+def test_a_desk_only_gets_the_services_it_attends(hub):
+    feed(hub, ticket(hub, 1, service="E"), ticket(hub, 1, service="S"))
+    feed(hub, request(1, "a"))  # desk 1 attends R, S, F
+    assert serving(hub, 1) == "S-001"
+
+
+def test_two_desks_pressing_at_the_same_instant_get_different_turns(hub):
+    feed(hub, ticket(hub, 1), ticket(hub, 2))
+    feed(hub, request(1, "a"), request(2, "b"))  # one batch
+    assert {serving(hub, 1), serving(hub, 2)} == {"R-001", "R-002"}
+
+
+def test_a_repeated_request_gets_the_same_answer_and_calls_nobody_else(hub):
+    feed(hub, ticket(hub, 1), ticket(hub, 2))
+    feed(hub, request(1, "a"))
+    feed(hub, request(1, "a"))
+    assert serving(hub, 1) == "R-001"
+    assert [t.number for t in hub.ledger.waiting()] == ["R-002"]
+
+
+def test_next_closes_the_turn_served_as_attended_and_no_show_as_absent(hub):
+    feed(hub, ticket(hub, 1), ticket(hub, 2))
+    feed(hub, request(1, "a"), request(1, "b"))
+    feed(hub, request(1, "c", "no_show"))
+    outcomes = {t.number: t.outcome for t in hub.ledger.turns.values()}
+    assert outcomes == {"R-001": "attended", "R-002": "no_show"}
+    assert serving(hub, 1) is None
+
+
+def test_a_press_for_another_turn_than_the_one_served_closes_nobody_and_calls_nobody(hub):
+    """The desk's counter showed an older state (a broker restored from its last save): the press is answered with
+    the turn the desk serves, which stays called; a press for that turn then closes it."""
+    feed(hub, ticket(hub, 1), ticket(hub, 2), ticket(hub, 3))
+    feed(hub, request(1, "a", on_counter=""))
+    first = hub.ledger.serving[1]
+    feed(hub, request(1, "b", on_counter=first))
+    second = hub.ledger.serving[1]
+    for rid, action in (("c", "next"), ("d", "no_show"), ("e", "recall")):
+        feed(hub, request(1, rid, action, on_counter=first))
+        assert hub.ledger.answered[1] == rid and serving(hub, 1) == "R-002"
+    feed(hub, request(1, "f", on_counter=""))  # a counter that showed nobody
+    assert serving(hub, 1) == "R-002" and hub.ledger.turns[second].recalls == 0
+    assert [t.number for t in hub.ledger.waiting()] == ["R-003"]
+    feed(hub, request(1, "g", "no_show", on_counter=second))
+    assert hub.ledger.turns[second].outcome == "no_show" and serving(hub, 1) is None
+    assert [t.number for t in hub.ledger.waiting()] == ["R-003"]
+
+
+def test_a_rating_counts_once_and_only_for_a_turn_served_at_that_desk(hub, caplog):
+    feed(hub, ticket(hub, 1))
+    feed(hub, request(1, "a"))
+    turn_id = hub.ledger.serving[1]
+    rate = lambda rid, desk, value: contract.Rating(id=rid, at=START.isoformat(), source=f"escritorio-{desk}", desk=desk,
+                                                     turn_id=turn_id, value=value)
+    with caplog.at_level(logging.WARNING):
+        feed(hub, rate("x1", 1, 4), rate("x1", 1, 4), rate("x2", 1, 1), rate("x3", 2, 5))
+    assert hub.ledger.turns[turn_id].rating == 4
+    assert "already rated 4" in caplog.text and "desk 2 has not served" in caplog.text
+
+
+def test_replaying_every_event_changes_nothing(hub, tmp_path):
+    turn_one = ticket(hub, 1)
+    events = [turn_one, ticket(hub, 1, preferential=True), request(1, "a"), request(2, "b"), request(1, "c"),
+              contract.Rating(id="x", at=START.isoformat(), source="escritorio-2", desk=2, turn_id=turn_one.turn_id, value=4)]
+    feed(hub, *events)
+    names = {letter: s.name for letter, s in hub.config.services.items()}
+    csv_before = write_csv(tmp_path / "before.csv", rows(hub.store, START.date(), START.date(), names))
+    before = {t: vars(turn).copy() for t, turn in hub.ledger.turns.items()}
+    records = len(hub.store.day("2026-11-24"))
+    feed(hub, *events)
+    assert {t: vars(turn) for t, turn in hub.ledger.turns.items()} == before
+    assert len(hub.store.day("2026-11-24")) == records
+    write_csv(tmp_path / "after.csv", rows(hub.store, START.date(), START.date(), names))
+    assert csv_before == 2 and (tmp_path / "after.csv").read_bytes() == (tmp_path / "before.csv").read_bytes()
+
+
+def test_advisors_changed_in_the_site_file_are_recorded_without_a_restart(tmp_path):
+    site_file = tmp_path / "site.toml"
+    site_file.write_text(site_config.EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    clock = Clock()
+    unit = Hub(site_config.load(site_file), tmp_path / "hub", now=clock, config_path=site_file)
+    unit.clock = clock
+    site_file.write_text(site_file.read_text(encoding="utf-8").replace("Ana María Peña", "Óscar Ibáñez"),
+                         encoding="utf-8")
+    os.utime(site_file, (1, 1))  # a different modification time, whatever the file system's resolution
+    feed(unit, ticket(unit, 1), request(1, "a"))
+    assert unit.ledger.turns[unit.ledger.serving[1]].advisor == "Óscar Ibáñez"
+    unit.store.close()
+
+
+def test_a_restarted_hub_rebuilds_the_day_from_its_store(hub, tmp_path):
+    feed(hub, ticket(hub, 1), ticket(hub, 2), request(1, "a"))
+    hub.store.close()
+    again = Hub(hub.config, tmp_path, now=hub.clock)
+    assert serving(again, 1) == "R-001"
+    assert [t.number for t in again.ledger.waiting()] == ["R-002"]
+    again.store.close()
+
+
+@pytest.mark.parametrize("topic, payload, reason", [
+    (contract.ticket_topic("kiosco-1"), b"not json", "not JSON"),
+    (contract.request_topic(1), json.dumps({"v": 1, "type": "desk_request"}).encode(), "missing field"),
+    (contract.request_topic(9), request(9, "z").to_json(), "request for desk 9"),
+    (contract.ticket_topic("kiosco-9"), b"", "not JSON"),
+    ("turnero/v1/desk/1/other", b"{}", "is not one the hub reads"),
+])
+def test_a_malformed_message_is_logged_with_its_reason_and_the_hub_keeps_serving(hub, caplog, topic, payload, reason):
+    with caplog.at_level(logging.WARNING):
+        hub.inbox.put(message(topic, payload))
+        hub.step(timeout=0)
+    assert reason in caplog.text
+    feed(hub, ticket(hub, 1), request(1, "a"))
+    assert serving(hub, 1) == "R-001"
+
+
+# --- the queue policy, with scripted arrivals ---------------------------------------------------------------
+
+
+def arrivals(*kinds: str) -> list[Turn]:
+    """'n' and 'p' turns for service R, one minute apart from 9:00, in the order given."""
+    return [Turn(f"t{i}", f"{k.upper()}-{i:03d}", "R", k == "p", "kiosco-1",
+                 (START + timedelta(minutes=i)).isoformat()) for i, k in enumerate(kinds)]
+
+
+def calls(waiting: list[Turn], policy: QueuePolicy, *, now=START) -> list[str]:
+    """Serves everything at one desk and returns the order of the calls."""
+    order, streak, waiting = [], 0, list(waiting)
+    while (turn := choose_next(waiting, ("R",), policy=policy, preferential_streak=streak, now=now)) is not None:
+        waiting.remove(turn)
+        order.append(turn.number[0])
+        streak = streak + 1 if turn.preferential else 0
+    return order
+
+
+def test_strict_priority_calls_every_preferential_turn_first():
+    assert calls(arrivals("n", "n", "p", "p", "p", "p"), QueuePolicy("strict")) == list("PPPPNN")
+
+
+def test_ratio_lets_a_normal_turn_through_after_n_preferential_calls():
+    assert calls(arrivals("n", "n", "p", "p", "p", "p", "p"), QueuePolicy("ratio", ratio=2)) == list("PPNPPNP")
+
+
+def test_aging_sends_a_turn_that_waited_too_long_before_everyone():
+    turns = arrivals("n", "p", "p")  # the normal turn arrived at 9:00
+    assert calls(turns, QueuePolicy("strict", max_wait_min=30), now=START + timedelta(minutes=20))[0] == "P"
+    assert calls(turns, QueuePolicy("strict", max_wait_min=30), now=START + timedelta(minutes=31))[0] == "N"
+
+
+def test_the_hub_applies_the_sites_ratio_across_calls(hub):
+    hub.config = dataclasses.replace(hub.config, queue=QueuePolicy("ratio", ratio=1))
+    feed(hub, ticket(hub, 1), ticket(hub, 2), ticket(hub, 1, preferential=True), ticket(hub, 2, preferential=True))
+    numbers = []
+    for rid in "abcd":
+        feed(hub, request(1, rid))
+        numbers.append(serving(hub, 1))
+    assert numbers == ["P-001", "R-001", "P-002", "R-002"]
+
+
+def test_a_void_number_is_recorded_closed_and_never_called(hub):
+    event = ticket(hub, 1)
+    void = contract.TicketVoid(id="v1", at=event.at, source="kiosco-1", turn_id=event.turn_id, number=event.number,
+                               service="R", preferential=False, reason="sin papel")
+    feed(hub, void, request(1, "a"))
+    assert hub.ledger.turns[event.turn_id].outcome == "void"
+    assert serving(hub, 1) is None
+
+
+def test_the_board_gives_the_pace_of_a_service_once_three_attentions_are_measured(hub):
+    feed(hub, *(ticket(hub, n) for n in range(1, 6)))
+    for rid in "abcd":
+        hub.clock.moment += timedelta(minutes=6)
+        feed(hub, request(1, rid))
+    registro = next(w for w in hub.board().waiting if w.service == "R")
+    assert (registro.normal, registro.minutes_per_turn) == (1, 2)  # 6-minute attentions, 3 desks attend R
+    salud = next(w for w in hub.board().waiting if w.service == "S")
+    assert salud.minutes_per_turn is None

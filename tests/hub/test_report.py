@@ -1,0 +1,134 @@
+"""The Informe Turnero on a scripted day driven through the hub's loop: every figure checked by hand."""
+import dataclasses
+import xml.etree.ElementTree as ET
+from datetime import date, timedelta
+
+import pytest
+
+from appliance import contract
+from hub import charts
+from hub.report import build, p90, render_body, render_document, write_report
+from tests.harness.hub_feed import START, feed, request, ticket
+
+DAY = START.date()
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def when(hub, hh_mm: str, *events) -> None:
+    hour, minute = map(int, hh_mm.split(":"))
+    hub.clock.moment = START.replace(hour=hour, minute=minute)
+    feed(hub, *events)
+
+
+def rating(hub, desk: int, value: int) -> contract.Rating:
+    """The citizen at the desk rates the attention."""
+    turn_id = hub.ledger.serving[desk]
+    return contract.Rating(id=f"rating-{turn_id}", at=START.isoformat(), source=f"escritorio-{desk}", desk=desk,
+                           turn_id=turn_id, value=value)
+
+
+@pytest.fixture
+def morning(hub):
+    """9:01 R-001, 9:02 R-002, 9:03 P-001 (preferential, Registro), 9:04 S-001 and a void R-003.
+    Desk 1 (Ana María Peña) serves P-001 9:10-9:20 (rated 5), R-002 9:20-9:35 (rated 3), S-001 9:35-9:40
+    (rated 4); desk 2 (José Muñoz) calls R-001 at 9:12, who does not come."""
+    feed(hub, ticket(hub, 1), ticket(hub, 2), ticket(hub, 1, preferential=True), ticket(hub, 1, service="S"))
+    void = ticket(hub, 3)
+    feed(hub, contract.TicketVoid(id="void-3", at=void.at, source="kiosco-1", turn_id=void.turn_id,
+                                  number=void.number, service="R", preferential=False, reason="sin papel"))
+    when(hub, "09:10", request(1, "a"))
+    when(hub, "09:12", request(2, "b"))
+    when(hub, "09:20", rating(hub, 1, 5), request(1, "c"))
+    when(hub, "09:30", request(2, "d", "no_show"))
+    when(hub, "09:35", rating(hub, 1, 3), request(1, "e"))
+    when(hub, "09:40", rating(hub, 1, 4), request(1, "f"))
+    return hub
+
+
+def report_of(hub, first=DAY, last=DAY):
+    return build(hub.store, first, last, hub.config, now=hub.clock.moment)
+
+
+def test_the_day_in_figures(morning):
+    report = report_of(morning)
+    total = report.total
+    assert (total.turns, total.normal, total.preferential, report.void) == (4, 3, 1, 1)
+    assert total.outcomes == {"attended": 3, "no_show": 1}
+    assert total.waits == (7 * 60, 11 * 60, 18 * 60, 31 * 60)    # P-001, R-001, R-002, S-001
+    assert total.attentions == (5 * 60, 10 * 60, 15 * 60)
+    assert total.ratings == (0, 0, 1, 1, 1) and total.good == 2 and total.rating_mean == 4
+    assert total.within(20 * 60) == 3
+
+
+def test_groups_by_service_kind_desk_and_advisor(morning):
+    report = report_of(morning)
+    services = dict(report.by_service)
+    assert list(services) == ["Registro y Aportes", "Salud"]    # the site's order
+    registro = services["Registro y Aportes"]
+    assert (registro.normal, registro.preferential, registro.outcomes["no_show"]) == (2, 1, 1)
+    assert registro.waits == (7 * 60, 11 * 60, 18 * 60)
+    kinds = dict(report.by_kind)
+    assert (kinds["Normal"].turns, kinds["Preferencial"].turns, kinds["Preferencial"].ratings[4]) == (3, 1, 1)
+    desks = dict(report.by_desk)
+    assert desks["Módulo 1"].outcomes == {"attended": 3} and desks["Módulo 2"].outcomes == {"no_show": 1}
+    advisors = dict(report.by_advisor)
+    assert advisors["Ana María Peña"].attentions == (300, 600, 900)
+    assert advisors["José Muñoz"].turns == 1 and advisors["José Muñoz"].rated == 0
+
+
+def test_arrivals_and_waits_per_hour_cover_the_opening_hours(morning):
+    report = report_of(morning)
+    assert report.hours == list(range(8, 16))       # 8:00-12:00 and 14:00-16:00
+    assert report.arrivals == {9: 4}
+    assert report.wait_by_hour == {9: (7 + 11 + 18 + 31) * 60 / 4}
+
+
+def test_median_and_nearest_rank_p90():
+    assert p90((10, 20, 30, 40)) == 40 and p90(tuple(range(1, 11))) == 9 and p90(()) is None
+
+
+def test_the_html_has_the_figures_in_spanish_and_four_charts(morning):
+    html = render_body(report_of(morning))
+    for text in ("Informe Turnero CIS", "Martes 24 de noviembre de 2026", "16,8 min", "Mediana 14,5 min",
+                 "p90 31 min", "Ana María Peña", "67 %", "Números anulados", "No se presentaron"):
+        assert text in html, text
+    svgs = [ET.fromstring("<svg" + chunk.split("</svg>")[0] + "</svg>") for chunk in html.split("<svg")[1:]]
+    assert len(svgs) == 4
+    arrivals, _, histogram, ratings = svgs
+    assert {r.get("data-label"): float(r.get("data-value")) for r in arrivals.iter(f"{SVG}rect")}["9:00"] == 4
+    assert [float(r.get("data-value")) for r in histogram.iter(f"{SVG}rect")] == [0, 1, 1, 1, 0, 1, 0, 0]  # 7, 11, 18, 31 min
+    assert [float(r.get("data-value")) for r in ratings.iter(f"{SVG}rect")] == [0, 0, 1, 1, 1]
+
+
+def test_names_are_escaped_in_the_html(hub):
+    hub.config = dataclasses.replace(hub.config, desks={
+        **hub.config.desks, 1: dataclasses.replace(hub.config.desks[1], advisor="<script>alert(1)</script>")})
+    feed(hub, ticket(hub, 1), request(1, "a"))
+    html = render_document(report_of(hub))
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_period_folds_every_day_and_an_empty_one_says_so(morning, tmp_path):
+    later = DAY + timedelta(days=2)
+    morning.store.append([{**r, "id": f"later-{r['id']}", "day": later.isoformat(),
+                           "turn_id": r["turn_id"].replace(DAY.isoformat(), later.isoformat())}
+                          for r in morning.store.day(DAY.isoformat()) if r["kind"] == "ticket"])
+    report = report_of(morning, DAY, later)
+    assert report.total.turns == 8 and report.total.outcomes["waiting"] == 4
+    assert "Del martes 24 de noviembre de 2026 al jueves 26 de noviembre de 2026" in render_body(report)
+    assert "(total del periodo)" in render_body(report)
+    empty = write_report(tmp_path / "informe.html", morning.store, date(2026, 1, 1), date(2026, 1, 1),
+                         morning.config)
+    text = (tmp_path / "informe.html").read_text(encoding="utf-8")
+    assert empty.total.turns == 0 and "No hay turnos registrados en este periodo." in text
+    assert text.count("Sin datos en el periodo") == 4 and "<style>" in text
+    assert "src=" not in text and "href=" not in text and "url(" not in text    # nothing to fetch: it opens offline
+
+
+def test_a_chart_has_round_ticks_and_bars_in_proportion():
+    svg = ET.fromstring(charts.bar_chart(["a", "b"], [3, 7], title="t", x_title="x", y_title="y", integer=True))
+    bars = list(svg.iter(f"{SVG}rect"))
+    assert float(bars[1].get("height")) / float(bars[0].get("height")) == pytest.approx(7 / 3, rel=0.01)
+    assert [t.text for t in svg.iter(f"{SVG}text")][:5] == ["0", "2", "4", "6", "8"]
+    assert charts.number(12.34) == "12,3"
+    assert charts.number(3.0) == "3" and charts.number(1234.5) == "1234,5"

@@ -1,0 +1,474 @@
+"""The coordinators' page: sign-in, sessions, periods and config in isolation; then the real thing in a headless
+Chromium driven by Selenium, against a real Mosquitto, the real hub and the CSV read back by LibreOffice."""
+import dataclasses
+import http.client
+import json
+import os
+import queue
+import shutil
+import subprocess
+import zipfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from appliance import site as site_config
+from appliance import contract
+from appliance.site import ConfigError, WebUser
+from appliance.core.link import Link
+from appliance.site import BrokerAddress
+from hub.service import Hub
+from hub.store import DayStore
+from hub.web import (COOKIE, MAX_DAYS, SESSION_S, BadRequest, CoordinatorsWeb, Sessions, Throttle, hash_password,
+    load_secret, password_prompt, period, verify_password)
+from tests.harness.roles import Running, wait_until
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+SHOTS = Path("/tmp/web-shots")
+PASSWORD = "clave-de-prueba-1"
+FORMULA = "=cmd|' /C calc'!A0"
+
+
+# --- passwords, sessions, periods, configuration ------------------------------------------------------------
+
+def test_a_password_hash_is_salted_and_verified_in_constant_time():
+    first, second = hash_password("la misma clave"), hash_password("la misma clave")
+    assert first != second and first.startswith("scrypt$16384$8$1$")
+    assert verify_password("la misma clave", first) and not verify_password("la misma Clave", first)
+    assert not verify_password("x", "scrypt$16384$8$1$no-base64$AAAA")
+
+
+def test_a_session_cookie_is_signed_expires_and_ends_with_a_changed_password(tmp_path):
+    clock = [1_000_000.0]
+    users = {"ana": hash_password(PASSWORD)}
+    sessions = Sessions(load_secret(tmp_path), users, now=lambda: clock[0])
+    assert sessions.sign_in("ana", "otra") is None and sessions.sign_in("nadie", PASSWORD) is None
+    value = sessions.sign_in("ana", PASSWORD)
+    assert sessions.user(value) == "ana"
+    name, expiry, mac = value.split(".")
+    assert sessions.user(f"{name}.{int(expiry) + 999}.{mac}") is None            # a longer life is not signed
+    assert sessions.user(value[:-1] + ("0" if value[-1] != "0" else "1")) is None
+    assert Sessions(load_secret(tmp_path / "other"), users).user(value) is None  # another install's secret
+    clock[0] += SESSION_S + 1
+    assert sessions.user(value) is None
+    clock[0] -= SESSION_S
+    users["ana"] = hash_password("una clave nueva")
+    assert sessions.user(value) is None
+
+
+def test_web_password_prints_a_line_the_site_file_accepts(monkeypatch, capsys):
+    answers = iter(["una clave larga", "una clave larga"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt: next(answers))
+    assert password_prompt() == 0
+    line = capsys.readouterr().out.strip()
+    text = site_config.EXAMPLE.read_text(encoding="utf-8")
+    start = text.index('password_hash = "')
+    site = site_config.parse(text[:start] + line + text[text.index("\n", start):])
+    assert verify_password("una clave larga", site.web.users[0].password_hash)
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "corta")
+    assert password_prompt() == 2 and "at least 10 characters" in capsys.readouterr().err
+
+
+def test_the_secret_is_made_once_and_readable_by_its_owner_only(tmp_path):
+    secret = load_secret(tmp_path)
+    assert load_secret(tmp_path) == secret and len(secret) == 32
+    assert (tmp_path / "web-secret").stat().st_mode & 0o777 == 0o600
+
+
+def test_failed_sign_ins_are_throttled_per_client():
+    moment = [0.0]
+    throttle = Throttle(limit=2, window=60, now=lambda: moment[0])
+    for _ in range(2):
+        throttle.failed("10.0.0.5")
+    assert throttle.blocked("10.0.0.5") and not throttle.blocked("10.0.0.6")
+    moment[0] = 61
+    assert not throttle.blocked("10.0.0.5")
+
+
+@pytest.mark.parametrize("query, message", [
+    ({"desde": ["2026-13-01"]}, "La fecha inicial «2026-13-01» no es válida"),
+    ({"desde": ["24/11/2026"]}, "Escríbala como AAAA-MM-DD"),
+    ({"desde": ["2026-W48-2"]}, "no es válida"),
+    ({"desde": ["2026-11-24"], "hasta": ["2026-11-02"]}, "La fecha inicial es posterior a la final."),
+    ({"desde": ["2024-01-01"], "hasta": ["2026-11-24"]}, f"el máximo es {MAX_DAYS}"),
+])
+def test_a_bad_period_is_refused_in_spanish(query, message):
+    with pytest.raises(BadRequest, match=message):
+        period(query, date(2026, 11, 24))
+
+
+def test_a_period_defaults_to_today_and_to_one_day():
+    today = date(2026, 11, 24)
+    assert period({}, today) == (today, today)
+    assert period({"desde": ["2026-11-02"]}, today) == (date(2026, 11, 2), date(2026, 11, 2))
+    assert period({"desde": ["2025-11-24"], "hasta": ["2026-11-24"]}, today)[0] == date(2025, 11, 24)  # 366 days
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("wait_target_minutes = 20", "wait_target_minutes = 0", "web.wait_target_minutes: must be from 1 to 480, not 0"),
+    ("port = 8080", "port = 0", "web.port: must be a TCP port"),
+    ('password_hash = "scrypt', 'password_hash = "plain-password" #', "web.users[1].password_hash: must be the "
+                                                                       "output of `turnero web-password`"),
+    ('name = "coordinacion"', 'name = " coordinacion"', "web.users[1].name: must be 1 to 64 characters"),
+    ("[[web.users]]", "[[web.usuarios]]", "web.usuarios: is not a known setting"),
+])
+def test_a_wrong_web_setting_is_reported_with_its_key(old, new, message):
+    text = site_config.EXAMPLE.read_text(encoding="utf-8")
+    assert old in text
+    with pytest.raises(ConfigError) as error:
+        site_config.parse(text.replace(old, new, 1))
+    assert message in str(error.value)
+
+
+def test_the_example_site_has_a_web_section():
+    web = site_config.load(site_config.EXAMPLE).web
+    assert (web.port, web.wait_target_min, [u.name for u in web.users]) == (8080, 20, ["coordinacion"])
+
+
+# --- the site: broker, hub, devices, the page --------------------------------------------------------------
+
+def require(path: Path, package: str) -> None:
+    """CI installs these: a missing one is a failure to fix, never a silent skip."""
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"{path} is missing: apt-get install {package} (the ./run bootstrap installs it for the tests)")
+
+
+def yesterday_with_a_formula(state: Path, today: date) -> None:
+    """Yesterday's day file: one attended Educación turn whose advisor name is a spreadsheet formula."""
+    day = (today - timedelta(days=1)).isoformat()
+    stamp = lambda hh_mm: f"{day}T{hh_mm}:00.000-05:00"  # noqa: E731
+    turn = f"{day}/kiosco-1/E001"
+    store = DayStore(state / "days")
+    store.append([
+        {"id": "y1", "kind": "ticket", "day": day, "at": stamp("10:00"), "turn_id": turn, "number": "E-001",
+         "service": "E", "preferential": False, "kiosk": "kiosco-1", "received_at": stamp("10:00")},
+        {"id": "y2", "kind": "call", "day": day, "at": stamp("10:12"), "turn_id": turn, "desk": 2,
+         "advisor": FORMULA, "request_id": "y-r1", "recall": False},
+        {"id": "y3", "kind": "close", "day": day, "at": stamp("10:20"), "turn_id": turn, "desk": 2,
+         "outcome": "attended", "request_id": "y-r2"}])
+    store.close()
+
+
+class Devices:
+    """A kiosk and desk 1 as the hub sees them: their own links (so their statuses are real), publishing
+    what the real units publish."""
+
+    def __init__(self, config, hub: Hub):
+        address = BrokerAddress(config.broker.host, config.broker.port)
+        self.hub, self.tz, self.inbox = hub, config.timezone, queue.Queue()
+        self.kiosk = Link("kiosco-1", address, queue.Queue())
+        self.desk = Link("escritorio-1", address, queue.Queue())
+        self.probe = Link("prueba", address, self.inbox, subscriptions=(contract.ALARMS_TOPIC,))
+        for link in (self.kiosk, self.desk, self.probe):
+            link.start()
+            assert link.wait_connected(5)
+
+    def ticket(self, letter: str, n: int, minutes_ago: float, preferential: bool = False) -> None:
+        prefix = "P" if preferential else letter
+        today = self.hub.today
+        event = contract.TicketIssued(
+            id=f"ticket-{prefix}{n}", at=(datetime.now(self.tz) - timedelta(minutes=minutes_ago)).isoformat(),
+            source="kiosco-1", turn_id=f"{today}/kiosco-1/{prefix}{n:03d}", number=f"{prefix}-{n:03d}",
+            service=letter, preferential=preferential)
+        self.kiosk.publish(contract.ticket_topic("kiosco-1"), event.to_json()).wait_for_publish(2)
+
+    def printer(self, state: str) -> None:
+        status = contract.PrinterStatus(id=contract.new_id(), at=datetime.now(self.tz).isoformat(),
+                                        source="kiosco-1", state=state, detail="")
+        self.kiosk.publish(contract.printer_topic("kiosco-1"), status.to_json(), retain=True).wait_for_publish(2)
+
+    def next(self, desk: int, expected: str) -> None:
+        request = contract.DeskRequest(id=contract.new_id(), at=datetime.now(self.tz).isoformat(),
+                                       source=f"escritorio-{desk}", desk=desk, action="next")
+        self.desk.publish(contract.request_topic(desk), request.to_json()).wait_for_publish(2)
+        wait_until(lambda: self.number_at(desk) == expected, what=f"desk {desk} serving {expected}")
+
+    def rate(self, desk: int, value: int) -> None:
+        rating = contract.Rating(id=contract.new_id(), at=datetime.now(self.tz).isoformat(),
+                                 source=f"escritorio-{desk}", desk=desk, turn_id=self.hub.ledger.serving[desk],
+                                 value=value)
+        self.desk.publish(contract.rating_topic(desk), rating.to_json()).wait_for_publish(2)
+
+    def number_at(self, desk: int) -> str | None:
+        turn = self.hub.ledger.turns.get(self.hub.ledger.serving.get(desk, ""))
+        return turn.number if turn else None
+
+    def alarms(self) -> list[dict]:
+        """The latest retained alarms message."""
+        latest = None
+        while not self.inbox.empty():
+            item = self.inbox.get()
+            if getattr(item, "topic", None) == contract.ALARMS_TOPIC:
+                latest = contract.expect(item.payload, contract.Alarms)
+        return latest.alarms if latest else []
+
+    def stop(self) -> None:
+        for link in (self.kiosk, self.desk, self.probe):
+            link.stop()
+
+
+@pytest.fixture
+def site(broker, tmp_path):
+    """Mid-morning: desk 1 has served a preferential turn (rated 5) and serves R-001; desk 2 serves R-002;
+    R-003 has waited 24 minutes (over the 20-minute target); the display is offline; the kiosk's paper is
+    low. Yesterday had one turn whose advisor name is a formula."""
+    config = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port)
+    config = dataclasses.replace(config, web=dataclasses.replace(
+        config.web, users=(WebUser("coordinacion", hash_password(PASSWORD)),)))
+    state = tmp_path / "hub"
+    yesterday_with_a_formula(state, datetime.now(config.timezone).date())
+    with Running(Hub(config, state)) as hub:
+        assert hub.link.wait_connected(5)
+        devices = Devices(config, hub)
+        display = Link("pantalla-1", BrokerAddress(broker.host, broker.port), queue.Queue())
+        display.start()
+        assert display.wait_connected(5)
+        display.stop()                      # a clean stop: retained "offline"
+        devices.printer("low")
+        for letter, n, ago, preferential in (("R", 1, 30, False), ("R", 2, 26, False), ("R", 3, 24, False),
+                                             ("R", 1, 12, True), ("S", 1, 4, False), ("E", 1, 2, False)):
+            devices.ticket(letter, n, ago, preferential)
+        wait_until(lambda: len(hub.ledger.waiting()) == 6, what="six turns queued")
+        devices.next(1, "P-001")
+        devices.rate(1, 5)
+        wait_until(lambda: any(t.rating == 5 for t in hub.ledger.turns.values()), what="the rating recorded")
+        devices.next(1, "R-001")
+        devices.next(2, "R-002")
+        web = CoordinatorsWeb(config, state, host="127.0.0.1", port=0)
+        web.start()
+        web.devices = devices
+        yield web
+        web.stop()
+        devices.stop()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    require(CHROMIUM, "chromium")
+    require(CHROMEDRIVER, "chromium-driver")
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)     # with both paths given, Selenium Manager never runs
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1366,900", "--lang=es-CO"):
+        options.add_argument(flag)
+    downloads = tmp_path / "descargas"
+    downloads.mkdir()
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False,
+                                              "intl.accept_languages": "es-CO,es"})
+    # Chromium on Linux takes its language from the environment (date fields as dd/mm/aaaa).
+    service = Service(executable_path=str(CHROMEDRIVER), env={**os.environ, "LANGUAGE": "es_CO", "LANG": "es_CO.UTF-8"})
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.downloads = downloads
+    driver.implicitly_wait(0)
+    yield driver
+    driver.quit()
+
+
+def shot(driver, name: str) -> None:
+    """The whole page, not only the window: the viewport is made as tall as the page for the picture."""
+    SHOTS.mkdir(exist_ok=True)
+    height = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]["height"]
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 1366, "height": max(768, int(height)), "deviceScaleFactor": 1, "mobile": False})
+    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def text_of(driver, css: str) -> str:
+    return driver.find_element(By.CSS_SELECTOR, css).text
+
+
+def live(driver) -> dict:
+    """The live view's tables (row key -> the row's cells joined by tabs) and the alarms' text, read in one
+    script: the page redraws them every few seconds, and a script runs between two redraws, never during one."""
+    return driver.execute_script("""
+        const rows = id => Object.fromEntries([...document.querySelectorAll(`#${id} tr[data-key]`)].map(
+            tr => [tr.dataset.key, [...tr.cells].map(td => td.textContent).join("\\t")]));
+        return {filas: rows("filas"), modulos: rows("modulos"), equipos: rows("equipos"),
+                llamados: rows("llamados"), alarmas: document.getElementById("alarmas").textContent};""")
+
+
+def eventually(driver, predicate, what: str, timeout: float = 10):
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: predicate(), message=what)
+
+
+def click_to_page(driver, how: str, what: str) -> None:
+    """Clicks a link or a form's button and waits for the page that answers: a new document, without the old
+    one's mark, fully loaded. (Asking about an old element mid-navigation can fail with an inspector error
+    instead of "stale", so the old page is marked instead.)"""
+    driver.execute_script("window.oldPage = true")
+    driver.find_element(how, what).click()
+    WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(lambda d: d.execute_script(
+        "return window.oldPage === undefined && document.readyState === 'complete'"))
+
+
+def sign_in(driver, password: str) -> None:
+    driver.find_element(By.ID, "usuario").clear()
+    driver.find_element(By.ID, "usuario").send_keys("coordinacion")
+    driver.find_element(By.ID, "clave").send_keys(password)
+    click_to_page(driver, By.CSS_SELECTOR, "form button[type=submit]")
+
+
+def request(web, method: str, path: str, cookie: str | None = None) -> tuple[int, dict, bytes]:
+    """A raw request: the path goes on the wire exactly as written (no client-side normalisation)."""
+    connection = http.client.HTTPConnection("127.0.0.1", web.port, timeout=10)
+    connection.request(method, path, headers={"Cookie": f"{COOKIE}={cookie}"} if cookie else {})
+    answer = connection.getresponse()
+    result = answer.status, dict(answer.getheaders()), answer.read()
+    connection.close()
+    return result
+
+
+def test_a_coordinator_follows_the_morning_downloads_the_csv_and_reads_the_report(site, browser, tmp_path):
+    web, today = site, site.now().date()
+
+    # Every page asks for the sign-in first; a wrong password is refused in Spanish.
+    browser.get(web.url + "en-vivo")
+    assert browser.current_url == web.url + "ingresar"
+    shot(browser, "1-ingresar")
+    sign_in(browser, "no es la clave")
+    assert "El usuario o la contraseña no son correctos." in text_of(browser, ".error")
+    sign_in(browser, PASSWORD)
+    assert browser.current_url == web.url + "en-vivo"
+
+    # The live view: queues, desks with their advisors, devices, alarms.
+    def arrived() -> dict | None:    # the retained board, desk states and statuses have reached the page
+        view = live(browser)
+        return view if "R" in view["filas"] and "R-001" in view["modulos"].get("1", "") and \
+            "pantalla-1" in view["alarmas"] and "Poco papel" in view["equipos"].get("kiosco-1", "") else None
+    view = eventually(browser, arrived, "the retained state on the page")
+    assert view["filas"]["R"].startswith("Registro y Aportes\t1\t0\t24 min")
+    assert view["filas"]["S"].startswith("Salud\t1\t0") and view["filas"]["E"].startswith("Educación\t1\t0")
+    desks, devices = view["modulos"], view["equipos"]
+    assert desks["1"].startswith("Módulo 1\tAna María Peña\tR-001\tRegistro y Aportes") and "En tiempo" in desks["1"]
+    assert "José Muñoz\tR-002" in desks["2"] and "Libre" in desks["3"]
+    assert "En línea" in devices["hub"] and "Poco papel" in devices["kiosco-1"]
+    assert "Sin conexión" in devices["pantalla-1"] and "Sin reporte" in devices["escritorio-2"]
+    assert "Registro y Aportes: 1 turno espera más de 20 min." in view["alarmas"]
+    assert "Sin conexión: pantalla-1 (pantalla de turnos)." in view["alarmas"]
+    assert any(call.startswith("P-001\tMódulo 1") for call in view["llamados"].values())
+    shot(browser, "2-en-vivo")
+
+    # The same alarms, retained on MQTT for other consumers.
+    published = wait_until(lambda: {(a["kind"], a["subject"]) for a in web.devices.alarms()} or None,
+                           what="retained alarms")
+    assert {("wait", "R"), ("device", "pantalla-1")} <= published
+
+    # The view follows the site without a reload: desk 1 calls R-003 and the wait alarm goes.
+    web.devices.next(1, "R-003")
+    eventually(browser, lambda: "R-003" in live(browser)["modulos"]["1"], "desk 1 serving R-003 on the page")
+    eventually(browser, lambda: "espera más de" not in live(browser)["alarmas"], "the wait alarm gone")
+
+    # The CSV of yesterday and today, downloaded through the form.
+    click_to_page(browser, By.LINK_TEXT, "Exportar CSV")
+    browser.execute_script("document.getElementById('desde').value = arguments[0]",
+                           (today - timedelta(days=1)).isoformat())
+    shot(browser, "3-exportar")
+    browser.find_element(By.CSS_SELECTOR, "form.period button").click()
+    name = f"turnos_{today - timedelta(days=1)}_{today}.csv"
+    csv_path = eventually(browser, lambda: (browser.downloads / name).exists() and browser.downloads / name,
+                          "the CSV downloaded")
+    data = csv_path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    lines = data[3:].decode("utf-8").splitlines()
+    assert lines[0].startswith("turn_id;number;service;service_name;") and len(lines) == 1 + 7
+    assert "Educación" in data.decode("utf-8-sig") and "José Muñoz" in data.decode("utf-8-sig")
+    assert f";'{FORMULA};" in data.decode("utf-8-sig")          # the formula made text
+    read_back_by_libreoffice(csv_path, tmp_path)
+
+    # The report with its charts.
+    click_to_page(browser, By.LINK_TEXT, "Informe")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart")) == 4
+    cards = text_of(browser, ".cards")
+    assert "Turnos\n6" in cards and "Calificaciones de 4 o 5\n100 %" in cards
+    arrivals = browser.find_elements(By.CSS_SELECTOR, "svg.chart")[0].find_elements(By.CSS_SELECTOR, "rect")
+    assert sum(float(bar.get_attribute("data-value")) for bar in arrivals) == 6
+    shot(browser, "4-informe")
+
+    # The report as one file: it opens from disk, offline, with its charts.
+    browser.find_element(By.PARTIAL_LINK_TEXT, "Descargar el informe").click()
+    report_file = browser.downloads / f"informe_{today}_{today}.html"
+    eventually(browser, report_file.exists, "the report file downloaded")
+    browser.get(report_file.as_uri())
+    assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart")) == 4 and "Turnos\n6" in text_of(browser, ".cards")
+    shot(browser, "7-informe-archivo")
+
+    # Bad dates come back as the form with the reason.
+    browser.get(web.url + "exportar/turnos.csv?desde=2026-13-01")
+    assert "La fecha inicial «2026-13-01» no es válida" in text_of(browser, ".error")
+    shot(browser, "5-fecha-mala")
+
+    # Signing out ends the session.
+    cookie = browser.get_cookie(COOKIE)
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    click_to_page(browser, By.CSS_SELECTOR, ".topbar button")
+    assert browser.current_url == web.url + "ingresar" and browser.get_cookie(COOKIE) is None
+
+
+def read_back_by_libreoffice(csv_path: Path, tmp_path: Path) -> None:
+    """Calc opens the CSV as ';'-separated UTF-8 (filter options 59 = ';', 34 = '"', 76 = UTF-8, from line 1):
+    the accents are intact and the neutralised cell is text, not a formula."""
+    soffice = Path(shutil.which("soffice") or "/usr/bin/soffice")
+    require(soffice, "libreoffice-calc-nogui")
+    out = tmp_path / "calc"
+    subprocess.run([str(soffice), f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless",
+                    "--infilter=CSV:59,34,76,1", "--convert-to", "xlsx", "--outdir", str(out), str(csv_path)],
+                   check=True, capture_output=True, timeout=60)
+    with zipfile.ZipFile(out / csv_path.with_suffix(".xlsx").name) as book:
+        strings = book.read("xl/sharedStrings.xml").decode("utf-8")
+        sheet = book.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    assert "<f>" not in sheet and "<f " not in sheet                  # no formula anywhere
+    for text in ("service_name", "Educación", "José Muñoz", "Ana María Peña", "'=cmd|' /C calc'!A0"):
+        assert text.replace("'", "&apos;") in strings or text in strings, text
+
+
+def test_bad_input_strangers_and_path_tricks_get_clean_4xx(site, browser):
+    web = site
+    browser.get(web.url + "ingresar")
+    sign_in(browser, PASSWORD)
+    cookie = browser.get_cookie(COOKIE)["value"]
+
+    # Strangers: pages redirect to the sign-in, data answers 401, a forged cookie is nobody's.
+    status, headers, _ = request(web, "GET", "/en-vivo")
+    assert status == 303 and headers["Location"] == "/ingresar"
+    status, headers, body = request(web, "GET", "/api/en-vivo")
+    assert status == 401 and json.loads(body) == {"error": "Inicie sesión para ver esta página."}
+    assert request(web, "GET", "/exportar/turnos.csv")[0] == 401
+    assert request(web, "GET", "/informe.html")[0] == 401
+    assert request(web, "GET", "/api/en-vivo", cookie[:-2] + "00")[0] == 401
+    assert request(web, "GET", "/api/en-vivo", cookie)[0] == 200
+
+    # Bad periods: 400 with the reason in Spanish.
+    for query, reason in (("desde=2026-13-01", "no es válida"), ("desde=2026-11-24&hasta=2026-11-01", "posterior"),
+                          ("desde=2020-01-01&hasta=2026-11-24", "el máximo es 366"),
+                          ("desde=%3Cscript%3E", "«&lt;script&gt;» no es válida")):
+        for path in ("/exportar/turnos.csv", "/informe", "/informe.html"):
+            status, _, body = request(web, "GET", f"{path}?{query}", cookie)
+            assert status == 400 and reason in body.decode("utf-8"), (path, query)
+
+    # Path tricks and unknown pages: 404; other methods: 405.
+    for path in ("/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/estilo.css/../../hub/web.py", "//etc/passwd",
+                 "/en-vivo%00", "/en-vivo/", "/web_assets/style.css", "/hub/web.py", "/exportar/../informe",
+                 "http://elsewhere/en-vivo", "/" + "a" * 3000):
+        status, _, body = request(web, "GET", path, cookie)
+        assert status == 404 and "La página que busca no existe." in body.decode("utf-8"), path
+    status, _, body = request(web, "GET", "/informe?" + "&".join(f"c{i}=1" for i in range(30)), cookie)
+    assert status == 400 and "demasiados campos" in body.decode("utf-8")
+    assert request(web, "PUT", "/en-vivo", cookie)[0] == 405
+    status, headers, _ = request(web, "POST", "/en-vivo", cookie)
+    assert status == 405 and headers["Allow"] == "GET"
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+
+    browser.get(web.url + "no-existe")
+    assert "Página no encontrada" in text_of(browser, "h1")
+    shot(browser, "6-no-existe")
+    assert browser.find_elements(By.CSS_SELECTOR, ".topbar")         # still signed in, with the menu

@@ -1,0 +1,190 @@
+"""The kiosk: one ticket per real press, nothing outside opening hours, printer faults, and a number never
+repeated even when the kiosk is killed at any step of issuing."""
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from appliance import site as site_config
+from appliance.dev.demo import AlwaysOpen
+from appliance.drivers.printer import PrinterError, SimulatedPrinter
+from appliance.kiosk.unit import KioskUnit
+from appliance.kiosk.ticket import Ticket, TicketLayout, print_ticket, ticket_lines
+from tests.harness.escpos_text import printed_text
+
+CONFIG = site_config.load(site_config.EXAMPLE)
+TUESDAY_MORNING = datetime(2026, 11, 24, 9, 30, tzinfo=CONFIG.timezone)
+
+
+class Clock:
+    def __init__(self, start: float = 1000.0):
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_kiosk(tmp_path, *, moment=TUESDAY_MORNING, opening=None, printer=None, clock=None):
+    pins = MockFactory()
+    unit = KioskUnit(CONFIG, "kiosco-1", tmp_path / "kiosk", pin_factory=pins, printer=printer or SimulatedPrinter(),
+                     now=lambda: moment, monotonic=clock or Clock(), opening=opening)
+    return unit, pins
+
+
+def drain(unit) -> None:
+    while not unit.inbox.empty():
+        unit.step(timeout=0)
+
+
+def outbox_facts(unit) -> list[dict]:
+    return [json.loads(item.payload) for item in unit.link.outbox.pending()]
+
+
+def test_a_bouncing_burst_gives_exactly_one_ticket_per_real_press(tmp_path):
+    clock = Clock()
+    unit, pins = make_kiosk(tmp_path, clock=clock)
+    pin = pins.pin(CONFIG.kiosks["kiosco-1"].buttons[0].pin)
+    for press in range(3):                       # three real presses, 400 ms apart
+        for edge in range(5):                    # each bouncing for a few milliseconds
+            clock.now += 0.002
+            pin.drive_low() if edge % 2 == 0 else pin.drive_high()
+        clock.now += 0.2
+        pin.drive_high()
+        clock.now += 0.2
+    drain(unit)
+    assert [t.number for t in unit.issued] == ["R-001", "R-002", "R-003"]
+
+
+def test_a_held_button_gives_one_ticket(tmp_path):
+    clock = Clock()
+    unit, pins = make_kiosk(tmp_path, clock=clock)
+    pin = pins.pin(CONFIG.kiosks["kiosco-1"].buttons[0].pin)
+    pin.drive_low()
+    clock.now += 5
+    drain(unit)
+    pin.drive_high()
+    drain(unit)
+    assert len(unit.issued) == 1
+
+
+@pytest.mark.parametrize("moment, why", [
+    (datetime(2026, 11, 28, 9, 30), "a Saturday"),
+    (datetime(2026, 7, 20, 9, 30), "Día de la Independencia, a Monday"),
+    (datetime(2026, 11, 24, 12, 30), "lunch time"),
+    (datetime(2026, 11, 24, 18, 0), "after closing"),
+])
+def test_outside_opening_hours_no_turn_is_issued_only_the_hours_slip(tmp_path, moment, why):
+    printer = SimulatedPrinter()
+    unit, _ = make_kiosk(tmp_path, moment=moment.replace(tzinfo=CONFIG.timezone), printer=printer)
+    assert unit.issue(CONFIG.kiosks["kiosco-1"].buttons[0]) is None, why
+    assert unit.issued == [] and unit.link.outbox.pending() == []
+    slip = printed_text(printer.output)
+    assert "no estamos atendiendo" in slip and "lunes a viernes de 8:00 a 12:00 y de 14:00 a 16:00" in slip
+    assert unit.counter.pending is None and not (tmp_path / "kiosk" / "counter.json").exists()
+
+
+def test_without_paper_no_number_is_given_and_the_printer_state_is_published(tmp_path):
+    printer = SimulatedPrinter()
+    printer.paper = "out"
+    unit, _ = make_kiosk(tmp_path, printer=printer)
+    assert unit.issue(CONFIG.kiosks["kiosco-1"].buttons[0]) is None
+    assert unit.printer_state == "out" and unit.link.outbox.pending() == []
+    printer.paper = "ok"
+    assert unit.issue(CONFIG.kiosks["kiosco-1"].buttons[0]).number == "R-001"
+
+
+class JammingPrinter(SimulatedPrinter):
+    """Reports paper, then fails in the middle of a ticket (a jam, the cover opened)."""
+
+    jam: str | None = None
+
+    def _raw(self, data: bytes) -> None:
+        if self.jam:
+            reason, self.jam = self.jam, None
+            raise PrinterError(reason)
+        super()._raw(data)
+
+
+def test_a_ticket_that_could_not_be_printed_is_recorded_void_with_its_reason(tmp_path):
+    printer = JammingPrinter()
+    unit, _ = make_kiosk(tmp_path, printer=printer)
+    printer.jam = "cover open"
+    assert unit.issue(CONFIG.kiosks["kiosco-1"].buttons[0]) is None
+    assert unit.issue(CONFIG.kiosks["kiosco-1"].buttons[0]).number == "R-002"
+    facts = outbox_facts(unit)
+    assert [(f["type"], f["number"]) for f in facts] == [("ticket_void", "R-001"), ("ticket_issued", "R-002")]
+    assert "cover open" in facts[0]["reason"]
+
+
+def test_the_ticket_says_how_many_are_ahead_only_with_fresh_figures_from_the_hub(tmp_path):
+    unit, _ = make_kiosk(tmp_path)
+    assert unit.queue_figures("R", False) == (None, None)  # no hub yet: left out of the ticket
+
+
+@pytest.mark.parametrize("step", ["after_take", "while_printing", "after_print", "after_outbox"])
+def test_a_kiosk_killed_at_any_step_of_issuing_never_repeats_a_number(tmp_path, step):
+    state = tmp_path / "kiosk"
+    for _ in range(2):  # a first ticket completes, then the second is interrupted
+        child = subprocess.run([sys.executable, str(Path(__file__).parents[1] / "harness" / "kiosk_crash_child.py"), str(state),
+                                "none" if _ == 0 else step, TUESDAY_MORNING.isoformat()],
+                               capture_output=True, text=True, timeout=60)
+    assert child.returncode == -9, child.stderr
+    unit, _ = make_kiosk(tmp_path, opening=AlwaysOpen())
+    unit._settle_pending()
+    unit.issue(CONFIG.kiosks["kiosco-1"].buttons[0])
+    numbers = [f["number"] for f in outbox_facts(unit)]
+    assert numbers[0] == "R-001" and numbers[-1] == "R-003"
+    assert len(numbers) == len(set(numbers))  # each number recorded once
+    assert "R-002" in numbers  # the interrupted number is recorded (issued: a citizen may hold it), never lost
+
+
+def test_a_clock_set_back_a_day_continues_the_series_instead_of_repeating_numbers(tmp_path):
+    # A Pi without a clock battery can boot with yesterday's time and be corrected later the same morning.
+    unit, _ = make_kiosk(tmp_path, moment=TUESDAY_MORNING)
+    button = CONFIG.kiosks["kiosco-1"].buttons[0]
+    unit.issue(button)
+    unit.now = lambda: TUESDAY_MORNING.replace(day=23)
+    assert unit.issue(button).number == "R-002"
+    unit.now = lambda: TUESDAY_MORNING
+    assert unit.issue(button).number == "R-003"
+    facts = outbox_facts(unit)
+    assert [f["turn_id"] for f in facts] == [f"2026-11-24/kiosco-1/R00{n}" for n in (1, 2, 3)]
+
+
+# --- the ticket's bytes ------------------------------------------------------------------------------
+
+SPANISH = Ticket(entity="Alcaldía de Tenjo", number="E-012", service_name="Educación", preferential=True,
+                 issued_at=TUESDAY_MORNING, people_ahead=0, estimated_wait_min=None,
+                 notice="¿Dudas? ¡Pregunte! Señora, señor: sus datos se tratan según la Ley 1581. Pingüino.",
+                 hours="Lunes a viernes de 8:00 a 12:00")
+
+
+@pytest.mark.parametrize("paper_mm", [58, 80])
+@pytest.mark.parametrize("encoding", [None, "CP858"])
+def test_spanish_text_decodes_from_the_printed_bytes_with_the_code_page_they_select(paper_mm, encoding):
+    printer = SimulatedPrinter()
+    print_ticket(printer, SPANISH, TicketLayout(paper_mm, encoding))
+    text = printed_text(printer.output)
+    for expected in ("Alcaldía de Tenjo", "E-012", "Educación", "Atención preferencial", "¿Dudas? ¡Pregunte!",
+                     "Señora", "Pingüino", "No hay personas antes que usted."):
+        assert expected in text.replace("\n", " "), expected
+    assert "Tiempo estimado" not in text  # unknown: left out, never a guess
+    assert printer.output.endswith(b"\x1bd\x06\x1dV\x00")  # fed past the cutter, then a full cut
+    if encoding:
+        assert b"\x1bt\x13" in printer.output  # ESC t 19: CP858 on this profile
+
+
+def test_every_line_fits_the_paper():
+    for paper_mm, columns in ((58, 32), (80, 48)):
+        for line in ticket_lines(SPANISH, TicketLayout(paper_mm)):
+            magnify = {"huge": 4 if paper_mm == 80 else 3, "large": 2, "normal": 1}[line.size]
+            assert len(line.text) * magnify <= columns, line
+
+
+def test_an_unknown_paper_width_is_refused_with_its_value():
+    with pytest.raises(ValueError, match="58 or 80 mm, not 76"):
+        TicketLayout(76)

@@ -1,0 +1,279 @@
+"""`turnero install` / `turnero uninstall` into a temporary root (--root): the files a Pi gets, with their content
+and modes; a second run that changes nothing; a dry run that writes nothing and shows every step, commands too.
+
+The checkout's venv that install links to is one each test makes in a folder open to other users, as /opt/turnero
+is on a Pi: install refuses a venv that the user turnero could not reach (a clone in a 0700 home folder), and the
+tests pass wherever this checkout was cloned."""
+import io
+import os
+import shutil
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from appliance.ops import broker_files
+from appliance import cli
+from appliance import site as site_config
+from appliance.ops.install import Step, Target, run_steps
+
+UNITS = Path(__file__).resolve().parents[2] / "systemd"
+HUB_ADDRESS = "192.168.1.10"
+ROLES = {  # role: (arguments, device, unit)
+    "hub": (["--role", "hub"], "hub", "turnero-hub.service"),
+    "kiosk": (["--role", "kiosk", "--id", "kiosco-1"], "kiosco-1", "turnero-kiosk@kiosco-1.service"),
+    "desk": (["--role", "desk", "--number", "2"], "escritorio-2", "turnero-desk@2.service"),
+    "display": (["--role", "display", "--id", "pantalla-1"], "pantalla-1", "turnero-display@pantalla-1.service"),
+}
+GROUPS = {"hub": [], "kiosk": ["gpio", "lp", "dialout"], "desk": ["gpio", "dialout"],
+          "display": ["video", "render", "input", "audio"]}
+
+
+def checkout_venv(folder: Path, monkeypatch) -> Path:
+    """A venv's python and turnero in folder/.venv/bin, as install finds them: through sys.executable."""
+    program = folder / ".venv/bin/turnero"
+    program.parent.mkdir(parents=True)
+    for made in (folder / ".venv", program.parent):
+        made.chmod(0o755)   # whatever the umask
+    for script in (program, program.with_name("python")):
+        script.write_text("#!/bin/sh\n")
+        script.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(program.with_name("python")))
+    return program
+
+
+@pytest.fixture(autouse=True)
+def venv_program(monkeypatch) -> Path:
+    """This test's checkout venv, outside pytest's temporary folders (they are closed to other users)."""
+    folder = Path(tempfile.mkdtemp(prefix="turnero-checkout-"))
+    folder.chmod(0o755)
+    try:
+        yield checkout_venv(folder, monkeypatch)
+    finally:
+        shutil.rmtree(folder)
+
+
+@pytest.fixture
+def site(tmp_path) -> Path:
+    """The example site, its hub on the LAN."""
+    path = tmp_path / "site.toml"
+    path.write_text(site_config.EXAMPLE.read_text(encoding="utf-8")
+                    .replace('host = "127.0.0.1"', f'host = "{HUB_ADDRESS}"'), encoding="utf-8")
+    return path
+
+
+def turnero(capsys, *arguments) -> list[str]:
+    """`turnero ARGUMENTS`, which must succeed; the lines it printed."""
+    code = cli.main([str(a) for a in arguments])
+    out, err = capsys.readouterr()
+    assert code == 0, f"turnero {' '.join(map(str, arguments))} exited {code}: {err}"
+    return out.splitlines()
+
+
+def refused(capsys, *arguments) -> str:
+    """`turnero ARGUMENTS`, which must be refused; the reason it gave."""
+    code = cli.main([str(a) for a in arguments])
+    out, err = capsys.readouterr()
+    assert code == 2, f"turnero {' '.join(map(str, arguments))} exited {code}, not 2: {err or out}"
+    return err
+
+
+def install(capsys, root: Path, site: Path, role: str, *extra) -> list[str]:
+    return turnero(capsys, "install", *ROLES[role][0], "--config", site, "--root", root, *extra)
+
+
+def files_under(root: Path) -> dict[str, int]:
+    """Every file and link under root, with its mode."""
+    return {"/" + str(p.relative_to(root)): stat.S_IMODE(p.lstat().st_mode)
+            for p in root.rglob("*") if not p.is_dir() or p.is_symlink()}
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def device_credential(capsys, tmp_path, site, device: str) -> Path:
+    """The device's credential as the hub's install made it."""
+    hub_root = tmp_path / "hub-pi"
+    install(capsys, hub_root, site, "hub")
+    return hub_root / "etc/turnero/broker/credentials" / device
+
+
+@pytest.mark.parametrize("role", ["kiosk", "desk", "display"])
+def test_a_device_gets_the_site_file_its_password_its_unit_and_the_hubs_clock(capsys, tmp_path, site, role,
+                                                                              venv_program):
+    arguments, device, unit = ROLES[role]
+    credential = device_credential(capsys, tmp_path, site, device)
+    root = tmp_path / "pi"
+    install(capsys, root, site, role, "--credential", credential)
+    assert (root / "etc/turnero/site.toml").read_bytes() == site.read_bytes()
+    assert mode(root / "etc/turnero/site.toml") == 0o640
+    assert (root / "etc/turnero/credentials" / device).read_bytes() == credential.read_bytes()
+    assert mode(root / "etc/turnero/credentials" / device) == 0o640
+    assert mode(root / "etc/turnero/credentials") == 0o750
+    template = unit.split("@")[0] + "@.service"
+    assert (root / "etc/systemd/system" / template).read_bytes() == (UNITS / template).read_bytes()
+    assert os.readlink(root / "usr/local/bin/turnero") == str(venv_program)
+    assert (root / "etc/systemd/system/multi-user.target.wants" / unit).is_symlink()   # enabled
+    assert f"server {HUB_ADDRESS} iburst prefer" in (root / "etc/chrony/conf.d/turnero.conf").read_text().splitlines()
+    assert not (root / "etc/mosquitto").exists() and not (root / "etc/turnero/broker").exists()
+
+
+def test_the_hub_gets_the_brokers_security_every_password_and_serves_the_time(capsys, tmp_path, site):
+    root = tmp_path / "pi"
+    install(capsys, root, site, "hub")
+    broker = root / "etc/turnero/broker"
+    config = site_config.load(site)
+    assert {p.name for p in (broker / "credentials").iterdir()} == {a.device for a in broker_files.accounts(config)}
+    assert (root / "etc/mosquitto/conf.d/turnero.conf").read_bytes() == (broker / "turnero.conf").read_bytes()
+    assert mode(root / "etc/mosquitto/conf.d/turnero.conf") == 0o644
+    for device in ("hub", "hub-web"):
+        copy = root / "etc/turnero/credentials" / device
+        assert copy.read_bytes() == (broker / "credentials" / device).read_bytes() and mode(copy) == 0o640
+    chrony = (root / "etc/chrony/conf.d/turnero.conf").read_text().splitlines()
+    assert "local stratum 10" in chrony and "allow 192.168.0.0/16" in chrony
+    assert not any(line.startswith("server") for line in chrony)
+    assert (root / "etc/systemd/system/turnero-hub.service").read_bytes() == \
+        (UNITS / "turnero-hub.service").read_bytes()
+
+
+def test_a_kiosk_gets_a_udev_rule_for_its_usb_printer(capsys, tmp_path, site):
+    root = tmp_path / "pi"
+    install(capsys, root, site, "kiosk")
+    rule = (root / "etc/udev/rules.d/60-turnero-kiosco-1.rules").read_text()
+    assert 'ATTRS{idVendor}=="04b8", ATTRS{idProduct}=="0e15", GROUP="lp"' in rule  # the example's TM-T20II
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_installing_again_changes_nothing(capsys, tmp_path, site, role):
+    root = tmp_path / "pi"
+    install(capsys, root, site, role)
+    before = {path: (root / path.lstrip("/")).read_bytes() if not (root / path.lstrip("/")).is_symlink() else b""
+              for path in files_under(root)}
+    lines = install(capsys, root, site, role)
+    steps, summary = lines[:-1], lines[-1]
+    assert all(line.startswith(("already done", "not run (--root)")) for line in steps), lines
+    assert summary.endswith(f"changed 0 of {len(steps)} step(s)")
+    assert {path: (root / path.lstrip("/")).read_bytes() if not (root / path.lstrip("/")).is_symlink() else b""
+            for path in files_under(root)} == before
+
+
+def test_a_changed_site_file_is_replaced_and_nothing_else(capsys, tmp_path, site):
+    root = tmp_path / "pi"
+    install(capsys, root, site, "desk")
+    site.write_text(site.read_text(encoding="utf-8").replace("Ana María Peña", "Ana María Peña Ríos"),
+                    encoding="utf-8")
+    lines = install(capsys, root, site, "desk")
+    assert [line for line in lines if line.startswith("done")] == \
+        ["done              the site file: /etc/turnero/site.toml (0640 root:turnero)"]
+    assert (root / "etc/turnero/site.toml").read_bytes() == site.read_bytes()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_dry_run_writes_nothing_and_shows_every_step_with_its_commands(capsys, tmp_path, site, role):
+    arguments, device, unit = ROLES[role]
+    root = tmp_path / "pi"
+    root.mkdir()
+    lines = turnero(capsys, "install", *arguments, "--config", site, "--root", root, "--dry-run")
+    assert list(root.iterdir()) == []
+    plan = "\n".join(lines)
+    for group in ["turnero", *GROUPS[role]]:
+        assert f"(groupadd --system {group})" in plan
+    assert "useradd --system --gid turnero --no-create-home" in plan
+    assert "install chrony)" in plan and "systemctl daemon-reload" in plan
+    assert f"enable {unit})" in plan and f"(systemctl restart {unit})" in plan
+    assert ("install mosquitto)" in plan) == (role == "hub")
+    assert ("systemctl restart mosquitto.service" in plan) == (role == "hub")
+    # the same plan, taken: every step the dry run showed as "would do" is what the run does
+    would = [line.split(None, 2)[2] for line in lines[:-1] if line.startswith("would do")]
+    taken = [line.split(None, 1)[1] for line in install(capsys, root, site, role)[:-1] if line.startswith("done")]
+    assert [text.strip() for text in taken] == would
+
+
+def test_a_dry_run_on_this_machine_changes_nothing_on_it(capsys, site):
+    watched = [Path("/etc/turnero"), Path("/usr/local/bin/turnero"), Path("/etc/systemd/system/turnero-hub.service"),
+               Path("/etc/chrony/conf.d/turnero.conf"), Path("/etc/mosquitto/conf.d/turnero.conf")]
+    before = [(p.exists(), p.stat().st_mtime if p.exists() else None) for p in watched]
+    lines = turnero(capsys, "install", "--role", "hub", "--config", site, "--dry-run")
+    assert all(line.startswith(("would do", "already done")) for line in lines[:-1]), lines
+    assert [(p.exists(), p.stat().st_mtime if p.exists() else None) for p in watched] == before
+
+
+def test_uninstall_removes_what_install_put_and_keeps_the_state_unless_purged(capsys, tmp_path, site):
+    root = tmp_path / "pi"
+    install(capsys, root, site, "kiosk", "--credential", device_credential(capsys, tmp_path, site, "kiosco-1"))
+    state = root / "var/lib/turnero/kiosco-1"   # what systemd's StateDirectory= made while the kiosk ran
+    state.mkdir(parents=True)
+    (state / "counter.json").write_text("{}")
+    turnero(capsys, "uninstall", *ROLES["kiosk"][0], "--root", root)
+    assert files_under(root) == {"/var/lib/turnero/kiosco-1/counter.json": 0o644}
+    turnero(capsys, "uninstall", *ROLES["kiosk"][0], "--root", root, "--purge")
+    assert files_under(root) == {} and not (root / "var/lib/turnero").exists()
+
+
+def test_on_a_pi_with_two_roles_uninstalling_one_keeps_what_the_other_needs(capsys, tmp_path, site):
+    root = tmp_path / "pi"
+    install(capsys, root, site, "hub")
+    install(capsys, root, site, "display")
+    turnero(capsys, "uninstall", *ROLES["display"][0], "--root", root)
+    left = files_under(root)
+    assert "/etc/systemd/system/turnero-display@.service" not in left
+    assert {"/etc/turnero/site.toml", "/usr/local/bin/turnero", "/etc/chrony/conf.d/turnero.conf",
+            "/etc/systemd/system/turnero-hub.service", "/etc/turnero/credentials/hub"} <= set(left)
+    # The hub's clock settings, not a device's: the machine that runs the hub keeps serving the time.
+    assert "local stratum 10" in (root / "etc/chrony/conf.d/turnero.conf").read_text()
+    turnero(capsys, "uninstall", *ROLES["hub"][0], "--root", root)
+    assert files_under(root) == {}
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--role", "kiosk", "--id", "kiosco-9"], "kiosk kiosco-9 is not in"),
+    (["--role", "desk"], "--role desk needs --number N"),
+    (["--role", "display"], "--role display needs --id ID"),
+    (["--role", "hub", "--credential", "/etc/hostname"], "--credential is for a device"),
+    (["--role", "desk", "--number", "2", "--credential", "/nonexistent/escritorio-2"], "no such file"),
+])
+def test_a_wrong_command_line_is_refused_before_anything_is_touched(capsys, tmp_path, site, arguments, message):
+    root = tmp_path / "pi"
+    root.mkdir()
+    assert message in refused(capsys, "install", *arguments, "--config", site, "--root", root)
+    assert list(root.iterdir()) == []
+
+
+def test_an_invalid_site_file_is_refused_naming_the_key(capsys, tmp_path, site):
+    site.write_text(site.read_text(encoding="utf-8").replace("port = 1883", "port = 0"), encoding="utf-8")
+    root = tmp_path / "pi"
+    root.mkdir()
+    assert "broker.port" in refused(capsys, "install", "--role", "hub", "--config", site, "--root", root)
+    assert list(root.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["--root", "this machine (--dry-run)"])
+def test_a_checkout_the_user_turnero_cannot_reach_is_refused_saying_why(capsys, tmp_path, site, monkeypatch, where):
+    home = tmp_path / "home"   # as Debian makes every home folder
+    home.mkdir(mode=0o700)
+    checkout_venv(home / "turnero", monkeypatch)
+    root = tmp_path / "pi"
+    root.mkdir()
+    how = ["--root", root] if where == "--root" else ["--dry-run"]
+    reason = refused(capsys, "install", "--role", "hub", "--config", site, *how)
+    assert f"{home} is closed to other users, so the user turnero cannot run {home}/turnero/.venv/bin/turnero" \
+        in reason
+    assert "clone the checkout into /opt/turnero" in reason and list(root.iterdir()) == []
+
+
+def test_a_step_that_depends_on_a_changed_file_runs_even_when_it_looks_done(tmp_path):
+    # e.g. the role is running (done), but its site file just changed: it must restart.
+    ran = []
+    config = tmp_path / "config"
+    steps = [Step("write the file", config.exists, lambda: (config.write_text("x"), ran.append("write")),
+                  marks="service"),
+             Step("restart", lambda: True, lambda: ran.append("restart"), after=frozenset({"service"}))]
+    assert run_steps(steps, Target(tmp_path), dry_run=False, out=io.StringIO()) == 2
+    assert ran == ["write", "restart"]
+    log = io.StringIO()
+    assert run_steps(steps, Target(tmp_path), dry_run=False, out=log) == 0
+    assert ran == ["write", "restart"] and log.getvalue().splitlines() == ["already done      write the file",
+                                                                          "already done      restart"]
