@@ -26,6 +26,7 @@ import subprocess
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Callable
 
@@ -35,7 +36,9 @@ from appliance import site as site_config
 from appliance.core.durable import write_atomic
 from appliance.site import DEFAULT_CREDENTIALS_DIR
 
-UNITS = Path(__file__).resolve().parent.parent / "systemd"
+# The systemd units ship inside this package (units/ is the repository's systemd/ folder, as package data).
+UNITS = resources.files(__package__) / "units"
+SOURCE = Path(__file__).resolve().parents[2]   # the folder holding the package: a checkout, or site-packages
 ROLES = ("hub", "kiosk", "desk", "display")
 USER = "turnero"
 ETC = "/etc/turnero"
@@ -88,7 +91,7 @@ class Role:
         try:
             return path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise InstallError(f"the unit file {path} is missing ({exc}): install from a complete checkout") from None
+            raise InstallError(f"the unit file {path} is missing ({exc}): the package is incomplete, install it again") from None
 
     def directive(self, key: str) -> list[str]:
         """Every value of `key=` in the unit, with %i expanded (e.g. SupplementaryGroups, StateDirectory)."""
@@ -269,11 +272,10 @@ def venv_program() -> Path:
 
 def installed_from(program: Path) -> bytes:
     """Which checkout and commit the units run, so that an upgrade (git pull, install again) restarts them."""
-    checkout = UNITS.parent
     # safe.directory: root reads a checkout that another user cloned
-    commit = _output(["git", "-c", f"safe.directory={checkout}", "-C", str(checkout), "rev-parse", "HEAD"])
+    commit = _output(["git", "-c", f"safe.directory={SOURCE}", "-C", str(SOURCE), "rev-parse", "HEAD"])
     commit = commit or "not a git checkout"
-    return f"{checkout}\n{commit}\n{program}\n".encode()
+    return f"{SOURCE}\n{commit}\n{program}\n".encode()
 
 
 def _is_loopback(host: str) -> bool:

@@ -26,7 +26,6 @@ COLOURS = {"button": "#2b6cb0", "light": "#2f855a", "uart": "#6b46c1", "i2c": "#
 SUPPLY = {"GND": ("GND", INK), "3V3": ("3.3 V", "#dd6b20"), "5V": ("5 V", "#c53030")}
 UNUSED = "#cbd5e0"
 _FONT = 'font-family="DejaVu Sans, Arial, Helvetica, sans-serif"'
-HERE = Path(__file__).resolve().parents[1] / "wiring"
 
 BUTTON_NOTE = ("Button: GPIO → button → any GND pin. The Pi's internal pull-up holds the pin high; no resistor. "
                "Long cable (over 2 m): 10 kΩ to 3.3 V and 100 nF to GND at the Pi.")
@@ -37,7 +36,7 @@ HEADER_NOTE = ("Pin 1 has the square pad, at the end of the header away from the
 
 
 @dataclass(frozen=True)
-class Link:
+class Connection:
     """A connection off the GPIO header: the Pi's port, the part at the other end, and what to know."""
     port: str
     part: str
@@ -100,7 +99,7 @@ def _header(wires: list[wiring.Wire], top: int) -> list[str]:
     return parts
 
 
-def _links(links: list[Link], top: int) -> list[str]:
+def _connections(links: list[Connection], top: int) -> list[str]:
     parts = [_text(40, top, "Connections", size=15, bold=True)]
     for i, link in enumerate(links):
         y = top + 22 + i * 50
@@ -114,7 +113,7 @@ def _links(links: list[Link], top: int) -> list[str]:
     return parts
 
 
-def draw(title: str, subtitle: str, wires: list[wiring.Wire], links: list[Link], notes: list[str],
+def draw(title: str, subtitle: str, wires: list[wiring.Wire], links: list[Connection], notes: list[str],
          source: str) -> str:
     """The whole diagram: title, the header with its wires (when any), the connections, the notes."""
     body = [_text(40, 36, title, size=20, bold=True), _text(40, 60, subtitle, size=13, fill=MUTED)]
@@ -122,13 +121,13 @@ def draw(title: str, subtitle: str, wires: list[wiring.Wire], links: list[Link],
     if wires:
         body += _header(wires, y + 20)
         y += 20 + 19 * PITCH + 50
-    body += _links(links, y + 10)
+    body += _connections(links, y + 10)
     y += 10 + 22 + len(links) * 50 + 14
     for note in notes:
         body.append(_text(40, y, note, fill=INK))
         y += 20
-    body.append(_text(40, y + 12, f"Drawn by appliance/wiring_diagram.py from {source}: draw again after changing "
-                                  "a pin.", size=11, fill=MUTED))
+    body.append(_text(40, y + 12, f"Drawn by appliance/ops/wiring_diagram.py from {source}: draw again after "
+                                  "changing a pin.", size=11, fill=MUTED))
     height = y + 30
     return "\n".join([f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
                       f'height="{height}" {_FONT}>', f"<title>{escape(title)}</title>",
@@ -137,33 +136,33 @@ def draw(title: str, subtitle: str, wires: list[wiring.Wire], links: list[Link],
 
 # --- the four roles ----------------------------------------------------------------------------------
 
-NETWORK = Link("Ethernet", "Site network switch", ("Wired is best; the hub's broker on port 1883.",))
+NETWORK = Connection("Ethernet", "Site network switch", ("Wired is best; the hub's broker on port 1883.",))
 
 
-def _power(extra: str) -> Link:
-    return Link("USB-C power", "5 V supply: 3 A (Pi 4), 5 A (Pi 5)", (extra,))
+def _power(extra: str) -> Connection:
+    return Connection("USB-C power", "5 V supply: 3 A (Pi 4), 5 A (Pi 5)", (extra,))
 
 
 def kiosk(config: site_config.SiteConfig, kiosk_id: str, source: str) -> str:
     printer = config.kiosks[kiosk_id].printer
     kind = printer.get("kind")
     if wiring.printer_on_header(config, kiosk_id):
-        link = Link("GPIO14/15 (pins 8, 10)", "MAX3232 → printer's RS-232 port",
+        link = Connection("GPIO14/15 (pins 8, 10)", "MAX3232 → printer's RS-232 port",
                     (f"{printer.get('device', site_config.HEADER_UARTS[0])}, {printer.get('baudrate', 9600)} baud 8N1;",
                      "a TTL printer connects directly (TX→RX, RX←TX)."))
     elif kind == "serial":
-        link = Link("USB", "USB-RS-232 adapter → printer", (f"{printer.get('device')}, "
+        link = Connection("USB", "USB-RS-232 adapter → printer", (f"{printer.get('device')}, "
                                                             f"{printer.get('baudrate', 9600)} baud 8N1.",))
     elif kind == "network":
-        link = Link("Ethernet (switch)", "Thermal printer (ESC/POS)", (f"{printer.get('host')}:"
+        link = Connection("Ethernet (switch)", "Thermal printer (ESC/POS)", (f"{printer.get('host')}:"
                                                                       f"{printer.get('port', 9100)}, fixed IP.",))
     elif kind == "usb":
-        link = Link("USB", f"Thermal printer {printer.get('profile', '')}".strip(),
+        link = Connection("USB", f"Thermal printer {printer.get('profile', '')}".strip(),
                     (f"USB id {printer.get('vendor_id', 0):04x}:{printer.get('product_id', 0):04x}: a udev "
                      "rule gives group lp access.",))
     else:
-        link = Link("—", "No printer (simulated)", (f"printer kind {kind!r} in the configuration.",))
-    links = [link, Link("Mains", "Printer's own supply (24 V)", ("Never powered from the Pi; USB or the RS-232",
+        link = Connection("—", "No printer (simulated)", (f"printer kind {kind!r} in the configuration.",))
+    links = [link, Connection("Mains", "Printer's own supply (24 V)", ("Never powered from the Pi; USB or the RS-232",
                                                                  "ground joins the two grounds.")),
              NETWORK, _power("Official supply: a weak one makes the Pi reset while printing.")]
     buttons = sum(1 for wire in wiring.kiosk(config, kiosk_id) if wire.kind == "button")
@@ -175,11 +174,11 @@ def kiosk(config: site_config.SiteConfig, kiosk_id: str, source: str) -> str:
 def desk(config: site_config.SiteConfig, source: str) -> str:
     counter = config.desk.counter
     if counter["kind"] == "serial":
-        display = Link("USB", "USB-RS-232 adapter → CD5220 display",
+        display = Connection("USB", "USB-RS-232 adapter → CD5220 display",
                        (f"{counter['device']}, {counter['baudrate']} baud 8N1, CD5220 command set;",
                         "the display has its own 12 V supply."))
     else:
-        display = Link("—", "No counter display", ("[desk] counter kind \"none\".",))
+        display = Connection("—", "No counter display", ("[desk] counter kind \"none\".",))
     links = [display, NETWORK, _power("The rating pad's LEDs take a few mA each from the GPIOs.")]
     return draw("Desk unit: advisor's buttons, status light, rating pad",
                 "BCM numbers from [desk_pins] of the site configuration: the same wiring on every desk.",
@@ -191,9 +190,9 @@ def display(config: site_config.SiteConfig, display_id: str, source: str) -> str
     width, height = screen.size
     orientation = "portrait" if screen.portrait else "landscape"
     voice = f"voice on, volume {screen.volume} %" if screen.voice else "voice off in the configuration"
-    links = [Link("HDMI 0 (next to USB-C)", "Waiting-room TV",
+    links = [Connection("HDMI 0 (next to USB-C)", "Waiting-room TV",
                   (f"{width} × {height}, {orientation}; TV on its HDMI input,", "overscan off.")),
-             Link("HDMI audio / 3.5 mm jack", "TV speakers, or amplifier + speaker",
+             Connection("HDMI audio / 3.5 mm jack", "TV speakers, or amplifier + speaker",
                   (f"{voice};", "Pi 5: no jack, HDMI or USB audio.")),
              NETWORK, _power("The TV has its own mains supply.")]
     return draw(f"Display {display_id}: the waiting-room TV",
@@ -204,9 +203,9 @@ def display(config: site_config.SiteConfig, display_id: str, source: str) -> str
 
 
 def hub(config: site_config.SiteConfig, source: str) -> str:
-    links = [Link("Ethernet", "Site network switch", ("Fixed IP address; every Pi reaches its broker (1883)",
+    links = [Connection("Ethernet", "Site network switch", ("Fixed IP address; every Pi reaches its broker (1883)",
                                                       f"and coordinators its web page ({config.web.port}).")),
-             Link("Pins 1, 3, 5, 9", "DS3231 RTC module (CR2032)", ("Keeps the site's time through a power cut:",
+             Connection("Pins 1, 3, 5, 9", "DS3231 RTC module (CR2032)", ("Keeps the site's time through a power cut:",
                                                                     "dtoverlay=i2c-rtc,ds3231 in config.txt.")),
              _power("A small UPS (or a UPS HAT) rides through short cuts.")]
     return draw("Hub: network and a battery-backed clock",
@@ -231,7 +230,7 @@ def write_all(config: site_config.SiteConfig, out: Path, source: str) -> list[Pa
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Draw the wiring diagrams of a site configuration.")
     parser.add_argument("--config", type=Path, default=site_config.EXAMPLE)
-    parser.add_argument("--out", type=Path, default=HERE, help="folder for the SVG files (default: wiring/)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the SVG files (a checkout's: wiring/)")
     args = parser.parse_args(argv)
     for path in write_all(site_config.load(args.config), args.out, args.config.name):
         print(path)

@@ -98,7 +98,7 @@ def test_a_rebooted_display_does_not_announce_again_what_it_announced_before(tmp
 
 def test_a_display_shows_the_retained_board_at_start_and_follows_it_after_a_broker_restart(broker, tmp_path):
     from hub.service import Hub
-    from support import Running, wait_until
+    from tests.harness.roles import Running, wait_until
 
     config = CONFIG.with_broker(broker.host, broker.port)
     with Running(Hub(config, tmp_path / "hub")) as hub:

@@ -19,7 +19,7 @@ from appliance import cli
 from appliance import site as site_config
 from appliance.ops.install import Step, Target, run_steps
 
-UNITS = Path(__file__).resolve().parents[2] / "systemd"
+UNITS = Path(__file__).resolve().parents[2] / "systemd"   # what technicians read; the package ships the same files
 HUB_ADDRESS = "192.168.1.10"
 ROLES = {  # role: (arguments, device, unit)
     "hub": (["--role", "hub"], "hub", "turnero-hub.service"),

@@ -17,12 +17,13 @@ import pytest
 
 from appliance import site as site_config
 from appliance import contract
+from appliance.ops import install
 from appliance.dev.local_broker import free_port
 from appliance.core.link import Link
 from appliance.site import BrokerAddress
 from tests.harness.roles import wait_until
 
-UNITS = Path(__file__).resolve().parents[2] / "systemd"
+UNITS = Path(__file__).resolve().parents[2] / "systemd"   # what technicians read; the package ships the same files
 TURNERO = Path(sys.executable).with_name("turnero")
 INSTANCES = {  # each unit as a Pi runs it: the template with an instance from the example site
     "turnero-hub.service": "turnero-hub.service",
@@ -39,6 +40,11 @@ HARDWARE = ("turnero-kiosk@.service", "turnero-desk@.service", "turnero-display@
 
 def test_there_is_one_unit_per_role():
     assert sorted(p.name for p in UNITS.glob("*.service")) == sorted(INSTANCES)
+
+
+def test_the_installer_finds_the_units_in_its_package_as_technicians_read_them():
+    shipped = {unit.name: unit.read_bytes() for unit in install.UNITS.iterdir() if unit.name.endswith(".service")}
+    assert shipped == {unit.name: unit.read_bytes() for unit in UNITS.glob("*.service")}
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ def test_the_committed_diagrams_are_the_example_drawn_again(tmp_path):
     assert sorted(path.name for path in drawn) == sorted(path.name for path in WIRING.glob("*.svg"))
     for path in drawn:
         assert (WIRING / path.name).read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), \
-            f"wiring/{path.name} is out of date: run .venv/bin/python -m appliance.wiring_diagram"
+            f"wiring/{path.name} is out of date: run .venv/bin/python -m appliance.ops.wiring_diagram --out wiring"
 
 
 def texts(svg: str) -> list[tuple[float, float, str]]:
