@@ -172,11 +172,12 @@ def _serve_role(args, config) -> int:
     elif args.command == "desk":
         from appliance.desk.unit import DeskUnit
         _require(args.number in config.desks, f"desk {args.number} is not in {args.config}")
-        from appliance.drivers.counter_display import LogCounter, SerialCounter
-        counter = config.desk.counter
-        display = (SerialCounter(counter["device"], counter["baudrate"])
-                   if counter["kind"] == "serial" and not args.simulated else LogCounter(f"desk {args.number}"))
-        unit = DeskUnit(config, args.number, state, pin_factory=pin_factory(args.simulated), counter=display)
+        from appliance.drivers.counter_display import LogCounterDisplay, SerialCounterDisplay
+        counter = config.desk_settings.counter_display
+        display = (SerialCounterDisplay(counter["device"], counter["baudrate"])
+                   if counter["kind"] == "serial" and not args.simulated else LogCounterDisplay(f"desk {args.number}"))
+        unit = DeskUnit(config, args.number, state, pin_factory=pin_factory(args.simulated),
+                        counter_display=display)
     else:
         from appliance.display.unit import DisplayUnit
         from appliance.drivers.sound import Announcer, EspeakSpeaker, SilentSpeaker

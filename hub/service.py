@@ -121,7 +121,7 @@ class Hub:
 
     def _overdue(self, turn_id: str) -> bool:
         called = self.ledger.turns[turn_id].called_at
-        limit = timedelta(minutes=self.config.desk.attention_limit_min)
+        limit = timedelta(minutes=self.config.desk_settings.attention_limit_min)
         return called is not None and self.now() - datetime.fromisoformat(called) > limit
 
     def _reload_advisors(self) -> None:
@@ -284,7 +284,7 @@ class Hub:
         """The citizen keeps the number and joins the other service's queue: at the front (by the time the
         ticket was printed, older than almost everyone waiting) or at the back (from now), as the site says."""
         origin = self.ledger.turns[turn_id]
-        queued_at = origin.issued_at if self.config.desk.transfer_front else self.now().isoformat()
+        queued_at = origin.issued_at if self.config.desk_settings.transfer_front else self.now().isoformat()
         return self._record("transfer", turn_id=f"{turn_id}>{request.service}", from_turn=turn_id,
                             service=request.service, queued_at=queued_at, request_id=request.id)
 

@@ -25,7 +25,7 @@ from gpiozero import LED, Button
 from appliance import contract
 from appliance.site import SiteConfig
 from appliance.core.debounce import Debouncer
-from appliance.drivers.counter_display import CounterDisplay, LogCounter
+from appliance.drivers.counter_display import CounterDisplay, LogCounterDisplay
 from appliance.core.durable import write_atomic
 from appliance.core.link import Connected, Link
 from appliance.core.outbox import Outbox
@@ -47,7 +47,7 @@ LIGHT_PATTERNS = {"waiting": (0.05, 0.05), "offline": (0.5, 0.5), "overdue": (1.
 
 class DeskUnit:
     def __init__(self, config: SiteConfig, number: int, state_dir: Path, *, pin_factory,
-                 counter: CounterDisplay | None = None, now=None, monotonic=time.monotonic,
+                 counter_display: CounterDisplay | None = None, now=None, monotonic=time.monotonic,
                  debounce: Debouncer | None = None):
         self.config = config
         self.desk = config.desks[number]
@@ -55,7 +55,7 @@ class DeskUnit:
         self.now = now or (lambda: datetime.now(config.timezone))
         self.monotonic = monotonic
         self.inbox: queue.Queue = queue.Queue()
-        self.counter = counter or LogCounter(self.desk.name)
+        self.counter_display = counter_display or LogCounterDisplay(self.desk.name)
         self.pad = RatingPad(config.rating_grace_s)
         self.serving: dict | None = None
         self.overdue = False
@@ -76,7 +76,7 @@ class DeskUnit:
                         for pin, action in ((pins.recall, "recall"), (pins.no_show, "no_show"),
                                             (pins.transfer, "transfer")) if pin is not None]
         if pins.recall is None:  # NEXT on release, RECALL when held
-            self.next_button = self._button(pins.next, None, pin_factory, hold_time=config.desk.recall_hold_s)
+            self.next_button = self._button(pins.next, None, pin_factory, hold_time=config.desk_settings.recall_hold_s)
             self._next_down, self._held = threading.Event(), threading.Event()
             self.next_button.when_pressed = self._next_pressed
             self.next_button.when_held = self._next_held
@@ -217,7 +217,7 @@ class DeskUnit:
 
     def _show(self) -> None:
         """Brings the counter and the lights in line with the state; gpiozero is only told of changes."""
-        self.counter.show(self.desk.name, f"Turno {self.serving['number']}" if self.serving else "Bienvenido")
+        self.counter_display.show(self.desk.name, f"Turno {self.serving['number']}" if self.serving else "Bienvenido")
         now = self.monotonic()
         status = ("offline" if self.offline else "waiting" if self.pending else
                   "overdue" if self.overdue else "ready")

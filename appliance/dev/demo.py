@@ -17,6 +17,7 @@ from pathlib import Path
 from appliance import site as site_config
 from appliance import contract
 from appliance.dev.local_broker import LocalBroker
+from appliance.dev.ticket_preview import TicketKeeper
 from appliance.desk.unit import DeskUnit
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.gpio import press
@@ -61,7 +62,7 @@ class Site:
         state = out / "state"
         self.hub = Hub(self.config, state / "hub")
         self.kiosk = KioskUnit(self.config, kiosk.id, state / kiosk.id, pin_factory=self.kiosk_pins,
-                               printer=SimulatedPrinter(), keep_tickets=out / "tickets", opening=AlwaysOpen())
+                               printer=SimulatedPrinter(), on_printed=TicketKeeper(out / "tickets"), opening=AlwaysOpen())
         self.desks = {n: DeskUnit(self.config, n, state / contract.desk_device(n), pin_factory=self.desk_pins[n])
                       for n in DESKS}
         speaker = SilentSpeaker() if headless else EspeakSpeaker(volume=display.volume)

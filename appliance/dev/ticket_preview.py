@@ -65,3 +65,15 @@ def save_preview(ticket: Ticket, layout: TicketLayout, path: Path) -> Path:
     return path
 
 
+class TicketKeeper:
+    """The demo's copy of each ticket a kiosk prints (its `on_printed`): the exact ESC/POS bytes and a picture of
+    the paper, side by side in one folder."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def __call__(self, ticket: Ticket, layout: TicketLayout, raw: bytes) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stem = self.folder / f"{ticket.issued_at:%Y%m%d-%H%M%S}-{ticket.number}"
+        stem.with_suffix(".bin").write_bytes(raw)
+        save_preview(ticket, layout, stem.with_suffix(".png"))

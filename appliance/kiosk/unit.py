@@ -23,7 +23,7 @@ import paho.mqtt.client as mqtt
 from gpiozero import LED, Button
 
 from appliance import contract
-from appliance.site import Button as ButtonConfig
+from appliance.site import KioskButton
 from appliance.site import SiteConfig
 from appliance.core.debounce import Debouncer
 from appliance.drivers.printer import PrinterConfig, PrinterError, open_printer, paper_state
@@ -32,7 +32,6 @@ from appliance.core.link import Link
 from appliance.kiosk.numbering import TicketCounter, turn_id, turn_number
 from appliance.core.outbox import Outbox
 from appliance.kiosk.ticket import Ticket, TicketLayout, print_ticket
-from appliance.dev.ticket_preview import save_preview
 
 log = logging.getLogger(__name__)
 BOARD_FRESH_S = 120      # older queue figures are not printed: never a wrong "people ahead"
@@ -44,12 +43,12 @@ LIGHTS = {"ready": None, "printing": (0.08, 0.08), "paper_low": (1.5, 0.3), "clo
 
 @dataclass(frozen=True)
 class Press:
-    button: ButtonConfig
+    button: KioskButton
 
 
 class KioskUnit:
     def __init__(self, config: SiteConfig, kiosk_id: str, state_dir: Path, *, pin_factory, printer=None,
-                 keep_tickets: Path | None = None, now=None, monotonic=time.monotonic,
+                 on_printed=None, now=None, monotonic=time.monotonic,
                  opening: OpeningHours | None = None):
         self.config = config
         self.kiosk = config.kiosks[kiosk_id]
@@ -58,12 +57,12 @@ class KioskUnit:
         self.inbox: queue.Queue = queue.Queue()
         state_dir = Path(state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
-        self.counter = TicketCounter(state_dir / "counter.json")
+        self.numbering = TicketCounter(state_dir / "counter.json")
         self.hours = opening or OpeningHours(config.hours, config.holidays)
         self.layout = TicketLayout(paper_mm=self.kiosk.printer.get("paper_mm", config.paper_mm),
                                    encoding=self.kiosk.printer.get("encoding"))
         self.printer = printer or open_printer(PrinterConfig(**self.kiosk.printer))
-        self.keep_tickets = keep_tickets
+        self.on_printed = on_printed     # (ticket, layout, ESC/POS bytes): the demo keeps a copy of each ticket
         self.issued: list[Ticket] = []
         self.printer_state = "unknown"
         self._printer_checked = float("-inf")
@@ -84,7 +83,7 @@ class KioskUnit:
         self.status_led = (LED(self.kiosk.status_led, pin_factory=pin_factory)
                            if self.kiosk.status_led is not None else None)
 
-    def _edge(self, spec: ButtonConfig, pressed: bool) -> None:
+    def _edge(self, spec: KioskButton, pressed: bool) -> None:
         """gpiozero's thread: filter contact bounce, queue real presses (a press while printing waits)."""
         if self.debounce.edge(spec.pin, pressed):
             self.inbox.put(Press(spec))
@@ -118,7 +117,7 @@ class KioskUnit:
 
     # --- issuing -------------------------------------------------------------------------------------
 
-    def issue(self, spec: ButtonConfig) -> Ticket | None:
+    def issue(self, spec: KioskButton) -> Ticket | None:
         moment = self.now()
         if not self.hours.is_open(moment):
             self._refuse_closed(moment)
@@ -126,10 +125,10 @@ class KioskUnit:
         if self._check_printer() in ("out", "offline"):
             log.error("%s: no ticket: the printer is %s", self.kiosk.id, self.printer_state)
             return None
-        number = self.counter.take(spec.prefix, moment.date())  # on disk before anything is printed
-        if self.counter.day > moment.date():
+        number = self.numbering.take(spec.prefix, moment.date())  # on disk before anything is printed
+        if self.numbering.day > moment.date():
             log.warning("%s: the clock says %s but numbers were already given for %s: that series goes on; "
-                        "check the time service", self.kiosk.id, moment.date(), self.counter.day)
+                        "check the time service", self.kiosk.id, moment.date(), self.numbering.day)
         ticket = self._ticket(spec, number, moment)
         self._show("printing")
         before = len(getattr(self.printer, "output", b""))
@@ -141,35 +140,35 @@ class KioskUnit:
             self._check_printer()
             return None
         self._record(spec, number, moment)
-        if self.keep_tickets is not None:
-            self._keep(ticket, self.printer.output[before:])
+        if self.on_printed is not None:
+            self.on_printed(ticket, self.layout, self.printer.output[before:])
         self.issued.append(ticket)
         log.info("%s: ticket %s (%s%s)", self.kiosk.id, ticket.number, ticket.service_name,
                  ", preferencial" if ticket.preferential else "")
         return ticket
 
-    def _ticket(self, spec: ButtonConfig, number: int, moment: datetime) -> Ticket:
+    def _ticket(self, spec: KioskButton, number: int, moment: datetime) -> Ticket:
         ahead, minutes = self.queue_figures(spec.service, spec.preferential)
         return Ticket(entity=self.config.name, number=turn_number(spec.prefix, number),
                       service_name=self.config.services[spec.service].name, preferential=spec.preferential,
                       issued_at=moment, people_ahead=ahead, estimated_wait_min=minutes, notice=self.config.notice,
                       hours=self.config.hours.text())
 
-    def _record(self, spec: ButtonConfig, number: int, moment: datetime, *, void_reason: str | None = None) -> None:
+    def _record(self, spec: KioskButton, number: int, moment: datetime, *, void_reason: str | None = None) -> None:
         """The ticket's fact goes to the outbox (durable), then the pending number is settled."""
-        tid = turn_id(self.counter.day, self.kiosk.id, spec.prefix, number)  # the series' day, not the clock's
+        tid = turn_id(self.numbering.day, self.kiosk.id, spec.prefix, number)  # the series' day, not the clock's
         fields = dict(at=moment.isoformat(timespec="milliseconds"), source=self.kiosk.id, turn_id=tid,
                       number=turn_number(spec.prefix, number), service=spec.service, preferential=spec.preferential)
         event = (contract.TicketVoid(id=f"void:{tid}", reason=void_reason, **fields) if void_reason
                  else contract.TicketIssued(id=f"ticket:{tid}", **fields))
         self.link.send(contract.ticket_topic(self.kiosk.id), event)
-        self.counter.settle()
+        self.numbering.settle()
 
     def _settle_pending(self) -> None:
         """After a power cut between taking a number and recording it: if its event is not in the outbox, the
         ticket may have been printed and a citizen may hold it, so it is recorded as issued (at worst an
         advisor calls a turn nobody holds, never the reverse)."""
-        pending = self.counter.pending
+        pending = self.numbering.pending
         if pending is None:
             return
         spec = next((b for b in self.kiosk.buttons if b.prefix == pending["prefix"]), None)
@@ -181,7 +180,7 @@ class KioskUnit:
                         turn_number(pending["prefix"], pending["number"]))
             self._record(spec, pending["number"], self.now().replace(year=day.year, month=day.month, day=day.day))
         else:
-            self.counter.settle()
+            self.numbering.settle()
 
     def queue_figures(self, service: str, preferential: bool) -> tuple[int | None, int | None]:
         """People ahead and estimated minutes, from the hub's retained board, only while the hub is online and
@@ -246,10 +245,3 @@ class KioskUnit:
             self.status_led.on()
         else:
             self.status_led.blink(*LIGHTS[light])
-
-    def _keep(self, ticket: Ticket, raw: bytes) -> None:
-        """The demo's copy of each ticket: the exact ESC/POS bytes and a picture of the paper."""
-        self.keep_tickets.mkdir(parents=True, exist_ok=True)
-        stem = self.keep_tickets / f"{ticket.issued_at:%Y%m%d-%H%M%S}-{ticket.number}"
-        stem.with_suffix(".bin").write_bytes(raw)
-        save_preview(ticket, self.layout, stem.with_suffix(".png"))

@@ -172,7 +172,7 @@ def kiosk(config: site_config.SiteConfig, kiosk_id: str, source: str) -> str:
 
 
 def desk(config: site_config.SiteConfig, source: str) -> str:
-    counter = config.desk.counter
+    counter = config.desk_settings.counter_display
     if counter["kind"] == "serial":
         display = Connection("USB", "USB-RS-232 adapter → CD5220 display",
                        (f"{counter['device']}, {counter['baudrate']} baud 8N1, CD5220 command set;",

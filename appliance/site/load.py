@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from appliance import contract
-from appliance.site.model import (BrokerAddress, Button, ConfigError, DEFAULT_CREDENTIALS_DIR, Desk, DeskPins,
+from appliance.site.model import (BrokerAddress, KioskButton, ConfigError, DEFAULT_CREDENTIALS_DIR, Desk, DeskPins,
     DeskSettings, Display, Hours, Kiosk, POLICIES, QueuePolicy, Service, SiteConfig, WEEKDAYS, WebSettings, WebUser)
 
 
@@ -132,8 +132,8 @@ class _Reader:
             paper_mm=paper, notice=self.get(ticket, "notice", "ticket", str, ""),
             ticket_footer=self.get(ticket, "footer", "ticket", str, ""),
             closed_slip=self.get(ticket, "closed_slip", "ticket", bool, False), services=services, kiosks=kiosks,
-            desks=desks, desk_pins=self.desk_pins(data), desk=self.desk_settings(data), rating_grace_s=float(grace or 0),
-            displays=self.displays(data), queue=self.queue(data), web=self.web(data))
+            desks=desks, desk_pins=self.desk_pins(data), desk_settings=self.desk_settings(data),
+            rating_grace_s=float(grace or 0), displays=self.displays(data), queue=self.queue(data), web=self.web(data))
 
     def web(self, data: dict) -> WebSettings:
         table = self.table(data, "web") if "web" in data else {}
@@ -292,7 +292,7 @@ class _Reader:
                 if owner != kiosk_id:
                     self.problem(f"{where}.prefix", f"{prefix!r} is already the prefix of kiosk {owner!r}: "
                                                     "two kiosks would print the same numbers")
-                buttons.append(Button(self.pin(button, "pin", where), letter,
+                buttons.append(KioskButton(self.pin(button, "pin", where), letter,
                                       self.get(button, "preferential", where, bool, False), prefix))
             pins = [b.pin for b in buttons]
             if len(pins) != len(set(pins)):

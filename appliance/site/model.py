@@ -59,7 +59,7 @@ class Service:
 
 
 @dataclass(frozen=True)
-class Button:
+class KioskButton:
     pin: int
     service: str
     preferential: bool
@@ -71,7 +71,7 @@ class Kiosk:
     id: str
     status_led: int | None
     printer: dict
-    buttons: tuple[Button, ...]
+    buttons: tuple[KioskButton, ...]
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class DeskSettings:
     recall_hold_s: float           # how long NEXT is held to mean RECALL
     attention_limit_min: int       # past this the desk's light warns (seed 003: 15 minutes)
     transfer_front: bool           # a transferred turn goes to the front of its new queue (else the back)
-    counter: dict                  # the counter display: {"kind": "serial", "device": ..., "baudrate": ...}
+    counter_display: dict          # the counter display: {"kind": "serial", "device": ..., "baudrate": ...}
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ class SiteConfig:
     kiosks: dict[str, Kiosk]
     desks: dict[int, Desk]
     desk_pins: DeskPins
-    desk: DeskSettings
+    desk_settings: DeskSettings
     rating_grace_s: float
     displays: dict[str, Display]
     queue: QueuePolicy

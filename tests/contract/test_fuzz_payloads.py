@@ -506,14 +506,14 @@ def desk(tmp_path_factory):
                     monotonic=lambda: 1000.0)
     unit.inbox.put(mqtt_message(contract.desk_state_topic(1), desk_state().to_json()))
     unit.step(0)
-    assert unit.counter.shown == ("Módulo 1", "Turno R-001")
+    assert unit.counter_display.shown == ("Módulo 1", "Turno R-001")
     yield unit
     unit.stop()
 
 
 def desk_shows(unit: DeskUnit):
     """The counter display, the status light and rating pad, and which turn a rating would go to."""
-    return unit.counter.shown, unit._lights, unit.pad.target(unit.monotonic()), unit.overdue
+    return unit.counter_display.shown, unit._lights, unit.pad.target(unit.monotonic()), unit.overdue
 
 
 @FUZZ

@@ -12,7 +12,7 @@ from appliance import site as site_config
 from appliance import contract
 from appliance.core.debounce import Debouncer
 from appliance.desk.unit import DeskUnit
-from appliance.drivers.counter_display import SerialCounter
+from appliance.drivers.counter_display import SerialCounterDisplay
 from appliance.drivers.gpio import press
 from hub.service import Hub
 from tests.harness.roles import Running, Ticking, wait_until
@@ -111,7 +111,7 @@ def test_recall_no_show_and_transfer_buttons(config, tmp_path):
 
 def test_holding_next_recalls_when_the_desk_has_no_recall_button(config, tmp_path):
     config = dataclasses.replace(config, desk_pins=dataclasses.replace(config.desk_pins, recall=None),
-                                 desk=dataclasses.replace(config.desk, recall_hold_s=0.5))
+                                 desk_settings=dataclasses.replace(config.desk_settings, recall_hold_s=0.5))
     pins = MockFactory()
     with Running(Hub(config, tmp_path / "hub")) as hub:
         with Running(serve_first(config, tmp_path, pins, hub, 1, 2)) as desk:
@@ -134,7 +134,7 @@ def test_the_desk_light_warns_when_an_attention_passes_the_limit(config, tmp_pat
             press(pins, config.desk_pins.next)
             wait_until(lambda: desk.serving and desk.pending is None, what="R-001 called")
             assert not desk.overdue
-            clock[0] += timedelta(minutes=config.desk.attention_limit_min, seconds=1)
+            clock[0] += timedelta(minutes=config.desk_settings.attention_limit_min, seconds=1)
             wait_until(lambda: desk.overdue, what="the warning")
             wait_until(lambda: desk._lights and desk._lights[0] == "overdue", what="the overdue light pattern")
 
@@ -144,7 +144,7 @@ def test_the_desk_light_warns_when_an_attention_passes_the_limit(config, tmp_pat
 def test_the_cd5220_counter_display_receives_its_lines_over_a_serial_port():
     master, slave = os.openpty()
     tty.setraw(master)
-    counter = SerialCounter(os.ttyname(slave), 9600)
+    counter = SerialCounterDisplay(os.ttyname(slave), 9600)
     counter.show("Módulo 3", "Turno P-007")
     expected = (b"\x1b@" + b"\x1bQA" + "      Módulo 3      ".encode("cp437") + b"\r"
                 + b"\x1bQB" + "    Turno P-007     ".encode("cp437") + b"\r")
@@ -159,7 +159,7 @@ def test_the_cd5220_counter_display_receives_its_lines_over_a_serial_port():
 
 
 def test_an_unplugged_counter_display_does_not_stop_the_desk(caplog):
-    counter = SerialCounter("/dev/ttyUSB-nothing-here", 9600)
+    counter = SerialCounterDisplay("/dev/ttyUSB-nothing-here", 9600)
     counter.show("Módulo 1", "Turno R-001")
     counter.show("Módulo 1", "Turno R-002")
     assert caplog.text.count("does not answer") == 1

@@ -26,7 +26,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from appliance import contract
-from appliance.site import Button, Desk, Display, Kiosk, QueuePolicy, SiteConfig
+from appliance.site import KioskButton, Desk, Display, Kiosk, QueuePolicy, SiteConfig
 from appliance.display.unit import DisplayUnit
 from appliance.core.link import Link
 from appliance.kiosk.numbering import turn_id, turn_number
@@ -51,7 +51,7 @@ def busy_config(base: SiteConfig, policy: QueuePolicy, desks: int = 20) -> SiteC
     displays (one portrait)."""
     kiosks = {}
     for kiosk_id, second in (("kiosco-1", ""), ("kiosco-2", "B")):
-        buttons = tuple(Button(pin, service, preferential, PREFERENTIAL[service] + second if preferential
+        buttons = tuple(KioskButton(pin, service, preferential, PREFERENTIAL[service] + second if preferential
                                else service + second)
                         for pin, (service, preferential, _) in zip((5, 6, 12, 13, 16, 19, 20, 21, 26), DEMAND))
         kiosks[kiosk_id] = Kiosk(kiosk_id, None, {"kind": "simulated"}, buttons)

@@ -31,14 +31,14 @@ def main(state_dir: str, step: str, moment: str) -> None:
                                   printer=SimulatedPrinter(), opening=AlwaysOpen(), now=lambda: at)
     unit._settle_pending()
     if step == "after_take":
-        take = unit.counter.take
-        unit.counter.take = lambda *a: (take(*a), die())
+        take = unit.numbering.take
+        unit.numbering.take = lambda *a: (take(*a), die())
     elif step == "while_printing":
         kiosk_module.print_ticket = lambda printer, *_: (printer._raw(b"\x1b@half a ticket"), die())
     elif step == "after_print":
         unit.link.send = lambda *a: die()
     elif step == "after_outbox":
-        unit.counter.settle = die
+        unit.numbering.settle = die
     unit.issue(config.kiosks["kiosco-1"].buttons[0])
     print("issued without dying", flush=True)
 

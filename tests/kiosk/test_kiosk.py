@@ -84,7 +84,7 @@ def test_outside_opening_hours_no_turn_is_issued_only_the_hours_slip(tmp_path, m
     assert unit.issued == [] and unit.link.outbox.pending() == []
     slip = printed_text(printer.output)
     assert "no estamos atendiendo" in slip and "lunes a viernes de 8:00 a 12:00 y de 14:00 a 16:00" in slip
-    assert unit.counter.pending is None and not (tmp_path / "kiosk" / "counter.json").exists()
+    assert unit.numbering.pending is None and not (tmp_path / "kiosk" / "counter.json").exists()
 
 
 def test_without_paper_no_number_is_given_and_the_printer_state_is_published(tmp_path):

@@ -48,7 +48,7 @@ def test_a_morning_from_ticket_to_rating_to_the_crm_export(site, tmp_path):
     site.next_at(1)
     wait_until(lambda: site.desks[1].serving, what="desk 1's answer")
     assert site.desks[1].serving["number"] == "P-001"
-    assert site.desks[1].counter.shown == ("Módulo 1", "Turno P-001")
+    assert site.desks[1].counter_display.shown == ("Módulo 1", "Turno P-001")
     wait_until(on_screen(site, lambda: site.display.announced), what="the display's announcement")
     scene = site.display.scene()
     assert scene.headline is not None

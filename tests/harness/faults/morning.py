@@ -59,8 +59,8 @@ def site(broker_port: int) -> site_config.SiteConfig:
     base = site_config.load(site_config.EXAMPLE).with_broker(HOST, broker_port)
     first = dataclasses.replace(base.kiosks["kiosco-1"], printer={"kind": "simulated"})
     second = site_config.Kiosk("kiosco-2", None, {"kind": "simulated"}, (
-        site_config.Button(5, "V", False, "V"), site_config.Button(6, "C", False, "C"),
-        site_config.Button(26, "S", True, "Q")))
+        site_config.KioskButton(5, "V", False, "V"), site_config.KioskButton(6, "C", False, "C"),
+        site_config.KioskButton(26, "S", True, "Q")))
     return dataclasses.replace(base, kiosks={k.id: k for k in (first, second)}, rating_grace_s=0.0)
 
 
