@@ -1,6 +1,6 @@
-"""The fault soak, run by hand: many seeded mornings of tests/harness/faults/ (the same code as tests/system/test_faults.py),
-longer, with cable cuts of a minute. Prints one line per morning and a summary: runs, faults injected by kind,
-traps fired, violations (with the seed that replays each).
+"""The fault soak, run by hand: many seeded mornings of tests/harness/faults/ (the same code as
+tests/system/test_faults.py), longer, with cable cuts of a minute. Prints one line per morning and a summary:
+runs, faults injected by kind, traps fired, violations (with the seed that replays each).
 
     .venv/bin/python -m bench.soak_faults --runs 20 --slots 400 --cut-seconds 60
     .venv/bin/python -m bench.soak_faults --seed 1007 --slots 400 --cut-seconds 60   # replay one morning

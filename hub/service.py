@@ -20,6 +20,7 @@ import paho.mqtt.client as mqtt
 from appliance import contract
 from appliance.site import ConfigError, SiteConfig
 from appliance.site import load as load_config
+from appliance.core.steps import arrived, refusing
 from appliance.core.link import Connected, Link
 
 from hub.ledger import HISTORY, Ledger, fold
@@ -73,13 +74,7 @@ class Hub:
 
     def step(self, timeout: float = 0.5) -> int:
         """Handles one batch from the inbox (what arrived within `timeout`); returns how many items it took."""
-        items = []
-        try:
-            items.append(self.inbox.get(timeout=timeout))
-            while len(items) < BATCH:
-                items.append(self.inbox.get_nowait())
-        except queue.Empty:
-            pass
+        items = arrived(self.inbox, timeout, BATCH)
         self._roll_day()
         self._reload_advisors()
         self._recorded.clear()
@@ -89,7 +84,7 @@ class Hub:
                 desks.update(self.config.desks)
                 board = True
             elif isinstance(item, mqtt.MQTTMessage):
-                desks.update(self._handle(item))
+                desks.update(refusing(self.rejected, self.device, self._handle, item) or ())
         records = self._flush()  # durable before anything is acknowledged or shown
         board = board or any(r["kind"] in ("ticket", "call") for r in records)
         for item in items:  # refused ones too: a refusal is final, the broker must not send it again
@@ -145,22 +140,18 @@ class Hub:
 
     def _handle(self, message: mqtt.MQTTMessage) -> set[int]:
         """Applies one message; returns the desks whose state changed. Whatever it holds, the message is either
-        applied or refused (logged, counted, and acknowledged with the rest of the batch): nothing a device
-        sends can stop this loop or come back at every start."""
-        try:
-            if message.retain:  # replayed by the broker at every subscribe: a fact or a command is never retained
-                raise Rejected("a retained copy; facts and commands are never retained (clear it with "
-                               "mosquitto_pub -r -n on that topic)")
-            kind, device = contract.parse_topic(message.topic)
-            handler = {"ticket": self._ticket, "request": self._request, "rating": self._rating}[kind]
-            expected = {"ticket": (contract.TicketIssued, contract.TicketVoid), "request": (contract.DeskRequest,),
-                        "rating": (contract.Rating,)}[kind]
-            event = contract.expect(message.payload, *expected)
-            self._note_fact(kind, device, event.id)
-            return handler(event, device)
-        except Exception as exc:  # also a bug of ours: the records it made are kept, memory and disk agree
-            self.rejected.note(self.device, message.topic, exc)
-            return set()
+        applied or refused (by `refusing`, and acknowledged with the rest of the batch). A fault of ours is
+        refused too: the records it made are kept, memory and disk agree."""
+        if message.retain:  # replayed by the broker at every subscribe: a fact or a command is never retained
+            raise Rejected("a retained copy; facts and commands are never retained (clear it with "
+                           "mosquitto_pub -r -n on that topic)")
+        kind, device = contract.parse_topic(message.topic)
+        handler = {"ticket": self._ticket, "request": self._request, "rating": self._rating}[kind]
+        expected = {"ticket": (contract.TicketIssued, contract.TicketVoid), "request": (contract.DeskRequest,),
+                    "rating": (contract.Rating,)}[kind]
+        event = contract.expect(message.payload, *expected)
+        self._note_fact(kind, device, event.id)
+        return handler(event, device)
 
     def _note_fact(self, kind: str, device: str, event_id: str) -> None:
         """A ticket or a rating comes from a device's outbox: once this batch is on disk, the device is told it

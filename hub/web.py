@@ -43,6 +43,7 @@ import paho.mqtt.client as mqtt
 from appliance import contract
 from appliance.site import SiteConfig
 from appliance.core.durable import fsync_dir
+from appliance.core.steps import arrived, refusing
 from appliance.core.link import Connected, Disconnected, Link
 from appliance.core.spanish import clock, short_date
 
@@ -234,16 +235,14 @@ class LiveView:
             self.connected_at, self._published = time.monotonic(), None
         elif isinstance(item, Disconnected):
             self.connected_at = None
-        elif isinstance(item, mqtt.MQTTMessage):
-            try:
-                if item.topic.startswith(contract.heartbeat_topic("")):
-                    self._heartbeat(item)
-                else:
-                    self._message(item.topic, item.payload)
-            except Exception as exc:  # one message must not freeze the page: it is refused and the view goes on
-                self.rejected.note(self.link.device, item.topic, exc)
+        elif isinstance(item, mqtt.MQTTMessage):   # one message must not freeze the page
+            refusing(self.rejected, self.link.device, self._message, item)
 
-    def _message(self, topic: str, payload: bytes) -> None:
+    def _message(self, message: mqtt.MQTTMessage) -> None:
+        if message.topic.startswith(contract.heartbeat_topic("")):
+            self._heartbeat(message)
+            return
+        topic, payload = message.topic, message.payload
         parts = topic.split("/")
         if topic == contract.BOARD_TOPIC:
             self.board = contract.expect(payload, contract.Board)
@@ -476,13 +475,9 @@ class CoordinatorsWeb:
         (at most every EAGER_S) and every REFRESH_S anyway, for the waits that grow and the day file."""
         last, changed = 0.0, False
         while not self._stop.is_set():
-            try:
-                self.live.take(self.inbox.get(timeout=EAGER_S))
+            for item in arrived(self.inbox, EAGER_S, None):
+                self.live.take(item)
                 changed = True
-                while True:
-                    self.live.take(self.inbox.get_nowait())
-            except queue.Empty:
-                pass
             elapsed = time.monotonic() - last
             if elapsed >= REFRESH_S or (changed and elapsed >= EAGER_S):
                 try:

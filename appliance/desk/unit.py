@@ -27,6 +27,7 @@ from appliance.site import SiteConfig
 from appliance.core.debounce import Debouncer
 from appliance.drivers.counter_display import CounterDisplay, LogCounterDisplay
 from appliance.core.durable import write_atomic
+from appliance.core.steps import arrived, refusing
 from appliance.core.link import Connected, Link
 from appliance.core.outbox import Outbox
 from appliance.desk.rating import LABELS, RatingPad
@@ -131,21 +132,15 @@ class DeskUnit:
         return waiting_too_long or not self.link.connected
 
     def step(self, timeout: float = 0.2) -> None:
-        try:
-            item = self.inbox.get(timeout=timeout)
-        except queue.Empty:
-            item = None
-        if isinstance(item, Press) and item.action == "rate":
-            self.rate(item.value)
-        elif isinstance(item, Press):
-            self.request(item.action)
-        elif isinstance(item, mqtt.MQTTMessage):
-            try:
-                self._on_state(item)
-            except Exception as exc:  # whatever a state holds, the desk goes on with the last good one
-                self.rejected.note(self.device, item.topic, exc)
-        elif isinstance(item, Connected) and self.pending is not None:
-            self._send(self.pending)
+        for item in arrived(self.inbox, timeout):
+            if isinstance(item, Press) and item.action == "rate":
+                self.rate(item.value)
+            elif isinstance(item, Press):
+                self.request(item.action)
+            elif isinstance(item, mqtt.MQTTMessage):   # whatever a state holds, the desk goes on with the last good one
+                refusing(self.rejected, self.device, self._on_state, item)
+            elif isinstance(item, Connected) and self.pending is not None:
+                self._send(self.pending)
         self._show()
 
     def request(self, action: str) -> None:

@@ -62,7 +62,8 @@ class Site:
         state = out / "state"
         self.hub = Hub(self.config, state / "hub")
         self.kiosk = KioskUnit(self.config, kiosk.id, state / kiosk.id, pin_factory=self.kiosk_pins,
-                               printer=SimulatedPrinter(), on_printed=TicketKeeper(out / "tickets"), opening=AlwaysOpen())
+                               printer=SimulatedPrinter(), on_printed=TicketKeeper(out / "tickets"),
+                               opening=AlwaysOpen())
         self.desks = {n: DeskUnit(self.config, n, state / contract.desk_device(n), pin_factory=self.desk_pins[n])
                       for n in DESKS}
         speaker = SilentSpeaker() if headless else EspeakSpeaker(volume=display.volume)

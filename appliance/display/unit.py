@@ -22,6 +22,7 @@ from appliance import contract
 from appliance.site import SiteConfig
 from appliance.drivers.sound import Announcer
 from appliance.core.durable import write_json_atomic
+from appliance.core.steps import arrived, refusing
 from appliance.core.link import Link
 from appliance.screens.scene import Scene, build_scene
 from appliance.display.spoken import announcement
@@ -73,15 +74,9 @@ class DisplayUnit:
             self.announcer.stop()
 
     def step(self, timeout: float = 0.05) -> None:
-        try:
-            item = self.inbox.get(timeout=timeout)
-        except queue.Empty:
-            item = None
-        if isinstance(item, mqtt.MQTTMessage):
-            try:
-                self._on_message(item)
-            except Exception as exc:  # whatever a board holds, the screen goes on with the last good one
-                self.rejected.note(self.display.id, item.topic, exc)
+        for item in arrived(self.inbox, timeout):
+            if isinstance(item, mqtt.MQTTMessage):   # whatever a board holds, the screen keeps the last good one
+                refusing(self.rejected, self.display.id, self._on_message, item)
         self.redraw()
 
     def _on_message(self, message: mqtt.MQTTMessage) -> None:

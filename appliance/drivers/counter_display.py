@@ -4,7 +4,8 @@ The real one is a CD5220-family customer display (2 lines of 20 characters, VFD 
 9600 baud 8N1 by default): the pole displays sold with point-of-sale systems, cheap, bright and readable from
 the waiting room. Its string mode writes a whole line at once: ESC Q A <text> CR for the upper line and
 ESC Q B <text> CR for the lower one, after ESC @ (initialise). Text is sent in code page 437, the factory
-character table of these displays, which has á é í ó ú ñ ü ¿ ¡. `LogCounterDisplay` stands in for it in the demo.
+character table of these displays, which has á é í ó ú ñ ü ¿ ¡. `LogCounterDisplay` stands in for it in the
+demo.
 """
 from __future__ import annotations
 

@@ -28,6 +28,7 @@ from appliance.site import SiteConfig
 from appliance.core.debounce import Debouncer
 from appliance.drivers.printer import PrinterConfig, PrinterError, open_printer, paper_state
 from appliance.kiosk.hours import OpeningHours
+from appliance.core.steps import arrived, refusing
 from appliance.core.link import Link
 from appliance.kiosk.numbering import TicketCounter, turn_id, turn_number
 from appliance.core.outbox import Outbox
@@ -103,14 +104,11 @@ class KioskUnit:
                 device.close()
 
     def step(self, timeout: float = 0.5) -> None:
-        try:
-            item = self.inbox.get(timeout=timeout)
-        except queue.Empty:
-            item = None
-        if isinstance(item, Press):
-            self.issue(item.button)
-        elif isinstance(item, mqtt.MQTTMessage):
-            self._on_message(item)
+        for item in arrived(self.inbox, timeout):
+            if isinstance(item, Press):
+                self.issue(item.button)
+            elif isinstance(item, mqtt.MQTTMessage):   # whatever a board holds, the kiosk issues with what it knew
+                refusing(self.rejected, self.kiosk.id, self._on_message, item)
         if self.monotonic() - self._printer_checked > PRINTER_CHECK_S:
             self._check_printer()
         self._show()
@@ -224,14 +222,11 @@ class KioskUnit:
         return state
 
     def _on_message(self, message: mqtt.MQTTMessage) -> None:
-        try:
-            if message.topic == contract.status_topic("hub"):
-                self._hub_online = contract.is_online(message.payload)
-            else:
-                self._board = contract.expect(message.payload, contract.Board)
-                self._board_at = self.monotonic()
-        except Exception as exc:  # whatever a board holds, the kiosk keeps issuing with what it knew
-            self.rejected.note(self.kiosk.id, message.topic, exc)
+        if message.topic == contract.status_topic("hub"):
+            self._hub_online = contract.is_online(message.payload)
+        else:
+            self._board = contract.expect(message.payload, contract.Board)
+            self._board_at = self.monotonic()
 
     def _show(self, light: str | None = None) -> None:
         if light is None:

@@ -91,7 +91,8 @@ class Role:
         try:
             return path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise InstallError(f"the unit file {path} is missing ({exc}): the package is incomplete, install it again") from None
+            raise InstallError(f"the unit file {path} is missing ({exc}): the package is incomplete, install it "
+                               "again") from None
 
     def directive(self, key: str) -> list[str]:
         """Every value of `key=` in the unit, with %i expanded (e.g. SupplementaryGroups, StateDirectory)."""

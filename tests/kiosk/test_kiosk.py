@@ -18,6 +18,7 @@ from tests.harness.escpos_text import printed_text
 
 CONFIG = site_config.load(site_config.EXAMPLE)
 TUESDAY_MORNING = datetime(2026, 11, 24, 9, 30, tzinfo=CONFIG.timezone)
+CRASH_CHILD = Path(__file__).parents[1] / "harness" / "kiosk_crash_child.py"
 
 
 class Clock:
@@ -129,7 +130,7 @@ def test_the_ticket_says_how_many_are_ahead_only_with_fresh_figures_from_the_hub
 def test_a_kiosk_killed_at_any_step_of_issuing_never_repeats_a_number(tmp_path, step):
     state = tmp_path / "kiosk"
     for _ in range(2):  # a first ticket completes, then the second is interrupted
-        child = subprocess.run([sys.executable, str(Path(__file__).parents[1] / "harness" / "kiosk_crash_child.py"), str(state),
+        child = subprocess.run([sys.executable, str(CRASH_CHILD), str(state),
                                 "none" if _ == 0 else step, TUESDAY_MORNING.isoformat()],
                                capture_output=True, text=True, timeout=60)
     assert child.returncode == -9, child.stderr
