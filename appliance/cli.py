@@ -1,23 +1,16 @@
-"""`turnero`: one command for every role, the demo, the export and the configuration check."""
+"""`turnero`: one command for every role, the demo, the export and the configuration check.
+
+This module only reads the command line; each command is handed to its package's main (HANDLERS)."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
-import os
 import sys
 from datetime import date
 from pathlib import Path
 
 from appliance import site as site_config
-
-
-def _state_dir(value: str | None, role: str) -> Path:
-    """--state, else systemd's StateDirectory, else ./state/ROLE."""
-    if value:
-        return Path(value)
-    if os.environ.get("STATE_DIRECTORY"):
-        return Path(os.environ["STATE_DIRECTORY"].split(":")[0])
-    return Path("state") / role
 
 
 def _day(text: str) -> date:
@@ -90,108 +83,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Each command's handler, imported only when that command runs: a kiosk never loads the hub, nor `check` pygame.
+HANDLERS = {
+    "hub": "hub.main:serve_hub", "export": "hub.main:export", "report": "hub.main:report",
+    "web-password": "hub.main:web_password",
+    "kiosk": "appliance.kiosk.main:main", "desk": "appliance.desk.main:main", "display": "appliance.display.main:main",
+    "check": "appliance.site.check:main", "broker-files": "appliance.ops.broker_files:main",
+    "install": "appliance.ops.install:main", "uninstall": "appliance.ops.install:main",
+    "demo": "appliance.dev.demo:main",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from appliance.ops.broker_files import BrokerFilesError
     from appliance.drivers.gpio import NoPinsError
     from appliance.kiosk.numbering import CounterError
+    from appliance.ops.broker_files import BrokerFilesError
+    module, function = HANDLERS[args.command].split(":")
     try:
-        return _run(args)
+        return getattr(importlib.import_module(module), function)(args)
     except (site_config.ConfigError, NoPinsError, CounterError, BrokerFilesError) as exc:
         print(f"turnero {args.command}: {exc}", file=sys.stderr)
         return 2
-
-
-def _run(args) -> int:
-    if args.command == "demo":
-        from appliance.dev.demo import run_demo
-        return run_demo(headless=args.headless, seconds=args.seconds, out=args.out)
-    if args.command == "web-password":
-        from hub.web import password_prompt
-        return password_prompt()
-    if args.command in ("install", "uninstall"):
-        from appliance.ops.install import main as install_main
-        return install_main(args)
-    config = site_config.load(args.config)
-    if args.command in ("export", "report"):
-        args.first = args.first or config.today()
-    if args.command == "report":
-        from hub.report import write_report
-        from hub.store import DayStore
-        built = write_report(args.out, DayStore(_state_dir(args.state, "hub") / "days"), args.first,
-                             args.last or args.first, config)
-        print(f"{args.out}: {built.total.turns} turn(s)")
-        return 0
-    if args.command == "broker-files":
-        from appliance.ops.broker_files import write_broker_files
-        print(write_broker_files(config, args.out).report(config.broker.credentials_dir))
-        return 0
-    if args.command == "check":
-        print(f"{args.config}: valid ({len(config.services)} services, {len(config.kiosks)} kiosk(s), "
-              f"{len(config.desks)} desks, {len(config.displays)} display(s))")
-        return 0
-    if args.command == "export":
-        from hub.export import rows, write_csv
-        from hub.store import DayStore
-        store = DayStore(_state_dir(args.state, "hub") / "days")
-        names = {letter: service.name for letter, service in config.services.items()}
-        count = write_csv(args.out, rows(store, args.first, args.last or args.first, names), args.delimiter)
-        print(f"{args.out}: {count} turn(s)")
-        return 0
-    return _serve_role(args, config)
-
-
-def _serve_role(args, config) -> int:
-    from appliance.drivers.gpio import pin_factory
-    from appliance.core.runtime import serve
-    state = _state_dir(args.state, args.command)
-    if args.command == "hub":
-        from hub.service import Hub
-        from hub.web import CoordinatorsWeb, WebError
-        unit = Hub(config, state, config_path=args.config)
-        web = CoordinatorsWeb(config, state, host="0.0.0.0", port=config.web.port)
-        try:
-            web.start()
-        except WebError as exc:  # e.g. the port is taken: the hub keeps deciding without its page
-            logging.getLogger(__name__).error("%s", exc)
-        try:
-            serve(unit)
-        finally:
-            web.stop()
-        return 0
-    elif args.command == "kiosk":
-        from appliance.kiosk.unit import KioskUnit
-        _require(args.id in config.kiosks, f"kiosk {args.id!r} is not in {args.config}")
-        printer = None
-        if args.simulated:
-            from appliance.drivers.printer import SimulatedPrinter
-            printer = SimulatedPrinter()
-        unit = KioskUnit(config, args.id, state, pin_factory=pin_factory(args.simulated), printer=printer)
-    elif args.command == "desk":
-        from appliance.desk.unit import DeskUnit
-        _require(args.number in config.desks, f"desk {args.number} is not in {args.config}")
-        from appliance.drivers.counter_display import LogCounterDisplay, SerialCounterDisplay
-        counter = config.desk_settings.counter_display
-        display = (SerialCounterDisplay(counter["device"], counter["baudrate"])
-                   if counter["kind"] == "serial" and not args.simulated else LogCounterDisplay(f"desk {args.number}"))
-        unit = DeskUnit(config, args.number, state, pin_factory=pin_factory(args.simulated),
-                        counter_display=display)
-    else:
-        from appliance.display.unit import DisplayUnit
-        from appliance.drivers.sound import Announcer, EspeakSpeaker, SilentSpeaker
-        from appliance.screens.window import Screen
-        _require(args.id in config.displays, f"display {args.id!r} is not in {args.config}")
-        settings = config.displays[args.id]
-        speaker = EspeakSpeaker(volume=settings.volume) if settings.voice else SilentSpeaker()
-        unit = DisplayUnit(config, args.id, state_dir=state,
-                           screen=Screen(settings.size, fullscreen=not args.windowed),
-                           announcer=Announcer(speaker))
-    serve(unit)
-    return 0
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise site_config.ConfigError("command line", [message])

@@ -11,8 +11,18 @@ import signal
 import socket
 import threading
 import time
+from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+
+def state_dir(value: str | None, role: str) -> Path:
+    """--state, else systemd's StateDirectory, else ./state/ROLE."""
+    if value:
+        return Path(value)
+    if os.environ.get("STATE_DIRECTORY"):
+        return Path(os.environ["STATE_DIRECTORY"].split(":")[0])
+    return Path("state") / role
 
 
 def sd_notify(state: str) -> None:

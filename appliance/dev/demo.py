@@ -191,3 +191,8 @@ def _scripted_morning(site: Site, seconds: float, seed: int = 7) -> None:
             site.screen.save(shots / f"pantalla-{int(now - start):03d}s.png")
     site.display.step(0.2)
     site.screen.save(shots / "pantalla-final.png")
+
+
+def main(args) -> int:
+    """`turnero demo`."""
+    return run_demo(headless=args.headless, seconds=args.seconds, out=args.out)

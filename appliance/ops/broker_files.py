@@ -23,13 +23,11 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from appliance import contract
+from appliance import site as site_config
 from appliance.core.durable import fsync_dir, write_atomic
-
-if TYPE_CHECKING:
-    from appliance.site import SiteConfig
+from appliance.site import SiteConfig
 
 CONF_NAME = "turnero.conf"
 PASSWD_NAME = "passwd"
@@ -281,3 +279,10 @@ def _write_broker_readable(path: Path, data: bytes) -> None:
             os.chown(path, pwd.getpwnam(MOSQUITTO_USER).pw_uid, grp.getgrnam(MOSQUITTO_USER).gr_gid)
         except KeyError:
             pass  # no system broker on this machine (a LocalBroker as root reads them as root)
+
+
+def main(args) -> int:
+    """`turnero broker-files`."""
+    config = site_config.load(args.config)
+    print(write_broker_files(config, args.out).report(config.broker.credentials_dir))
+    return 0

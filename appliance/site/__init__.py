@@ -5,7 +5,7 @@
 """
 from pathlib import Path
 
-from appliance.site.load import HEADER_UARTS, PRINTER_KEYS, UART_PINS, load, parse
+from appliance.site.load import HEADER_UARTS, PRINTER_KEYS, UART_PINS, load, parse, require
 from appliance.site.model import (BrokerAddress, KioskButton, ConfigError, DEFAULT_CREDENTIALS_DIR, Desk, DeskPins,
     DeskSettings, Display, Hours, Kiosk, Login, POLICIES, QueuePolicy, Service, SiteConfig, WEEKDAYS, WebSettings,
     WebUser)
@@ -14,4 +14,4 @@ EXAMPLE = Path(__file__).parent / "example.toml"
 __all__ = ["BrokerAddress", "ConfigError", "DEFAULT_CREDENTIALS_DIR", "Desk", "DeskPins", "DeskSettings",
            "Display", "EXAMPLE", "HEADER_UARTS", "Hours", "Kiosk", "KioskButton", "Login", "POLICIES", "PRINTER_KEYS",
            "QueuePolicy", "Service", "SiteConfig", "UART_PINS", "WEEKDAYS", "WebSettings", "WebUser", "load",
-           "parse"]
+           "parse", "require"]

@@ -24,6 +24,12 @@ def load(path: Path) -> SiteConfig:
     return parse(text, str(path))
 
 
+def require(condition: bool, message: str) -> None:
+    """A problem of the command line against the site file (a kiosk id it does not have), said as one."""
+    if not condition:
+        raise ConfigError("command line", [message])
+
+
 def parse(text: str, source: str = "site.toml") -> SiteConfig:
     try:
         data = tomllib.loads(text)

@@ -1,0 +1,55 @@
+"""`turnero hub`, `export`, `report` and `web-password`: the hub's commands, built from the site file and the
+command line."""
+from __future__ import annotations
+
+import logging
+
+from appliance import site as site_config
+from appliance.core.runtime import serve, state_dir
+from hub.export import rows, write_csv
+from hub.report import write_report
+from hub.service import Hub
+from hub.store import DayStore
+from hub.web import CoordinatorsWeb, WebError, password_prompt
+
+log = logging.getLogger(__name__)
+
+
+def serve_hub(args) -> int:
+    """The hub's loop as a service, with the coordinators' page beside it."""
+    config = site_config.load(args.config)
+    state = state_dir(args.state, "hub")
+    unit = Hub(config, state, config_path=args.config)
+    web = CoordinatorsWeb(config, state, host="0.0.0.0", port=config.web.port)
+    try:
+        web.start()
+    except WebError as exc:  # e.g. the port is taken: the hub keeps deciding without its page
+        log.error("%s", exc)
+    try:
+        serve(unit)
+    finally:
+        web.stop()
+    return 0
+
+
+def export(args) -> int:
+    config = site_config.load(args.config)
+    first = args.first or config.today()
+    store = DayStore(state_dir(args.state, "hub") / "days")
+    names = {letter: service.name for letter, service in config.services.items()}
+    count = write_csv(args.out, rows(store, first, args.last or first, names), args.delimiter)
+    print(f"{args.out}: {count} turn(s)")
+    return 0
+
+
+def report(args) -> int:
+    config = site_config.load(args.config)
+    first = args.first or config.today()
+    built = write_report(args.out, DayStore(state_dir(args.state, "hub") / "days"), first, args.last or first,
+                         config)
+    print(f"{args.out}: {built.total.turns} turn(s)")
+    return 0
+
+
+def web_password(_args) -> int:
+    return password_prompt()
