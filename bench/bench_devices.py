@@ -25,19 +25,19 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 import pygame  # noqa: E402
 from gpiozero.pins.mock import MockFactory  # noqa: E402
 
-from appliance import site as site_config  # noqa: E402
 from appliance import contract  # noqa: E402
-from appliance.dev.local_broker import LocalBroker  # noqa: E402
-from appliance.dev.demo import AlwaysOpen  # noqa: E402
+from appliance import site as site_config  # noqa: E402
+from appliance.core.link import Link  # noqa: E402
 from appliance.desk.unit import DeskUnit  # noqa: E402
+from appliance.dev.demo import AlwaysOpen  # noqa: E402
+from appliance.dev.local_broker import LocalBroker  # noqa: E402
 from appliance.display.unit import DisplayUnit  # noqa: E402
 from appliance.drivers.printer import SimulatedPrinter  # noqa: E402
 from appliance.kiosk.unit import KioskUnit  # noqa: E402
-from appliance.core.link import Link  # noqa: E402
-from appliance.site import BrokerAddress
 from appliance.screens.painter import paint  # noqa: E402
 from appliance.screens.scene import build_scene  # noqa: E402
 from appliance.screens.window import Screen  # noqa: E402
+from appliance.site import BrokerAddress
 from hub.service import Hub  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,11 +11,10 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-
-from appliance import site as site_config
 from appliance import contract
-from appliance.dev.local_broker import LocalBroker
+from appliance import site as site_config
 from appliance.core.link import Link
+from appliance.dev.local_broker import LocalBroker
 from appliance.site import BrokerAddress
 from hub.export import rows, write_csv
 from hub.service import Hub

@@ -27,15 +27,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-
-from appliance import site as site_config
 from appliance import contract
-from appliance.dev.local_broker import LocalBroker, free_port
+from appliance import site as site_config
 from appliance.core.link import Link
+from appliance.dev.local_broker import LocalBroker, free_port
 from appliance.site import BrokerAddress
 from bench.bench_hub import day_records
 from hub.store import DayStore
-from hub.web import COOKIE, hash_password
+from hub.web.auth import COOKIE, hash_password
 
 TURNERO = Path(sys.executable).with_name("turnero")
 PASSWORD = "banco-de-pruebas-1"

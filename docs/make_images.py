@@ -6,11 +6,12 @@ from pathlib import Path
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
-from appliance import site as site_config, contract  # noqa: E402
+from appliance import contract
+from appliance import site as site_config  # noqa: E402
+from appliance.dev.ticket_preview import save_preview  # noqa: E402
+from appliance.kiosk.ticket import Ticket, TicketLayout  # noqa: E402
 from appliance.screens.scene import build_scene  # noqa: E402
 from appliance.screens.window import Screen  # noqa: E402
-from appliance.kiosk.ticket import Ticket, TicketLayout  # noqa: E402
-from appliance.dev.ticket_preview import save_preview  # noqa: E402
 
 OUT = Path(__file__).parent / "images"
 SITE = site_config.load(site_config.EXAMPLE)

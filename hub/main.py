@@ -7,10 +7,11 @@ import logging
 from appliance import site as site_config
 from appliance.core.runtime import serve, state_dir
 from hub.export import rows, write_csv
-from hub.report import write_report
+from hub.report.render import write_report
 from hub.service import Hub
 from hub.store import DayStore
-from hub.web import CoordinatorsWeb, WebError, password_prompt
+from hub.web.app import CoordinatorsWeb, WebError
+from hub.web.auth import password_prompt
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from appliance.site import QueuePolicy
-
 from hub.ledger import Turn
+
 
 def choose_next(waiting: list[Turn], services: tuple[str, ...], *, policy: QueuePolicy = QueuePolicy(),
                 preferential_streak: int = 0, now: datetime | None = None) -> Turn | None:

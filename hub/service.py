@@ -18,11 +18,10 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from appliance import contract
+from appliance.core.link import Connected, Link
+from appliance.core.steps import arrived, refusing
 from appliance.site import ConfigError, SiteConfig
 from appliance.site import load as load_config
-from appliance.core.steps import arrived, refusing
-from appliance.core.link import Connected, Link
-
 from hub.ledger import HISTORY, Ledger, fold
 from hub.policy import choose_next
 from hub.store import DayStore

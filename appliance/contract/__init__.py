@@ -7,16 +7,17 @@ Every payload is a JSON object with ``v`` (schema version), ``type``, ``id`` (un
 replay is recognised) and ``at`` (ISO 8601 with offset, the sender's clock). Facts are delivered at least
 once (QoS 1) and applied idempotently by ``id``; what a rebooted screen or desk must show is retained.
 """
-from appliance.contract.fields import (ContractError, DEVICE, EVENT_ID, FIRST_YEAR, LAST_YEAR, MAX_ALARMS, MAX_CALLS,
-    MAX_COUNT, MAX_DEPTH, MAX_IDS, MAX_SERVICES, NUMBER, SERVICE, TEXT_LIMITS, TICKET_TURN, TURN, check_text,
-    check_time, loggable, printable, shown)
-from appliance.contract.topics import (ALARMS_TOPIC, BOARD_TOPIC, OFFLINE, ONLINE, RATINGS_ALL, REQUESTS_ALL, ROOT,
-    TICKETS_ALL, applied_topic, desk_device, desk_state_topic, heartbeat_topic, is_online, parse_topic,
-    printer_topic, rating_topic, request_topic, status_topic, ticket_topic)
-from appliance.contract.messages import (ACTIONS, Alarm, Alarms, Applied, Board, Call, DeskRequest, DeskState,
-    Heartbeat, Message, PRINTER_STATES, PrinterStatus, Rating, Record, SCHEMA_VERSION, Serving, TYPES, TicketIssued,
-    TicketVoid, Waiting, new_id)
 from appliance.contract.codec import MAX_PAYLOAD_BYTES, Refusals, decode, expect
+from appliance.contract.fields import (DEVICE, EVENT_ID, FIRST_YEAR, LAST_YEAR, MAX_ALARMS, MAX_CALLS, MAX_COUNT,
+                                       MAX_DEPTH, MAX_IDS, MAX_SERVICES, NUMBER, SERVICE, TEXT_LIMITS, TICKET_TURN,
+                                       TURN, ContractError, check_text, check_time, loggable, printable, shown)
+from appliance.contract.messages import (ACTIONS, PRINTER_STATES, SCHEMA_VERSION, TYPES, Alarm, Alarms, Applied,
+                                         Board, Call, DeskRequest, DeskState, Heartbeat, Message, PrinterStatus,
+                                         Rating, Record, Serving, TicketIssued, TicketVoid, Waiting, new_id)
+from appliance.contract.topics import (ALARMS_TOPIC, BOARD_TOPIC, OFFLINE, ONLINE, RATINGS_ALL, REQUESTS_ALL, ROOT,
+                                       TICKETS_ALL, applied_topic, desk_device, desk_state_topic, heartbeat_topic,
+                                       is_online, parse_topic, printer_topic, rating_topic, request_topic,
+                                       status_topic, ticket_topic)
 
 __all__ = ["ACTIONS", "ALARMS_TOPIC", "Alarm", "Alarms", "Applied", "BOARD_TOPIC", "Board", "Call", "ContractError",
            "DEVICE", "DeskRequest", "DeskState", "EVENT_ID", "FIRST_YEAR", "Heartbeat", "LAST_YEAR", "MAX_ALARMS",

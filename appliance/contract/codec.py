@@ -7,8 +7,8 @@ import traceback
 from collections import Counter
 from pathlib import Path
 
-from appliance.contract.fields import ContractError, MAX_DEPTH, loggable, shown
-from appliance.contract.messages import Message, SCHEMA_VERSION, TYPES
+from appliance.contract.fields import MAX_DEPTH, ContractError, loggable, shown
+from appliance.contract.messages import SCHEMA_VERSION, TYPES, Message
 
 log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 64 * 1024

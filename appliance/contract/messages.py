@@ -8,8 +8,9 @@ from dataclasses import MISSING, asdict, dataclass, fields
 from datetime import date
 from typing import ClassVar
 
-from appliance.contract.fields import (ContractError, FIRST_YEAR, LAST_YEAR, MAX_ALARMS, MAX_CALLS, MAX_IDS,
-    MAX_SERVICES, TICKET_TURN, check_kind, check_field, check_number_matches, check_pattern, shown)
+from appliance.contract.fields import (FIRST_YEAR, LAST_YEAR, MAX_ALARMS, MAX_CALLS, MAX_IDS, MAX_SERVICES,
+                                       TICKET_TURN, ContractError, check_field, check_kind, check_number_matches,
+                                       check_pattern, shown)
 
 SCHEMA_VERSION = 1
 ACTIONS = ("next", "recall", "no_show", "transfer")

@@ -23,14 +23,14 @@ import paho.mqtt.client as mqtt
 from gpiozero import LED, Button
 
 from appliance import contract
-from appliance.site import SiteConfig
 from appliance.core.debounce import Debouncer
-from appliance.drivers.counter_display import CounterDisplay, LogCounterDisplay
 from appliance.core.durable import write_atomic
-from appliance.core.steps import arrived, refusing
 from appliance.core.link import Connected, Link
 from appliance.core.outbox import Outbox
+from appliance.core.steps import arrived, refusing
 from appliance.desk.rating import LABELS, RatingPad
+from appliance.drivers.counter_display import CounterDisplay, LogCounterDisplay
+from appliance.site import SiteConfig
 
 log = logging.getLogger(__name__)
 ANSWER_TIMEOUT_S = 1.0  # past this without an answer the desk shows it is offline

@@ -14,11 +14,11 @@ import threading
 import time
 from pathlib import Path
 
-from appliance import site as site_config
 from appliance import contract
+from appliance import site as site_config
+from appliance.desk.unit import DeskUnit
 from appliance.dev.local_broker import LocalBroker
 from appliance.dev.ticket_preview import TicketKeeper
-from appliance.desk.unit import DeskUnit
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.gpio import press
 from appliance.drivers.printer import SimulatedPrinter
@@ -47,8 +47,9 @@ class Site:
 
     def __init__(self, out: Path, broker: LocalBroker, *, headless: bool):
         from gpiozero.pins.mock import MockFactory
-        from hub.service import Hub
+
         from appliance.screens.window import Screen
+        from hub.service import Hub
 
         self.out = out
         self.broker = broker

@@ -19,13 +19,13 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from appliance import contract
-from appliance.site import SiteConfig
-from appliance.drivers.sound import Announcer
 from appliance.core.durable import write_json_atomic
-from appliance.core.steps import arrived, refusing
 from appliance.core.link import Link
-from appliance.screens.scene import Scene, build_scene
+from appliance.core.steps import arrived, refusing
 from appliance.display.spoken import announcement
+from appliance.drivers.sound import Announcer
+from appliance.screens.scene import Scene, build_scene
+from appliance.site import SiteConfig
 
 log = logging.getLogger(__name__)
 HIGHLIGHT_S = 8.0

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from escpos.escpos import Escpos
 
-from appliance.drivers.printer import PrinterError
 from appliance.core.spanish import clock, long_date
+from appliance.drivers.printer import PrinterError
 
 # Text sizes: the ESC/POS character magnification (width, height) on each paper width.
 SIZES = {80: {"huge": 4, "large": 2, "normal": 1}, 58: {"huge": 3, "large": 2, "normal": 1}}

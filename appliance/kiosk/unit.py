@@ -23,16 +23,15 @@ import paho.mqtt.client as mqtt
 from gpiozero import LED, Button
 
 from appliance import contract
-from appliance.site import KioskButton
-from appliance.site import SiteConfig
 from appliance.core.debounce import Debouncer
+from appliance.core.link import Link
+from appliance.core.outbox import Outbox
+from appliance.core.steps import arrived, refusing
 from appliance.drivers.printer import PrinterConfig, PrinterError, open_printer, paper_state
 from appliance.kiosk.hours import OpeningHours
-from appliance.core.steps import arrived, refusing
-from appliance.core.link import Link
 from appliance.kiosk.numbering import TicketCounter, turn_id, turn_number
-from appliance.core.outbox import Outbox
 from appliance.kiosk.ticket import Ticket, TicketLayout, print_ticket
+from appliance.site import KioskButton, SiteConfig
 
 log = logging.getLogger(__name__)
 BOARD_FRESH_S = 120      # older queue figures are not printed: never a wrong "people ahead"

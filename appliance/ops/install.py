@@ -30,10 +30,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from appliance.ops import broker_files
 from appliance import contract
 from appliance import site as site_config
 from appliance.core.durable import write_atomic
+from appliance.ops import broker_files
 from appliance.site import DEFAULT_CREDENTIALS_DIR
 
 # The systemd units ship inside this package (units/ is the repository's systemd/ folder, as package data).

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from gpiozero.pins.pi import PiBoardInfo
 
-from appliance.site import HEADER_UARTS, UART_PINS, SiteConfig
 from appliance.desk.rating import LABELS as RATING_LABELS
+from appliance.site import HEADER_UARTS, UART_PINS, SiteConfig
 
 # Physical pin -> what is there: "GPIO17", "GND", "3V3" or "5V" (a Raspberry Pi 5's J8 header).
 HEADER = dict(sorted((pin.number, pin.name) for pin in PiBoardInfo.from_revision(0xd04170).headers["J8"].pins.values()))

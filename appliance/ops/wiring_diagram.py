@@ -15,8 +15,8 @@ from html import escape
 from pathlib import Path
 
 from appliance import site as site_config
-from appliance.ops import wiring
 from appliance.core.durable import write_atomic
+from appliance.ops import wiring
 
 WIDTH = 1120
 CENTRE = WIDTH // 2

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import pygame
 
 from appliance.screens.scene import (HISTORY, HISTORY_EMPTY, HISTORY_TITLE, PREFERENTIAL_MARK, WAITING_TITLE,
-    CallView, Scene)
+                                     CallView, Scene)
 
 log = logging.getLogger(__name__)
 

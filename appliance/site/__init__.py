@@ -6,9 +6,9 @@
 from pathlib import Path
 
 from appliance.site.load import HEADER_UARTS, PRINTER_KEYS, UART_PINS, load, parse, require
-from appliance.site.model import (BrokerAddress, KioskButton, ConfigError, DEFAULT_CREDENTIALS_DIR, Desk, DeskPins,
-    DeskSettings, Display, Hours, Kiosk, Login, POLICIES, QueuePolicy, Service, SiteConfig, WEEKDAYS, WebSettings,
-    WebUser)
+from appliance.site.model import (DEFAULT_CREDENTIALS_DIR, POLICIES, WEEKDAYS, BrokerAddress, ConfigError, Desk,
+                                  DeskPins, DeskSettings, Display, Hours, Kiosk, KioskButton, Login, QueuePolicy,
+                                  Service, SiteConfig, WebSettings, WebUser)
 
 EXAMPLE = Path(__file__).parent / "example.toml"
 __all__ = ["BrokerAddress", "ConfigError", "DEFAULT_CREDENTIALS_DIR", "Desk", "DeskPins", "DeskSettings",

@@ -9,8 +9,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from appliance import contract
-from appliance.site.model import (BrokerAddress, KioskButton, ConfigError, DEFAULT_CREDENTIALS_DIR, Desk, DeskPins,
-    DeskSettings, Display, Hours, Kiosk, POLICIES, QueuePolicy, Service, SiteConfig, WEEKDAYS, WebSettings, WebUser)
+from appliance.site.model import (DEFAULT_CREDENTIALS_DIR, POLICIES, WEEKDAYS, BrokerAddress, ConfigError, Desk,
+                                  DeskPins, DeskSettings, Display, Hours, Kiosk, KioskButton, QueuePolicy, Service,
+                                  SiteConfig, WebSettings, WebUser)
 
 
 def load(path: Path) -> SiteConfig:

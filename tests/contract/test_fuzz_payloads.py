@@ -20,14 +20,14 @@ from gpiozero.pins.mock import MockFactory
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from appliance import site as site_config
 from appliance import contract
-from appliance.dev.demo import AlwaysOpen
+from appliance import site as site_config
+from appliance.core.link import Link
 from appliance.desk.unit import DeskUnit
+from appliance.dev.demo import AlwaysOpen
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.printer import SimulatedPrinter
 from appliance.kiosk.unit import KioskUnit
-from appliance.core.link import Link
 from appliance.site import BrokerAddress
 from hub.ledger import fold
 from hub.service import Hub

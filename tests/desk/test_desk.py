@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from appliance import site as site_config
 from appliance import contract
+from appliance import site as site_config
 from appliance.core.debounce import Debouncer
 from appliance.desk.unit import DeskUnit
 from appliance.drivers.counter_display import SerialCounterDisplay

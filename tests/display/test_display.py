@@ -5,10 +5,10 @@ from datetime import datetime
 import paho.mqtt.client as mqtt
 from paho.mqtt import subscribe
 
-from appliance import site as site_config
 from appliance import contract
-from appliance.display.unit import DisplayUnit
+from appliance import site as site_config
 from appliance.display.spoken import announcement
+from appliance.display.unit import DisplayUnit
 
 CONFIG = site_config.load(site_config.EXAMPLE)
 NOW = datetime(2026, 11, 24, 9, 3, tzinfo=CONFIG.timezone)

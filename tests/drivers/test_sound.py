@@ -12,9 +12,9 @@ import time  # noqa: E402
 import pygame  # noqa: E402
 import pytest  # noqa: E402
 
+from appliance.display.spoken import LETTERS, announcement, number_words, spell_turn  # noqa: E402
 from appliance.drivers import sound  # noqa: E402
 from appliance.drivers.sound import Announcer, EspeakSpeaker, SilentSpeaker, chime_samples  # noqa: E402
-from appliance.display.spoken import LETTERS, announcement, number_words, spell_turn  # noqa: E402
 
 
 class RecordingSpeaker:

@@ -26,11 +26,11 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from appliance import contract
-from appliance.site import KioskButton, Desk, Display, Kiosk, QueuePolicy, SiteConfig
-from appliance.display.unit import DisplayUnit
 from appliance.core.link import Link
-from appliance.kiosk.numbering import turn_id, turn_number
 from appliance.display.spoken import announcement
+from appliance.display.unit import DisplayUnit
+from appliance.kiosk.numbering import turn_id, turn_number
+from appliance.site import Desk, Display, Kiosk, KioskButton, QueuePolicy, SiteConfig
 from hub.service import Hub
 from tests.harness.roles import Running, wait_until
 

@@ -11,7 +11,6 @@ from appliance import contract
 from appliance import site as site_config
 from hub.service import Hub
 
-
 TZ = site_config.load(site_config.EXAMPLE).timezone
 START = datetime(2026, 11, 24, 9, 0, tzinfo=TZ)
 

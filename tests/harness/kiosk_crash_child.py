@@ -15,9 +15,9 @@ from pathlib import Path
 from gpiozero.pins.mock import MockFactory
 
 from appliance import site as site_config
-from appliance.kiosk import unit as kiosk_module
 from appliance.dev.demo import AlwaysOpen
 from appliance.drivers.printer import SimulatedPrinter
+from appliance.kiosk import unit as kiosk_module
 
 
 def die():

@@ -9,8 +9,8 @@ import threading
 import paho.mqtt.client as mqtt
 
 from appliance import contract
-from appliance.dev.local_broker import LocalBroker
 from appliance.core.link import Link
+from appliance.dev.local_broker import LocalBroker
 from appliance.site import BrokerAddress
 
 DESK_STATES = f"{contract.ROOT}/desk/+/state"

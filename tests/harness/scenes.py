@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 from appliance.contract import Board, Call, Waiting
 from appliance.screens.scene import build_scene
 
-
 BOGOTA = timezone(timedelta(hours=-5))
 NOW = datetime(2026, 11, 24, 9, 3, tzinfo=BOGOTA)
 FOOTER = ("Horario: lunes a viernes de 8:00 a 12:00 y de 14:00 a 16:00.",

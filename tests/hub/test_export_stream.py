@@ -10,7 +10,8 @@ from appliance.cli import main as turnero
 from appliance.site import WebUser
 from hub.export import CHUNK_BYTES, csv_chunks, rows, write_csv
 from hub.store import DayStore
-from hub.web import COOKIE, MAX_PERIODS, CoordinatorsWeb, hash_password
+from hub.web.app import MAX_PERIODS, CoordinatorsWeb
+from hub.web.auth import COOKIE, hash_password
 
 CONFIG = site_config.load(site_config.EXAMPLE)
 NAMES = {letter: s.name for letter, s in CONFIG.services.items()}

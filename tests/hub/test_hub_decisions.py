@@ -1,19 +1,20 @@
 """The hub's decisions, fed straight into its loop (no broker): who is called, idempotency, bad input."""
 import dataclasses
 import json
-import os
 import logging
+import os
 from datetime import timedelta
 
 import pytest
 
-from appliance import site as site_config, contract
+from appliance import contract
+from appliance import site as site_config
 from appliance.site import QueuePolicy
+from hub.export import rows, write_csv
 from hub.ledger import Turn
 from hub.policy import choose_next
-from hub.export import rows, write_csv
 from hub.service import Hub
-from tests.harness.hub_feed import START, Clock, message, ticket, request, feed, serving
+from tests.harness.hub_feed import START, Clock, feed, message, request, serving, ticket
 
 
 def test_preferential_first_then_first_come_first_served(hub):

@@ -9,11 +9,11 @@ from datetime import datetime
 
 import paho.mqtt.client as mqtt
 
-from appliance import site as site_config
 from appliance import contract
+from appliance import site as site_config
 from appliance.core.runtime import serve
 from hub.service import Hub
-from hub.web import LiveView
+from hub.web.live import LiveView
 
 CONFIG = site_config.load(site_config.EXAMPLE)
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=CONFIG.timezone)

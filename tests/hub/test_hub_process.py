@@ -8,8 +8,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from appliance import site as site_config
 from appliance import contract
+from appliance import site as site_config
 from appliance.core.link import Link
 from appliance.site import BrokerAddress
 from hub.store import DayStore

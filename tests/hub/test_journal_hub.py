@@ -6,14 +6,15 @@ from datetime import date, datetime, timedelta
 
 from tinydb import TinyDB
 
-from appliance import site as site_config, contract
+from appliance import contract
+from appliance import site as site_config
 from appliance.core.link import Link
 from hub.export import rows
 from hub.ledger import CALLED, WAITING, fold
-from hub.report import build
+from hub.report.figures import build
 from hub.service import Hub
 from hub.store import DayStore
-from hub.web import LiveView
+from hub.web.live import LiveView
 from tests.harness.hub_feed import START, Clock, feed, request, serving, ticket
 
 CONFIG = site_config.load(site_config.EXAMPLE)

@@ -6,8 +6,9 @@ from datetime import date, timedelta
 import pytest
 
 from appliance import contract
-from hub import charts
-from hub.report import build, p90, render_body, render_document, write_report
+from hub.report import charts
+from hub.report.figures import build, p90
+from hub.report.render import render_body, render_document, write_report
 from tests.harness.hub_feed import START, feed, request, ticket
 
 DAY = START.date()

@@ -18,15 +18,16 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from appliance import site as site_config
 from appliance import contract
-from appliance.site import ConfigError, WebUser
+from appliance import site as site_config
 from appliance.core.link import Link
-from appliance.site import BrokerAddress
+from appliance.site import BrokerAddress, ConfigError, WebUser
 from hub.service import Hub
 from hub.store import DayStore
-from hub.web import (COOKIE, MAX_DAYS, SESSION_S, BadRequest, CoordinatorsWeb, Sessions, Throttle, hash_password,
-    load_secret, password_prompt, period, verify_password)
+from hub.web.app import CoordinatorsWeb
+from hub.web.auth import (COOKIE, SESSION_S, Sessions, Throttle, hash_password, load_secret, password_prompt,
+                          verify_password)
+from hub.web.queries import MAX_DAYS, BadRequest, period
 from tests.harness.roles import Running, wait_until
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
@@ -457,7 +458,7 @@ def test_bad_input_strangers_and_path_tricks_get_clean_4xx(site, browser):
 
     # Path tricks and unknown pages: 404; other methods: 405.
     for path in ("/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/estilo.css/../../hub/web.py", "//etc/passwd",
-                 "/en-vivo%00", "/en-vivo/", "/web_assets/style.css", "/hub/web.py", "/exportar/../informe",
+                 "/en-vivo%00", "/en-vivo/", "/static/style.css", "/hub/web/app.py", "/exportar/../informe",
                  "http://elsewhere/en-vivo", "/" + "a" * 3000):
         status, _, body = request(web, "GET", path, cookie)
         assert status == 404 and "La página que busca no existe." in body.decode("utf-8"), path

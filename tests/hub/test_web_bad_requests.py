@@ -14,7 +14,8 @@ import pytest
 
 from appliance import site as site_config
 from appliance.site import WebUser
-from hub.web import COOKIE, SESSION_S, CoordinatorsWeb, Sessions, hash_password, load_secret
+from hub.web.app import CoordinatorsWeb
+from hub.web.auth import COOKIE, SESSION_S, Sessions, hash_password, load_secret
 
 PASSWORD = "clave-de-prueba-1"
 PRIVATE_PAGES = ("/", "/en-vivo", "/informe", "/exportar")

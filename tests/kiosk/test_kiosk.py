@@ -12,8 +12,8 @@ from gpiozero.pins.mock import MockFactory
 from appliance import site as site_config
 from appliance.dev.demo import AlwaysOpen
 from appliance.drivers.printer import PrinterError, SimulatedPrinter
-from appliance.kiosk.unit import KioskUnit
 from appliance.kiosk.ticket import Ticket, TicketLayout, print_ticket, ticket_lines
+from appliance.kiosk.unit import KioskUnit
 from tests.harness.escpos_text import printed_text
 
 CONFIG = site_config.load(site_config.EXAMPLE)

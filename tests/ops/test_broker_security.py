@@ -13,14 +13,14 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from appliance import site as site_config
 from appliance import contract
+from appliance import site as site_config
+from appliance.core.link import Link
+from appliance.dev.demo import Site
 from appliance.dev.local_broker import LocalBroker
 from appliance.ops.broker_files import BrokerFilesError, write_broker_files
-from appliance.dev.demo import Site
-from appliance.core.link import Link
 from appliance.site import DEFAULT_CREDENTIALS_DIR, BrokerAddress
-from hub.web import CoordinatorsWeb
+from hub.web.app import CoordinatorsWeb
 from tests.harness.roles import wait_until
 
 NOT_AUTHORIZED = 0x87

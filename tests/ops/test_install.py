@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from appliance.ops import broker_files
 from appliance import cli
 from appliance import site as site_config
+from appliance.ops import broker_files
 from appliance.ops.install import Step, Target, run_steps
 
 UNITS = Path(__file__).resolve().parents[2] / "systemd"   # what technicians read; the package ships the same files

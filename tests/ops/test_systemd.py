@@ -15,11 +15,11 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from appliance import site as site_config
 from appliance import contract
-from appliance.ops import install
-from appliance.dev.local_broker import free_port
+from appliance import site as site_config
 from appliance.core.link import Link
+from appliance.dev.local_broker import free_port
+from appliance.ops import install
 from appliance.site import BrokerAddress
 from tests.harness.roles import wait_until
 

@@ -13,11 +13,11 @@ from pathlib import Path  # noqa: E402
 
 import pygame  # noqa: E402
 import pytest  # noqa: E402
-from tests.harness.scenes import WAITING, board, call, scene, ten_calls  # noqa: E402
 
 from appliance.contract import Waiting  # noqa: E402
 from appliance.screens.painter import ACCENT, BACKGROUND, BANNER, FONT_BOLD, PANEL, PREFERENTIAL, fit, layout, paint
 from appliance.screens.window import Screen  # noqa: E402
+from tests.harness.scenes import WAITING, board, call, scene, ten_calls  # noqa: E402
 
 SIZES = [((1920, 1080), False), ((1280, 720), False), ((1080, 1920), True)]
 LONG_DESK = "Ventanilla de atención preferencial 12"

@@ -5,8 +5,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from appliance.screens.scene import (HISTORY, IDLE_MESSAGE, OFFLINE_BANNER, PREFERENTIAL_MARK, RECALLED, WaitingView,
-    build_scene)
-from tests.harness.scenes import NOW, FOOTER, WAITING, call, board, ten_calls, scene
+                                     build_scene)
+from tests.harness.scenes import FOOTER, NOW, WAITING, board, call, scene, ten_calls
 
 
 def test_a_new_call_is_the_highlighted_headline_with_its_desk_and_the_time_in_spanish():

@@ -9,16 +9,17 @@ from datetime import datetime, timedelta
 import paho.mqtt.client as mqtt
 import pytest
 
-from appliance import site as site_config
 from appliance import contract
+from appliance import site as site_config
 from appliance.core.link import HEARTBEAT_EXPIRY_S, Link
 from appliance.site import BrokerAddress
 from hub.ledger import fold
 from hub.service import Hub
 from hub.store import DayStore
-from hub.web import CoordinatorsWeb, LiveView
-from tests.harness.roles import wait_until
+from hub.web.app import CoordinatorsWeb
+from hub.web.live import LiveView
 from tests.harness.hub_feed import START, feed, request, serving, ticket
+from tests.harness.roles import wait_until
 
 CONFIG = site_config.load(site_config.EXAMPLE)
 TZ = CONFIG.timezone

@@ -26,8 +26,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from appliance import site as site_config
 from appliance import contract
+from appliance import site as site_config
 from appliance.dev.local_broker import LocalBroker, free_port
 from appliance.ops.broker_files import MAX_PACKET_BYTES, MONITOR, write_broker_files
 from tests.harness.roles import STEP_DEADLINE_S, wait_until

@@ -5,7 +5,6 @@ import errno
 from collections import Counter
 from pathlib import Path
 
-
 from appliance.core import durable
 from hub.store import decode
 

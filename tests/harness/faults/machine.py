@@ -7,8 +7,8 @@ import time
 
 import gpiozero
 
-from tests.harness.roles import wait_until
 from tests.harness.faults.network import Cable
+from tests.harness.roles import wait_until
 
 
 def release_pins(unit) -> None:

@@ -25,22 +25,22 @@ from pathlib import Path
 from gpiozero.pins.mock import MockFactory
 
 from appliance import site as site_config
-from appliance.dev.local_broker import HOST, LocalBroker
 from appliance.core.debounce import Debouncer
-from appliance.dev.demo import AlwaysOpen
 from appliance.desk.unit import DeskUnit
+from appliance.dev.demo import AlwaysOpen
+from appliance.dev.local_broker import HOST, LocalBroker
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.gpio import press
 from appliance.kiosk.unit import KioskUnit
 from hub.export import rows
 from hub.service import Hub
 from hub.store import DayStore
-from tests.harness.roles import Ticking, wait_until
+from tests.harness.faults.disk import FailingCard, HubDisk, PowerCut
+from tests.harness.faults.machine import Machine
 from tests.harness.faults.network import Cable
 from tests.harness.faults.printer import Roll
-from tests.harness.faults.disk import PowerCut, FailingCard, HubDisk
-from tests.harness.faults.machine import Machine
 from tests.harness.mqtt import Listener
+from tests.harness.roles import Ticking, wait_until
 
 KIOSKS = ("kiosco-1", "kiosco-2")
 DESKS = (1, 2, 3)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import socket
 import threading
 
-
 from appliance.dev.local_broker import HOST
 
 

@@ -1,174 +1,22 @@
-"""The "Informe Turnero CIS" (seed 002, step 5): the figures of a day or a period, and the HTML that shows them.
-
-It is built from hub.export.rows(), the rows of the CSV: one fold of the records and one interpretation of
-them, so whatever a coordinator checks in the report can be found in the CSV of the same dates. The rows are
-tallied as they come, day by day: a year's report keeps a few numbers per turn (its wait and attention, shared
-by every group the turn counts in), never the rows themselves.
-
-Definitions (the same as the CSV's columns): the wait runs from the ticket to the first call
-(`wait_seconds`, for every turn called, present or not); the attention from the call to the close
-(`service_seconds`, attended turns only). p90 is the nearest rank: the wait that nine citizens out of ten did
-not exceed, a wait that really happened.
-"""
+"""The report's HTML: cards, SVG charts and tables of the figures, in a document that stands alone (its style
+inlined) and as the body the coordinators' page shows."""
 from __future__ import annotations
 
-import math
-import statistics
 from bisect import bisect_left
 from collections import Counter
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 from html import escape
 from pathlib import Path
 
-from appliance.site import SiteConfig
 from appliance.core.spanish import clock, long_date
-
-from hub import charts
-from hub.export import rows
+from appliance.site import SiteConfig
+from hub.report import charts
+from hub.report.figures import WAIT_BUCKETS_MIN, Figures, Report, build, mean, median, p90
 from hub.store import DayStore
 
-STYLE = (Path(__file__).parent / "web_assets" / "style.css").read_text(encoding="utf-8")
-WAIT_BUCKETS_MIN = (0, 5, 10, 15, 20, 30, 45, 60)   # the histogram's lower bounds, in minutes
+# The coordinators' page's own stylesheet, inlined: a report saved from the page looks as it did there.
+STYLE = (Path(__file__).parents[1] / "web" / "static" / "style.css").read_text(encoding="utf-8")
 RATING_NAMES = ("muy insatisfecho", "insatisfecho", "neutral", "satisfecho", "muy satisfecho")
-
-
-@dataclass(frozen=True)
-class Figures:
-    """One group of turns (the period, a service, a kind, a desk, an advisor), void numbers excluded."""
-
-    turns: int
-    preferential: int
-    outcomes: dict[str, int]       # attended, no_show, transferred, unattended, in_service, waiting
-    waits: tuple[int, ...]         # seconds, sorted: every turn called
-    attentions: tuple[int, ...]    # seconds, sorted: every attended turn
-    ratings: tuple[int, ...]       # how many of each value, 1 to 5
-
-    @property
-    def normal(self) -> int:
-        return self.turns - self.preferential
-
-    @property
-    def rated(self) -> int:
-        return sum(self.ratings)
-
-    @property
-    def good(self) -> int:
-        """Ratings of 4 or 5."""
-        return self.ratings[3] + self.ratings[4]
-
-    @property
-    def rating_mean(self) -> float | None:
-        return sum(v * n for v, n in zip(range(1, 6), self.ratings)) / self.rated if self.rated else None
-
-    def within(self, seconds: int) -> int:
-        """How many waits were at most this long."""
-        return sum(w <= seconds for w in self.waits)
-
-
-def mean(values) -> float | None:
-    return statistics.fmean(values) if values else None
-
-
-def median(values) -> float | None:
-    return statistics.median(values) if values else None
-
-
-def p90(values) -> float | None:
-    """Nearest rank on sorted values."""
-    return values[math.ceil(0.9 * len(values)) - 1] if values else None
-
-
-class _Tally:
-    """The figures of one group, gathered one row at a time."""
-
-    def __init__(self):
-        self.turns = self.preferential = 0
-        self.outcomes: Counter = Counter()
-        self.ratings: Counter = Counter()
-        self.waits: list[int] = []
-        self.attentions: list[int] = []
-
-    def add(self, row: dict) -> None:
-        self.turns += 1
-        self.preferential += row["preferential"] == "sí"
-        self.outcomes[row["outcome"]] += 1
-        if row["wait_seconds"] != "":
-            self.waits.append(row["wait_seconds"])
-        if row["service_seconds"] != "":
-            self.attentions.append(row["service_seconds"])
-        if row["rating"] != "":
-            self.ratings[row["rating"]] += 1
-
-    def figures(self) -> Figures:
-        return Figures(turns=self.turns, preferential=self.preferential, outcomes=dict(self.outcomes),
-                       waits=tuple(sorted(self.waits)), attentions=tuple(sorted(self.attentions)),
-                       ratings=tuple(self.ratings.get(value, 0) for value in range(1, 6)))
-
-
-@dataclass(frozen=True)
-class Report:
-    site: str
-    first: date
-    last: date
-    made_at: datetime
-    target_min: int
-    total: Figures
-    void: int
-    by_kind: list[tuple[str, Figures]]
-    by_service: list[tuple[str, Figures]]
-    by_desk: list[tuple[str, Figures]]
-    by_advisor: list[tuple[str, Figures]]
-    hours: list[int]                    # the hours of the day shown on the charts
-    arrivals: dict[int, int]            # hour of the ticket -> turns
-    wait_by_hour: dict[int, float]      # hour of the ticket -> mean wait in seconds of the turns called
-
-
-def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: datetime | None = None) -> Report:
-    names = {letter: service.name for letter, service in config.services.items()}
-    total, kinds = _Tally(), {"no": _Tally(), "sí": _Tally()}
-    services: dict[str, _Tally] = {}
-    desks: dict[int, _Tally] = {}
-    advisors: dict[str, _Tally] = {}
-    arrivals: Counter = Counter()
-    waited: dict[int, list[int]] = {}       # hour of the ticket -> [seconds waited, turns called]
-    void = 0
-    for row in rows(store, first, last, names):
-        if row["outcome"] == "void":
-            void += 1
-            continue
-        hour = datetime.fromisoformat(row["issued_at"]).astimezone(config.timezone).hour
-        arrivals[hour] += 1
-        groups = [total, kinds[row["preferential"]], services.setdefault(row["service"], _Tally())]
-        if row["desk"] != "":   # desks and advisors count the turns they called
-            groups += [desks.setdefault(row["desk"], _Tally()), advisors.setdefault(row["advisor"], _Tally())]
-        for tally in groups:
-            tally.add(row)
-        if row["wait_seconds"] != "":
-            sums = waited.setdefault(hour, [0, 0])
-            sums[0] += row["wait_seconds"]
-            sums[1] += 1
-    opening = [h for start, end in config.hours.periods for h in range(start.hour, _last_hour(end) + 1)]
-    letters = list(config.services)
-    return Report(
-        site=config.name, first=first, last=last, made_at=now or datetime.now(config.timezone),
-        target_min=config.web.wait_target_min, total=total.figures(), void=void,
-        by_kind=[(label, kinds[flag].figures()) for label, flag in (("Normal", "no"), ("Preferencial", "sí"))],
-        by_service=_grouped(services, lambda k: names.get(k, k),
-                            lambda k: (letters.index(k) if k in letters else len(letters), k)),
-        by_desk=_grouped(desks, lambda k: config.desks[k].name if k in config.desks else f"Módulo {k}"),
-        by_advisor=_grouped(advisors, lambda k: k or "Sin asesor registrado"),
-        hours=list(range(min(opening + list(arrivals)), max(opening + list(arrivals)) + 1)), arrivals=arrivals,
-        wait_by_hour={h: seconds / called for h, (seconds, called) in waited.items()})
-
-
-def _grouped(tallies: dict, label, order=None) -> list[tuple[str, Figures]]:
-    return [(label(key), tallies[key].figures()) for key in sorted(tallies, key=order)]
-
-
-def _last_hour(end: time) -> int:
-    """A period ending at 16:00 has its last arrivals in the 15 h slot."""
-    return end.hour - 1 if end.minute == 0 else end.hour
 
 
 def write_report(path: Path, store: DayStore, first: date, last: date, config: SiteConfig) -> Report:
