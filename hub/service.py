@@ -10,9 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import queue
-from collections import Counter
-from datetime import date, datetime, time, timedelta
-from itertools import islice
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -22,16 +20,14 @@ from appliance.core.link import Connected, Link
 from appliance.core.steps import arrived, refusing
 from appliance.site import ConfigError, SiteConfig
 from appliance.site import load as load_config
-from hub.ledger import HISTORY, Ledger, fold
+from hub.day import REPLAY_DAYS, ServiceDay, oldest_replayable, plausible
+from hub.ledger import Ledger, fold
 from hub.policy import choose_next
+from hub.retained import RetainedPublisher, board, desk_state
 from hub.store import DayStore
 
 log = logging.getLogger(__name__)
 BATCH = 500
-# How old a ticket may be when it arrives: a kiosk's outbox after a long outage (a holiday weekend, a week with
-# the hub's Pi away for repair). Older ones are refused (named in the log): they cannot be a day's record now.
-REPLAY_DAYS = 7
-CLOCK_SLACK = timedelta(minutes=5)   # a kiosk's clock a little ahead of the hub's is not a broken one
 
 
 class Rejected(ValueError):
@@ -49,18 +45,20 @@ class Hub:
         self.now = now or (lambda: datetime.now(config.timezone))
         self.inbox: queue.Queue = queue.Queue()
         self.store = DayStore(Path(state_dir) / "days")
-        # The day never goes back: a Pi has no clock battery, and fake-hwclock restores at boot the time it last
-        # saved. A clock set back keeps the newest day already recorded, its waiting turns still waiting.
-        self.today = max([self.now().date().isoformat(), *self.store.days()])
-        self._clock_behind = False
+        # A clock set back at boot keeps the newest day already recorded (day.py).
+        self.day = ServiceDay(max([self.now().date().isoformat(), *self.store.days()]))
         self.ledger = fold(self.store.resume(self.today))   # a torn end of the day's journal is cut here
         self.rejected = contract.Refusals()
         self._made: list[dict] = []                 # records of this batch, for its one durable write
-        self._oversize: set[str] = set()            # topics whose state was too large to publish
         self._recorded: dict[str, list[str]] = {}   # device -> ids of its facts the batch records (Applied)
         self.link = Link(self.device, config.broker, self.inbox, persistent_session=True, manual_ack=True,
                          facts_only=True, now=self.now,
                          subscriptions=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL))
+        self.retained = RetainedPublisher(self.link)
+
+    @property
+    def today(self) -> str:
+        return self.day.today
 
     def start(self) -> None:
         self.link.start()
@@ -92,7 +90,7 @@ class Hub:
         for device, ids in self._recorded.items():  # now the devices may forget them
             for start in range(0, len(ids), contract.MAX_IDS):  # each within the broker's packet limit
                 applied = contract.Applied(**self._envelope(), ids=ids[start:start + contract.MAX_IDS])
-                self._publish(contract.applied_topic(device), applied)
+                self.retained.publish(contract.applied_topic(device), applied)
         for desk in sorted(desks):
             self._publish_desk(desk)
         if board:
@@ -188,8 +186,7 @@ class Hub:
                            f"{event.service}) matches no button of kiosk {kiosk}")
         # A kiosk whose clock runs ahead must not hide a citizen in a future day: the turn joins today.
         day = min(event.day, self.today)
-        oldest = (date.fromisoformat(self.today) - timedelta(days=REPLAY_DAYS)).isoformat()
-        if day < oldest:
+        if day < oldest_replayable(self.today):
             raise Rejected(f"ticket {event.number} is for {day}, older than the {REPLAY_DAYS} days a kiosk's "
                            "outbox is taken back")
         if self._repeat(event, ("ticket", "void")):
@@ -219,9 +216,7 @@ class Hub:
     def _plausible_time(self, event: contract.Message, day: str, received: str) -> str:
         """The kiosk's time of a ticket orders the queue and measures the wait: one that cannot be true (before
         its day began, or later than now) is replaced by the hub's receive time, and the kiosk's is kept."""
-        at = datetime.fromisoformat(event.at)
-        start = datetime.combine(date.fromisoformat(day), time(), self.config.timezone) - CLOCK_SLACK
-        if start <= at <= self.now() + CLOCK_SLACK:
+        if plausible(datetime.fromisoformat(event.at), day, self.now(), self.config.timezone):
             return event.at
         log.warning("%s: %s %s says it happened at %s, which cannot be; the hub's time %s is used", event.source,
                     event.TYPE, event.id, event.at, received)
@@ -306,15 +301,7 @@ class Hub:
         """At the first event of a new day, turns left over from the previous one close as unattended. A clock
         that says an earlier day is not followed: the hub stays on its day until the clock catches up."""
         today = self.now().date().isoformat()
-        if today < self.today:
-            if not self._clock_behind:
-                log.error("the clock says %s but the service day is already %s: the clock was set back (no clock "
-                          "battery, or fake-hwclock's last saved time); staying on %s until it catches up. Check "
-                          "the time: chronyc tracking, timedatectl", today, self.today, self.today)
-            self._clock_behind = True
-            return
-        self._clock_behind = False
-        if today == self.today:
+        if not self.day.reaches(today):
             return
         leftovers = self.ledger.unfinished()
         for turn in leftovers:
@@ -322,7 +309,7 @@ class Hub:
         self._flush()
         log.info("new service day %s; %d turn(s) of %s closed as unattended", today, len(leftovers), self.today)
         self.store.close()  # the old day's records leave memory (a late event for it reopens its file)
-        self.today, self.ledger = today, Ledger()
+        self.day.today, self.ledger = today, Ledger()
         self._warned.clear()
         self._publish_board()
         for desk in self.config.desks:
@@ -334,68 +321,17 @@ class Hub:
         return {"id": contract.new_id(), "at": self.now().isoformat(timespec="milliseconds"), "source": self.device}
 
     def _publish_desk(self, number: int) -> None:
-        turn = self.ledger.turns.get(self.ledger.serving.get(number, ""))
-        serving = None
-        if turn is not None:
-            serving = {"turn_id": turn.turn_id, "number": turn.number, "service": turn.service,
-                       "service_name": self.config.services[turn.service].name,
-                       "preferential": turn.preferential, "called_at": turn.called_at}
-        state = contract.DeskState(**self._envelope(), desk=number, serving=serving,
-                                   answered=self.ledger.answered.get(number),
-                                   overdue=turn is not None and self._overdue(turn.turn_id))
-        self._publish(contract.desk_state_topic(number), state)
+        turn_id = self.ledger.serving.get(number)
+        overdue = turn_id in self.ledger.turns and self._overdue(turn_id)
+        self.retained.publish(contract.desk_state_topic(number),
+                              desk_state(self.ledger, self.config, number, self._envelope(), overdue=overdue))
 
     def board(self) -> contract.Board:
-        calls = []
-        # At least every call of one batch (one per desk): a display that lists fewer would never announce some.
-        for record in islice(self.ledger.calls, max(HISTORY, len(self.config.desks))):
-            turn = self.ledger.turns[record["turn_id"]]
-            calls.append(contract.Call(
-                id=record["id"], at=record["at"], source=self.device, turn_id=turn.turn_id, number=turn.number,
-                service=turn.service, service_name=self.config.services[turn.service].name,
-                preferential=turn.preferential, desk=record["desk"],
-                desk_name=self.config.desks[record["desk"]].name, recall=record["recall"]))
-        queued = Counter((t.service, t.preferential) for t in self.ledger.waiting())
-        waiting = [contract.Waiting(service=letter, service_name=service.name, normal=queued[letter, False],
-                                    preferential=queued[letter, True], minutes_per_turn=self._pace(letter))
-                   for letter, service in self.config.services.items()]
-        return contract.Board(**self._envelope(), calls=calls, waiting=waiting)
-
-    def _pace(self, service: str) -> int | None:
-        """Minutes between two calls of this service today: the mean attention divided by the desks that
-        attend it. None until three attentions have been measured: a guess is not printed on a ticket."""
-        attended, seconds = self.ledger.attention.get(service, (0, 0.0))
-        desks = sum(service in d.services for d in self.config.desks.values())
-        if attended < 3 or not desks:
-            return None
-        return max(1, round(seconds / attended / 60 / desks))
+        return board(self.ledger, self.config, self._envelope())
 
     def _publish_board(self) -> None:
-        self._publish(contract.BOARD_TOPIC, self.board())
-
-    def _publish(self, topic: str, message: contract.Message) -> None:
-        """Retained state within the broker's packet limit: a bigger packet would make the broker drop the hub's
-        connection at every try. One that does not fit is not sent; the hub says so in its log and in its
-        heartbeat (the coordinators' page raises an alarm) and stops feeding the watchdog."""
-        payload = message.to_json()
-        if len(payload) <= contract.MAX_PAYLOAD_BYTES:
-            if topic in self._oversize:
-                self._oversize.discard(topic)
-                log.info("%s fits the broker's packet limit again", topic)
-                self._say_problem()
-            self.link.publish(topic, payload, retain=True)
-            return
-        if topic not in self._oversize:
-            self._oversize.add(topic)
-            log.error("%s would be %d bytes, over the broker's limit of %d: not published", topic, len(payload),
-                      contract.MAX_PAYLOAD_BYTES)
-            self._say_problem()
-
-    def _say_problem(self) -> None:
-        problem = (f"cannot publish {', '.join(sorted(self._oversize))}: over the broker's packet limit"
-                   if self._oversize else None)
-        self.link.report_problem(problem)
+        self.retained.publish(contract.BOARD_TOPIC, self.board())
 
     def healthy(self) -> bool:
         """For the watchdog: the loop runs, and what it decides reaches the devices."""
-        return not self._oversize and not self.link.flapping
+        return self.retained.fits and not self.link.flapping

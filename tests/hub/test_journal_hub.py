@@ -123,7 +123,7 @@ def next_day_ticket(unit: Hub, n: int) -> contract.TicketIssued:
                                  preferential=False)
 
 
-def test_the_live_view_follows_the_journal_and_starts_again_for_a_new_day(hub):  # noqa: F811
+def test_the_live_view_follows_the_journal_and_starts_again_for_a_new_day(hub):
     live = LiveView(CONFIG, DayStore(hub.store.directory), Link("hub-web", CONFIG.broker, queue.Queue()), hub.clock)
     today = date(2026, 11, 24)
     feed(hub, ticket(hub, 1), ticket(hub, 2))
@@ -158,7 +158,7 @@ def brute_force(ledger) -> dict:
             "attention": attention, "advisors": latest}
 
 
-def test_the_ledger_keeps_its_queue_pace_and_advisors_as_a_full_recount_would(hub):  # noqa: F811
+def test_the_ledger_keeps_its_queue_pace_and_advisors_as_a_full_recount_would(hub):
     transfer = contract.DeskRequest(id="t", at=START.isoformat(), source="escritorio-1", desk=1, action="transfer",
                                     service="V")
     void = ticket(hub, 9)

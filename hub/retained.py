@@ -1,0 +1,87 @@
+"""What the hub retains for devices to show after any restart: the board (the latest calls and the queues, for
+displays and kiosks) and each desk's state, built from the ledger as plain data; and the publisher that keeps
+every retained packet within the broker's limit."""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from itertools import islice
+
+from appliance import contract
+from appliance.core.link import Link
+from appliance.site import SiteConfig
+from hub.ledger import HISTORY, Ledger
+
+log = logging.getLogger(__name__)
+
+
+def board(ledger: Ledger, config: SiteConfig, envelope: dict) -> contract.Board:
+    calls = []
+    # At least every call of one batch (one per desk): a display that lists fewer would never announce some.
+    for record in islice(ledger.calls, max(HISTORY, len(config.desks))):
+        turn = ledger.turns[record["turn_id"]]
+        calls.append(contract.Call(
+            id=record["id"], at=record["at"], source=envelope["source"], turn_id=turn.turn_id, number=turn.number,
+            service=turn.service, service_name=config.services[turn.service].name,
+            preferential=turn.preferential, desk=record["desk"],
+            desk_name=config.desks[record["desk"]].name, recall=record["recall"]))
+    queued = Counter((t.service, t.preferential) for t in ledger.waiting())
+    waiting = [contract.Waiting(service=letter, service_name=service.name, normal=queued[letter, False],
+                                preferential=queued[letter, True], minutes_per_turn=pace(ledger, config, letter))
+               for letter, service in config.services.items()]
+    return contract.Board(**envelope, calls=calls, waiting=waiting)
+
+
+def pace(ledger: Ledger, config: SiteConfig, service: str) -> int | None:
+    """Minutes between two calls of this service today: the mean attention divided by the desks that attend it.
+    None until three attentions have been measured: a guess is not printed on a ticket."""
+    attended, seconds = ledger.attention.get(service, (0, 0.0))
+    desks = sum(service in d.services for d in config.desks.values())
+    if attended < 3 or not desks:
+        return None
+    return max(1, round(seconds / attended / 60 / desks))
+
+
+def desk_state(ledger: Ledger, config: SiteConfig, number: int, envelope: dict, *, overdue: bool) -> contract.DeskState:
+    turn = ledger.turns.get(ledger.serving.get(number, ""))
+    serving = None
+    if turn is not None:
+        serving = {"turn_id": turn.turn_id, "number": turn.number, "service": turn.service,
+                   "service_name": config.services[turn.service].name,
+                   "preferential": turn.preferential, "called_at": turn.called_at}
+    return contract.DeskState(**envelope, desk=number, serving=serving, answered=ledger.answered.get(number),
+                              overdue=turn is not None and overdue)
+
+
+class RetainedPublisher:
+    """Retained state within the broker's packet limit: a bigger packet would make the broker drop the hub's
+    connection at every try. One that does not fit is not sent; the hub says so in its log and in its heartbeat
+    (the coordinators' page raises an alarm), and `fits` turns false for the watchdog."""
+
+    def __init__(self, link: Link):
+        self.link = link
+        self.oversize: set[str] = set()     # topics whose state was too large to publish
+
+    @property
+    def fits(self) -> bool:
+        return not self.oversize
+
+    def publish(self, topic: str, message: contract.Message) -> None:
+        payload = message.to_json()
+        if len(payload) <= contract.MAX_PAYLOAD_BYTES:
+            if topic in self.oversize:
+                self.oversize.discard(topic)
+                log.info("%s fits the broker's packet limit again", topic)
+                self._say_problem()
+            self.link.publish(topic, payload, retain=True)
+            return
+        if topic not in self.oversize:
+            self.oversize.add(topic)
+            log.error("%s would be %d bytes, over the broker's limit of %d: not published", topic, len(payload),
+                      contract.MAX_PAYLOAD_BYTES)
+            self._say_problem()
+
+    def _say_problem(self) -> None:
+        problem = (f"cannot publish {', '.join(sorted(self.oversize))}: over the broker's packet limit"
+                   if self.oversize else None)
+        self.link.report_problem(problem)
