@@ -5,7 +5,7 @@ publish only its own facts and read only what it shows. Anonymous clients are re
 
 - ``turnero.conf``: the snippet for /etc/mosquitto/conf.d/ (listener, security, persistence, limits);
 - ``passwd``: the users and their password hashes, made by Mosquitto's own `mosquitto_passwd`;
-- ``acl``: one ``user`` block per device, from the topics of appliance/contract.py;
+- ``acl``: one ``user`` block per device, from the topics of appliance/contract/;
 - ``credentials/<device>``: the device's password in plain text (0600), to copy to that Pi as
   ``<[broker] credentials_dir>/<device>``.
 

@@ -1,6 +1,6 @@
 """What is wired to which pin of each role's Raspberry Pi, derived from the site configuration.
 
-This is the one pin map behind the wiring pages: their tables and diagrams (appliance/wiring_diagram.py) are
+This is the one pin map behind the wiring pages: their tables and diagrams (appliance/ops/wiring_diagram.py) are
 checked against it, and it reads the same keys the roles give gpiozero ([[kiosks.buttons]], status_led,
 [desk_pins]). Physical pin numbers come from gpiozero's own board data, so the pages name the header
 position of the very pin the code drives. The 40-pin header is the same on every Pi since the B+ (3, 4, 5).

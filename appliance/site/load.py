@@ -58,7 +58,7 @@ _GPIO_PINS = range(2, 28)
 # there owns those two pins.
 HEADER_UARTS = ("/dev/serial0", "/dev/ttyAMA0", "/dev/ttyS0")
 UART_PINS = (14, 15)
-# The shape of hub.web.hash_password()'s output: catches a password pasted where its hash belongs.
+# The shape of hub.web.auth.hash_password()'s output: catches a password pasted where its hash belongs.
 _PASSWORD_HASH = re.compile(r"scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*")
 
 

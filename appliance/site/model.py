@@ -137,12 +137,12 @@ def _hm(moment: time) -> str:
 @dataclass(frozen=True)
 class WebUser:
     name: str
-    password_hash: str              # made by `turnero web-password` (hub.web.hash_password); never the password
+    password_hash: str              # made by `turnero web-password` (hub.web.auth.hash_password); never the password
 
 
 @dataclass(frozen=True)
 class WebSettings:
-    """The coordinators' page served by the hub (hub/web.py)."""
+    """The coordinators' page served by the hub (hub/web/app.py)."""
 
     port: int = 8080
     wait_target_min: int = 20       # a turn waiting longer raises an alarm

@@ -116,7 +116,7 @@ class LiveView:
 
     def refresh(self) -> None:
         now = self.now()
-        # The hub never goes back a day (hub/service.py): with its clock set back, today is the newest day file.
+        # The hub never goes back a day (hub/day.py): with its clock set back, today is the newest day file.
         day = date.fromisoformat(max([now.date().isoformat(), *self.store.days()]))
         ledger = self._today(day)
         alarms = self._wait_alarms(ledger, now) + self._device_alarms() + self._clock_alarms(now, day)

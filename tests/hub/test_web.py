@@ -457,7 +457,7 @@ def test_bad_input_strangers_and_path_tricks_get_clean_4xx(site, browser):
             assert status == 400 and reason in body.decode("utf-8"), (path, query)
 
     # Path tricks and unknown pages: 404; other methods: 405.
-    for path in ("/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/estilo.css/../../hub/web.py", "//etc/passwd",
+    for path in ("/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/estilo.css/../../hub/web/app.py", "//etc/passwd",
                  "/en-vivo%00", "/en-vivo/", "/static/style.css", "/hub/web/app.py", "/exportar/../informe",
                  "http://elsewhere/en-vivo", "/" + "a" * 3000):
         status, _, body = request(web, "GET", path, cookie)

@@ -1,4 +1,4 @@
-"""The hub's Mosquitto with users, passwords and ACLs (appliance/broker_auth.py), checked against a real
+"""The hub's Mosquitto with users, passwords and ACLs (appliance/ops/broker_files.py), checked against a real
 broker running the generated files: LocalBroker with `auth=` uses the same lines as the hub's turnero.conf.
 
 Refusals are observed, not waited for: with MQTT 5 Mosquitto answers a refused QoS 1 publish with PUBACK
@@ -134,7 +134,7 @@ def test_a_refused_device_says_which_credentials_it_used_and_what_to_do(secured,
     if file_text:
         (credentials / "kiosco-1").write_text(file_text + "\n", encoding="utf-8")
     link = Link("kiosco-1", BrokerAddress(broker.host, broker.port, credentials_dir=credentials), queue.Queue())
-    with caplog.at_level(logging.ERROR, logger="appliance.link"):
+    with caplog.at_level(logging.ERROR, logger="appliance.core.link"):
         link.start()
         try:
             record = wait_until(lambda: next((r for r in caplog.records if "credentials" in r.getMessage()), None),

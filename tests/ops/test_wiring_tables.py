@@ -12,7 +12,7 @@ from appliance.ops import wiring
 WIRING = Path(__file__).resolve().parents[2] / "wiring"
 SITE = site_config.load(site_config.EXAMPLE)
 # BCM number -> physical pin on the 40-pin header of every Raspberry Pi since the B+, written from the Raspberry
-# Pi pinout independently of gpiozero's data that appliance/wiring.py uses.
+# Pi pinout independently of gpiozero's data that appliance/ops/wiring.py uses.
 HEADER = {2: 3, 3: 5, 4: 7, 5: 29, 6: 31, 7: 26, 8: 24, 9: 21, 10: 19, 11: 23, 12: 32, 13: 33, 14: 8, 15: 10,
           16: 36, 17: 11, 18: 12, 19: 35, 20: 38, 21: 40, 22: 15, 23: 16, 24: 18, 25: 22, 26: 37, 27: 13}
 GROUND_PINS = (6, 9, 14, 20, 25, 30, 34, 39)

@@ -1,5 +1,5 @@
 """Load: a busy day in fast-forward and an opening burst, against a real Mosquitto, the real hub and three real
-displays (tests/load_site.py drives them). Nothing is lost or duplicated, every call follows the queue policy,
+displays (tests/harness/busy_day.py drives them). Nothing is lost or duplicated, every call follows the queue policy,
 every display announces every call once and in order, and the hub's and a display's memory do not grow from
 one day to the next. The timed, longer version is bench/bench_load.py."""
 import collections
