@@ -39,19 +39,9 @@ from appliance.screens.scene import build_scene  # noqa: E402
 from appliance.screens.window import Screen  # noqa: E402
 from appliance.site import BrokerAddress
 from hub.service import Hub  # noqa: E402
+from tests.harness.roles import Ticking  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-class Ticking:
-    """A kiosk clock on which presses are never too close for the bounce filter."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        self.now += 1.0
-        return self.now
 
 
 class TimedPrinter(SimulatedPrinter):

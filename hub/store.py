@@ -62,7 +62,7 @@ class Damaged(ValueError):
     """A journal line that cannot be read; the text says why."""
 
 
-def encode(batch: list[dict]) -> bytes:
+def encode_batch(batch: list[dict]) -> bytes:
     """A batch as journal lines: each with its checksum, the last one marked as the end of the batch."""
     lines = []
     for n, record in enumerate(batch, 1):
@@ -72,7 +72,7 @@ def encode(batch: list[dict]) -> bytes:
     return b"".join(lines)
 
 
-def decode(line: bytes) -> tuple[dict, bool]:
+def decode_line(line: bytes) -> tuple[dict, bool]:
     """The record of one journal line (without its newline), and whether it ends its batch. Slices and the JSON
     decoder's raw_decode, not a regular expression and json.loads: a year's export decodes 500,000 lines."""
     body = line[9:]
@@ -115,7 +115,7 @@ class _Scan:
                 suspect.append((number, "the line has no end (newline)"))
                 break
             try:
-                record, last = decode(raw[:-1])
+                record, last = decode_line(raw[:-1])
             except Damaged as exc:
                 suspect.append((number, str(exc)))
                 continue
@@ -237,7 +237,7 @@ class DayStore:
         for record in records:
             by_day.setdefault(record["day"], []).append(record)
         for day, batch in by_day.items():
-            data = encode(batch)
+            data = encode_batch(batch)
             if day in self._journals:
                 self._journals[day] = self._journals.pop(day)   # the one used last is the last one closed
             else:

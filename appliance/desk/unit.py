@@ -38,7 +38,7 @@ REQUEST_EXPIRY_S = 60   # a request the hub cannot take within this is dropped b
 
 
 @dataclass(frozen=True)
-class Press:
+class DeskPress:
     action: str          # a desk_request action, or "rate"
     value: int = 0
 
@@ -73,7 +73,7 @@ class DeskUnit:
         # Contact bounce filtered here too: a bouncing NEXT after the answer would call a second citizen.
         self.debounce = debounce or Debouncer()
         pins = config.desk_pins
-        self.buttons = [self._button(pin, Press(action), pin_factory)
+        self.buttons = [self._button(pin, DeskPress(action), pin_factory)
                         for pin, action in ((pins.recall, "recall"), (pins.no_show, "no_show"),
                                             (pins.transfer, "transfer")) if pin is not None]
         if pins.recall is None:  # NEXT on release, RECALL when held
@@ -83,20 +83,20 @@ class DeskUnit:
             self.next_button.when_held = self._next_held
             self.next_button.when_released = self._next_released
         else:
-            self.next_button = self._button(pins.next, Press("next"), pin_factory)
-        self.rating_buttons = [self._button(pin, Press("rate", value), pin_factory)
+            self.next_button = self._button(pins.next, DeskPress("next"), pin_factory)
+        self.rating_buttons = [self._button(pin, DeskPress("rate", value), pin_factory)
                                for value, pin in enumerate(pins.rating, start=1)]
         self.status_led = LED(pins.status_led, pin_factory=pin_factory)
         self.rating_leds = [LED(pin, pin_factory=pin_factory) for pin in pins.rating_leds]
 
-    def _button(self, pin: int, press: Press | None, pin_factory, **options) -> Button:
+    def _button(self, pin: int, press: DeskPress | None, pin_factory, **options) -> Button:
         """gpiozero's thread: every edge goes through the bounce filter; a real press is queued."""
         button = Button(pin, pull_up=True, pin_factory=pin_factory, **options)
         button.when_pressed = lambda _d: self._pressed(pin, press)
         button.when_released = lambda _d: self.debounce.edge(pin, False)
         return button
 
-    def _pressed(self, pin: int, press: Press) -> None:
+    def _pressed(self, pin: int, press: DeskPress) -> None:
         if self.debounce.edge(pin, True):
             self.inbox.put(press)
 
@@ -106,7 +106,7 @@ class DeskUnit:
 
     def _next_held(self, _device) -> None:
         self._held.set()
-        self.inbox.put(Press("recall"))
+        self.inbox.put(DeskPress("recall"))
 
     def _next_released(self, _device) -> None:
         self.debounce.edge(self.config.desk_pins.next, False)
@@ -116,7 +116,7 @@ class DeskUnit:
         if self._held.is_set():
             self._held.clear()
         else:
-            self.inbox.put(Press("next"))
+            self.inbox.put(DeskPress("next"))
 
     def start(self) -> None:
         self.link.start()
@@ -133,9 +133,9 @@ class DeskUnit:
 
     def step(self, timeout: float = 0.2) -> None:
         for item in arrived(self.inbox, timeout):
-            if isinstance(item, Press) and item.action == "rate":
+            if isinstance(item, DeskPress) and item.action == "rate":
                 self.rate(item.value)
-            elif isinstance(item, Press):
+            elif isinstance(item, DeskPress):
                 self.request(item.action)
             elif isinstance(item, mqtt.MQTTMessage):   # whatever a state holds, the desk goes on with the last good one
                 refusing(self.rejected, self.device, self._on_state, item)

@@ -25,7 +25,7 @@ class CounterDisplay(Protocol):
     def show(self, upper: str, lower: str) -> None: ...
 
 
-def lines(upper: str, lower: str) -> bytes:
+def cd5220_lines(upper: str, lower: str) -> bytes:
     """The bytes that put two centred lines on a CD5220 display."""
     def line(text: str) -> bytes:
         return text[:WIDTH].center(WIDTH).encode(ENCODING, errors="replace")
@@ -63,7 +63,7 @@ class SerialCounterDisplay:
             if self._port is None:
                 self._port = self._factory(self.device, self.baudrate, timeout=1, write_timeout=1)
                 self._port.write(INIT)
-            self._port.write(lines(upper, lower))
+            self._port.write(cd5220_lines(upper, lower))
             self._port.flush()
         except (serial.SerialException, OSError) as exc:
             if not self._failed:

@@ -42,7 +42,7 @@ LIGHTS = {"ready": None, "printing": (0.08, 0.08), "paper_low": (1.5, 0.3), "clo
 
 
 @dataclass(frozen=True)
-class Press:
+class TicketPress:
     button: KioskButton
 
 
@@ -86,7 +86,7 @@ class KioskUnit:
     def _edge(self, spec: KioskButton, pressed: bool) -> None:
         """gpiozero's thread: filter contact bounce, queue real presses (a press while printing waits)."""
         if self.debounce.edge(spec.pin, pressed):
-            self.inbox.put(Press(spec))
+            self.inbox.put(TicketPress(spec))
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
@@ -104,7 +104,7 @@ class KioskUnit:
 
     def step(self, timeout: float = 0.5) -> None:
         for item in arrived(self.inbox, timeout):
-            if isinstance(item, Press):
+            if isinstance(item, TicketPress):
                 self.issue(item.button)
             elif isinstance(item, mqtt.MQTTMessage):   # whatever a board holds, the kiosk issues with what it knew
                 refusing(self.rejected, self.kiosk.id, self._on_message, item)

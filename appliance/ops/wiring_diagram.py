@@ -143,7 +143,7 @@ def _power(extra: str) -> Connection:
     return Connection("USB-C power", "5 V supply: 3 A (Pi 4), 5 A (Pi 5)", (extra,))
 
 
-def kiosk(config: site_config.SiteConfig, kiosk_id: str, source: str) -> str:
+def kiosk_diagram(config: site_config.SiteConfig, kiosk_id: str, source: str) -> str:
     printer = config.kiosks[kiosk_id].printer
     kind = printer.get("kind")
     if wiring.printer_on_header(config, kiosk_id):
@@ -171,7 +171,7 @@ def kiosk(config: site_config.SiteConfig, kiosk_id: str, source: str) -> str:
                 wiring.kiosk(config, kiosk_id), links, [BUTTON_NOTE, LIGHT_NOTE, HEADER_NOTE], source)
 
 
-def desk(config: site_config.SiteConfig, source: str) -> str:
+def desk_diagram(config: site_config.SiteConfig, source: str) -> str:
     counter = config.desk_settings.counter_display
     if counter["kind"] == "serial":
         display = Connection("USB", "USB-RS-232 adapter → CD5220 display",
@@ -185,7 +185,7 @@ def desk(config: site_config.SiteConfig, source: str) -> str:
                 wiring.desk(config), links, [BUTTON_NOTE, LIGHT_NOTE, HEADER_NOTE], source)
 
 
-def display(config: site_config.SiteConfig, display_id: str, source: str) -> str:
+def display_diagram(config: site_config.SiteConfig, display_id: str, source: str) -> str:
     screen = config.displays[display_id]
     width, height = screen.size
     orientation = "portrait" if screen.portrait else "landscape"
@@ -202,7 +202,7 @@ def display(config: site_config.SiteConfig, display_id: str, source: str) -> str
                 source)
 
 
-def hub(config: site_config.SiteConfig, source: str) -> str:
+def hub_diagram(config: site_config.SiteConfig, source: str) -> str:
     links = [Connection("Ethernet", "Site network switch", ("Fixed IP address; every Pi reaches its broker (1883)",
                                                       f"and coordinators its web page ({config.web.port}).")),
              Connection("Pins 1, 3, 5, 9", "DS3231 RTC module (CR2032)", ("Keeps the site's time through a power cut:",
@@ -217,10 +217,11 @@ def hub(config: site_config.SiteConfig, source: str) -> str:
 
 def write_all(config: site_config.SiteConfig, out: Path, source: str) -> list[Path]:
     """Draws every role of the site into `out`; returns the files written."""
-    drawings = {f"kiosk-{kiosk_id}.svg": kiosk(config, kiosk_id, source) for kiosk_id in config.kiosks}
-    drawings["desk.svg"] = desk(config, source)
-    drawings |= {f"display-{display_id}.svg": display(config, display_id, source) for display_id in config.displays}
-    drawings["hub.svg"] = hub(config, source)
+    drawings = {f"kiosk-{kiosk_id}.svg": kiosk_diagram(config, kiosk_id, source) for kiosk_id in config.kiosks}
+    drawings["desk.svg"] = desk_diagram(config, source)
+    drawings |= {f"display-{display_id}.svg": display_diagram(config, display_id, source)
+                 for display_id in config.displays}
+    drawings["hub.svg"] = hub_diagram(config, source)
     out.mkdir(parents=True, exist_ok=True)
     for name, svg in drawings.items():
         write_atomic(out / name, svg.encode("utf-8"))

@@ -32,7 +32,7 @@ from appliance.display.unit import DisplayUnit
 from appliance.kiosk.numbering import turn_id, turn_number
 from appliance.site import Desk, Display, Kiosk, KioskButton, QueuePolicy, SiteConfig
 from hub.service import Hub
-from tests.harness.roles import Running, wait_until
+from tests.harness.roles import Running, SettableClock, wait_until
 
 ANSWER_S = 10.0   # deadline for a desk's answer (a generous multiple of the measured p99)
 
@@ -61,16 +61,6 @@ def busy_config(base: SiteConfig, policy: QueuePolicy, desks: int = 20) -> SiteC
     displays = {f"pantalla-{i}": Display(f"pantalla-{i}", size, size[0] < size[1], False, 0, ("Bienvenido.",))
                 for i, size in ((1, (1920, 1080)), (2, (1280, 720)), (3, (1080, 1920)))}
     return dataclasses.replace(base, kiosks=kiosks, desks=desk_table, displays=displays, queue=policy)
-
-
-class Clock:
-    """A settable clock, read by the roles' threads."""
-
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
 
 
 class SpokenLog:
@@ -120,7 +110,7 @@ class BusySite:
     """The hub and the displays in their threads; the kiosks' and desks' messages from this thread."""
 
     def __init__(self, config: SiteConfig, workdir: Path, start: datetime):
-        self.config, self.clock = config, Clock(start)
+        self.config, self.clock = config, SettableClock(start)
         self.hub = Hub(config, workdir / "hub", now=self.clock)
         self.batches = Batches(self.hub)
         self.spoken = {d: SpokenLog() for d in config.displays}

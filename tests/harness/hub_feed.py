@@ -10,17 +10,10 @@ import pytest
 from appliance import contract
 from appliance import site as site_config
 from hub.service import Hub
+from tests.harness.roles import SettableClock
 
 TZ = site_config.load(site_config.EXAMPLE).timezone
 START = datetime(2026, 11, 24, 9, 0, tzinfo=TZ)
-
-
-class Clock:
-    def __init__(self):
-        self.moment = START
-
-    def __call__(self):
-        return self.moment
 
 
 def message(topic: str, payload: bytes, mid: int = 1) -> mqtt.MQTTMessage:
@@ -31,7 +24,7 @@ def message(topic: str, payload: bytes, mid: int = 1) -> mqtt.MQTTMessage:
 
 @pytest.fixture
 def hub(tmp_path):
-    clock = Clock()
+    clock = SettableClock(START)
     unit = Hub(site_config.load(site_config.EXAMPLE), tmp_path, now=clock)
     unit.clock = clock
     yield unit

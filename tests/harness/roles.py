@@ -51,3 +51,13 @@ class Ticking:
     def __call__(self) -> float:
         self.now += 1.0
         return self.now
+
+
+class SettableClock:
+    """A clock the test sets (`moment`), read by the roles: a `now` (a datetime) or a `monotonic` (seconds)."""
+
+    def __init__(self, moment):
+        self.moment = moment
+
+    def __call__(self):
+        return self.moment

@@ -14,7 +14,8 @@ from hub.export import rows, write_csv
 from hub.ledger import Turn
 from hub.policy import choose_next
 from hub.service import Hub
-from tests.harness.hub_feed import START, Clock, feed, message, request, serving, ticket
+from tests.harness.hub_feed import START, feed, message, request, serving, ticket
+from tests.harness.roles import SettableClock
 
 
 def test_preferential_first_then_first_come_first_served(hub):
@@ -104,7 +105,7 @@ def test_replaying_every_event_changes_nothing(hub, tmp_path):
 def test_advisors_changed_in_the_site_file_are_recorded_without_a_restart(tmp_path):
     site_file = tmp_path / "site.toml"
     site_file.write_text(site_config.EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
-    clock = Clock()
+    clock = SettableClock(START)
     unit = Hub(site_config.load(site_file), tmp_path / "hub", now=clock, config_path=site_file)
     unit.clock = clock
     site_file.write_text(site_file.read_text(encoding="utf-8").replace("Ana María Peña", "Óscar Ibáñez"),

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from appliance.core import durable
-from hub.store import Damaged, DayStore, Follower, decode, encode
+from hub.store import Damaged, DayStore, Follower, decode_line, encode_batch
 
 DAY = "2026-11-24"
 
@@ -98,9 +98,9 @@ def checked(body: bytes) -> bytes:
     (b"", "not a journal line"),
 ])
 def test_a_line_that_is_not_exactly_what_the_hub_wrote_is_refused_with_the_reason(line, why):
-    assert decode(checked(b'. {"id":"r1","kind":"ticket"}')) == ({"id": "r1", "kind": "ticket"}, True)
+    assert decode_line(checked(b'. {"id":"r1","kind":"ticket"}')) == ({"id": "r1", "kind": "ticket"}, True)
     with pytest.raises(Damaged, match=why):
-        decode(line)
+        decode_line(line)
 
 
 def test_a_power_cut_in_the_middle_of_an_append_loses_nothing_acknowledged_and_duplicates_nothing(tmp_path,
@@ -119,7 +119,7 @@ def test_a_power_cut_in_the_middle_of_an_append_loses_nothing_acknowledged_and_d
     with caplog.at_level(logging.WARNING):
         assert ids(after.resume(DAY)) == ["r1", "r2"]
     assert path.read_bytes() == acknowledged
-    assert (tmp_path / f"{DAY}.jsonl.cut").read_bytes() == encode(batch)[:len(encode(batch)) // 2 + 1]
+    assert (tmp_path / f"{DAY}.jsonl.cut").read_bytes() == encode_batch(batch)[:len(encode_batch(batch)) // 2 + 1]
     assert f"{path}: from line 3" in caplog.text and "never acknowledged" in caplog.text
     after.append(batch)                                        # the broker delivers the batch's messages again
     assert ids(DayStore(tmp_path).day(DAY)) == ["r1", "r2", "r3", "r4", "r5"]
@@ -130,7 +130,7 @@ def test_a_batch_torn_after_whole_lines_counts_for_nothing(tmp_path):
     store = DayStore(tmp_path)
     store.append([record(1)])
     batch = [record(2, kind="request"), record(3, kind="close"), record(4, kind="call")]
-    whole_lines = encode(batch).rsplit(b"\n", 2)[0] + b"\n"    # the first two lines, the third never written
+    whole_lines = encode_batch(batch).rsplit(b"\n", 2)[0] + b"\n"    # the first two lines, the third never written
     with TornWrite(lambda data: len(whole_lines)), pytest.raises(TornWrite.PowerCut):
         store.append(batch)
     assert ids(DayStore(tmp_path).day(DAY)) == ["r1"]
@@ -168,7 +168,7 @@ def test_a_follower_reads_only_what_was_added_and_waits_for_the_end_of_a_line(tm
     store.append([record(1), record(2)])
     assert follower.poll() == (False, [record(1), record(2)])
     path = tmp_path / f"{DAY}.jsonl"
-    line = encode([record(3)])
+    line = encode_batch([record(3)])
     with open(path, "ab") as handle:                           # the hub in the middle of its write
         handle.write(line[:30])
         handle.flush()
@@ -190,7 +190,7 @@ def test_a_follower_starts_again_when_the_journal_is_replaced(tmp_path):
     store.append([record(1), record(2)])
     follower = Follower(store, DAY)
     assert follower.poll() == (True, [record(1), record(2)])
-    (tmp_path / f"{DAY}.jsonl").write_bytes(encode([record(7)]))   # a technician restores another copy
+    (tmp_path / f"{DAY}.jsonl").write_bytes(encode_batch([record(7)]))   # a technician restores another copy
     assert follower.poll() == (True, [record(7)])
 
 

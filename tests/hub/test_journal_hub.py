@@ -15,7 +15,8 @@ from hub.report.figures import build
 from hub.service import Hub
 from hub.store import DayStore
 from hub.web.live import LiveView
-from tests.harness.hub_feed import START, Clock, feed, request, serving, ticket
+from tests.harness.hub_feed import START, feed, request, serving, ticket
+from tests.harness.roles import SettableClock
 
 CONFIG = site_config.load(site_config.EXAMPLE)
 DAY, YESTERDAY = "2026-11-24", "2026-11-23"
@@ -23,7 +24,7 @@ NAMES = {letter: s.name for letter, s in CONFIG.services.items()}
 
 
 def hub_in(state, clock=None) -> Hub:
-    clock = clock or Clock()
+    clock = clock or SettableClock(START)
     unit = Hub(CONFIG, state, now=clock)
     unit.clock = clock
     return unit
@@ -182,7 +183,7 @@ def test_the_ledger_keeps_its_queue_pace_and_advisors_as_a_full_recount_would(hu
 
 
 def test_a_hub_started_once_with_its_clock_a_month_ahead_leaves_no_day_behind(tmp_path):
-    ahead = Clock()
+    ahead = SettableClock(START)
     ahead.moment = START + timedelta(days=30)
     hub_in(tmp_path / "hub", ahead).store.close()           # no record made: no day file either
     again = hub_in(tmp_path / "hub")

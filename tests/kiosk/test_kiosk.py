@@ -15,24 +15,17 @@ from appliance.drivers.printer import PrinterError, SimulatedPrinter
 from appliance.kiosk.ticket import Ticket, TicketLayout, print_ticket, ticket_lines
 from appliance.kiosk.unit import KioskUnit
 from tests.harness.escpos_text import printed_text
+from tests.harness.roles import SettableClock
 
 CONFIG = site_config.load(site_config.EXAMPLE)
 TUESDAY_MORNING = datetime(2026, 11, 24, 9, 30, tzinfo=CONFIG.timezone)
 CRASH_CHILD = Path(__file__).parents[1] / "harness" / "kiosk_crash_child.py"
 
 
-class Clock:
-    def __init__(self, start: float = 1000.0):
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def make_kiosk(tmp_path, *, moment=TUESDAY_MORNING, opening=None, printer=None, clock=None):
     pins = MockFactory()
     unit = KioskUnit(CONFIG, "kiosco-1", tmp_path / "kiosk", pin_factory=pins, printer=printer or SimulatedPrinter(),
-                     now=lambda: moment, monotonic=clock or Clock(), opening=opening)
+                     now=lambda: moment, monotonic=clock or SettableClock(1000.0), opening=opening)
     return unit, pins
 
 
@@ -46,26 +39,26 @@ def outbox_facts(unit) -> list[dict]:
 
 
 def test_a_bouncing_burst_gives_exactly_one_ticket_per_real_press(tmp_path):
-    clock = Clock()
+    clock = SettableClock(1000.0)
     unit, pins = make_kiosk(tmp_path, clock=clock)
     pin = pins.pin(CONFIG.kiosks["kiosco-1"].buttons[0].pin)
     for press in range(3):                       # three real presses, 400 ms apart
         for edge in range(5):                    # each bouncing for a few milliseconds
-            clock.now += 0.002
+            clock.moment += 0.002
             pin.drive_low() if edge % 2 == 0 else pin.drive_high()
-        clock.now += 0.2
+        clock.moment += 0.2
         pin.drive_high()
-        clock.now += 0.2
+        clock.moment += 0.2
     drain(unit)
     assert [t.number for t in unit.issued] == ["R-001", "R-002", "R-003"]
 
 
 def test_a_held_button_gives_one_ticket(tmp_path):
-    clock = Clock()
+    clock = SettableClock(1000.0)
     unit, pins = make_kiosk(tmp_path, clock=clock)
     pin = pins.pin(CONFIG.kiosks["kiosco-1"].buttons[0].pin)
     pin.drive_low()
-    clock.now += 5
+    clock.moment += 5
     drain(unit)
     pin.drive_high()
     drain(unit)

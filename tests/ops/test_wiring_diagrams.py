@@ -41,8 +41,8 @@ def moved_site() -> site_config.SiteConfig:
 
 @pytest.mark.parametrize("site", [SITE, moved_site()], ids=["example", "moved"])
 def test_each_label_stands_on_its_pins_row_and_side(site):
-    drawings = [(wiring_diagram.kiosk(site, "kiosco-1", "x"), wiring.kiosk(site, "kiosco-1")),
-                (wiring_diagram.desk(site, "x"), wiring.desk(site)), (wiring_diagram.hub(site, "x"), wiring.hub())]
+    drawings = [(wiring_diagram.kiosk_diagram(site, "kiosco-1", "x"), wiring.kiosk(site, "kiosco-1")),
+                (wiring_diagram.desk_diagram(site, "x"), wiring.desk(site)), (wiring_diagram.hub_diagram(site, "x"), wiring.hub())]
     for svg, wires in drawings:
         pins, labels = rows(svg), {text: (x, y) for x, y, text in texts(svg)}
         assert len(pins) == 40
@@ -56,7 +56,7 @@ def test_each_label_stands_on_its_pins_row_and_side(site):
 
 
 def test_the_display_needs_no_pin_and_its_diagram_says_what_it_is_plugged_into():
-    svg = wiring_diagram.display(SITE, "pantalla-1", "x")
+    svg = wiring_diagram.display_diagram(SITE, "pantalla-1", "x")
     shown = {text for _x, _y, text in texts(svg)}
     assert not rows(svg) and {"Waiting-room TV", "HDMI audio / 3.5 mm jack"} <= shown
     assert any("1920 × 1080, landscape" in text for text in shown)

@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 from appliance.core import durable
-from hub.store import decode
+from hub.store import decode_line
 
 
 class PowerCut(BaseException):
@@ -49,7 +49,7 @@ class HubDisk:
         kind = self.armed.pop(0)
         self.fired[kind] += 1
         batch = bytes(data)
-        records = [decode(line)[0] for line in batch.splitlines()]
+        records = [decode_line(line)[0] for line in batch.splitlines()]
         self.interrupted |= {r["id"] for r in records if r["kind"] in self.FACTS}
         self._real.write(fd, batch[:_middle_of_a_line(batch)])
         if kind == "power_cut":
