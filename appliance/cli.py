@@ -98,12 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from appliance.drivers.gpio import NoPinsError
-    from appliance.kiosk.numbering import CounterError
-    from appliance.ops.broker_files import BrokerFilesError
     module, function = HANDLERS[args.command].split(":")
     try:
         return getattr(importlib.import_module(module), function)(args)
-    except (site_config.ConfigError, NoPinsError, CounterError, BrokerFilesError) as exc:
+    except site_config.SetupError as exc:
         print(f"turnero {args.command}: {exc}", file=sys.stderr)
         return 2

@@ -9,8 +9,10 @@ from gpiozero import Device
 from gpiozero.exc import BadPinFactory
 from gpiozero.pins.mock import MockFactory
 
+from appliance.site import SetupError
 
-class NoPinsError(Exception):
+
+class NoPinsError(SetupError):
     """This machine has no GPIO pins gpiozero can drive."""
 
 

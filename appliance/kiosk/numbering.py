@@ -11,9 +11,10 @@ from datetime import date
 from pathlib import Path
 
 from appliance.core.durable import write_json_atomic
+from appliance.site import SetupError
 
 
-class CounterError(Exception):
+class CounterError(SetupError):
     """The counter file cannot be trusted; issuing would risk repeating numbers."""
 
 

@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appliance import contract
-from appliance import site as site_config
 from appliance.core.durable import fsync_dir, write_atomic
-from appliance.site import SiteConfig
+from appliance.site import SetupError, SiteConfig, load
 
 CONF_NAME = "turnero.conf"
 PASSWD_NAME = "passwd"
@@ -52,7 +51,7 @@ MAX_PACKET_BYTES = contract.MAX_PAYLOAD_BYTES + 1024
 _PASSWORD = re.compile(r"[A-Za-z0-9_-]{16,}")   # what secrets.token_urlsafe makes; never a ':' (passwd format)
 
 
-class BrokerFilesError(RuntimeError):
+class BrokerFilesError(SetupError):
     """The broker's files cannot be made; the message says what to do."""
 
 
@@ -283,6 +282,6 @@ def _write_broker_readable(path: Path, data: bytes) -> None:
 
 def main(args) -> int:
     """`turnero broker-files`."""
-    config = site_config.load(args.config)
+    config = load(args.config)
     print(write_broker_files(config, args.out).report(config.broker.credentials_dir))
     return 0

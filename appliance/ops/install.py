@@ -10,7 +10,7 @@ What install puts on the Pi (uninstall takes it away again; the state stays unle
   /etc/turnero/credentials/<device>           this device's MQTT password (0640 root:turnero; the folder is
                                               [broker] credentials_dir)
   /usr/local/bin/turnero                      a link to the checkout's .venv/bin/turnero (the units run it)
-  /etc/systemd/system/turnero-<role>...       the role's unit from systemd/, enabled and started
+  /etc/systemd/system/turnero-<role>...       the role's unit (the package's units/), enabled, started
   /etc/chrony/conf.d/turnero.conf             the hub serves the site's time; the devices follow the hub
   /etc/udev/rules.d/60-turnero-<kiosk>.rules  a kiosk's USB printer, for the group lp
   hub only: /etc/turnero/broker/ (passwd, acl, every device's credential) and /etc/mosquitto/conf.d/turnero.conf

@@ -12,7 +12,12 @@ WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "do
 DEFAULT_CREDENTIALS_DIR = Path("/etc/turnero/credentials")
 
 
-class ConfigError(Exception):
+class SetupError(Exception):
+    """What the person running a command can put right (the site file, the pins, a file on disk): `turnero` says it
+    in one message and exits with 2, never with a traceback."""
+
+
+class ConfigError(SetupError):
     def __init__(self, source: str, problems: list[str]):
         self.problems = problems
         super().__init__(f"{source}: the site configuration has {len(problems)} problem(s):\n"

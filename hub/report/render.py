@@ -14,8 +14,10 @@ from hub.report import charts
 from hub.report.figures import WAIT_BUCKETS_MIN, Figures, Report, build, mean, median, p90
 from hub.store import DayStore
 
-# The coordinators' page's own stylesheet, inlined: a report saved from the page looks as it did there.
-STYLE = (Path(__file__).parents[1] / "web" / "static" / "style.css").read_text(encoding="utf-8")
+# One stylesheet for the report and the coordinators' page (which serves this file): inlined here, a report saved
+# from the page looks as it did there.
+STYLESHEET = Path(__file__).with_name("style.css")
+STYLE = STYLESHEET.read_text(encoding="utf-8")
 RATING_NAMES = ("muy insatisfecho", "insatisfecho", "neutral", "satisfecho", "muy satisfecho")
 
 

@@ -28,7 +28,7 @@ from appliance.core.steps import arrived
 from appliance.site import SiteConfig
 from hub.export import csv_chunks, rows
 from hub.report.figures import Report, build
-from hub.report.render import render_body, render_document
+from hub.report.render import STYLESHEET, render_body, render_document
 from hub.store import DayStore
 from hub.web.auth import COOKIE, SESSION_S, Sessions, Throttle, load_secret
 from hub.web.live import LiveView
@@ -160,8 +160,8 @@ class _Handler(BaseHTTPRequestHandler):
         "/estilo.css": {"GET": ("asset", False)},
         "/en-vivo.js": {"GET": ("asset", False)},
     }
-    ASSETS = {"/estilo.css": ("style.css", "text/css; charset=utf-8"),
-              "/en-vivo.js": ("live.js", "text/javascript; charset=utf-8")}
+    ASSETS = {"/estilo.css": (STYLESHEET, "text/css; charset=utf-8"),
+              "/en-vivo.js": (STATIC / "live.js", "text/javascript; charset=utf-8")}
 
     def version_string(self) -> str:
         return "turnero"           # no Python version for a stranger to look up
@@ -281,8 +281,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._redirect("/en-vivo")
 
     def asset(self) -> None:
-        file, content_type = self.ASSETS[self.route]
-        self._send(200, (STATIC / file).read_bytes(), content_type, {"Cache-Control": "no-cache"})
+        path, content_type = self.ASSETS[self.route]
+        self._send(200, path.read_bytes(), content_type, {"Cache-Control": "no-cache"})
 
     def login_form(self, status: int = 200, message: str = "") -> None:
         if self.user is not None and status == 200:

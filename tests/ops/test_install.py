@@ -16,10 +16,10 @@ import pytest
 
 from appliance import cli
 from appliance import site as site_config
-from appliance.ops import broker_files
+from appliance.ops import broker_files, install
 from appliance.ops.install import Step, Target, run_steps
 
-UNITS = Path(__file__).resolve().parents[2] / "systemd"   # what technicians read; the package ships the same files
+UNITS = install.UNITS   # as the installer finds them: through the package (its units/ is systemd/)
 HUB_ADDRESS = "192.168.1.10"
 ROLES = {  # role: (arguments, device, unit)
     "hub": (["--role", "hub"], "hub", "turnero-hub.service"),
