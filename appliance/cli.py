@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Each command's handler, imported only when that command runs: a kiosk never loads the hub, nor `check` pygame.
 HANDLERS = {
-    "hub": "hub.main:serve_hub", "export": "hub.main:export", "report": "hub.main:report",
+    "hub": "hub.main:serve_hub", "export": "hub.main:export_turns", "report": "hub.main:make_report",
     "web-password": "hub.main:web_password",
     "kiosk": "appliance.kiosk.main:main", "desk": "appliance.desk.main:main", "display": "appliance.display.main:main",
     "check": "appliance.site.check:main", "broker-files": "appliance.ops.broker_files:main",

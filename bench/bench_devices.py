@@ -29,7 +29,7 @@ from appliance import contract  # noqa: E402
 from appliance import site as site_config  # noqa: E402
 from appliance.core.link import Link  # noqa: E402
 from appliance.desk.unit import DeskUnit  # noqa: E402
-from appliance.dev.demo import AlwaysOpen  # noqa: E402
+from appliance.dev.always_open import AlwaysOpen  # noqa: E402
 from appliance.dev.local_broker import LocalBroker  # noqa: E402
 from appliance.display.unit import DisplayUnit  # noqa: E402
 from appliance.drivers.printer import SimulatedPrinter  # noqa: E402
@@ -37,7 +37,7 @@ from appliance.kiosk.unit import KioskUnit  # noqa: E402
 from appliance.screens.painter import paint  # noqa: E402
 from appliance.screens.scene import build_scene  # noqa: E402
 from appliance.screens.window import Screen  # noqa: E402
-from appliance.site import BrokerAddress
+from appliance.site import BrokerAddress  # noqa: E402
 from hub.service import Hub  # noqa: E402
 from tests.harness.roles import Ticking  # noqa: E402
 

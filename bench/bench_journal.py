@@ -67,7 +67,7 @@ def year_of_history(days: Path, today: date) -> int:
     return records
 
 
-class Site:
+class HubSite:
     """A private Mosquitto and a `turnero hub` process on its own state directory (a copy of `history`), with
     the protocol's client."""
 
@@ -239,10 +239,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         workdir, today = Path(tmp), datetime.now(tz).date()
         history = year_of_history(workdir / "history", today)
-        sites: list[Site] = []
+        sites: list[HubSite] = []
         try:
             for name in ("early", "late"):
-                sites.append(Site(workdir / name, workdir / "history", tz))
+                sites.append(HubSite(workdir / name, workdir / "history", tz))
             early, late = sites
             late.desks.fill(late.journal, LATE_RECORDS)
             for site in sites:

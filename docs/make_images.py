@@ -6,7 +6,7 @@ from pathlib import Path
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
-from appliance import contract
+from appliance import contract  # noqa: E402
 from appliance import site as site_config  # noqa: E402
 from appliance.dev.ticket_preview import save_preview  # noqa: E402
 from appliance.kiosk.ticket import Ticket, TicketLayout  # noqa: E402

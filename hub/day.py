@@ -12,6 +12,11 @@ REPLAY_DAYS = 7
 CLOCK_SLACK = timedelta(minutes=5)   # a kiosk's clock a little ahead of the hub's is not a broken one
 
 
+def recorded_day(clock_day: str, days: list[str]) -> str:
+    """The day to record now: the clock's, or the newest day already recorded if the clock is behind it."""
+    return max([clock_day, *days])
+
+
 def oldest_replayable(today: str) -> str:
     return (date.fromisoformat(today) - timedelta(days=REPLAY_DAYS)).isoformat()
 

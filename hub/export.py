@@ -18,7 +18,7 @@ from pathlib import Path
 from hub.ledger import CALLED, Ledger, fold
 from hub.store import DayStore
 
-COLUMNS = ("turn_id", "number", "service", "service_name", "preferential", "kiosk", "issued_at", "called_at",
+CSV_COLUMNS = ("turn_id", "number", "service", "service_name", "preferential", "kiosk", "issued_at", "called_at",
            "service_start", "service_end", "desk", "advisor", "wait_seconds", "service_seconds", "outcome",
            "recalls", "rating")
 CHUNK_BYTES = 64 * 1024     # how much CSV text is gathered before it is handed on (to the socket, to the file)
@@ -51,10 +51,10 @@ def csv_chunks(table: Iterable[dict], delimiter: str = ";") -> Iterator[bytes]:
     formula-like cells neutralised. The first piece holds the mark and the header line."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(CSV_COLUMNS)
     yield "\ufeff".encode() + _drain(buffer)
     for row in table:
-        cells = [row[column] for column in COLUMNS]
+        cells = [row[column] for column in CSV_COLUMNS]
         writer.writerow(["'" + cell if cell.__class__ is str and cell.startswith(_FORMULA_START) else cell
                          for cell in cells])   # inline: a year's export has two million cells
         if buffer.tell() >= CHUNK_BYTES:

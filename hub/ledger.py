@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 WAITING, CALLED, CLOSED = "waiting", "called", "closed"
-HISTORY = 8
+KEPT_CALLS = 8
 # One batch of the hub's loop can call a turn to every desk (numbered 1 to 99), and a display announces the
 # calls it finds on the next board: the ledger keeps enough of them for the board to list a whole batch.
 CALLS_KEPT = 99

@@ -3,9 +3,11 @@ command line."""
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from appliance import site as site_config
 from appliance.core.runtime import serve, state_dir
+from appliance.site import SiteConfig
 from hub.export import rows, write_csv
 from hub.report.render import write_report
 from hub.service import Hub
@@ -33,23 +35,28 @@ def serve_hub(args) -> int:
     return 0
 
 
-def export(args) -> int:
-    config = site_config.load(args.config)
-    first = args.first or config.today()
-    store = DayStore(state_dir(args.state, "hub") / "days")
+def export_turns(args) -> int:
+    """`turnero export`: the CSV of a period."""
+    config, store, first, last = _period(args)
     names = {letter: service.name for letter, service in config.services.items()}
-    count = write_csv(args.out, rows(store, first, args.last or first, names), args.delimiter)
+    count = write_csv(args.out, rows(store, first, last, names), args.delimiter)
     print(f"{args.out}: {count} turn(s)")
     return 0
 
 
-def report(args) -> int:
-    config = site_config.load(args.config)
-    first = args.first or config.today()
-    built = write_report(args.out, DayStore(state_dir(args.state, "hub") / "days"), first, args.last or first,
-                         config)
+def make_report(args) -> int:
+    """`turnero report`: the Informe Turnero of a period."""
+    config, store, first, last = _period(args)
+    built = write_report(args.out, store, first, last, config)
     print(f"{args.out}: {built.total.turns} turn(s)")
     return 0
+
+
+def _period(args) -> tuple[SiteConfig, DayStore, date, date]:
+    """The site, the hub's record and the days asked for: --from (the site's today by default) to --to."""
+    config = site_config.load(args.config)
+    first = args.first or config.today()
+    return config, DayStore(state_dir(args.state, "hub") / "days"), first, args.last or first
 
 
 def web_password(_args) -> int:

@@ -10,15 +10,15 @@ from itertools import islice
 from appliance import contract
 from appliance.core.link import Link
 from appliance.site import SiteConfig
-from hub.ledger import HISTORY, Ledger
+from hub.ledger import KEPT_CALLS, Ledger
 
 log = logging.getLogger(__name__)
 
 
-def board(ledger: Ledger, config: SiteConfig, envelope: dict) -> contract.Board:
+def build_board(ledger: Ledger, config: SiteConfig, envelope: dict) -> contract.Board:
     calls = []
     # At least every call of one batch (one per desk): a display that lists fewer would never announce some.
-    for record in islice(ledger.calls, max(HISTORY, len(config.desks))):
+    for record in islice(ledger.calls, max(KEPT_CALLS, len(config.desks))):
         turn = ledger.turns[record["turn_id"]]
         calls.append(contract.Call(
             id=record["id"], at=record["at"], source=envelope["source"], turn_id=turn.turn_id, number=turn.number,
@@ -42,7 +42,7 @@ def pace(ledger: Ledger, config: SiteConfig, service: str) -> int | None:
     return max(1, round(seconds / attended / 60 / desks))
 
 
-def desk_state(ledger: Ledger, config: SiteConfig, number: int, envelope: dict, *, overdue: bool) -> contract.DeskState:
+def build_desk_state(ledger: Ledger, config: SiteConfig, number: int, envelope: dict, *, overdue: bool) -> contract.DeskState:
     turn = ledger.turns.get(ledger.serving.get(number, ""))
     serving = None
     if turn is not None:
@@ -50,7 +50,7 @@ def desk_state(ledger: Ledger, config: SiteConfig, number: int, envelope: dict, 
                    "service_name": config.services[turn.service].name,
                    "preferential": turn.preferential, "called_at": turn.called_at}
     return contract.DeskState(**envelope, desk=number, serving=serving, answered=ledger.answered.get(number),
-                              overdue=turn is not None and overdue)
+                              overdue=overdue)
 
 
 class RetainedPublisher:

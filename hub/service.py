@@ -20,10 +20,10 @@ from appliance.core.link import Connected, Link
 from appliance.core.steps import arrived, refusing
 from appliance.site import ConfigError, SiteConfig
 from appliance.site import load as load_config
-from hub.day import REPLAY_DAYS, ServiceDay, oldest_replayable, plausible
+from hub.day import REPLAY_DAYS, ServiceDay, oldest_replayable, plausible, recorded_day
 from hub.ledger import Ledger, fold
 from hub.policy import choose_next
-from hub.retained import RetainedPublisher, board, desk_state
+from hub.retained import RetainedPublisher, build_board, build_desk_state
 from hub.store import DayStore
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class Hub:
         self.inbox: queue.Queue = queue.Queue()
         self.store = DayStore(Path(state_dir) / "days")
         # A clock set back at boot keeps the newest day already recorded (day.py).
-        self.day = ServiceDay(max([self.now().date().isoformat(), *self.store.days()]))
+        self.day = ServiceDay(recorded_day(self.now().date().isoformat(), self.store.days()))
         self.ledger = fold(self.store.resume(self.today))   # a torn end of the day's journal is cut here
         self.rejected = contract.Refusals()
         self._made: list[dict] = []                 # records of this batch, for its one durable write
@@ -75,15 +75,15 @@ class Hub:
         self._roll_day()
         self._reload_advisors()
         self._recorded.clear()
-        desks, board = set(), False
+        desks, board_changed = set(), False
         for item in items:
             if isinstance(item, Connected):
                 desks.update(self.config.desks)
-                board = True
+                board_changed = True
             elif isinstance(item, mqtt.MQTTMessage):
                 desks.update(refusing(self.rejected, self.device, self._handle, item) or ())
         records = self._flush()  # durable before anything is acknowledged or shown
-        board = board or any(r["kind"] in ("ticket", "call") for r in records)
+        board_changed = board_changed or any(r["kind"] in ("ticket", "call") for r in records)
         for item in items:  # refused ones too: a refusal is final, the broker must not send it again
             if isinstance(item, mqtt.MQTTMessage) and item.qos > 0:
                 self.link.ack(item.mid, item.qos)
@@ -93,7 +93,7 @@ class Hub:
                 self.retained.publish(contract.applied_topic(device), applied)
         for desk in sorted(desks):
             self._publish_desk(desk)
-        if board:
+        if board_changed:
             self._publish_board()
         self._warn_overdue()
         return len(items)
@@ -324,10 +324,10 @@ class Hub:
         turn_id = self.ledger.serving.get(number)
         overdue = turn_id in self.ledger.turns and self._overdue(turn_id)
         self.retained.publish(contract.desk_state_topic(number),
-                              desk_state(self.ledger, self.config, number, self._envelope(), overdue=overdue))
+                              build_desk_state(self.ledger, self.config, number, self._envelope(), overdue=overdue))
 
     def board(self) -> contract.Board:
-        return board(self.ledger, self.config, self._envelope())
+        return build_board(self.ledger, self.config, self._envelope())
 
     def _publish_board(self) -> None:
         self.retained.publish(contract.BOARD_TOPIC, self.board())

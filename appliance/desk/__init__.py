@@ -1,1 +1,1 @@
-"""The desk unit: NEXT and its companions, the rating pad and the counter display."""
+"""The desk unit: NEXT and its companions, the rating pad, and what the counter display shows."""

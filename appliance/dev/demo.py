@@ -17,6 +17,7 @@ from pathlib import Path
 from appliance import contract
 from appliance import site as site_config
 from appliance.desk.unit import DeskUnit
+from appliance.dev.always_open import AlwaysOpen
 from appliance.dev.local_broker import LocalBroker
 from appliance.dev.ticket_preview import TicketKeeper
 from appliance.display.unit import DisplayUnit
@@ -30,19 +31,7 @@ DESKS = (1, 2)
 RATING_KEYS = {**{f"f{v}": (1, v) for v in range(1, 6)}, **{f"f{v + 5}": (2, v) for v in range(1, 6)}}
 
 
-class AlwaysOpen:
-    """Opening hours for the demo (and the tests), which run at any hour: open all day, every day."""
-
-    @staticmethod
-    def is_open(_moment) -> bool:
-        return True
-
-    @staticmethod
-    def holiday(_moment) -> None:
-        return None
-
-
-class Site:
+class DemoSite:
     """Every role of the demo, each running its own loop in its own thread (the display in the main one)."""
 
     def __init__(self, out: Path, broker: LocalBroker, *, headless: bool):
@@ -142,7 +131,7 @@ def run_demo(*, headless: bool, seconds: float, out: Path) -> int:
         os.environ["SDL_AUDIODRIVER"] = "dummy"
     out.mkdir(parents=True, exist_ok=True)
     with LocalBroker(out / "broker") as broker:
-        site = Site(out, broker, headless=headless)
+        site = DemoSite(out, broker, headless=headless)
         site.start()
         try:
             if headless:
@@ -158,7 +147,7 @@ def run_demo(*, headless: bool, seconds: float, out: Path) -> int:
     return 0
 
 
-def _interactive(site: Site) -> None:
+def _interactive(site: DemoSite) -> None:
     print(site.key_help())
     while True:
         if not all(site.on_key(key) for key in site.screen.keys()):
@@ -166,7 +155,7 @@ def _interactive(site: Site) -> None:
         site.display.step(0.03)
 
 
-def _scripted_morning(site: Site, seconds: float, seed: int = 7) -> None:
+def _scripted_morning(site: DemoSite, seconds: float, seed: int = 7) -> None:
     """Citizens arrive and take turns, advisors call them, most citizens rate; screenshots along the way."""
     rng = random.Random(seed)
     shots = site.out / "screens"

@@ -15,7 +15,7 @@ from typing import Protocol
 import serial
 
 log = logging.getLogger(__name__)
-WIDTH = 20
+DISPLAY_CHARACTERS = 20
 INIT = b"\x1b@"
 UPPER, LOWER, END = b"\x1bQA", b"\x1bQB", b"\r"
 ENCODING = "cp437"
@@ -28,7 +28,7 @@ class CounterDisplay(Protocol):
 def cd5220_lines(upper: str, lower: str) -> bytes:
     """The bytes that put two centred lines on a CD5220 display."""
     def line(text: str) -> bytes:
-        return text[:WIDTH].center(WIDTH).encode(ENCODING, errors="replace")
+        return text[:DISPLAY_CHARACTERS].center(DISPLAY_CHARACTERS).encode(ENCODING, errors="replace")
     return UPPER + line(upper) + END + LOWER + line(lower) + END
 
 

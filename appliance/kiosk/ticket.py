@@ -18,7 +18,7 @@ from appliance.drivers.printer import PrinterError
 
 # Text sizes: the ESC/POS character magnification (width, height) on each paper width.
 SIZES = {80: {"huge": 4, "large": 2, "normal": 1}, 58: {"huge": 3, "large": 2, "normal": 1}}
-COLUMNS = {80: 48, 58: 32}   # font A characters per line
+LINE_CHARACTERS = {80: 48, 58: 32}   # font A characters per line
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class TicketLayout:
     encoding: str | None = None
 
     def __post_init__(self):
-        if self.paper_mm not in COLUMNS:
+        if self.paper_mm not in LINE_CHARACTERS:
             raise ValueError(f"paper width must be 58 or 80 mm, not {self.paper_mm}")
 
 
@@ -62,7 +62,7 @@ def ticket_lines(ticket: Ticket, layout: TicketLayout) -> list[Line]:
     if ticket.preferential:
         lines.append(Line(" Atención preferencial ", bold=True, invert=True))
     when = f"{long_date(ticket.issued_at.date())} · {clock(ticket.issued_at)}"
-    if len(when) > COLUMNS[layout.paper_mm]:  # on 58 mm paper the time goes on a line of its own
+    if len(when) > LINE_CHARACTERS[layout.paper_mm]:  # on 58 mm paper the time goes on a line of its own
         lines += [Line(long_date(ticket.issued_at.date())), Line(f"Hora: {clock(ticket.issued_at)}")]
     else:
         lines.append(Line(when))
@@ -82,7 +82,7 @@ def ticket_lines(ticket: Ticket, layout: TicketLayout) -> list[Line]:
 def _wrap(line: Line, layout: TicketLayout) -> list[Line]:
     if line.rule or not line.text.strip():
         return [line]
-    width = COLUMNS[layout.paper_mm] // SIZES[layout.paper_mm][line.size]
+    width = LINE_CHARACTERS[layout.paper_mm] // SIZES[layout.paper_mm][line.size]
     return [Line(part, line.size, line.bold, line.invert) for part in textwrap.wrap(line.text, width)]
 
 
@@ -107,7 +107,7 @@ def _send(printer: Escpos, ticket: Ticket, layout: TicketLayout) -> None:
         magnify = SIZES[layout.paper_mm][line.size]
         printer.set(align="center", bold=line.bold, invert=line.invert, custom_size=magnify > 1,
                     width=magnify, height=magnify, normal_textsize=magnify == 1)
-        printer.textln("-" * COLUMNS[layout.paper_mm] if line.rule else line.text)
+        printer.textln("-" * LINE_CHARACTERS[layout.paper_mm] if line.rule else line.text)
     if ticket.qr:
         printer.set(align="center", normal_textsize=True)
         printer.qr(ticket.qr, size=6, center=True)

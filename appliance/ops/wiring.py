@@ -42,7 +42,7 @@ def _supply(label: str, name: str) -> Wire:
     return Wire(label, "power", None, min(n for n, pin in HEADER.items() if pin == name))
 
 
-def kiosk(config: SiteConfig, kiosk_id: str) -> list[Wire]:
+def kiosk_wires(config: SiteConfig, kiosk_id: str) -> list[Wire]:
     """A kiosk's service buttons in configuration order, its status light, and the header UART when its
     printer is on it (through a MAX3232 for an RS-232 printer)."""
     unit = config.kiosks[kiosk_id]
@@ -65,7 +65,7 @@ def printer_on_header(config: SiteConfig, kiosk_id: str) -> bool:
     return printer.get("kind") == "serial" and printer.get("device", HEADER_UARTS[0]) in HEADER_UARTS
 
 
-def desk(config: SiteConfig) -> list[Wire]:
+def desk_wires(config: SiteConfig) -> list[Wire]:
     """A desk unit's pins (the same on every desk): the advisor's buttons, the status light, the rating pad."""
     pins = config.desk_pins
     wires = [_gpio("NEXT button", "button", pins.next)]
@@ -79,12 +79,12 @@ def desk(config: SiteConfig) -> list[Wire]:
     return wires
 
 
-def hub() -> list[Wire]:
+def hub_wires() -> list[Wire]:
     """The hub's battery-backed clock, a DS3231 module on I2C bus 1 (fixed pins, `dtoverlay=i2c-rtc,ds3231`)."""
     return [_supply("RTC VCC (3.3 V)", "3V3"), _gpio("RTC SDA", "i2c", 2), _gpio("RTC SCL", "i2c", 3),
             Wire("RTC GND", "power", None, GROUND[1])]
 
 
-def display() -> list[Wire]:
+def display_wires() -> list[Wire]:
     """The display uses no header pin: HDMI, sound, network and power only."""
     return []

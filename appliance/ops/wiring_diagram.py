@@ -18,8 +18,8 @@ from appliance import site as site_config
 from appliance.core.durable import write_atomic
 from appliance.ops import wiring
 
-WIDTH = 1120
-CENTRE = WIDTH // 2
+SVG_WIDTH = 1120
+CENTRE = SVG_WIDTH // 2
 PITCH = 26                      # between two rows of the header
 INK, MUTED, PAPER, BOX = "#1a202c", "#4a5568", "#ffffff", "#edf2f7"
 COLOURS = {"button": "#2b6cb0", "light": "#2f855a", "uart": "#6b46c1", "i2c": "#2c7a7b"}
@@ -99,21 +99,21 @@ def _header(wires: list[wiring.Wire], top: int) -> list[str]:
     return parts
 
 
-def _connections(links: list[Connection], top: int) -> list[str]:
+def _connection_rows(connections: list[Connection], top: int) -> list[str]:
     parts = [_text(40, top, "Connections", size=15, bold=True)]
-    for i, link in enumerate(links):
+    for i, connection in enumerate(connections):
         y = top + 22 + i * 50
         parts += [f'<rect x="40" y="{y}" width="230" height="32" rx="4" fill="{BOX}" stroke="{MUTED}"/>',
-                  _text(155, y + 21, link.port, anchor="middle", bold=True),
+                  _text(155, y + 21, connection.port, anchor="middle", bold=True),
                   _line(270, y + 16, 312, y + 16),
                   f'<polygon points="312,{y + 11} 322,{y + 16} 312,{y + 21}" fill="{INK}"/>',
                   f'<rect x="322" y="{y}" width="330" height="32" rx="4" fill="{PAPER}" stroke="{INK}"/>',
-                  _text(487, y + 21, link.part, anchor="middle", bold=True)]
-        parts += [_text(670, y + 13 + j * 16, line, fill=MUTED) for j, line in enumerate(link.note)]
+                  _text(487, y + 21, connection.part, anchor="middle", bold=True)]
+        parts += [_text(670, y + 13 + j * 16, line, fill=MUTED) for j, line in enumerate(connection.note)]
     return parts
 
 
-def draw(title: str, subtitle: str, wires: list[wiring.Wire], links: list[Connection], notes: list[str],
+def draw(title: str, subtitle: str, wires: list[wiring.Wire], connections: list[Connection], notes: list[str],
          source: str) -> str:
     """The whole diagram: title, the header with its wires (when any), the connections, the notes."""
     body = [_text(40, 36, title, size=20, bold=True), _text(40, 60, subtitle, size=13, fill=MUTED)]
@@ -121,17 +121,17 @@ def draw(title: str, subtitle: str, wires: list[wiring.Wire], links: list[Connec
     if wires:
         body += _header(wires, y + 20)
         y += 20 + 19 * PITCH + 50
-    body += _connections(links, y + 10)
-    y += 10 + 22 + len(links) * 50 + 14
+    body += _connection_rows(connections, y + 10)
+    y += 10 + 22 + len(connections) * 50 + 14
     for note in notes:
         body.append(_text(40, y, note, fill=INK))
         y += 20
     body.append(_text(40, y + 12, f"Drawn by appliance/ops/wiring_diagram.py from {source}: draw again after "
                                   "changing a pin.", size=11, fill=MUTED))
     height = y + 30
-    return "\n".join([f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
+    return "\n".join([f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_WIDTH} {height}" width="{SVG_WIDTH}" '
                       f'height="{height}" {_FONT}>', f"<title>{escape(title)}</title>",
-                      f'<rect width="{WIDTH}" height="{height}" fill="{PAPER}"/>', *body, "</svg>", ""])
+                      f'<rect width="{SVG_WIDTH}" height="{height}" fill="{PAPER}"/>', *body, "</svg>", ""])
 
 
 # --- the four roles ----------------------------------------------------------------------------------
@@ -147,42 +147,44 @@ def kiosk_diagram(config: site_config.SiteConfig, kiosk_id: str, source: str) ->
     printer = config.kiosks[kiosk_id].printer
     kind = printer.get("kind")
     if wiring.printer_on_header(config, kiosk_id):
-        link = Connection("GPIO14/15 (pins 8, 10)", "MAX3232 → printer's RS-232 port",
-                    (f"{printer.get('device', site_config.HEADER_UARTS[0])}, {printer.get('baudrate', 9600)} baud 8N1;",
-                     "a TTL printer connects directly (TX→RX, RX←TX)."))
+        device = printer.get("device", site_config.HEADER_UARTS[0])
+        printer_cable = Connection("GPIO14/15 (pins 8, 10)", "MAX3232 → printer's RS-232 port",
+                                   (f"{device}, {printer.get('baudrate', 9600)} baud 8N1;",
+                                    "a TTL printer connects directly (TX→RX, RX←TX)."))
     elif kind == "serial":
-        link = Connection("USB", "USB-RS-232 adapter → printer", (f"{printer.get('device')}, "
-                                                            f"{printer.get('baudrate', 9600)} baud 8N1.",))
+        printer_cable = Connection("USB", "USB-RS-232 adapter → printer",
+                                   (f"{printer.get('device')}, {printer.get('baudrate', 9600)} baud 8N1.",))
     elif kind == "network":
-        link = Connection("Ethernet (switch)", "Thermal printer (ESC/POS)", (f"{printer.get('host')}:"
-                                                                      f"{printer.get('port', 9100)}, fixed IP.",))
+        printer_cable = Connection("Ethernet (switch)", "Thermal printer (ESC/POS)",
+                                   (f"{printer.get('host')}:{printer.get('port', 9100)}, fixed IP.",))
     elif kind == "usb":
-        link = Connection("USB", f"Thermal printer {printer.get('profile', '')}".strip(),
-                    (f"USB id {printer.get('vendor_id', 0):04x}:{printer.get('product_id', 0):04x}: a udev "
-                     "rule gives group lp access.",))
+        printer_cable = Connection("USB", f"Thermal printer {printer.get('profile', '')}".strip(),
+                                   (f"USB id {printer.get('vendor_id', 0):04x}:{printer.get('product_id', 0):04x}: a "
+                                    "udev rule gives group lp access.",))
     else:
-        link = Connection("—", "No printer (simulated)", (f"printer kind {kind!r} in the configuration.",))
-    links = [link, Connection("Mains", "Printer's own supply (24 V)", ("Never powered from the Pi; USB or the RS-232",
-                                                                 "ground joins the two grounds.")),
-             NETWORK, _power("Official supply: a weak one makes the Pi reset while printing.")]
-    buttons = sum(1 for wire in wiring.kiosk(config, kiosk_id) if wire.kind == "button")
+        printer_cable = Connection("—", "No printer (simulated)", (f"printer kind {kind!r} in the configuration.",))
+    connections = [printer_cable,
+                   Connection("Mains", "Printer's own supply (24 V)", ("Never powered from the Pi; USB or the RS-232",
+                                                                       "ground joins the two grounds.")),
+                   NETWORK, _power("Official supply: a weak one makes the Pi reset while printing.")]
+    buttons = sum(1 for wire in wiring.kiosk_wires(config, kiosk_id) if wire.kind == "button")
     return draw(f"Kiosk {kiosk_id}: {buttons} buttons, status light, printer",
                 "BCM numbers from [[kiosks.buttons]] and status_led of the site configuration.",
-                wiring.kiosk(config, kiosk_id), links, [BUTTON_NOTE, LIGHT_NOTE, HEADER_NOTE], source)
+                wiring.kiosk_wires(config, kiosk_id), connections, [BUTTON_NOTE, LIGHT_NOTE, HEADER_NOTE], source)
 
 
 def desk_diagram(config: site_config.SiteConfig, source: str) -> str:
     counter = config.desk_settings.counter_display
     if counter["kind"] == "serial":
         display = Connection("USB", "USB-RS-232 adapter → CD5220 display",
-                       (f"{counter['device']}, {counter['baudrate']} baud 8N1, CD5220 command set;",
-                        "the display has its own 12 V supply."))
+                             (f"{counter['device']}, {counter['baudrate']} baud 8N1, CD5220 command set;",
+                              "the display has its own 12 V supply."))
     else:
         display = Connection("—", "No counter display", ("[desk] counter kind \"none\".",))
-    links = [display, NETWORK, _power("The rating pad's LEDs take a few mA each from the GPIOs.")]
+    connections = [display, NETWORK, _power("The rating pad's LEDs take a few mA each from the GPIOs.")]
     return draw("Desk unit: advisor's buttons, status light, rating pad",
                 "BCM numbers from [desk_pins] of the site configuration: the same wiring on every desk.",
-                wiring.desk(config), links, [BUTTON_NOTE, LIGHT_NOTE, HEADER_NOTE], source)
+                wiring.desk_wires(config), connections, [BUTTON_NOTE, LIGHT_NOTE, HEADER_NOTE], source)
 
 
 def display_diagram(config: site_config.SiteConfig, display_id: str, source: str) -> str:
@@ -190,27 +192,28 @@ def display_diagram(config: site_config.SiteConfig, display_id: str, source: str
     width, height = screen.size
     orientation = "portrait" if screen.portrait else "landscape"
     voice = f"voice on, volume {screen.volume} %" if screen.voice else "voice off in the configuration"
-    links = [Connection("HDMI 0 (next to USB-C)", "Waiting-room TV",
-                  (f"{width} × {height}, {orientation}; TV on its HDMI input,", "overscan off.")),
-             Connection("HDMI audio / 3.5 mm jack", "TV speakers, or amplifier + speaker",
-                  (f"{voice};", "Pi 5: no jack, HDMI or USB audio.")),
-             NETWORK, _power("The TV has its own mains supply.")]
+    connections = [Connection("HDMI 0 (next to USB-C)", "Waiting-room TV",
+                              (f"{width} × {height}, {orientation}; TV on its HDMI input,", "overscan off.")),
+                   Connection("HDMI audio / 3.5 mm jack", "TV speakers, or amplifier + speaker",
+                              (f"{voice};", "Pi 5: no jack, HDMI or USB audio.")),
+                   NETWORK, _power("The TV has its own mains supply.")]
     return draw(f"Display {display_id}: the waiting-room TV",
-                "No GPIO pin used: HDMI, sound, network and power.", wiring.display(), links,
+                "No GPIO pin used: HDMI, sound, network and power.", wiring.display_wires(), connections,
                 ["pygame draws straight on KMS/DRM (SDL_VIDEODRIVER=kmsdrm): no desktop is installed or needed.",
                  "Sound follows the HDMI cable to the TV; for a separate speaker: the Pi 4's jack or a USB adapter."],
                 source)
 
 
 def hub_diagram(config: site_config.SiteConfig, source: str) -> str:
-    links = [Connection("Ethernet", "Site network switch", ("Fixed IP address; every Pi reaches its broker (1883)",
-                                                      f"and coordinators its web page ({config.web.port}).")),
-             Connection("Pins 1, 3, 5, 9", "DS3231 RTC module (CR2032)", ("Keeps the site's time through a power cut:",
-                                                                    "dtoverlay=i2c-rtc,ds3231 in config.txt.")),
-             _power("A small UPS (or a UPS HAT) rides through short cuts.")]
+    network = ("Fixed IP address; every Pi reaches its broker (1883)",
+               f"and coordinators its web page ({config.web.port}).")
+    clock = ("Keeps the site's time through a power cut:", "dtoverlay=i2c-rtc,ds3231 in config.txt.")
+    connections = [Connection("Ethernet", "Site network switch", network),
+                   Connection("Pins 1, 3, 5, 9", "DS3231 RTC module (CR2032)", clock),
+                   _power("A small UPS (or a UPS HAT) rides through short cuts.")]
     return draw("Hub: network and a battery-backed clock",
                 "A Pi has no clock battery and the hub gives the site its time: add an RTC (or a Pi 5's battery).",
-                wiring.hub(), links,
+                wiring.hub_wires(), connections,
                 ["DS3231: VCC to 3.3 V (pin 1), never 5 V; SDA to pin 3, SCL to pin 5, GND to pin 9. The Pi's I2C "
                  "pull-ups are on the board.", HEADER_NOTE], source)
 

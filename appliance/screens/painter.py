@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import pygame
 
-from appliance.screens.scene import (HISTORY, HISTORY_EMPTY, HISTORY_TITLE, PREFERENTIAL_MARK, WAITING_TITLE,
+from appliance.screens.scene import (HISTORY_EMPTY, HISTORY_TITLE, PREFERENTIAL_MARK, SHOWN_CALLS, WAITING_TITLE,
                                      CallView, Scene)
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def layout(size: tuple[int, int], portrait: bool, services: int) -> Layout:
     main = pygame.Rect(pad, top, width - 2 * pad, (waiting.top if rows else footer.top) - pad - top)
     if portrait:
         # Half the room at most: a portrait scene on a landscape screen still gets a headline.
-        history_h = min(_title_height(unit) + HISTORY * unit * 3 // 40, main.height // 2)
+        history_h = min(_title_height(unit) + SHOWN_CALLS * unit * 3 // 40, main.height // 2)
         headline = pygame.Rect(main.x, main.y, main.width, main.height - history_h - pad)
         history = pygame.Rect(main.x, headline.bottom + pad, main.width, history_h)
     else:
@@ -254,7 +254,7 @@ def _section_title(surface, text: str, box: pygame.Rect, unit: int) -> int:
 
 def _history(surface, scene: Scene, box: pygame.Rect, unit: int) -> None:
     top = _section_title(surface, HISTORY_TITLE, box, unit)
-    row_h = (box.bottom - top) // HISTORY
+    row_h = (box.bottom - top) // SHOWN_CALLS
     inset = unit // 40
     if not scene.history:
         size = unit // 32

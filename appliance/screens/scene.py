@@ -12,7 +12,7 @@ from datetime import datetime
 from appliance.contract import Board, Call, printable
 from appliance.core.spanish import clock, long_date
 
-HISTORY = 7                       # calls listed under "Turnos anteriores"; the painter keeps a row for each
+SHOWN_CALLS = 7                       # calls listed under "Turnos anteriores"; the painter keeps a row for each
 CALLED = "Turno"
 RECALLED = "Llamado de nuevo"
 PREFERENTIAL_MARK = "Preferencial"
@@ -72,7 +72,7 @@ def build_scene(board: Board | None, now: datetime, *, size: tuple[int, int], po
     history: list[CallView] = []
     seen = {headline.number} if headline else set()
     for call in calls[1:]:
-        if len(history) == HISTORY:
+        if len(history) == SHOWN_CALLS:
             break
         if call.number not in seen:
             seen.add(call.number)

@@ -104,7 +104,7 @@ class DeskSettings:
     recall_hold_s: float           # how long NEXT is held to mean RECALL
     attention_limit_min: int       # past this the desk's light warns (seed 003: 15 minutes)
     transfer_front: bool           # a transferred turn goes to the front of its new queue (else the back)
-    counter_display: dict          # the counter display: {"kind": "serial", "device": ..., "baudrate": ...}
+    counter_display: dict          # [desk] counter in the site file: {"kind": "serial", "device": ..., "baudrate": ...}
 
 
 @dataclass(frozen=True)

@@ -46,12 +46,6 @@ class WebError(RuntimeError):
     """The page cannot start (its port is taken, for instance); the text says why."""
 
 
-# --- passwords and sessions -------------------------------------------------------------------------------
-
-
-# --- the live view ------------------------------------------------------------------------------------------
-
-
 # --- the component -----------------------------------------------------------------------------------------
 
 class CoordinatorsWeb:

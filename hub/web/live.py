@@ -15,6 +15,7 @@ from appliance.core.link import Connected, Disconnected, Link
 from appliance.core.spanish import clock, short_date
 from appliance.core.steps import refusing
 from appliance.site import SiteConfig
+from hub.day import recorded_day
 from hub.ledger import Ledger, fold
 from hub.store import DayStore, Follower
 
@@ -116,8 +117,7 @@ class LiveView:
 
     def refresh(self) -> None:
         now = self.now()
-        # The hub never goes back a day (hub/day.py): with its clock set back, today is the newest day file.
-        day = date.fromisoformat(max([now.date().isoformat(), *self.store.days()]))
+        day = date.fromisoformat(recorded_day(now.date().isoformat(), self.store.days()))   # as the hub does
         ledger = self._today(day)
         alarms = self._wait_alarms(ledger, now) + self._device_alarms() + self._clock_alarms(now, day)
         view = {

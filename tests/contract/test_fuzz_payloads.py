@@ -14,7 +14,6 @@ import logging
 import queue
 from datetime import datetime, timedelta
 
-import paho.mqtt.client as mqtt
 import pytest
 from gpiozero.pins.mock import MockFactory
 from hypothesis import HealthCheck, event, given, settings
@@ -24,7 +23,7 @@ from appliance import contract
 from appliance import site as site_config
 from appliance.core.link import Link
 from appliance.desk.unit import DeskUnit
-from appliance.dev.demo import AlwaysOpen
+from appliance.dev.always_open import AlwaysOpen
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.printer import SimulatedPrinter
 from appliance.kiosk.unit import KioskUnit
@@ -32,6 +31,7 @@ from appliance.site import BrokerAddress
 from hub.ledger import fold
 from hub.service import Hub
 from hub.store import DayStore
+from tests.harness.hub_feed import mqtt_message
 from tests.harness.roles import Running, wait_until
 
 CONFIG = site_config.load(site_config.EXAMPLE)
@@ -211,7 +211,7 @@ def payloads(message: contract.Message, **inner) -> st.SearchStrategy:
 
 # --- the hub ---------------------------------------------------------------------------------------------------
 
-class Refusals(logging.Handler):
+class RefusalLog(logging.Handler):
     """The refusal lines a role logs (the hypothesis tests share one role per test, so not caplog)."""
 
     def __init__(self):
@@ -224,16 +224,10 @@ class Refusals(logging.Handler):
 
 @pytest.fixture(scope="module")
 def refusals():
-    handler = Refusals()
+    handler = RefusalLog()
     logging.getLogger("appliance.contract").addHandler(handler)
     yield handler
     logging.getLogger("appliance.contract").removeHandler(handler)
-
-
-def mqtt_message(topic: str, payload: bytes, mid: int = 1) -> mqtt.MQTTMessage:
-    message = mqtt.MQTTMessage(mid, topic.encode())
-    message.payload, message.qos = payload, 1
-    return message
 
 
 @pytest.fixture(scope="module")
@@ -250,7 +244,7 @@ def hub(tmp_path_factory):
     unit.store.close()
 
 
-def deliver(hub: Hub, topic: str, payload: bytes, refusals: Refusals) -> str | None:
+def deliver(hub: Hub, topic: str, payload: bytes, refusals: RefusalLog) -> str | None:
     """One message through the hub's loop; the reason it was refused, or None. Checks that a refusal changed
     nothing and that, either way, what the hub holds in memory is what it has on disk."""
     ledger, stored, refused, lines = copy.deepcopy(hub.ledger), len(hub.store.day(TODAY)), hub.rejected.total(), \
@@ -428,7 +422,7 @@ def board_cases() -> st.SearchStrategy:
             | st.tuples(st.just(STATUS), STATUSES.map(lambda raw: (raw, None))))
 
 
-def check_device(unit, device: str, shown, topic: str, payload: bytes, word: str | None, refusals: Refusals):
+def check_device(unit, device: str, shown, topic: str, payload: bytes, word: str | None, refusals: RefusalLog):
     """One message through a device's loop: refused with its reason and nothing shown changes, or taken only
     when the contract says it is valid."""
     before, refused, lines = shown(unit), unit.rejected.total(), len(refusals.lines)

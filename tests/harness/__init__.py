@@ -1,2 +1,3 @@
-"""What tests and benchmarks share: roles driven in threads, a private broker's listener, the fault morning,
-the busy day and its policy replay, and printed text read back from ESC/POS bytes."""
+"""What tests and benchmarks share: roles driven in threads (roles), a technician's client on the broker
+(listener), the fault morning (faults/), the busy day and its policy replay, a hub fed directly (hub_feed), the
+screen's boards (scenes), and printed text read back from ESC/POS bytes (escpos_text)."""

@@ -365,9 +365,6 @@ def roll_over(site: BusySite, next_day: date) -> None:
     wait_until(lambda: site.hub.today == next_day.isoformat(), what="the hub to start the new day")
 
 
-# --- the policy, checked from its specification -------------------------------------------------------
-
-
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]

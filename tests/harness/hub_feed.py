@@ -16,7 +16,8 @@ TZ = site_config.load(site_config.EXAMPLE).timezone
 START = datetime(2026, 11, 24, 9, 0, tzinfo=TZ)
 
 
-def message(topic: str, payload: bytes, mid: int = 1) -> mqtt.MQTTMessage:
+def mqtt_message(topic: str, payload: bytes, mid: int = 1) -> mqtt.MQTTMessage:
+    """A message as paho hands it to a role's inbox."""
     msg = mqtt.MQTTMessage(mid, topic.encode())
     msg.payload, msg.qos = payload, 1
     return msg
@@ -49,7 +50,7 @@ def feed(hub, *events) -> None:
         topic = (contract.ticket_topic(event.source) if isinstance(event, (contract.TicketIssued, contract.TicketVoid))
                  else contract.request_topic(event.desk) if isinstance(event, contract.DeskRequest)
                  else contract.rating_topic(event.desk))
-        hub.inbox.put(message(topic, event.to_json()))
+        hub.inbox.put(mqtt_message(topic, event.to_json()))
     while hub.step(timeout=0):
         pass
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from gpiozero.pins.mock import MockFactory
 
 from appliance import site as site_config
-from appliance.dev.demo import AlwaysOpen
+from appliance.dev.always_open import AlwaysOpen
 from appliance.drivers.printer import SimulatedPrinter
 from appliance.kiosk import unit as kiosk_module
 

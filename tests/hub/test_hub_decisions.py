@@ -14,7 +14,7 @@ from hub.export import rows, write_csv
 from hub.ledger import Turn
 from hub.policy import choose_next
 from hub.service import Hub
-from tests.harness.hub_feed import START, feed, message, request, serving, ticket
+from tests.harness.hub_feed import START, feed, mqtt_message, request, serving, ticket
 from tests.harness.roles import SettableClock
 
 
@@ -134,7 +134,7 @@ def test_a_restarted_hub_rebuilds_the_day_from_its_store(hub, tmp_path):
 ])
 def test_a_malformed_message_is_logged_with_its_reason_and_the_hub_keeps_serving(hub, caplog, topic, payload, reason):
     with caplog.at_level(logging.WARNING):
-        hub.inbox.put(message(topic, payload))
+        hub.inbox.put(mqtt_message(topic, payload))
         hub.step(timeout=0)
     assert reason in caplog.text
     feed(hub, ticket(hub, 1), request(1, "a"))

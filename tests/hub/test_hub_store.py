@@ -10,8 +10,8 @@ from datetime import date
 
 import pytest
 
-from appliance.core import durable
 from hub.store import Damaged, DayStore, Follower, decode_line, encode_batch
+from tests.harness.faults.disk import DurableOs, PowerCut
 
 DAY = "2026-11-24"
 
@@ -28,32 +28,19 @@ def digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-class TornWrite:
-    """The SD card as the journal sees it (appliance.durable's `os`): the next write reaches the card only up to
-    `keep` bytes, then the power goes (or, with `error`, the card answers EIO)."""
-
-    class PowerCut(BaseException):
-        pass
+class TornWrite(DurableOs):
+    """The SD card as the journal sees it: the next write reaches the card only up to `keep` bytes, then the power
+    goes (or, with `error`, the card answers EIO)."""
 
     def __init__(self, keep, error: bool = False):
         self.keep, self.error = keep, error
-
-    def __enter__(self):
-        self._real, durable.os = durable.os, self
-        return self
-
-    def __exit__(self, *exc):
-        durable.os = self._real
-
-    def __getattr__(self, name):
-        return getattr(self._real, name)
 
     def write(self, fd, data):
         data = bytes(data)
         self._real.write(fd, data[:self.keep(data)])
         if self.error:
             raise OSError(errno.EIO, "Input/output error (injected)")
-        raise self.PowerCut()
+        raise PowerCut()
 
 
 def test_records_come_back_in_order_per_day_and_across_days(tmp_path):
@@ -110,7 +97,7 @@ def test_a_power_cut_in_the_middle_of_an_append_loses_nothing_acknowledged_and_d
     path = tmp_path / f"{DAY}.jsonl"
     acknowledged = path.read_bytes()
     batch = [record(3), record(4, kind="call"), record(5, kind="close")]
-    with TornWrite(lambda data: len(data) // 2 + 1), pytest.raises(TornWrite.PowerCut):
+    with TornWrite(lambda data: len(data) // 2 + 1), pytest.raises(PowerCut):
         store.append(batch)
     assert not path.read_bytes().endswith(b"\n")               # the file ends in half a line
 
@@ -131,7 +118,7 @@ def test_a_batch_torn_after_whole_lines_counts_for_nothing(tmp_path):
     store.append([record(1)])
     batch = [record(2, kind="request"), record(3, kind="close"), record(4, kind="call")]
     whole_lines = encode_batch(batch).rsplit(b"\n", 2)[0] + b"\n"    # the first two lines, the third never written
-    with TornWrite(lambda data: len(whole_lines)), pytest.raises(TornWrite.PowerCut):
+    with TornWrite(lambda data: len(whole_lines)), pytest.raises(PowerCut):
         store.append(batch)
     assert ids(DayStore(tmp_path).day(DAY)) == ["r1"]
     assert ids(DayStore(tmp_path).resume(DAY)) == ["r1"]

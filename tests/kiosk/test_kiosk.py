@@ -10,7 +10,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from appliance import site as site_config
-from appliance.dev.demo import AlwaysOpen
+from appliance.dev.always_open import AlwaysOpen
 from appliance.drivers.printer import PrinterError, SimulatedPrinter
 from appliance.kiosk.ticket import Ticket, TicketLayout, print_ticket, ticket_lines
 from appliance.kiosk.unit import KioskUnit

@@ -4,6 +4,7 @@ from datetime import datetime
 from appliance import site as site_config
 from appliance.core.debounce import Debouncer
 from appliance.kiosk.hours import OpeningHours
+from tests.harness.roles import SettableClock
 
 SITE = site_config.load(site_config.EXAMPLE)
 HOURS = OpeningHours(SITE.hours, SITE.holidays)
@@ -29,30 +30,22 @@ def test_closed_on_weekends_and_on_colombian_public_holidays():
     assert HOURS.holiday(at("2026-11-24 09:00")) is None
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self):
-        return self.now
-
-
 def test_a_bouncing_contact_counts_as_one_press():
-    clock = FakeClock()
+    clock = SettableClock(100.0)
     debounce = Debouncer(quiet_s=0.05, clock=clock)
     presses = 0
     for offset, pressed in [(0, True), (0.002, False), (0.004, True), (0.006, False), (0.009, True),
                             (0.150, False)]:
-        clock.now = 100 + offset
+        clock.moment = 100 + offset
         presses += debounce.edge("R", pressed)
     assert presses == 1
 
 
 def test_two_quick_real_presses_count_twice_and_buttons_are_independent():
-    clock = FakeClock()
+    clock = SettableClock(100.0)
     debounce = Debouncer(quiet_s=0.05, clock=clock)
     results = []
     for offset, button, pressed in [(0, "R", True), (0.12, "R", False), (0.25, "R", True), (0.251, "S", True)]:
-        clock.now = 100 + offset
+        clock.moment = 100 + offset
         results.append(debounce.edge(button, pressed))
     assert results == [True, False, True, True]

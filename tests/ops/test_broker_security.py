@@ -16,7 +16,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from appliance import contract
 from appliance import site as site_config
 from appliance.core.link import Link
-from appliance.dev.demo import Site
+from appliance.dev.demo import DemoSite
 from appliance.dev.local_broker import LocalBroker
 from appliance.ops.broker_files import BrokerFilesError, write_broker_files
 from appliance.site import DEFAULT_CREDENTIALS_DIR, BrokerAddress
@@ -216,7 +216,7 @@ def test_a_morning_with_every_role_on_its_own_credentials(secured, tmp_path, mon
     """The demo's roles (hub, kiosk, two desks, display) and the coordinators' page, each with its own user."""
     config, broker = secured
     monkeypatch.setattr(site_config, "EXAMPLE", secured_site_file(tmp_path))  # the demo's site, secured
-    site = Site(tmp_path / "site", broker, headless=True)
+    site = DemoSite(tmp_path / "site", broker, headless=True)
     web = CoordinatorsWeb(site.config, tmp_path / "site" / "state" / "hub", host="127.0.0.1", port=0)
     site.start()
     web.start()

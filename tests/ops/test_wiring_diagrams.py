@@ -41,8 +41,8 @@ def moved_site() -> site_config.SiteConfig:
 
 @pytest.mark.parametrize("site", [SITE, moved_site()], ids=["example", "moved"])
 def test_each_label_stands_on_its_pins_row_and_side(site):
-    drawings = [(wiring_diagram.kiosk_diagram(site, "kiosco-1", "x"), wiring.kiosk(site, "kiosco-1")),
-                (wiring_diagram.desk_diagram(site, "x"), wiring.desk(site)), (wiring_diagram.hub_diagram(site, "x"), wiring.hub())]
+    drawings = [(wiring_diagram.kiosk_diagram(site, "kiosco-1", "x"), wiring.kiosk_wires(site, "kiosco-1")),
+                (wiring_diagram.desk_diagram(site, "x"), wiring.desk_wires(site)), (wiring_diagram.hub_diagram(site, "x"), wiring.hub_wires())]
     for svg, wires in drawings:
         pins, labels = rows(svg), {text: (x, y) for x, y, text in texts(svg)}
         assert len(pins) == 40

@@ -17,8 +17,8 @@ def site(*edits: tuple[str, str]) -> site_config.SiteConfig:
 
 
 def roles(site: site_config.SiteConfig) -> dict[str, list[wiring.Wire]]:
-    pins = {f"kiosk {kiosk_id}": wiring.kiosk(site, kiosk_id) for kiosk_id in site.kiosks}
-    return pins | {"desk": wiring.desk(site), "hub": wiring.hub()}
+    pins = {f"kiosk {kiosk_id}": wiring.kiosk_wires(site, kiosk_id) for kiosk_id in site.kiosks}
+    return pins | {"desk": wiring.desk_wires(site), "hub": wiring.hub_wires()}
 
 
 @pytest.mark.parametrize("example", [SITE, site(('kind = "usb"', 'kind = "serial"'))], ids=["usb", "serial"])
@@ -30,16 +30,16 @@ def test_no_pin_is_used_twice_on_any_pi(example):
 
 def test_the_kiosks_leave_the_printers_serial_pins_free():
     for kiosk_id in SITE.kiosks:
-        assert not {wire.bcm for wire in wiring.kiosk(SITE, kiosk_id)} & set(site_config.UART_PINS), kiosk_id
+        assert not {wire.bcm for wire in wiring.kiosk_wires(SITE, kiosk_id)} & set(site_config.UART_PINS), kiosk_id
 
 
 def test_a_serial_printer_on_the_header_takes_pins_8_and_10_and_its_converter_pins_1_and_6():
     serial = site(('kind = "usb"', 'kind = "serial"'))
-    wires = {wire.label: (wire.bcm, wire.physical) for wire in wiring.kiosk(serial, "kiosco-1")}
+    wires = {wire.label: (wire.bcm, wire.physical) for wire in wiring.kiosk_wires(serial, "kiosco-1")}
     assert wires["printer TX (to MAX3232 T1IN)"] == (14, 8) and wires["printer RX (from MAX3232 R1OUT)"] == (15, 10)
     assert wires["MAX3232 VCC (3.3 V)"] == (None, 1) and wires["MAX3232 GND"] == (None, 6)
     on_adapter = site(('kind = "usb"', 'kind = "serial"\ndevice = "/dev/ttyUSB0"'))
-    assert not any(wire.kind == "uart" for wire in wiring.kiosk(on_adapter, "kiosco-1"))
+    assert not any(wire.kind == "uart" for wire in wiring.kiosk_wires(on_adapter, "kiosco-1"))
 
 
 @pytest.mark.parametrize("device", ["/dev/serial0", "/dev/ttyAMA0"])

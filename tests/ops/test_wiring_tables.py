@@ -16,8 +16,8 @@ SITE = site_config.load(site_config.EXAMPLE)
 HEADER = {2: 3, 3: 5, 4: 7, 5: 29, 6: 31, 7: 26, 8: 24, 9: 21, 10: 19, 11: 23, 12: 32, 13: 33, 14: 8, 15: 10,
           16: 36, 17: 11, 18: 12, 19: 35, 20: 38, 21: 40, 22: 15, 23: 16, 24: 18, 25: 22, 26: 37, 27: 13}
 GROUND_PINS = (6, 9, 14, 20, 25, 30, 34, 39)
-PAGES = {"kiosk.md": wiring.kiosk(SITE, "kiosco-1"), "desk.md": wiring.desk(SITE), "hub.md": wiring.hub(),
-         "display.md": wiring.display()}
+PAGES = {"kiosk.md": wiring.kiosk_wires(SITE, "kiosco-1"), "desk.md": wiring.desk_wires(SITE), "hub.md": wiring.hub_wires(),
+         "display.md": wiring.display_wires()}
 ROW = re.compile(r"^\| ([^|]+?) \| *(\d*) *\| ([\d, ]+) \|$", re.M)
 
 
@@ -56,5 +56,5 @@ def test_the_pin_map_reads_the_header_of_a_pi_3b_plus_4_and_5_from_gpiozero():
 
 def test_a_pin_moved_in_the_configuration_moves_in_the_pin_map():
     moved = site_config.parse(site_config.EXAMPLE.read_text(encoding="utf-8").replace("next = 17", "next = 4", 1))
-    assert wiring.desk(moved)[0] == wiring.Wire("NEXT button", "button", 4, 7)
-    assert wiring.desk(moved)[0] not in PAGES["desk.md"]
+    assert wiring.desk_wires(moved)[0] == wiring.Wire("NEXT button", "button", 4, 7)
+    assert wiring.desk_wires(moved)[0] not in PAGES["desk.md"]

@@ -15,7 +15,8 @@ import pygame  # noqa: E402
 import pytest  # noqa: E402
 
 from appliance.contract import Waiting  # noqa: E402
-from appliance.screens.painter import ACCENT, BACKGROUND, BANNER, FONT_BOLD, PANEL, PREFERENTIAL, fit, layout, paint
+from appliance.screens.painter import (ACCENT, BACKGROUND, BANNER, FONT_BOLD, PANEL, PREFERENTIAL, fit,  # noqa: E402
+                                       layout, paint)
 from appliance.screens.window import Screen  # noqa: E402
 from tests.harness.scenes import WAITING, board, call, scene, ten_calls  # noqa: E402
 

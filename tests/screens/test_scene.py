@@ -4,8 +4,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from appliance.screens.scene import (HISTORY, IDLE_MESSAGE, OFFLINE_BANNER, PREFERENTIAL_MARK, RECALLED, WaitingView,
-                                     build_scene)
+from appliance.screens.scene import (IDLE_MESSAGE, OFFLINE_BANNER, PREFERENTIAL_MARK, RECALLED, SHOWN_CALLS,
+                                     WaitingView, build_scene)
 from tests.harness.scenes import FOOTER, NOW, WAITING, board, call, scene, ten_calls
 
 
@@ -38,7 +38,7 @@ def test_ten_calls_in_a_row_show_the_newest_and_the_ones_before_it_in_order():
     s = scene(board(*ten_calls()))
     assert s.headline.number == "S-010"
     assert [c.number for c in s.history] == ["R-009", "F-008", "S-007", "R-006", "F-005", "S-004", "R-003"]
-    assert 5 <= len(s.history) == HISTORY <= 8
+    assert 5 <= len(s.history) == SHOWN_CALLS <= 8
     assert [(c.desk, c.preferential) for c in s.history[:2]] == [("Módulo 2", False), ("Módulo 1", True)]
 
 

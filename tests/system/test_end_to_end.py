@@ -5,14 +5,14 @@ from datetime import date
 
 import pytest
 
-from appliance.dev.demo import Site
+from appliance.dev.demo import DemoSite
 from tests.harness.escpos_text import printed_text
 from tests.harness.roles import wait_until
 
 
 @pytest.fixture
 def site(tmp_path, broker):
-    site = Site(tmp_path, broker, headless=True)
+    site = DemoSite(tmp_path, broker, headless=True)
     site.start()
     yield site
     site.stop()

@@ -15,7 +15,7 @@ from appliance import contract
 from appliance.core.debounce import Debouncer
 from appliance.core.link import Link
 from appliance.desk.unit import DeskUnit
-from appliance.dev.demo import AlwaysOpen
+from appliance.dev.always_open import AlwaysOpen
 from appliance.dev.local_broker import HOST
 from appliance.drivers.gpio import press
 from appliance.drivers.printer import SimulatedPrinter
@@ -25,7 +25,7 @@ from hub.service import Hub
 from tests.harness.faults.machine import Machine
 from tests.harness.faults.morning import FAULTS, Morning, site
 from tests.harness.faults.network import Cable
-from tests.harness.mqtt import Listener
+from tests.harness.listener import Listener
 from tests.harness.roles import STEP_DEADLINE_S, Running, Ticking, wait_until
 
 SEEDS = [int(os.environ["TURNERO_FAULT_SEED"])] if os.environ.get("TURNERO_FAULT_SEED") else [11, 23, 37, 41]

@@ -43,7 +43,7 @@ DEPTHS = (10, 100, 500, 900, 990, 1_000, 1_100, 5_000, 20_000)
 
 # --- the site ------------------------------------------------------------------------------------------------
 
-class Site:
+class ProcessSite:
     """The broker, the site file and the four role processes, with their logs."""
 
     def __init__(self, tmp: Path):
@@ -91,7 +91,7 @@ class Site:
 class Client:
     """A bare MQTT 5 client with a device's credentials: publishes anything and waits for the broker's PUBACK."""
 
-    def __init__(self, site: Site, user: str, *, client_id: str = ""):
+    def __init__(self, site: ProcessSite, user: str, *, client_id: str = ""):
         self.messages: queue.Queue = queue.Queue()
         self.connected = threading.Event()
         self._acked: set[int] = set()
@@ -123,7 +123,7 @@ class Client:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    running = Site(tmp_path_factory.mktemp("fuzz-site"))
+    running = ProcessSite(tmp_path_factory.mktemp("fuzz-site"))
     desk2 = Client(running, contract.desk_device(2))   # answers are read on desk 2's state, which no process uses
     desk2.subscribe(contract.desk_state_topic(2))
     running.desk2 = desk2
@@ -135,7 +135,7 @@ def site(tmp_path_factory):
         running.close()
 
 
-def answers_next(site: Site, timeout: float = STEP_DEADLINE_S) -> bool:
+def answers_next(site: ProcessSite, timeout: float = STEP_DEADLINE_S) -> bool:
     """Desk 2 presses NEXT; whether the hub answers it within `timeout` (its retained desk state names the
     request)."""
     request = contract.DeskRequest(id=contract.new_id(), at=now(site), source=contract.desk_device(2), desk=2,
@@ -155,11 +155,11 @@ def answered(desk: Client, request_id: str) -> bool:
     return False
 
 
-def now(site: Site) -> str:
+def now(site: ProcessSite) -> str:
     return datetime.now(site.config.timezone).isoformat(timespec="milliseconds")
 
 
-def assert_all_well(site: Site, after: str) -> None:
+def assert_all_well(site: ProcessSite, after: str) -> None:
     for role, process in site.processes.items():
         assert process.poll() is None, f"{role} ended after {after}:\n{tail(site.log(role))}"
     assert answers_next(site), f"the hub did not answer a NEXT after {after}:\n{tail(site.log('hub'))}"
@@ -202,7 +202,7 @@ def mutations(message: contract.Message) -> list[tuple[str, bytes]]:
     return found
 
 
-def valid_payloads(site: Site) -> dict[str, tuple[str, str, contract.Message]]:
+def valid_payloads(site: ProcessSite) -> dict[str, tuple[str, str, contract.Message]]:
     """name -> (the user who may publish it, topic, a valid message)."""
     today = datetime.now(site.config.timezone).date().isoformat()
     at, call = now(site), dict(turn_id=f"{today}/kiosco-1/R900", number="R-900", service="R")

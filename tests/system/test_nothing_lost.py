@@ -4,7 +4,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from appliance import site as site_config
-from appliance.dev.demo import AlwaysOpen
+from appliance.dev.always_open import AlwaysOpen
 from appliance.dev.local_broker import LocalBroker, free_port
 from appliance.drivers.gpio import press
 from appliance.drivers.printer import SimulatedPrinter

@@ -52,7 +52,7 @@ STAND_INS = {
 }
 
 
-class Machine:
+class PlayedMachine:
     """A fresh machine with `archive` in its apt sources, and a checkout of turnero on it."""
 
     def __init__(self, folder: Path, archive: list[str], model: str | None):
@@ -102,7 +102,7 @@ def pip(log: list[str]) -> list[str]:
 
 
 def test_a_pi_on_plain_debian_gets_lgpio_from_pypi_into_its_venv(tmp_path):
-    pi = Machine(tmp_path, DEBIAN_12, PI_4)
+    pi = PlayedMachine(tmp_path, DEBIAN_12, PI_4)
     log = pi.run("demo")
     assert installs(log) == ["mosquitto espeak-ng fonts-dejavu-core python3-venv"]   # no python3-lgpio to ask for
     assert pi.installed() == {"mosquitto", "espeak-ng", "fonts-dejavu-core", "python3-venv"}
@@ -112,7 +112,7 @@ def test_a_pi_on_plain_debian_gets_lgpio_from_pypi_into_its_venv(tmp_path):
 
 
 def test_a_pi_on_raspberry_pi_os_uses_its_python3_lgpio_through_the_system_site_packages(tmp_path):
-    pi = Machine(tmp_path, RASPBERRY_PI_OS, PI_4)
+    pi = PlayedMachine(tmp_path, RASPBERRY_PI_OS, PI_4)
     log = pi.run("demo")
     assert installs(log) == ["mosquitto espeak-ng fonts-dejavu-core python3-venv", "python3-lgpio"]
     assert venvs(log) == [f"python3 -m venv --clear --system-site-packages {pi.checkout}/.venv"]
@@ -121,15 +121,15 @@ def test_a_pi_on_raspberry_pi_os_uses_its_python3_lgpio_through_the_system_site_
 
 @pytest.mark.parametrize("archive", [DEBIAN_12, RASPBERRY_PI_OS], ids=["plain Debian", "Raspberry Pi OS"])
 def test_on_a_pi_a_second_run_installs_nothing_and_asks_apt_nothing(tmp_path, archive):
-    pi = Machine(tmp_path, archive, PI_4)
+    pi = PlayedMachine(tmp_path, archive, PI_4)
     pi.run("demo")
     again = pi.run("demo")
     assert again == ["venv/bin/python -c ", "venv/bin/turnero demo"]
 
 
-@pytest.mark.parametrize("model", [None, "QEMU Virt Machine\0"], ids=["no device tree", "another board"])
+@pytest.mark.parametrize("model", [None, "QEMU Virt PlayedMachine\0"], ids=["no device tree", "another board"])
 def test_a_machine_that_is_not_a_pi_gets_no_lgpio(tmp_path, model):
-    pc = Machine(tmp_path, RASPBERRY_PI_OS, model)
+    pc = PlayedMachine(tmp_path, RASPBERRY_PI_OS, model)
     log = pc.run("tests", "-q")
     assert installs(log) == [" ".join(DEBIAN_12)]
     assert venvs(log) == [f"python3 -m venv --clear {pc.checkout}/.venv"]

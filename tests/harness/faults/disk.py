@@ -18,8 +18,23 @@ class FailingCard(OSError):
     """The I/O error an SD card gives when it fails a write."""
 
 
-class HubDisk:
-    """The hub's SD card as its journal sees it (appliance.durable's `os`): when armed, the next append to a day's
+class DurableOs:
+    """Stands in for appliance.core.durable's `os` within a `with` block: every call goes to the real one but those
+    a subclass overrides (its `write`, as the SD card answers it)."""
+
+    def __enter__(self):
+        self._real, durable.os = durable.os, self
+        return self
+
+    def __exit__(self, *exc) -> None:
+        durable.os = self._real
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+class HubDisk(DurableOs):
+    """The hub's SD card as its journal sees it: when armed, the next append to a day's
     journal fails once in the middle of the batch: its first half reaches the card, ending in half a line, then
     "power_cut" ends the process there and "io_error" raises EIO as a failing card does. The ids of the devices'
     facts that were in that batch are kept: each must end up in the store once."""
@@ -31,16 +46,6 @@ class HubDisk:
         self.armed: list[str] = []   # traps waiting for a write, oldest first
         self.interrupted: set[str] = set()
         self.fired: Counter = Counter()
-
-    def __enter__(self) -> "HubDisk":
-        self._real, durable.os = durable.os, self
-        return self
-
-    def __exit__(self, *exc) -> None:
-        durable.os = self._real
-
-    def __getattr__(self, name):
-        return getattr(self._real, name)
 
     def write(self, fd: int, data) -> int:
         path = Path(self._real.readlink(f"/proc/self/fd/{fd}"))

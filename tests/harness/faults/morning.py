@@ -27,7 +27,7 @@ from gpiozero.pins.mock import MockFactory
 from appliance import site as site_config
 from appliance.core.debounce import Debouncer
 from appliance.desk.unit import DeskUnit
-from appliance.dev.demo import AlwaysOpen
+from appliance.dev.always_open import AlwaysOpen
 from appliance.dev.local_broker import HOST, LocalBroker
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.gpio import press
@@ -38,8 +38,8 @@ from hub.store import DayStore
 from tests.harness.faults.disk import FailingCard, HubDisk, PowerCut
 from tests.harness.faults.machine import Machine
 from tests.harness.faults.network import Cable
-from tests.harness.faults.printer import Roll
-from tests.harness.mqtt import Listener
+from tests.harness.faults.paper import Roll
+from tests.harness.listener import Listener
 from tests.harness.roles import Ticking, wait_until
 
 KIOSKS = ("kiosco-1", "kiosco-2")

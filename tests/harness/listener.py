@@ -13,7 +13,7 @@ from appliance.core.link import Link
 from appliance.dev.local_broker import LocalBroker
 from appliance.site import BrokerAddress
 
-DESK_STATES = f"{contract.ROOT}/desk/+/state"
+DESK_STATES = f"{contract.ROOT}/desk/+/state"   # every desk's (the contract names one desk's)
 
 
 class Listener:
