@@ -1,5 +1,5 @@
 """Every key of the shipped site file, taken away or given a value of the wrong type: one clear problem naming
-that key, and no program starts half-configured. (test_config.py covers wrong values of the right type.)"""
+that key, and no program starts half-configured. (test_site_file.py covers wrong values of the right type.)"""
 import copy
 import json
 import subprocess
