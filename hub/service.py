@@ -28,6 +28,9 @@ from .store import DayStore
 
 log = logging.getLogger(__name__)
 BATCH = 500
+# Records that change the board: its calls, its queues (a ticket, a call, a transfer, a waiting turn closed) and
+# its pace (an attention closed). A batch with one of them publishes the board again, even if nobody is called.
+BOARD_KINDS = ("ticket", "call", "close", "transfer")
 # How old a ticket may be when it arrives: a kiosk's outbox after a long outage (a holiday weekend, a week with
 # the hub's Pi away for repair). Older ones are refused (named in the log): they cannot be a day's record now.
 REPLAY_DAYS = 7
@@ -91,7 +94,7 @@ class Hub:
             elif isinstance(item, mqtt.MQTTMessage):
                 desks.update(self._handle(item))
         records = self._flush()  # durable before anything is acknowledged or shown
-        board = board or any(r["kind"] in ("ticket", "call") for r in records)
+        board = board or any(r["kind"] in BOARD_KINDS for r in records)
         for item in items:  # refused ones too: a refusal is final, the broker must not send it again
             if isinstance(item, mqtt.MQTTMessage) and item.qos > 0:
                 self.link.ack(item.mid, item.qos)
