@@ -33,7 +33,7 @@ from appliance.link import Link
 from appliance.numbering import turn_id, turn_number
 from appliance.spoken import announcement
 from hub.service import Hub
-from support import Running, wait_until
+from support import STEP_DEADLINE_S, Running, wait_until
 
 ANSWER_S = 10.0   # deadline for a desk's answer (a generous multiple of the measured p99)
 
@@ -144,7 +144,7 @@ class BusySite:
             link.start()
         for link in (self.hub.link, *(d.link for d in self.displays.values()), *self.kiosk_links.values(),
                      self.desk_link):
-            assert link.wait_connected(10), f"{link.device} did not connect"
+            assert link.wait_connected(STEP_DEADLINE_S), f"{link.device} did not connect"
         return self
 
     def __exit__(self, *exc):

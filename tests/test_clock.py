@@ -16,7 +16,7 @@ from hub.ledger import fold
 from hub.service import Hub
 from hub.store import DayStore
 from hub.web import CoordinatorsWeb, LiveView
-from support import wait_until
+from support import STEP_DEADLINE_S, wait_until
 from test_hub_decisions import START, feed, hub, request, serving, ticket  # noqa: F401 (hub: the fixture)
 
 CONFIG = site_config.load(site_config.EXAMPLE)
@@ -57,7 +57,7 @@ def device(broker, name: str, clock=None, subscriptions=()) -> Link:
     link = Link(name, BrokerAddress(broker.host, broker.port), queue.Queue(), now=clock,
                 subscriptions=subscriptions)
     link.start()
-    assert link.wait_connected(5)
+    assert link.wait_connected(STEP_DEADLINE_S)
     return link
 
 
@@ -100,7 +100,7 @@ def web(broker, tmp_path):
     config = CONFIG.with_broker(broker.host, broker.port)
     page = CoordinatorsWeb(config, tmp_path / "hub", host="127.0.0.1", port=0)
     page.start()
-    assert page.link.wait_connected(5)
+    assert page.link.wait_connected(STEP_DEADLINE_S)
     yield page
     page.stop()
 
