@@ -28,6 +28,9 @@ from hub.store import DayStore
 
 log = logging.getLogger(__name__)
 BATCH = 500
+# Records that change the board: its calls, its queues (a ticket, a call, a transfer, a waiting turn closed) and
+# its pace (an attention closed). A batch with one of them publishes the board again, even if nobody is called.
+BOARD_KINDS = ("ticket", "call", "close", "transfer")
 
 
 class Rejected(ValueError):
@@ -83,7 +86,7 @@ class Hub:
             elif isinstance(item, mqtt.MQTTMessage):
                 desks.update(refusing(self.rejected, self.device, self._handle, item) or ())
         records = self._flush()  # durable before anything is acknowledged or shown
-        board_changed = board_changed or any(r["kind"] in ("ticket", "call") for r in records)
+        board_changed = board_changed or any(r["kind"] in BOARD_KINDS for r in records)
         for item in items:  # refused ones too: a refusal is final, the broker must not send it again
             if isinstance(item, mqtt.MQTTMessage) and item.qos > 0:
                 self.link.ack(item.mid, item.qos)

@@ -32,7 +32,7 @@ from hub.ledger import fold
 from hub.service import Hub
 from hub.store import DayStore
 from tests.harness.hub_feed import mqtt_message
-from tests.harness.roles import Running, wait_until
+from tests.harness.roles import STEP_DEADLINE_S, Running, wait_until
 
 CONFIG = site_config.load(site_config.EXAMPLE)
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=CONFIG.timezone)
@@ -559,14 +559,14 @@ def test_a_flood_of_garbage_on_every_topic_the_hub_reads_leaves_it_calling_turns
                                              contract.rating_topic(99), contract.request_topic(3))
               for payload in (b"", b"\x00" * 100, b"{}", b'{"v": 1}', DEEP)]
     with Running(Hub(config, tmp_path / "hub")) as hub:
-        assert hub.link.wait_connected(5)
+        assert hub.link.wait_connected(STEP_DEADLINE_S)
         sender = Link("ruido", BrokerAddress(broker.host, broker.port), queue.Queue())
         sender.start()
-        assert sender.wait_connected(5)
+        assert sender.wait_connected(STEP_DEADLINE_S)
         for _ in range(20):
             for topic, payload in flood:
                 sender.publish(topic, payload)
-        wait_until(lambda: hub.rejected.total() == 20 * len(flood), timeout=30, what="every message refused")
+        wait_until(lambda: hub.rejected.total() == 20 * len(flood), what="every message refused")
         today = hub.today
         ticket_fact = contract.TicketIssued(id="real-1", at=hub.now().isoformat(), source="kiosco-1",
                                             turn_id=f"{today}/kiosco-1/S001", number="S-001", service="S",
@@ -575,7 +575,7 @@ def test_a_flood_of_garbage_on_every_topic_the_hub_reads_leaves_it_calling_turns
         next_press = contract.DeskRequest(id="real-next", at=hub.now().isoformat(), source="escritorio-1", desk=1,
                                           action="next")
         sender.publish(contract.request_topic(1), next_press.to_json()).wait_for_publish(5)
-        wait_until(lambda: hub.ledger.serving.get(1) == f"{today}/kiosco-1/S001", timeout=10,
+        wait_until(lambda: hub.ledger.serving.get(1) == f"{today}/kiosco-1/S001",
                    what="desk 1 serving S-001")
         sender.stop()
     assert [r["kind"] for r in DayStore(tmp_path / "hub" / "days").day(today)] == ["ticket", "request", "call"]

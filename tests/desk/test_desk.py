@@ -15,7 +15,7 @@ from appliance.desk.unit import DeskUnit
 from appliance.drivers.counter_display import SerialCounterDisplay
 from appliance.drivers.gpio import press
 from hub.service import Hub
-from tests.harness.roles import Running, Ticking, wait_until
+from tests.harness.roles import STEP_DEADLINE_S, Running, Ticking, wait_until
 
 
 def desk_unit(config, number, state, pins):
@@ -30,7 +30,7 @@ def config(broker):
 
 def issue(hub_unit, *numbers: int) -> None:
     """Tickets as a kiosk would publish them, straight onto the broker."""
-    assert hub_unit.link.wait_connected(5)
+    assert hub_unit.link.wait_connected(STEP_DEADLINE_S)
     for n in numbers:
         event = contract.TicketIssued(id=f"ticket-{n}", at=hub_unit.now().isoformat(), source="kiosco-1",
                                       turn_id=f"{hub_unit.today}/kiosco-1/R{n:03d}", number=f"R-{n:03d}",
@@ -49,7 +49,7 @@ def test_next_pressed_again_while_the_hub_is_away_calls_one_citizen_only(config,
         wait_until(lambda: desk.offline, what="the desk to show it has no answer")
         press(pins, config.desk_pins.next)  # the advisor tries again: the same request goes out
         with Running(Hub(config, tmp_path / "hub")) as hub:
-            wait_until(lambda: desk.serving, timeout=10, what="the desk's answer")
+            wait_until(lambda: desk.serving, what="the desk's answer")
             assert desk.serving["number"] == "R-001"
             assert [t.number for t in hub.ledger.waiting()] == ["R-002"]
             assert not desk.offline
@@ -72,7 +72,7 @@ def test_a_rating_pressed_while_the_broker_is_down_is_counted_once_after_reconne
         wait_until(lambda: len(desk.link.outbox) == 1, what="the rating kept on disk")
         broker.start()
         turn_id = desk.serving["turn_id"]
-        wait_until(lambda: hub.ledger.turns[turn_id].rating == 5, timeout=15, what="the rating at the hub")
+        wait_until(lambda: hub.ledger.turns[turn_id].rating == 5, what="the rating at the hub")
         wait_until(lambda: len(desk.link.outbox) == 0, what="the outbox to empty")
         ratings = [r for r in hub.store.day(hub.today) if r["kind"] == "rating"]
         assert [(r["value"], r["advisor"]) for r in ratings] == [(5, "Ana María Peña")]

@@ -98,11 +98,11 @@ def test_a_rebooted_display_does_not_announce_again_what_it_announced_before(tmp
 
 def test_a_display_shows_the_retained_board_at_start_and_follows_it_after_a_broker_restart(broker, tmp_path):
     from hub.service import Hub
-    from tests.harness.roles import Running, wait_until
+    from tests.harness.roles import STEP_DEADLINE_S, Running, wait_until
 
     config = CONFIG.with_broker(broker.host, broker.port)
     with Running(Hub(config, tmp_path / "hub")) as hub:
-        assert hub.link.wait_connected(5)
+        assert hub.link.wait_connected(STEP_DEADLINE_S)
         event = contract.TicketIssued(id="t1", at=hub.now().isoformat(), source="kiosco-1",
                                       turn_id=f"{hub.today}/kiosco-1/R001", number="R-001", service="R",
                                       preferential=False)
@@ -116,12 +116,12 @@ def test_a_display_shows_the_retained_board_at_start_and_follows_it_after_a_brok
             wait_until(lambda: display.board and display.hub_online, what="the retained board and hub status")
             assert display.scene().headline.number == "R-001" and display.announced == []  # shown, not re-announced
             broker.restart()
-            wait_until(lambda: display.link.connected and hub.link.connected, timeout=15, what="reconnection")
+            wait_until(lambda: display.link.connected and hub.link.connected, what="reconnection")
             event = contract.TicketIssued(id="t2", at=hub.now().isoformat(), source="kiosco-1",
                                           turn_id=f"{hub.today}/kiosco-1/R002", number="R-002", service="R",
                                           preferential=False)
             hub.link.publish(contract.ticket_topic("kiosco-1"), event.to_json())
             hub.link.publish(contract.request_topic(2), contract.DeskRequest(
                 id="q2", at=hub.now().isoformat(), source="escritorio-2", desk=2, action="next").to_json())
-            wait_until(lambda: display.scene().headline.number == "R-002", timeout=10, what="the new call")
+            wait_until(lambda: display.scene().headline.number == "R-002", what="the new call")
             assert [c.number for c in display.announced] == ["R-002"]

@@ -32,7 +32,7 @@ from appliance.display.unit import DisplayUnit
 from appliance.kiosk.numbering import turn_id, turn_number
 from appliance.site import Desk, Display, Kiosk, KioskButton, QueuePolicy, SiteConfig
 from hub.service import Hub
-from tests.harness.roles import Running, SettableClock, wait_until
+from tests.harness.roles import STEP_DEADLINE_S, Running, SettableClock, wait_until
 
 ANSWER_S = 10.0   # deadline for a desk's answer (a generous multiple of the measured p99)
 
@@ -133,7 +133,7 @@ class BusySite:
             link.start()
         for link in (self.hub.link, *(d.link for d in self.displays.values()), *self.kiosk_links.values(),
                      self.desk_link):
-            assert link.wait_connected(10), f"{link.device} did not connect"
+            assert link.wait_connected(STEP_DEADLINE_S), f"{link.device} did not connect"
         return self
 
     def __exit__(self, *exc):

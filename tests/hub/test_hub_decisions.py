@@ -202,3 +202,28 @@ def test_the_board_gives_the_pace_of_a_service_once_three_attentions_are_measure
     assert (registro.normal, registro.minutes_per_turn) == (1, 2)  # 6-minute attentions, 3 desks attend R
     salud = next(w for w in hub.board().waiting if w.service == "S")
     assert salud.minutes_per_turn is None
+
+
+def test_the_retained_board_follows_every_change_of_the_queues_and_the_pace(hub, monkeypatch):
+    """What a display and a kiosk show comes from the last board published: a transfer adds a citizen to another
+    queue, and a NEXT with nobody waiting closes an attention that changes the pace; both must be published,
+    though neither calls anybody."""
+    published = []
+    monkeypatch.setattr(hub.link, "publish", lambda topic, payload, **_: published.append((topic, payload)))
+
+    def shown(service: str) -> contract.Waiting:
+        board = contract.expect([p for t, p in published if t == contract.BOARD_TOPIC][-1], contract.Board)
+        return next(w for w in board.waiting if w.service == service)
+
+    feed(hub, *(ticket(hub, n) for n in range(1, 5)))
+    for rid in "abcd":
+        hub.clock.moment += timedelta(minutes=6)
+        feed(hub, request(1, rid))
+    assert (shown("R").normal, shown("R").minutes_per_turn) == (0, 2)   # three 6-minute attentions
+    hub.clock.moment += timedelta(minutes=30)
+    feed(hub, request(1, "e"))   # R-004 attended for 30 minutes; nobody waits, nobody is called
+    assert shown("R").minutes_per_turn == hub.board().waiting[0].minutes_per_turn == 4
+    feed(hub, ticket(hub, 5), request(2, "f"))
+    feed(hub, contract.DeskRequest(id="g", at=START.isoformat(), source="escritorio-2", desk=2, action="transfer",
+                                   service="V", on_counter=None))
+    assert shown("V").normal == 1   # R-005 waits for Vivienda now

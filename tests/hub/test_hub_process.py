@@ -13,7 +13,7 @@ from appliance import site as site_config
 from appliance.core.link import Link
 from appliance.site import BrokerAddress
 from hub.store import DayStore
-from tests.harness.roles import wait_until
+from tests.harness.roles import STEP_DEADLINE_S, wait_until
 
 TURNERO = Path(sys.executable).with_name("turnero")
 
@@ -38,7 +38,7 @@ def test_a_hub_killed_mid_burst_loses_no_ticket_and_duplicates_none(broker, tmp_
     kiosk = Link("kiosco-1", BrokerAddress(broker.host, broker.port), statuses,
                  subscriptions=(contract.status_topic("hub"),))
     kiosk.start()
-    assert kiosk.wait_connected(5)
+    assert kiosk.wait_connected(STEP_DEADLINE_S)
 
     def hub_online() -> bool:
         while not statuses.empty():
@@ -48,7 +48,7 @@ def test_a_hub_killed_mid_burst_loses_no_ticket_and_duplicates_none(broker, tmp_
         return False
 
     hub = start_hub(config_path, state)
-    wait_until(hub_online, timeout=15, what="the hub online")
+    wait_until(hub_online, what="the hub online")
     today = datetime.now(config.timezone).date().isoformat()
     infos = []
 
@@ -67,10 +67,10 @@ def test_a_hub_killed_mid_burst_loses_no_ticket_and_duplicates_none(broker, tmp_
         info.wait_for_publish(5)  # all 300 are with the broker, queued for the hub's session
     hub = start_hub(config_path, state)
     try:
-        wait_until(lambda: len(stored_tickets(state)) >= 300, timeout=20, what="all tickets stored")
+        wait_until(lambda: len(stored_tickets(state)) >= 300, what="all tickets stored")
         # Redeliveries come first in the resumed session: once a later ticket is stored, none is pending.
         publish(301).wait_for_publish(5)
-        wait_until(lambda: "R-301" in stored_tickets(state), timeout=10, what="a ticket after the burst")
+        wait_until(lambda: "R-301" in stored_tickets(state), what="a ticket after the burst")
         assert sorted(stored_tickets(state)) == [f"R-{n:03d}" for n in range(1, 302)]
     finally:
         hub.terminate()

@@ -28,7 +28,7 @@ from hub.web.app import CoordinatorsWeb
 from hub.web.auth import (COOKIE, SESSION_S, Sessions, Throttle, hash_password, load_secret, password_prompt,
                           verify_password)
 from hub.web.queries import MAX_DAYS, BadRequest, period
-from tests.harness.roles import Running, wait_until
+from tests.harness.roles import STEP_DEADLINE_S, Running, wait_until
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 SHOTS = Path("/tmp/web-shots")
@@ -168,7 +168,7 @@ class Devices:
         self.probe = Link("prueba", address, self.inbox, subscriptions=(contract.ALARMS_TOPIC,))
         for link in (self.kiosk, self.desk, self.probe):
             link.start()
-            assert link.wait_connected(5)
+            assert link.wait_connected(STEP_DEADLINE_S)
 
     def ticket(self, letter: str, n: int, minutes_ago: float, preferential: bool = False) -> None:
         prefix = "P" if preferential else letter
@@ -225,11 +225,11 @@ def site(broker, tmp_path):
     state = tmp_path / "hub"
     yesterday_with_a_formula(state, datetime.now(config.timezone).date())
     with Running(Hub(config, state)) as hub:
-        assert hub.link.wait_connected(5)
+        assert hub.link.wait_connected(STEP_DEADLINE_S)
         devices = Devices(config, hub)
         display = Link("pantalla-1", BrokerAddress(broker.host, broker.port), queue.Queue())
         display.start()
-        assert display.wait_connected(5)
+        assert display.wait_connected(STEP_DEADLINE_S)
         display.stop()                      # a clean stop: retained "offline"
         devices.printer("low")
         for letter, n, ago, preferential in (("R", 1, 30, False), ("R", 2, 26, False), ("R", 3, 24, False),

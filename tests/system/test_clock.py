@@ -19,7 +19,7 @@ from hub.store import DayStore
 from hub.web.app import CoordinatorsWeb
 from hub.web.live import LiveView
 from tests.harness.hub_feed import START, feed, request, serving, ticket
-from tests.harness.roles import wait_until
+from tests.harness.roles import STEP_DEADLINE_S, wait_until
 
 CONFIG = site_config.load(site_config.EXAMPLE)
 TZ = CONFIG.timezone
@@ -59,7 +59,7 @@ def device(broker, name: str, clock=None, subscriptions=()) -> Link:
     link = Link(name, BrokerAddress(broker.host, broker.port), queue.Queue(), now=clock,
                 subscriptions=subscriptions)
     link.start()
-    assert link.wait_connected(5)
+    assert link.wait_connected(STEP_DEADLINE_S)
     return link
 
 
@@ -102,7 +102,7 @@ def web(broker, tmp_path):
     config = CONFIG.with_broker(broker.host, broker.port)
     page = CoordinatorsWeb(config, tmp_path / "hub", host="127.0.0.1", port=0)
     page.start()
-    assert page.link.wait_connected(5)
+    assert page.link.wait_connected(STEP_DEADLINE_S)
     yield page
     page.stop()
 

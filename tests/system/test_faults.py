@@ -122,19 +122,19 @@ def test_a_desk_showing_an_older_save_of_its_state_does_not_close_the_citizen_it
 
         broker.restart()  # an orderly restart: its save has the desk serving R-001
         wait_until(lambda: not desk.unit.link.connected, what="the desk to see the broker go")
-        wait_until(lambda: hub.unit.link.connected and desk.unit.link.connected, timeout=10, what="both back")
+        wait_until(lambda: hub.unit.link.connected and desk.unit.link.connected, what="both back")
         press(pins, config.desk_pins.next)
         wait_until(shows("R-002"), what="R-002 at the desk")
         hub.crash()
         broker.kill()  # power cut: the desk's newer state was never saved
         broker.start()
-        wait_until(shows("R-001"), timeout=10, what="the desk to show the broker's older save")
+        wait_until(shows("R-001"), what="the desk to show the broker's older save")
 
         press(pins, config.desk_pins.next)  # for R-001, which is on the counter
         desk.settled()
         assert desk.unit.pending is not None
         hub.boot()
-        wait_until(lambda: desk.unit.pending is None, timeout=10, what="the hub's answer to that press")
+        wait_until(lambda: desk.unit.pending is None, what="the hub's answer to that press")
         served = hub.between_steps(lambda unit: {t.number: (t.status, t.outcome) for t in unit.ledger.turns.values()})
         assert served == {"R-001": ("closed", "attended"), "R-002": ("called", ""), "R-003": ("waiting", "")}
         assert desk.unit.serving["number"] == "R-002"
@@ -163,7 +163,7 @@ def test_an_unanswered_request_is_kept_for_the_day_it_was_pressed(tmp_path):
 def running_link(link: Link):
     link.start()
     try:
-        assert link.wait_connected(5)
+        assert link.wait_connected(STEP_DEADLINE_S)
         yield link
     finally:
         link.stop()
@@ -187,5 +187,5 @@ def test_a_ticket_queued_for_the_hub_survives_a_power_cut_of_the_broker(broker, 
         broker.kill()  # the hub's Pi loses power before the broker saves what it queued for the hub
         broker.start()
         with Running(Hub(config, tmp_path / "hub")) as hub:
-            wait_until(lambda: len(hub.ledger.turns) == 1, timeout=5, what="the ticket at the hub")
+            wait_until(lambda: len(hub.ledger.turns) == 1, what="the ticket at the hub")
             wait_until(lambda: len(kiosk.link.outbox) == 0, what="the hub to confirm it and the kiosk to forget it")

@@ -31,8 +31,8 @@ def site_for(broker, tmp_path, policy: QueuePolicy) -> BusySite:
 def check_day(site: BusySite, day: date, said_before: dict[str, int]) -> dict:
     """Everything a coordinator and the waiting room would notice about one finished day; returns the counts of
     the rules that decided its calls. `said_before`: how many announcements each display had made before."""
-    wait_until(site.hub_has_everything, timeout=20, what="every ticket and rating at the hub")
-    wait_until(site.displays_follow, timeout=20, what="the displays to show the hub's board")
+    wait_until(site.hub_has_everything, what="every ticket and rating at the hub")
+    wait_until(site.displays_follow, what="the displays to show the hub's board")
     records = site.hub.store.day(day.isoformat())
     ids = [r["id"] for r in records]
     assert len(ids) == len(set(ids)), "a record was written twice"

@@ -41,7 +41,7 @@ def test_tickets_issued_while_the_broker_is_down_reach_the_hub_once_it_is_back(s
 
         stopped_broker.start()
         with Running(Hub(config, tmp_path / "hub")) as hub:
-            wait_until(lambda: len(hub.ledger.turns) == 3, timeout=10, what="the hub to receive the outbox")
+            wait_until(lambda: len(hub.ledger.turns) == 3, what="the hub to receive the outbox")
             assert sorted(t.number for t in hub.ledger.turns.values()) == ["R-001", "R-002", "R-003"]
             wait_until(lambda: len(kiosk.link.outbox) == 0, what="the outbox to empty once the hub has them")
 
@@ -59,6 +59,6 @@ def test_tickets_issued_while_the_hub_is_down_wait_in_the_broker_for_it(stopped_
         # before it saves would lose what it holds in memory for an absent hub.
         assert len(kiosk.link.outbox) == 2
         with Running(Hub(config, tmp_path / "hub")) as hub:
-            wait_until(lambda: len(hub.ledger.turns) == 2, timeout=10, what="the queued tickets")
+            wait_until(lambda: len(hub.ledger.turns) == 2, what="the queued tickets")
             assert sorted(t.number for t in hub.ledger.turns.values()) == ["P-001", "S-001"]
             wait_until(lambda: len(kiosk.link.outbox) == 0, what="the hub to confirm both")
