@@ -3,7 +3,6 @@ page flags one that is off by more than a minute; the hub's service day never go
 import json
 import logging
 import queue
-import time
 from datetime import datetime, timedelta
 
 import paho.mqtt.client as mqtt
@@ -16,7 +15,7 @@ from hub.ledger import fold
 from hub.service import Hub
 from hub.store import DayStore
 from hub.web import CoordinatorsWeb, LiveView
-from support import STEP_DEADLINE_S, wait_until
+from support import STEP_DEADLINE_S, heartbeat, wait_until
 from test_hub_decisions import START, feed, hub, request, serving, ticket  # noqa: F401 (hub: the fixture)
 
 CONFIG = site_config.load(site_config.EXAMPLE)
@@ -139,13 +138,6 @@ def test_a_device_clock_off_by_more_than_a_minute_raises_an_alarm_until_it_is_ri
         assert "the clock of kiosco-1 is back within 60 s" in caplog.text
     for link in (kiosk, display, desk, probe):
         link.stop()
-
-
-def heartbeat(device_id: str, at: datetime, *, source: str | None = None, retain: bool = False):
-    beat = contract.Heartbeat(id=contract.new_id(), at=at.isoformat(), source=source or device_id)
-    message = mqtt.MQTTMessage(0, contract.heartbeat_topic(device_id).encode())
-    message.payload, message.retain, message.timestamp = beat.to_json(), retain, time.monotonic()
-    return message
 
 
 def test_a_retained_or_forged_heartbeat_is_not_judged(tmp_path, caplog):
