@@ -55,7 +55,6 @@ class Ledger:
     turns: dict[str, Turn] = field(default_factory=dict)
     serving: dict[int, str] = field(default_factory=dict)        # desk -> turn being served
     answered: dict[int, str] = field(default_factory=dict)       # desk -> last request id answered
-    requests: set[str] = field(default_factory=set)
     preferential_streak: dict[int, int] = field(default_factory=dict)  # desk -> preferential calls in a row
     calls: deque = field(default_factory=lambda: deque(maxlen=CALLS_KEPT))  # call records, newest first
     seen: dict[str, str] = field(default_factory=dict)           # id -> kind of every record applied
@@ -108,7 +107,6 @@ class Ledger:
                        status=CLOSED, closed_at=r["at"], outcome="void"))
 
     def _apply_request(self, r: dict) -> None:
-        self.requests.add(r["id"])
         self.answered[r["desk"]] = r["id"]
 
     def _apply_call(self, r: dict) -> None:

@@ -81,7 +81,7 @@ def check_pattern(name: str, value: str, pattern: re.Pattern, example: str) -> r
     return match
 
 
-def check_time(name: str, value: str) -> datetime:
+def _check_time(name: str, value: str) -> None:
     if len(value) > 40:
         raise ContractError(f"field '{name}' is not an ISO 8601 time: {shown(value)}")
     try:
@@ -92,7 +92,6 @@ def check_time(name: str, value: str) -> datetime:
         raise ContractError(f"field '{name}' has no UTC offset: {shown(value)}")
     if not FIRST_YEAR <= stamp.year <= LAST_YEAR:
         raise ContractError(f"field '{name}' is in the year {stamp.year}, outside {FIRST_YEAR}-{LAST_YEAR}")
-    return stamp
 
 
 def _check_int(name: str, value: int, low: int, high: int) -> None:
@@ -110,7 +109,7 @@ def check_field(name: str, value: Any) -> None:
     elif name in ("id", "answered"):
         check_pattern(name, value, EVENT_ID, "an id of letters, digits and :._/>+- up to 128")
     elif name in ("at", "called_at"):
-        check_time(name, value)
+        _check_time(name, value)
     elif name == "source":
         check_pattern(name, value, DEVICE, "kiosco-1")
     elif name == "service":

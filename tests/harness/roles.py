@@ -1,6 +1,11 @@
 """Helpers for tests that run roles in threads against a real broker."""
 import threading
 import time
+from datetime import datetime
+
+import paho.mqtt.client as mqtt
+
+from appliance import contract
 
 # The deadline for one step of a scenario with real roles (a role boots and connects, a message crosses the broker
 # and is answered) on the slowest machine that runs the suite: a Raspberry Pi 3, or a PC emulating arm64
@@ -61,3 +66,12 @@ class SettableClock:
 
     def __call__(self):
         return self.moment
+
+
+def heartbeat(device_id: str, at: datetime, *, source: str | None = None, retain: bool = False,
+              problem: str | None = None) -> mqtt.MQTTMessage:
+    """A device's heartbeat as the coordinators' page receives it, just now."""
+    beat = contract.Heartbeat(id=contract.new_id(), at=at.isoformat(), source=source or device_id, problem=problem)
+    message = mqtt.MQTTMessage(0, contract.heartbeat_topic(device_id).encode())
+    message.payload, message.retain, message.timestamp = beat.to_json(), retain, time.monotonic()
+    return message

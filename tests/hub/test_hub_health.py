@@ -14,6 +14,7 @@ from appliance import site as site_config
 from appliance.core.runtime import serve
 from hub.service import Hub
 from hub.web.live import LiveView
+from tests.harness.roles import heartbeat
 
 CONFIG = site_config.load(site_config.EXAMPLE)
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=CONFIG.timezone)
@@ -38,13 +39,6 @@ def test_state_over_the_packet_limit_is_not_published_and_makes_the_hub_unhealth
     hub.store.close()
 
 
-def heartbeat(device: str, problem: str | None) -> mqtt.MQTTMessage:
-    beat = contract.Heartbeat(id=contract.new_id(), at=NOW.isoformat(), source=device, problem=problem)
-    message = mqtt.MQTTMessage(1, contract.heartbeat_topic(device).encode())
-    message.payload, message.timestamp = beat.to_json(), time.monotonic()
-    return message
-
-
 class StubLink:
     device, connected = "hub-web", False
 
@@ -53,11 +47,11 @@ def test_the_coordinators_page_raises_an_alarm_while_the_hub_reports_a_problem(t
     from hub.store import DayStore
     live = LiveView(CONFIG, DayStore(tmp_path / "days"), StubLink(), lambda: NOW)
     live.status["hub"] = contract.ONLINE
-    live.take(heartbeat("hub", "cannot publish turnero/v1/hub/board: over the broker's packet limit"))
+    live.take(heartbeat("hub", NOW, problem="cannot publish turnero/v1/hub/board: over the broker's packet limit"))
     live.refresh()
     texts = [alarm["text"] for alarm in live.snapshot()["alarms"]]
     assert any("El equipo hub (servidor central) no logra enviar su estado" in text for text in texts), texts
-    live.take(heartbeat("hub", None))
+    live.take(heartbeat("hub", NOW))
     live.refresh()
     assert not any("no logra enviar" in alarm["text"] for alarm in live.snapshot()["alarms"])
 
@@ -65,12 +59,12 @@ def test_the_coordinators_page_raises_an_alarm_while_the_hub_reports_a_problem(t
 def test_the_page_refuses_a_wrong_typed_heartbeat_and_goes_on(tmp_path, caplog):
     from hub.store import DayStore
     live = LiveView(CONFIG, DayStore(tmp_path / "days"), StubLink(), lambda: NOW)
-    bad = heartbeat("kiosco-1", None)
+    bad = heartbeat("kiosco-1", NOW)
     bad.payload = bad.payload.replace(b'"problem":null', b'"problem":[]')
     with caplog.at_level(logging.WARNING):
         live.take(bad)
     assert "field 'problem' must be text or null" in caplog.text and live.rejected.total() == 1
-    live.take(heartbeat("kiosco-1", None))
+    live.take(heartbeat("kiosco-1", NOW))
     assert "kiosco-1" in live.skews
 
 

@@ -3,7 +3,6 @@ page flags one that is off by more than a minute; the hub's service day never go
 import json
 import logging
 import queue
-import time
 from datetime import datetime, timedelta
 
 import paho.mqtt.client as mqtt
@@ -19,7 +18,7 @@ from hub.store import DayStore
 from hub.web.app import CoordinatorsWeb
 from hub.web.live import LiveView
 from tests.harness.hub_feed import START, feed, request, serving, ticket
-from tests.harness.roles import STEP_DEADLINE_S, wait_until
+from tests.harness.roles import STEP_DEADLINE_S, heartbeat, wait_until
 
 CONFIG = site_config.load(site_config.EXAMPLE)
 TZ = CONFIG.timezone
@@ -141,13 +140,6 @@ def test_a_device_clock_off_by_more_than_a_minute_raises_an_alarm_until_it_is_ri
         assert "the clock of kiosco-1 is back within 60 s" in caplog.text
     for link in (kiosk, display, desk, probe):
         link.stop()
-
-
-def heartbeat(device_id: str, at: datetime, *, source: str | None = None, retain: bool = False):
-    beat = contract.Heartbeat(id=contract.new_id(), at=at.isoformat(), source=source or device_id)
-    message = mqtt.MQTTMessage(0, contract.heartbeat_topic(device_id).encode())
-    message.payload, message.retain, message.timestamp = beat.to_json(), retain, time.monotonic()
-    return message
 
 
 def test_a_retained_or_forged_heartbeat_is_not_judged(tmp_path, caplog):
