@@ -46,7 +46,7 @@ def screens() -> None:
 def tickets() -> None:
     ticket = Ticket(entity=SITE.name, number="P-007", service_name="Registro y Aportes", preferential=True,
                     issued_at=NOW, people_ahead=3, estimated_wait_min=12, notice=SITE.notice,
-                    hours=SITE.hours.text())
+                    hours=SITE.hours.text(), footer=SITE.ticket_footer)
     for mm in (80, 58):
         save_preview(ticket, TicketLayout(mm), OUT / f"tiquete-{mm}mm.png")
 

@@ -1,4 +1,4 @@
-"""Dates and times in the Spanish a Colombian citizen reads, without depending on the system's locales
+"""Dates, times and counts in the Spanish a Colombian citizen reads, without depending on the system's locales
 (a Pi image rarely has es_CO generated)."""
 from __future__ import annotations
 
@@ -23,3 +23,8 @@ def short_date(day: date) -> str:
 def clock(moment: datetime) -> str:
     """'14:05', the 24-hour clock that public offices in Colombia post."""
     return f"{moment.hour}:{moment.minute:02d}"
+
+
+def plural(count: int, singular: str, plural_form: str) -> str:
+    """The word that agrees with the count: 1 minuto, 0 and 2 minutos (Spanish uses the plural for zero)."""
+    return singular if count == 1 else plural_form

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from escpos.escpos import Escpos
 
-from appliance.core.spanish import clock, long_date
+from appliance.core.spanish import clock, long_date, plural
 from appliance.drivers.printer import PrinterError
 
 # Text sizes: the ESC/POS character magnification (width, height) on each paper width.
@@ -32,6 +32,7 @@ class Ticket:
     estimated_wait_min: int | None  # None: unknown, left out
     notice: str                     # the data-treatment notice (Ley 1581)
     hours: str
+    footer: str                     # [ticket] footer: the site's last line
     qr: str | None = None
     logo: Path | None = None
 
@@ -72,10 +73,12 @@ def ticket_lines(ticket: Ticket, layout: TicketLayout) -> list[Line]:
             f"Personas antes que usted: {ticket.people_ahead}"
         lines.append(Line(ahead))
     if ticket.estimated_wait_min is not None:
-        lines.append(Line(f"Tiempo estimado de espera: {ticket.estimated_wait_min} minutos"))
+        minutes = ticket.estimated_wait_min
+        lines.append(Line(f"Tiempo estimado de espera: {minutes} {plural(minutes, 'minuto', 'minutos')}"))
     lines += [Line("Espere el llamado en la pantalla."), Line("", rule=True)]
-    lines += [Line(ticket.notice), Line(f"Horario: {ticket.hours[0].lower()}{ticket.hours[1:]}."),
-              Line("Al terminar, califique la atención recibida.")]
+    lines += [Line(ticket.notice), Line(f"Horario: {ticket.hours[0].lower()}{ticket.hours[1:]}.")]
+    if ticket.footer.strip():
+        lines.append(Line(ticket.footer))
     return [wrapped for line in lines for wrapped in _wrap(line, layout)]
 
 
@@ -98,6 +101,9 @@ def print_ticket(printer: Escpos, ticket: Ticket, layout: TicketLayout) -> None:
 
 def _send(printer: Escpos, ticket: Ticket, layout: TicketLayout) -> None:
     printer.hw("INIT")
+    # ESC @ puts the printer back on its default code page, but python-escpos remembers the page it selected last
+    # and would not select it again: forget it, so every ticket selects its own (ESC t) as if it were the first.
+    printer.magic.encoding = None
     if layout.encoding:
         printer.charcode(layout.encoding)
     if ticket.logo is not None:

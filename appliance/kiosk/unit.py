@@ -149,7 +149,7 @@ class KioskUnit:
         return Ticket(entity=self.config.name, number=turn_number(spec.prefix, number),
                       service_name=self.config.services[spec.service].name, preferential=spec.preferential,
                       issued_at=moment, people_ahead=ahead, estimated_wait_min=minutes, notice=self.config.notice,
-                      hours=self.config.hours.text())
+                      hours=self.config.hours.text(), footer=self.config.ticket_footer)
 
     def _record(self, spec: KioskButton, number: int, moment: datetime, *, void_reason: str | None = None) -> None:
         """The ticket's fact goes to the outbox (durable), then the pending number is settled."""

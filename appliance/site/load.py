@@ -44,6 +44,7 @@ def parse(text: str, source: str = "site.toml") -> SiteConfig:
 
 
 _MISSING = object()
+DEFAULT_FOOTER = "Al terminar, califique la atención recibida."
 _LETTER = re.compile(r"[A-Z]")
 _PREFIX = re.compile(r"[A-Z]{1,2}")
 _DEVICE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
@@ -134,10 +135,15 @@ class _Reader:
         grace = self.get(rating, "grace_seconds", "rating", (int, float), 60)
         if grace is not None and not 0 <= grace <= 600:
             self.problem("rating.grace_seconds", f"must be between 0 and 600 seconds, not {grace}")
+        # Ley 1581: no ticket without the data-treatment notice (example.toml has the seed's wording).
+        notice = self.get(ticket, "notice", "ticket", str, "") or ""
+        if kiosks and not notice.strip():
+            self.problem("ticket.notice", "is missing: every ticket tells the citizen how their data are treated "
+                                          "(Ley 1581 de 2012); example.toml has the wording")
         return SiteConfig(
             name=name, timezone=zone, holidays=holidays_code, broker=self.broker(data), hours=self.hours(data),
-            paper_mm=paper, notice=self.get(ticket, "notice", "ticket", str, ""),
-            ticket_footer=self.get(ticket, "footer", "ticket", str, ""),
+            paper_mm=paper, notice=notice,
+            ticket_footer=self.get(ticket, "footer", "ticket", str, DEFAULT_FOOTER),
             closed_slip=self.get(ticket, "closed_slip", "ticket", bool, False), services=services, kiosks=kiosks,
             desks=desks, desk_pins=self.desk_pins(data), desk_settings=self.desk_settings(data),
             rating_grace_s=float(grace or 0), displays=self.displays(data), queue=self.queue(data), web=self.web(data))

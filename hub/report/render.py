@@ -8,7 +8,7 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
-from appliance.core.spanish import clock, long_date
+from appliance.core.spanish import clock, long_date, plural
 from appliance.site import SiteConfig
 from hub.report import charts
 from hub.report.figures import WAIT_BUCKETS_MIN, Figures, Report, build, mean, median, p90
@@ -83,17 +83,20 @@ def _cards(report: Report) -> str:
     attended = total.outcomes.get("attended", 0)
     cards = [
         ("Turnos", integer(total.turns),
-         f"{integer(total.normal)} normales y {integer(total.preferential)} preferenciales"),
+         f"{integer(total.normal)} {plural(total.normal, 'normal', 'normales')} y "
+         f"{integer(total.preferential)} {plural(total.preferential, 'preferencial', 'preferenciales')}"),
         ("Atendidos", integer(attended), f"{percent(attended, total.turns)} de los turnos"),
         ("No se presentaron", integer(total.outcomes.get("no_show", 0)),
          f"{percent(total.outcomes.get('no_show', 0), total.turns)} de los turnos"),
         ("Espera media", minutes(mean(total.waits)),
          f"Mediana {minutes(median(total.waits))} · p90 {minutes(p90(total.waits))}"),
         (f"Esperaron hasta {report.target_min} min", percent(total.within(target_s), len(total.waits)),
-         f"{integer(total.within(target_s))} de {integer(len(total.waits))} llamados"),
+         f"{integer(total.within(target_s))} de {integer(len(total.waits))} "
+         f"{plural(len(total.waits), 'llamado', 'llamados')}"),
         ("Atención media", minutes(mean(total.attentions)), f"Mediana {minutes(median(total.attentions))}"),
         ("Calificaciones de 4 o 5", percent(total.good, total.rated),
-         f"{integer(total.good)} de {integer(total.rated)} calificaciones"),
+         f"{integer(total.good)} de {integer(total.rated)} "
+         f"{plural(total.rated, 'calificación', 'calificaciones')}"),
     ]
     items = "".join(f'<div class="card"><div class="card-label">{escape(label)}</div>'
                     f'<div class="card-value">{escape(value)}</div><div class="card-note">{escape(note)}</div></div>'

@@ -12,7 +12,7 @@ import paho.mqtt.client as mqtt
 
 from appliance import contract
 from appliance.core.link import Connected, Disconnected, Link
-from appliance.core.spanish import clock, short_date
+from appliance.core.spanish import clock, plural, short_date
 from appliance.core.steps import refusing
 from appliance.site import SiteConfig
 from hub.day import recorded_day
@@ -155,7 +155,7 @@ class LiveView:
             late = sum(w > target for w in waits)
             if late:
                 name = self.config.services[letter].name if letter in self.config.services else letter
-                verb = "turno espera" if late == 1 else "turnos esperan"
+                verb = plural(late, "turno espera", "turnos esperan")
                 alarms.append({"kind": "wait", "subject": letter,
                                "text": f"{name}: {late} {verb} más de {target} min."})
         return alarms

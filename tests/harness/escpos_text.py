@@ -1,5 +1,6 @@
 """Reads back the text of an ESC/POS byte stream, decoding each run of text with the code page that the
-stream selected for it (ESC t n), so a test sees what the paper shows, accents included."""
+stream selected for it (ESC t n), so a test sees what the paper shows, accents included. Like a printer, it goes
+back to the default code page (0) at each ESC @."""
 from escpos import capabilities
 
 ESC, GS, DLE = 0x1B, 0x1D, 0x10
@@ -9,7 +10,7 @@ _GS_THREE = set(b"!BLWfhkwH")           # GS c n
 
 def printed_text(data: bytes, profile: str = "TM-T20II") -> str:
     pages = {int(k): v for k, v in capabilities.get_profile(profile).codePages.items()}
-    codec, out, run, i = "cp437", [], bytearray(), 0
+    codec, out, run, i = pages[0], [], bytearray(), 0
 
     def flush():
         out.append(bytes(run).decode(codec.replace("_", "-"), errors="strict"))
@@ -24,6 +25,7 @@ def printed_text(data: bytes, profile: str = "TM-T20II") -> str:
                 codec = pages[data[i + 2]]
                 i += 3
             elif command == ord("@"):
+                codec = pages[0]
                 i += 2
             elif command in _THREE:
                 i += 3

@@ -101,6 +101,13 @@ def test_the_html_has_the_figures_in_spanish_and_four_charts(morning):
     assert [float(r.get("data-value")) for r in ratings.iter(f"{SVG}rect")] == [0, 0, 1, 1, 1]
 
 
+def test_counts_of_one_agree_in_number(hub):
+    feed(hub, ticket(hub, 1, preferential=True), request(1, "a"), request(1, "b"))
+    html = render_body(report_of(hub))
+    assert "0 normales y 1 preferencial" in html
+    assert "1 de 1 llamado<" in html
+
+
 def test_names_are_escaped_in_the_html(hub):
     hub.config = dataclasses.replace(hub.config, desks={
         **hub.config.desks, 1: dataclasses.replace(hub.config.desks[1], advisor="<script>alert(1)</script>")})

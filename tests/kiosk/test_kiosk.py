@@ -1,5 +1,6 @@
 """The kiosk: one ticket per real press, nothing outside opening hours, printer faults, and a number never
 repeated even when the kiosk is killed at any step of issuing."""
+import dataclasses
 import json
 import subprocess
 import sys
@@ -154,7 +155,7 @@ def test_a_clock_set_back_a_day_continues_the_series_instead_of_repeating_number
 SPANISH = Ticket(entity="Alcaldía de Tenjo", number="E-012", service_name="Educación", preferential=True,
                  issued_at=TUESDAY_MORNING, people_ahead=0, estimated_wait_min=None,
                  notice="¿Dudas? ¡Pregunte! Señora, señor: sus datos se tratan según la Ley 1581. Pingüino.",
-                 hours="Lunes a viernes de 8:00 a 12:00")
+                 hours="Lunes a viernes de 8:00 a 12:00", footer="Gracias por su visita. ¿Cómo lo atendimos?")
 
 
 @pytest.mark.parametrize("paper_mm", [58, 80])
@@ -182,3 +183,34 @@ def test_every_line_fits_the_paper():
 def test_an_unknown_paper_width_is_refused_with_its_value():
     with pytest.raises(ValueError, match="58 or 80 mm, not 76"):
         TicketLayout(76)
+
+
+@pytest.mark.parametrize("minutes, line", [(1, "Tiempo estimado de espera: 1 minuto"),
+                                           (2, "Tiempo estimado de espera: 2 minutos")])
+def test_the_estimate_agrees_in_number_and_the_sites_footer_ends_the_ticket(minutes, line):
+    lines = [line.text for line in ticket_lines(dataclasses.replace(SPANISH, estimated_wait_min=minutes),
+                                                TicketLayout(80))]
+    assert line in lines
+    assert lines[-1] == "Gracias por su visita. ¿Cómo lo atendimos?"
+
+
+@pytest.mark.parametrize("encoding", [None, "CP858"])
+def test_every_ticket_selects_its_code_page_as_if_it_were_the_first(tmp_path, encoding):
+    # A printer goes back to its default code page (CP437) at ESC @; the second ticket must not rely on the first's.
+    # "Á" and "Ú" are not in CP437, so python-escpos chooses another page for them; a site may also force one.
+    kiosk, service_name = CONFIG.kiosks["kiosco-1"], "Área Única de Educación"
+    config = dataclasses.replace(
+        CONFIG, kiosks={kiosk.id: dataclasses.replace(kiosk, printer={**kiosk.printer, "encoding": encoding})},
+        services={**CONFIG.services, "E": dataclasses.replace(CONFIG.services["E"], name=service_name)})
+    printer = SimulatedPrinter()
+    unit = KioskUnit(config, kiosk.id, tmp_path, pin_factory=MockFactory(), printer=printer,
+                     now=lambda: TUESDAY_MORNING, monotonic=SettableClock(1000.0))
+    button = kiosk.buttons[3]                                          # Educación
+    unit.issue(button)
+    second = len(printer.output)
+    unit.issue(button)
+    ticket = printer.output[second:]
+    assert ticket.startswith(b"\x1b@")
+    text = printed_text(ticket)                                        # read as a printer that has just reset
+    assert "E-002" in text and service_name in text
+    assert "califique la atención recibida." in text.replace("\n", " ")   # the site's footer
