@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import queue
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -31,6 +32,10 @@ BATCH = 500
 # Records that change the board: its calls, its queues (a ticket, a call, a transfer, a waiting turn closed) and
 # its pace (an attention closed). A batch with one of them publishes the board again, even if nobody is called.
 BOARD_KINDS = ("ticket", "call", "close", "transfer")
+# While nothing changes the board is published again this often, with a new time: a kiosk prints the queue's
+# figures only from a board it received in the last two minutes (kiosk.unit.BOARD_FRESH_S), so a quiet spell must
+# not leave the next citizen without them.
+BOARD_REFRESH_S = 30
 
 
 class Rejected(ValueError):
@@ -40,12 +45,15 @@ class Rejected(ValueError):
 class Hub:
     device = "hub"
 
-    def __init__(self, config: SiteConfig, state_dir: Path, *, now=None, config_path: Path | None = None):
+    def __init__(self, config: SiteConfig, state_dir: Path, *, now=None, monotonic=time.monotonic,
+                 config_path: Path | None = None):
         self.config = config
         self._config_path = config_path
         self._config_mtime = config_path.stat().st_mtime if config_path else None
         self._warned: set[str] = set()  # turns whose desk was told the attention is over the limit
         self.now = now or (lambda: datetime.now(config.timezone))
+        self.monotonic = monotonic
+        self._board_sent = float("-inf")
         self.inbox: queue.Queue = queue.Queue()
         self.store = DayStore(Path(state_dir) / "days")
         # A clock set back at boot keeps the newest day already recorded (day.py).
@@ -96,7 +104,7 @@ class Hub:
                 self.retained.publish(contract.applied_topic(device), applied)
         for desk in sorted(desks):
             self._publish_desk(desk)
-        if board_changed:
+        if board_changed or self.monotonic() - self._board_sent >= BOARD_REFRESH_S:
             self._publish_board()
         self._warn_overdue()
         return len(items)
@@ -334,6 +342,7 @@ class Hub:
 
     def _publish_board(self) -> None:
         self.retained.publish(contract.BOARD_TOPIC, self.board())
+        self._board_sent = self.monotonic()
 
     def healthy(self) -> bool:
         """For the watchdog: the loop runs, and what it decides reaches the devices."""
