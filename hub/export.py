@@ -20,7 +20,7 @@ from hub.store import DayStore
 
 CSV_COLUMNS = ("turn_id", "number", "service", "service_name", "preferential", "kiosk", "issued_at", "called_at",
            "service_start", "service_end", "desk", "advisor", "wait_seconds", "service_seconds", "outcome",
-           "recalls", "rating")
+           "recalls", "rating", "preferential_category")
 CHUNK_BYTES = 64 * 1024     # how much CSV text is gathered before it is handed on (to the socket, to the file)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -43,7 +43,7 @@ def day_rows(ledger: Ledger, service_names: dict[str, str]) -> Iterator[dict]:
             "desk": turn.desk or "", "advisor": turn.advisor, "wait_seconds": _blank(called),
             "service_seconds": _blank(served),
             "outcome": turn.outcome or ("in_service" if turn.status == CALLED else "waiting"), "recalls": turn.recalls,
-            "rating": _blank(turn.rating)}
+            "rating": _blank(turn.rating), "preferential_category": turn.category or ""}
 
 
 def csv_chunks(table: Iterable[dict], delimiter: str = ";") -> Iterator[bytes]:

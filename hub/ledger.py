@@ -10,6 +10,7 @@ question needs a pass over every turn of the day.
 
 Records (dicts, stored as they are), each with a unique "id", its "kind", "day" and "at":
   ticket   turn_id, number, service, preferential, kiosk, received_at   a kiosk issued a turn
+           (and category, whom a preferential turn serves, when its button says)
   void     the same, and reason                                          a number taken but not printed
   request  desk, action                                                  an advisor's button, answered once
   call     turn_id, desk, advisor, request_id, recall                    the hub sent a turn to a desk
@@ -48,6 +49,7 @@ class Turn:
     outcome: str = ""
     recalls: int = 0
     rating: int | None = None
+    category: str | None = None     # whom a preferential turn serves (contract.PREFERENTIAL_CATEGORIES)
 
 
 @dataclass
@@ -100,11 +102,12 @@ class Ledger:
         self.called.pop(turn.turn_id, None)
 
     def _apply_ticket(self, r: dict) -> None:
-        self._put(Turn(r["turn_id"], r["number"], r["service"], r["preferential"], r["kiosk"], r["at"]))
+        self._put(Turn(r["turn_id"], r["number"], r["service"], r["preferential"], r["kiosk"], r["at"],
+                       category=r.get("category")))
 
     def _apply_void(self, r: dict) -> None:
         self._put(Turn(r["turn_id"], r["number"], r["service"], r["preferential"], r["kiosk"], r["at"],
-                       status=CLOSED, closed_at=r["at"], outcome="void"))
+                       status=CLOSED, closed_at=r["at"], outcome="void", category=r.get("category")))
 
     def _apply_request(self, r: dict) -> None:
         self.answered[r["desk"]] = r["id"]
@@ -136,7 +139,8 @@ class Ledger:
     def _apply_transfer(self, r: dict) -> None:
         """Same citizen, same number, another service: a new turn, queued by the time the record says."""
         origin = self.turns[r["from_turn"]]
-        self._put(Turn(r["turn_id"], origin.number, r["service"], origin.preferential, origin.kiosk, r["queued_at"]))
+        self._put(Turn(r["turn_id"], origin.number, r["service"], origin.preferential, origin.kiosk, r["queued_at"],
+                       category=origin.category))
 
     def _apply_rating(self, r: dict) -> None:
         self.turns[r["turn_id"]].rating = r["value"]

@@ -191,10 +191,11 @@ class Hub:
                            f"{', '.join(self.config.kiosks)})")
         if event.service not in self.config.services:
             raise Rejected(f"ticket {event.number} is for unknown service {event.service!r}")
-        button = (event.service, event.preferential, event.prefix)
-        if button not in {(b.service, b.preferential, b.prefix) for b in spec.buttons}:
-            raise Rejected(f"ticket {event.number} ({'preferential' if event.preferential else 'normal'}, service "
-                           f"{event.service}) matches no button of kiosk {kiosk}")
+        button = (event.service, event.preferential, event.prefix, event.category)
+        if button not in {(b.service, b.preferential, b.prefix, b.category) for b in spec.buttons}:
+            kind = f"preferential {event.category or ''}".rstrip() if event.preferential else "normal"
+            raise Rejected(f"ticket {event.number} ({kind}, service {event.service}) matches no button of kiosk "
+                           f"{kiosk}")
         # A kiosk whose clock runs ahead must not hide a citizen in a future day: the turn joins today.
         day = min(event.day, self.today)
         if day < oldest_replayable(self.today):
@@ -215,6 +216,8 @@ class Hub:
         at = self._plausible_time(event, day, received)
         if at != event.at:
             extra["device_at"] = event.at
+        if event.category:
+            extra["category"] = event.category
         self._record("void" if void else "ticket", day, id=event.id, at=at, turn_id=event.turn_id,
                      number=event.number, service=event.service, preferential=event.preferential, kiosk=kiosk,
                      received_at=received, **extra)

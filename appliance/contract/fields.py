@@ -108,7 +108,7 @@ def check_field(name: str, value: Any) -> None:
         _check_int(name, value, low, high)
     elif name in ("id", "answered"):
         check_pattern(name, value, EVENT_ID, "an id of letters, digits and :._/>+- up to 128")
-    elif name in ("at", "called_at"):
+    elif name in ("at", "called_at", "void_at"):
         _check_time(name, value)
     elif name == "source":
         check_pattern(name, value, DEVICE, "kiosco-1")
@@ -121,7 +121,7 @@ def check_field(name: str, value: Any) -> None:
         check_pattern(name, value, NUMBER, "P-007")
     elif name in TEXT_LIMITS:
         check_text(name, value, TEXT_LIMITS[name])
-    elif name in ("action", "state"):
+    elif name in ("action", "state", "category"):
         pass  # one of a list: the message's own validate() says which
     elif isinstance(value, str):  # every text field has a rule: a new one without one is a bug, refused loudly
         raise ContractError(f"field '{name}' has no rule in the contract")

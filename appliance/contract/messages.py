@@ -15,6 +15,12 @@ from appliance.contract.fields import (FIRST_YEAR, LAST_YEAR, MAX_ALARMS, MAX_CA
 SCHEMA_VERSION = 1
 ACTIONS = ("next", "recall", "no_show", "transfer")
 PRINTER_STATES = ("ok", "low", "out", "offline", "unknown")
+# Whom a preferential turn serves (seed 001's list), as a kiosk's button may say; the names are what the ticket,
+# the CSV's readers and the report show.
+PREFERENTIAL_CATEGORIES = {
+    "persona_mayor": "Persona mayor", "gestante": "Mujer gestante", "nna": "Niños, niñas y adolescentes",
+    "discapacidad": "Persona con discapacidad", "talla_baja": "Persona de talla baja",
+    "vulnerable": "Población en situación de vulnerabilidad", "etnia": "Grupo étnico minoritario"}
 
 
 def new_id() -> str:
@@ -59,9 +65,15 @@ class Message(Record):
     at: str
     source: str
 
+    def body(self) -> dict:
+        # An optional field left at its default None is not sent: a receiver of before the field takes the
+        # message, and one that knows the field reads the same None.
+        unsent = {f.name for f in fields(self) if f.default is None and getattr(self, f.name) is None}
+        return {"v": SCHEMA_VERSION, "type": self.TYPE,
+                **{key: value for key, value in asdict(self).items() if key not in unsent}}
+
     def to_json(self) -> bytes:
-        body = {"v": SCHEMA_VERSION, "type": self.TYPE, **asdict(self)}
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        return json.dumps(self.body(), ensure_ascii=False, separators=(",", ":")).encode()
 
 
 _FIELD_KINDS = {"str": (str,), "int": (int,), "bool": (bool,), "list": (list,), "dict": (dict,),
@@ -76,8 +88,15 @@ class _TicketFact(Message):
     number: str
     service: str
     preferential: bool
+    category: str | None = None    # a key of PREFERENTIAL_CATEGORIES, on a preferential turn whose button says
 
     def validate(self) -> None:
+        if self.category is not None:
+            if self.category not in PREFERENTIAL_CATEGORIES:
+                raise ContractError(f"field 'category' must be one of {', '.join(PREFERENTIAL_CATEGORIES)}, got "
+                                    f"{shown(self.category)}")
+            if not self.preferential:
+                raise ContractError("field 'category' is only for a preferential turn")
         turn = check_pattern("turn_id", self.turn_id, TICKET_TURN, "2026-11-24/kiosco-1/P007")  # no transfer
         try:  # the hub files the turn under this day: 2026-02-30 must not become a day file
             day = date.fromisoformat(turn.group(1))
@@ -138,6 +157,7 @@ class PrinterStatus(Message):
     TYPE: ClassVar[str] = "printer_status"
     state: str
     detail: str
+    void_at: str | None = None     # when the last ticket came out with no readable number: the screen asks for another
 
     def validate(self) -> None:
         if self.state not in PRINTER_STATES:
@@ -211,6 +231,10 @@ class Waiting(Record):
     normal: int
     preferential: int
     minutes_per_turn: int | None = None   # today's pace for this service; None until the hub has measured it
+
+    def estimated_minutes(self, ahead: int) -> int | None:
+        """The wait of a citizen with `ahead` people before them, at today's pace; None while it is unknown."""
+        return None if self.minutes_per_turn is None else (ahead + 1) * self.minutes_per_turn
 
     # Counts are never negative (a ticket must never print "-3 personas antes que usted"): check_field.
 

@@ -1,4 +1,4 @@
-"""A picture of the printed ticket, from the same lines the printer gets: for the demo, the docs and tests.
+"""A picture of a printed ticket or slip, from the same lines the printer gets: for the demo, the docs and tests.
 
 Thermal printers print 8 dots per millimetre (203 dpi): 576 dots across 80 mm paper, 384 across 58 mm. A
 font A character is 12 × 24 dots, magnified as the printer magnifies it.
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from appliance.kiosk.ticket import SIZES, Ticket, TicketLayout, ticket_lines
+from appliance.kiosk.ticket import SIZES, Slip, Ticket, TicketLayout
 
 DOTS = {80: 576, 58: 384}
 CHAR_W, CHAR_H = 12, 24
@@ -25,11 +25,11 @@ def _font(bold: bool, magnify: int) -> ImageFont.ImageFont:
         return ImageFont.load_default(size=int(CHAR_H * magnify * 0.8))
 
 
-def render_preview(ticket: Ticket, layout: TicketLayout) -> Image.Image:
+def render_preview(printed: Ticket | Slip, layout: TicketLayout) -> Image.Image:
     width = DOTS[layout.paper_mm]
-    lines = ticket_lines(ticket, layout)
+    lines = printed.lines(layout)
     height = MARGIN * 2 + sum(CHAR_H * SIZES[layout.paper_mm][line.size] + 4 for line in lines)
-    if ticket.qr:
+    if printed.qr:
         height += 220
     image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
@@ -47,8 +47,8 @@ def render_preview(ticket: Ticket, layout: TicketLayout) -> Image.Image:
                 draw.rectangle((x - 6, y - 2, x + text_w + 6, y + line_h), fill=0)
             draw.text((x, y), line.text, font=font, fill=255 if line.invert else 0)
         y += line_h + 4
-    if ticket.qr:
-        _draw_qr(image, ticket.qr, y + 10)
+    if printed.qr:
+        _draw_qr(image, printed.qr, y + 10)
     return image.convert("RGB")
 
 
@@ -59,21 +59,21 @@ def _draw_qr(image: Image.Image, payload: str, top: int) -> None:
     image.paste(code, ((image.width - 200) // 2, top))
 
 
-def save_preview(ticket: Ticket, layout: TicketLayout, path: Path) -> Path:
+def save_preview(printed: Ticket | Slip, layout: TicketLayout, path: Path) -> Path:
     path = Path(path)
-    render_preview(ticket, layout).save(path)
+    render_preview(printed, layout).save(path)
     return path
 
 
 class TicketKeeper:
-    """The demo's copy of each ticket a kiosk prints (its `on_printed`): the exact ESC/POS bytes and a picture of
-    the paper, side by side in one folder."""
+    """The demo's copy of each ticket and slip a kiosk prints (its `on_printed`): the exact ESC/POS bytes and a
+    picture of the paper, side by side in one folder."""
 
     def __init__(self, folder: Path):
         self.folder = folder
 
-    def __call__(self, ticket: Ticket, layout: TicketLayout, raw: bytes) -> None:
+    def __call__(self, printed: Ticket | Slip, layout: TicketLayout, raw: bytes) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        stem = self.folder / f"{ticket.issued_at:%Y%m%d-%H%M%S}-{ticket.number}"
+        stem = self.folder / f"{printed.issued_at:%Y%m%d-%H%M%S}-{printed.label}"
         stem.with_suffix(".bin").write_bytes(raw)
-        save_preview(ticket, layout, stem.with_suffix(".png"))
+        save_preview(printed, layout, stem.with_suffix(".png"))

@@ -1,4 +1,5 @@
-"""The printed ticket: what it says (one content model) and how it is sent to an ESC/POS printer.
+"""The printed ticket and the slip printed outside hours: what they say (one content model each) and how they are
+sent to an ESC/POS printer.
 
 The same lines feed the printer and the PNG preview, so the picture in the docs is what the paper shows.
 Accents: python-escpos selects, character by character, a code page of the printer's profile that has it
@@ -10,6 +11,7 @@ import textwrap
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 
 from escpos.escpos import Escpos
 
@@ -33,8 +35,38 @@ class Ticket:
     notice: str                     # the data-treatment notice (Ley 1581)
     hours: str
     footer: str                     # [ticket] footer: the site's last line
+    category: str | None = None     # whom the preferential line serves ("Persona mayor"), when the button says
     qr: str | None = None
     logo: Path | None = None
+
+    @property
+    def label(self) -> str:
+        return self.number
+
+    def lines(self, layout: TicketLayout) -> list[Line]:
+        return ticket_lines(self, layout)
+
+
+@dataclass(frozen=True)
+class Slip:
+    """What a press prints when no ticket is given: no number, why not, and when the site attends."""
+
+    entity: str
+    reason: str                     # "Hoy es festivo (Día de la Independencia): no estamos atendiendo."
+    hours: str
+    last_ticket: str | None         # "15:45" when the site stops issuing before it closes
+    issued_at: datetime
+    label: ClassVar[str] = "aviso"
+    qr: ClassVar[None] = None
+    logo: ClassVar[None] = None
+
+    def lines(self, layout: TicketLayout) -> list[Line]:
+        lines = [Line(self.entity, bold=True), Line("", rule=True), Line(self.reason, "large", True),
+                 Line(f"Horario: {self.hours[0].lower()}{self.hours[1:]}.")]
+        if self.last_ticket:
+            lines.append(Line(f"El último turno del día se entrega a las {self.last_ticket}."))
+        lines.append(Line(f"{long_date(self.issued_at.date())} · {clock(self.issued_at)}"))
+        return [wrapped for line in lines for wrapped in _wrap(line, layout)]
 
 
 @dataclass(frozen=True)
@@ -54,14 +86,18 @@ class Line:
     bold: bool = False
     invert: bool = False            # white on black: the preferential mark
     rule: bool = False              # a separator line instead of text
+    number: bool = False            # the turn's number: once it is printed, the citizen holds a valid turn
 
 
 def ticket_lines(ticket: Ticket, layout: TicketLayout) -> list[Line]:
     """The ticket from top to bottom, each line already wrapped to the paper."""
-    lines = [Line(ticket.entity, bold=True), Line("", rule=True), Line("Su turno"), Line(ticket.number, "huge", True),
+    lines = [Line(ticket.entity, bold=True), Line("", rule=True), Line("Su turno"),
+             Line(ticket.number, "huge", True, number=True),
              Line(ticket.service_name, "large", True)]
     if ticket.preferential:
         lines.append(Line(" Atención preferencial ", bold=True, invert=True))
+        if ticket.category:
+            lines.append(Line(ticket.category, bold=True))
     when = f"{long_date(ticket.issued_at.date())} · {clock(ticket.issued_at)}"
     if len(when) > LINE_CHARACTERS[layout.paper_mm]:  # on 58 mm paper the time goes on a line of its own
         lines += [Line(long_date(ticket.issued_at.date())), Line(f"Hora: {clock(ticket.issued_at)}")]
@@ -86,35 +122,40 @@ def _wrap(line: Line, layout: TicketLayout) -> list[Line]:
     if line.rule or not line.text.strip():
         return [line]
     width = LINE_CHARACTERS[layout.paper_mm] // SIZES[layout.paper_mm][line.size]
-    return [Line(part, line.size, line.bold, line.invert) for part in textwrap.wrap(line.text, width)]
+    return [Line(part, line.size, line.bold, line.invert, number=line.number)
+            for part in textwrap.wrap(line.text, width)]
 
 
-def print_ticket(printer: Escpos, ticket: Ticket, layout: TicketLayout) -> None:
-    """Sends the whole ticket, ending with a cut. Any failure of the transport is a PrinterError."""
+class NumberPrinted(PrinterError):
+    """The printer failed after it took the turn's number: the citizen holds a readable number, so the turn is
+    valid (only the lines after it may be missing). The printer's buffer took those bytes; a printer that lost
+    them in its buffer is the one case a kiosk cannot see."""
+
+
+def print_ticket(printer: Escpos, printed: Ticket | Slip, layout: TicketLayout) -> None:
+    """Sends the whole ticket or slip, ending with a cut. A failure of the transport is a PrinterError,
+    NumberPrinted when the number had already been taken."""
+    number_sent = False
     try:
-        _send(printer, ticket, layout)
-    except PrinterError:
-        raise
+        printer.hw("INIT")
+        # ESC @ puts the printer back on its default code page, but python-escpos remembers the page it selected
+        # last and would not select it again: forget it, so every ticket selects its own (ESC t) as the first did.
+        printer.magic.encoding = None
+        if layout.encoding:
+            printer.charcode(layout.encoding)
+        if printed.logo is not None:
+            printer.set(align="center")
+            printer.image(str(printed.logo), center=True)
+        for line in printed.lines(layout):
+            magnify = SIZES[layout.paper_mm][line.size]
+            printer.set(align="center", bold=line.bold, invert=line.invert, custom_size=magnify > 1,
+                        width=magnify, height=magnify, normal_textsize=magnify == 1)
+            printer.textln("-" * LINE_CHARACTERS[layout.paper_mm] if line.rule else line.text)
+            number_sent = number_sent or line.number
+        if printed.qr:
+            printer.set(align="center", normal_textsize=True)
+            printer.qr(printed.qr, size=6, center=True)
+        printer.cut()
     except Exception as exc:  # noqa: BLE001 - usb, serial and socket errors all mean "not printed"
-        raise PrinterError(str(exc) or type(exc).__name__) from exc
-
-
-def _send(printer: Escpos, ticket: Ticket, layout: TicketLayout) -> None:
-    printer.hw("INIT")
-    # ESC @ puts the printer back on its default code page, but python-escpos remembers the page it selected last
-    # and would not select it again: forget it, so every ticket selects its own (ESC t) as if it were the first.
-    printer.magic.encoding = None
-    if layout.encoding:
-        printer.charcode(layout.encoding)
-    if ticket.logo is not None:
-        printer.set(align="center")
-        printer.image(str(ticket.logo), center=True)
-    for line in ticket_lines(ticket, layout):
-        magnify = SIZES[layout.paper_mm][line.size]
-        printer.set(align="center", bold=line.bold, invert=line.invert, custom_size=magnify > 1,
-                    width=magnify, height=magnify, normal_textsize=magnify == 1)
-        printer.textln("-" * LINE_CHARACTERS[layout.paper_mm] if line.rule else line.text)
-    if ticket.qr:
-        printer.set(align="center", normal_textsize=True)
-        printer.qr(ticket.qr, size=6, center=True)
-    printer.cut()
+        text = str(exc) or type(exc).__name__
+        raise (NumberPrinted(text) if number_sent else PrinterError(text)) from exc

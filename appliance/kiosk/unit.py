@@ -2,13 +2,16 @@
 
 The kiosk owns numbering and keeps issuing while the hub or the broker is down (the contingency turnero of
 procedure PRD-SYE-ATC-01). For each press, in this order:
-1. outside opening hours or on a public holiday nothing is issued (the light says so; a slip with the hours
-   if the site wants one);
-2. the printer is asked for its state: with no paper or no printer, no number is given;
-3. the number is written to disk (never repeated, whatever happens next);
-4. the ticket is printed; if printing fails, the number is recorded as void with the reason;
-5. the event waits in the outbox until the hub has recorded it, and the number is settled.
-A power cut between 3 and 5 leaves a pending number, settled at the next start.
+1. outside opening hours, on a holiday or a closed day, or past the day's last ticket, no number is given (the
+   light says so; a slip saying why, with the hours, if the site wants one: one per citizen, not one per press);
+2. a button that has given its limit of tickets in a short while gives no more for now (the light says so);
+3. the printer is asked for its state: with no paper or no printer, no number is given;
+4. the number is written to disk (never repeated, whatever happens next);
+5. the ticket is printed. If printing fails after the number went to the printer, the citizen holds a readable
+   number and the turn is valid; if it fails before, the number is recorded as void with the reason, and the
+   light and the waiting-room screen ask the citizen to take another;
+6. the event waits in the outbox until the hub has recorded it, and the number is settled.
+A power cut between 4 and 6 leaves a pending number, settled at the next start.
 """
 from __future__ import annotations
 
@@ -27,18 +30,21 @@ from appliance.core.debounce import Debouncer
 from appliance.core.link import Link
 from appliance.core.outbox import Outbox
 from appliance.core.steps import arrived, refusing
+from appliance.core.hours import OpeningHours
 from appliance.drivers.printer import PrinterConfig, PrinterError, open_printer, paper_state
-from appliance.kiosk.hours import OpeningHours
 from appliance.kiosk.numbering import TicketCounter, turn_id, turn_number
-from appliance.kiosk.ticket import Ticket, TicketLayout, print_ticket
+from appliance.kiosk.press_limit import PressLimit
+from appliance.kiosk.ticket import NumberPrinted, Slip, Ticket, TicketLayout, print_ticket
 from appliance.site import KioskButton, SiteConfig
 
 log = logging.getLogger(__name__)
 BOARD_FRESH_S = 120      # older queue figures are not printed: never a wrong "people ahead"
 PRINTER_CHECK_S = 10     # how often an idle kiosk asks its printer for its state
-# Status light: (on, off) seconds of a blink, or None for steady on.
+SLIP_HOLD_S = 20         # outside hours, one slip per citizen: presses this soon after a slip print nothing
+SIGNAL_S = 8             # how long the light says why a press gave no ticket
+# Status light: (on, off) seconds of a blink, or None for steady on. wiring/kiosk.md tells the citizen's side.
 LIGHTS = {"ready": None, "printing": (0.08, 0.08), "paper_low": (1.5, 0.3), "closed": (0.2, 2.8),
-          "error": (0.15, 0.15)}
+          "error": (0.15, 0.15), "limit": (0.6, 0.6), "void": (0.1, 0.5)}
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,11 @@ class KioskUnit:
         self._board: contract.Board | None = None
         self._board_at = 0.0
         self._hub_online = False
-        self._light: str | None = None
+        self.light: str | None = None     # what the status light says now: a key of LIGHTS
+        self._signal: tuple[str, float] | None = None     # a light saying why a press gave nothing, until when
+        self._slip_at = float("-inf")
+        self._void_at: str | None = None
+        self.limit = PressLimit(config.press_limit, config.press_window_s, monotonic)
         self.rejected = contract.Refusals()
         self.link = Link(kiosk_id, config.broker, self.inbox, outbox=Outbox(state_dir / "outbox"),
                          subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub")))
@@ -116,8 +126,13 @@ class KioskUnit:
 
     def issue(self, spec: KioskButton) -> Ticket | None:
         moment = self.now()
-        if not self.hours.is_open(moment):
+        if not self.hours.issues_tickets(moment):
             self._refuse_closed(moment)
+            return None
+        if not self.limit.allows(spec.pin):
+            log.warning("%s: no ticket: the %s button gave %d in %d s", self.kiosk.id, spec.prefix,
+                        self.config.press_limit, self.config.press_window_s)
+            self._show_signal("limit")
             return None
         if self._check_printer() in ("out", "offline"):
             log.error("%s: no ticket: the printer is %s", self.kiosk.id, self.printer_state)
@@ -126,15 +141,22 @@ class KioskUnit:
         if self.numbering.day > moment.date():
             log.warning("%s: the clock says %s but numbers were already given for %s: that series goes on; "
                         "check the time service", self.kiosk.id, moment.date(), self.numbering.day)
+        self.limit.given(spec.pin)
         ticket = self._ticket(spec, number, moment)
         self._show("printing")
         before = len(getattr(self.printer, "output", b""))
         try:
             print_ticket(self.printer, ticket, self.layout)
+        except NumberPrinted as exc:   # the citizen holds the number: a valid turn, whatever came after it
+            log.error("%s: ticket %s was printed only in part (%s); the number is valid", self.kiosk.id,
+                      ticket.number, exc)
+            self._check_printer()
         except PrinterError as exc:
             log.error("%s: ticket %s was not printed: %s", self.kiosk.id, ticket.number, exc)
             self._record(spec, number, moment, void_reason=f"no se pudo imprimir: {exc}")
-            self._check_printer()
+            self._void_at = moment.isoformat(timespec="milliseconds")
+            self._check_printer(force=True)    # the screen asks the citizen to take another
+            self._show_signal("void")
             return None
         self._record(spec, number, moment)
         if self.on_printed is not None:
@@ -149,13 +171,15 @@ class KioskUnit:
         return Ticket(entity=self.config.name, number=turn_number(spec.prefix, number),
                       service_name=self.config.services[spec.service].name, preferential=spec.preferential,
                       issued_at=moment, people_ahead=ahead, estimated_wait_min=minutes, notice=self.config.notice,
-                      hours=self.config.hours.text(), footer=self.config.ticket_footer)
+                      hours=self.config.hours.text(), footer=self.config.ticket_footer,
+                      category=contract.PREFERENTIAL_CATEGORIES.get(spec.category))
 
     def _record(self, spec: KioskButton, number: int, moment: datetime, *, void_reason: str | None = None) -> None:
         """The ticket's fact goes to the outbox (durable), then the pending number is settled."""
         tid = turn_id(self.numbering.day, self.kiosk.id, spec.prefix, number)  # the series' day, not the clock's
         fields = dict(at=moment.isoformat(timespec="milliseconds"), source=self.kiosk.id, turn_id=tid,
-                      number=turn_number(spec.prefix, number), service=spec.service, preferential=spec.preferential)
+                      number=turn_number(spec.prefix, number), service=spec.service, preferential=spec.preferential,
+                      category=spec.category)
         event = (contract.TicketVoid(id=f"void:{tid}", reason=void_reason, **fields) if void_reason
                  else contract.TicketIssued(id=f"ticket:{tid}", **fields))
         self.link.send(contract.ticket_topic(self.kiosk.id), event)
@@ -188,32 +212,50 @@ class KioskUnit:
         for waiting in self._board.waiting:
             if waiting.service == service:
                 ahead = waiting.preferential if preferential else waiting.normal + waiting.preferential
-                pace = waiting.minutes_per_turn
-                return ahead, (ahead + 1) * pace if pace is not None else None
+                return ahead, waiting.estimated_minutes(ahead)
         return None, None
 
     def _refuse_closed(self, moment: datetime) -> None:
+        reason = self._closed_reason(moment)
+        log.info("%s: press while no tickets are given (%s)", self.kiosk.id, reason)
+        if not self.config.closed_slip or self.monotonic() - self._slip_at < SLIP_HOLD_S:
+            return
+        if self._check_printer() in ("out", "offline"):
+            return
+        slip = Slip(entity=self.config.name, reason=reason, hours=self.config.hours.text(),
+                    last_ticket=self.config.hours.last_ticket_text(), issued_at=moment)
+        self._slip_at = self.monotonic()
+        before = len(getattr(self.printer, "output", b""))
+        try:
+            print_ticket(self.printer, slip, self.layout)
+        except PrinterError as exc:
+            log.error("%s: the hours slip was not printed: %s", self.kiosk.id, exc)
+            return
+        if self.on_printed is not None:
+            self.on_printed(slip, self.layout, self.printer.output[before:])
+
+    def _closed_reason(self, moment: datetime) -> str:
+        """Why no ticket is given now, in the words the slip prints."""
         holiday = self.hours.holiday(moment)
-        log.info("%s: press outside opening hours%s: no ticket", self.kiosk.id,
-                 f" (festivo: {holiday})" if holiday else "")
-        if self.config.closed_slip and self._check_printer() not in ("out", "offline"):
-            try:
-                self.printer.set(align="center")
-                self.printer.textln("En este momento no estamos atendiendo.")
-                self.printer.textln(f"Horario: {self.config.hours.text().lower()}.")
-                self.printer.cut()
-            except PrinterError as exc:
-                log.error("%s: the hours slip was not printed: %s", self.kiosk.id, exc)
+        if holiday:
+            return f"Hoy es festivo ({holiday}): no estamos atendiendo."
+        closed_day = self.hours.closed_day(moment)
+        if closed_day:
+            return f"Hoy no estamos atendiendo: {closed_day}."
+        if self.hours.is_open(moment):
+            return "Por hoy ya no se entregan más turnos."
+        return "En este momento no estamos atendiendo."
 
     # --- printer, board, lights ----------------------------------------------------------------------
 
-    def _check_printer(self) -> str:
+    def _check_printer(self, *, force: bool = False) -> str:
+        """The printer's state, published (retained) when it changes, or with `force` after a void ticket."""
         state = paper_state(self.printer)
         self._printer_checked = self.monotonic()
-        if state != self.printer_state:
+        if state != self.printer_state or force:
             self.printer_state = state
             status = contract.PrinterStatus(id=contract.new_id(), at=self.now().isoformat(timespec="milliseconds"),
-                                            source=self.kiosk.id, state=state,
+                                            source=self.kiosk.id, state=state, void_at=self._void_at,
                                             detail=f"{self.kiosk.printer.get('kind')} {self.kiosk.printer.get('profile', '')}".strip())
             self.link.publish(contract.printer_topic(self.kiosk.id), status.to_json(), retain=True)
             if state != "ok":
@@ -227,14 +269,23 @@ class KioskUnit:
             self._board = contract.expect(message.payload, contract.Board)
             self._board_at = self.monotonic()
 
+    def _show_signal(self, light: str) -> None:
+        self._signal = (light, self.monotonic() + SIGNAL_S)
+        self._show()
+
     def _show(self, light: str | None = None) -> None:
+        if self._signal is not None and self.monotonic() >= self._signal[1]:
+            self._signal = None
         if light is None:
             light = ("error" if self.printer_state in ("out", "offline") else
-                     "closed" if not self.hours.is_open(self.now()) else
+                     self._signal[0] if self._signal else
+                     "closed" if not self.hours.issues_tickets(self.now()) else
                      "paper_low" if self.printer_state == "low" else "ready")
-        if light == self._light or self.status_led is None:
+        if light == self.light:
             return
-        self._light = light
+        self.light = light
+        if self.status_led is None:
+            return
         if LIGHTS[light] is None:
             self.status_led.on()
         else:

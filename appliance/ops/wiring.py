@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from gpiozero.pins.pi import PiBoardInfo
 
+from appliance.contract import PREFERENTIAL_CATEGORIES
 from appliance.desk.rating import LABELS as RATING_LABELS
 from appliance.site import HEADER_UARTS, UART_PINS, SiteConfig
 
@@ -49,7 +50,11 @@ def kiosk_wires(config: SiteConfig, kiosk_id: str) -> list[Wire]:
     wires = []
     for button in unit.buttons:
         name = config.services[button.service].name
-        wires.append(_gpio(f"Atención preferencial ({name})" if button.preferential else name, "button", button.pin))
+        if button.category:
+            name = f"Atención preferencial, {PREFERENTIAL_CATEGORIES[button.category].lower()} ({name})"
+        elif button.preferential:
+            name = f"Atención preferencial ({name})"
+        wires.append(_gpio(name, "button", button.pin))
     if unit.status_led is not None:
         wires.append(_gpio("status light", "light", unit.status_led))
     if printer_on_header(config, kiosk_id):

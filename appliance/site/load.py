@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,6 +49,7 @@ _LETTER = re.compile(r"[A-Z]")
 _PREFIX = re.compile(r"[A-Z]{1,2}")
 _DEVICE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 _PERIOD = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
 _PRINTER_KINDS = ("usb", "serial", "network", "file", "simulated")
 # The fields of drivers.printer.PrinterConfig, named here so that reading a configuration does not import
 # python-escpos (slow to import on a Pi, and the hub never prints); a test keeps the two in step.
@@ -126,7 +127,14 @@ class _Reader:
         kiosks = self.kiosks(data, services)
         desks = self.desks(data, services)
         ticket = self.table(data, "ticket")
-        self.unknown_keys(ticket, "ticket", {"paper_mm", "notice", "footer", "closed_slip"})
+        self.unknown_keys(ticket, "ticket", {"paper_mm", "notice", "footer", "closed_slip", "press_limit",
+                                             "press_window_seconds"})
+        press_limit = self.get(ticket, "press_limit", "ticket", int, 6)
+        if press_limit is not None and not 0 <= press_limit <= 100:
+            self.problem("ticket.press_limit", f"must be from 0 (no limit) to 100 tickets, not {press_limit}")
+        press_window = self.get(ticket, "press_window_seconds", "ticket", int, 60)
+        if press_window is not None and not 1 <= press_window <= 3600:
+            self.problem("ticket.press_window_seconds", f"must be from 1 to 3600 seconds, not {press_window}")
         paper = self.get(ticket, "paper_mm", "ticket", int, 80)
         if paper not in (58, 80):
             self.problem("ticket.paper_mm", f"must be 58 or 80, not {paper}")
@@ -146,7 +154,8 @@ class _Reader:
             ticket_footer=self.get(ticket, "footer", "ticket", str, DEFAULT_FOOTER),
             closed_slip=self.get(ticket, "closed_slip", "ticket", bool, False), services=services, kiosks=kiosks,
             desks=desks, desk_pins=self.desk_pins(data), desk_settings=self.desk_settings(data),
-            rating_grace_s=float(grace or 0), displays=self.displays(data), queue=self.queue(data), web=self.web(data))
+            rating_grace_s=float(grace or 0), displays=self.displays(data), queue=self.queue(data), web=self.web(data),
+            press_limit=6 if press_limit is None else press_limit, press_window_s=press_window or 60)
 
     def web(self, data: dict) -> WebSettings:
         table = self.table(data, "web") if "web" in data else {}
@@ -225,7 +234,7 @@ class _Reader:
 
     def hours(self, data: dict) -> Hours:
         hours = self.table(data, "hours")
-        self.unknown_keys(hours, "hours", {"days", "periods"})
+        self.unknown_keys(hours, "hours", {"days", "periods", "last_ticket", "closed"})
         days = []
         for name in self.get(hours, "days", "hours", list) or []:
             if name not in WEEKDAYS:
@@ -246,7 +255,47 @@ class _Reader:
         if not days or not periods:
             self.problem("hours", "needs at least one day and one period")
             return Hours((0,), ((time(8), time(12)),))
-        return Hours(tuple(sorted(days)), tuple(sorted(periods)))
+        periods.sort()
+        return Hours(tuple(sorted(days)), tuple(periods), self.last_ticket(hours, periods), self.closed_days(hours))
+
+    def last_ticket(self, hours: dict, periods: list[tuple[time, time]]) -> time | None:
+        text = self.get(hours, "last_ticket", "hours", str, None)
+        if text is None:
+            return None
+        match = _CLOCK.fullmatch(text)
+        try:
+            last = time(int(match[1]), int(match[2]))
+        except (TypeError, ValueError):
+            self.problem("hours.last_ticket", f"{text!r} is not a time of day like \"15:45\"")
+            return None
+        if not periods[0][0] <= last < periods[-1][1]:
+            self.problem("hours.last_ticket", f"{text} must be within the day's opening hours (the day's last "
+                                              "ticket, before the last period ends)")
+        return last
+
+    def closed_days(self, hours: dict) -> tuple[tuple[date, str], ...]:
+        days = []
+        for key, name in (self.get(hours, "closed", "hours", dict, {}) or {}).items():
+            where = f"hours.closed.{key}"
+            try:
+                day = date.fromisoformat(key)
+            except ValueError:
+                self.problem(where, f"{key!r} is not a date like \"2026-12-24\"")
+                continue
+            if not isinstance(name, str) or not 0 < len(name.strip()) <= 60:
+                self.problem(where, f"must be the day's name in up to 60 characters (\"Nochebuena\"), not {name!r}")
+                continue
+            days.append((day, name.strip()))
+        return tuple(sorted(days))
+
+    def category(self, button: dict, where: str) -> str | None:
+        """Whom a preferential button serves; a button with a category is preferential unless it says otherwise."""
+        category = self.get(button, "category", where, str, None)
+        if category is not None and category not in contract.PREFERENTIAL_CATEGORIES:
+            self.problem(f"{where}.category", f"{category!r} is not a category (one of "
+                                              f"{', '.join(contract.PREFERENTIAL_CATEGORIES)})")
+            return None
+        return category
 
     def readable(self, key: str, value, field: str) -> None:
         """A name that travels on the board: within the contract's limit for it, or every display refuses it."""
@@ -295,7 +344,7 @@ class _Reader:
                 if not isinstance(button, dict):
                     self.problem(where, "must be a table")
                     continue
-                self.unknown_keys(button, where, {"pin", "service", "preferential", "prefix"})
+                self.unknown_keys(button, where, {"pin", "service", "preferential", "prefix", "category"})
                 letter = self.get(button, "service", where, str)
                 self.service_ref(letter, f"{where}.service", services)
                 prefix = self.get(button, "prefix", where, str, letter)
@@ -305,8 +354,11 @@ class _Reader:
                 if owner != kiosk_id:
                     self.problem(f"{where}.prefix", f"{prefix!r} is already the prefix of kiosk {owner!r}: "
                                                     "two kiosks would print the same numbers")
-                buttons.append(KioskButton(self.pin(button, "pin", where), letter,
-                                      self.get(button, "preferential", where, bool, False), prefix))
+                category = self.category(button, where)
+                preferential = self.get(button, "preferential", where, bool, category is not None)
+                if category is not None and not preferential:
+                    self.problem(f"{where}.category", "is only for a preferential button (preferential = true)")
+                buttons.append(KioskButton(self.pin(button, "pin", where), letter, preferential, prefix, category))
             pins = [b.pin for b in buttons]
             if len(pins) != len(set(pins)):
                 self.problem(f"{path}.buttons", "two buttons share a pin")

@@ -69,6 +69,7 @@ class KioskButton:
     service: str
     preferential: bool
     prefix: str
+    category: str | None = None     # whom a preferential button serves (contract.PREFERENTIAL_CATEGORIES)
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ class Display:
 class Hours:
     days: tuple[int, ...]                      # weekday numbers, Monday = 0
     periods: tuple[tuple[time, time], ...]
+    last_ticket: time | None = None            # no ticket after this time of day (None: until closing)
+    closed: tuple[tuple[date, str], ...] = ()  # the site's own closed days, with the words a slip gives for them
 
     def text(self) -> str:
         """'Lunes a viernes de 8:00 a 12:00 y de 14:00 a 16:00', for tickets and screens."""
@@ -133,6 +136,10 @@ class Hours:
         spans = [f"de {_hm(a)} a {_hm(b)}" for a, b in self.periods]
         joined = ", ".join(spans[:-1]) + (" y " if len(spans) > 1 else "") + spans[-1]
         return f"{days[0].upper()}{days[1:]} {joined}"
+
+    def last_ticket_text(self) -> str | None:
+        """'15:45', when the site stops issuing before it closes."""
+        return None if self.last_ticket is None else _hm(self.last_ticket)
 
 
 def _hm(moment: time) -> str:
@@ -186,6 +193,8 @@ class SiteConfig:
     displays: dict[str, Display]
     queue: QueuePolicy
     web: WebSettings = WebSettings()
+    press_limit: int = 6            # tickets one kiosk button gives within press_window_s (0: no limit)
+    press_window_s: int = 60
 
     def today(self) -> date:
         """The site's service day now: its own time zone's date, not the machine's (a Pi set to UTC is a day

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from appliance.contract import PREFERENTIAL_CATEGORIES
 from appliance.site import SiteConfig
 from hub.export import rows
 from hub.store import DayStore
@@ -119,6 +120,7 @@ class Report:
 def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: datetime | None = None) -> Report:
     names = {letter: service.name for letter, service in config.services.items()}
     total, kinds = _Tally(), {"no": _Tally(), "sí": _Tally()}
+    categories: dict[str, _Tally] = {}      # whom the preferential turns served, where the button said
     services: dict[str, _Tally] = {}
     desks: dict[int, _Tally] = {}
     advisors: dict[str, _Tally] = {}
@@ -132,6 +134,8 @@ def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: 
         hour = datetime.fromisoformat(row["issued_at"]).astimezone(config.timezone).hour
         arrivals[hour] += 1
         groups = [total, kinds[row["preferential"]], services.setdefault(row["service"], _Tally())]
+        if row["preferential_category"]:
+            groups.append(categories.setdefault(row["preferential_category"], _Tally()))
         if row["desk"] != "":   # desks and advisors count the turns they called
             groups += [desks.setdefault(row["desk"], _Tally()), advisors.setdefault(row["advisor"], _Tally())]
         for tally in groups:
@@ -145,7 +149,9 @@ def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: 
     return Report(
         site=config.name, first=first, last=last, made_at=now or datetime.now(config.timezone),
         target_min=config.web.wait_target_min, total=total.figures(), void=void,
-        by_kind=[(label, kinds[flag].figures()) for label, flag in (("Normal", "no"), ("Preferencial", "sí"))],
+        by_kind=[(label, kinds[flag].figures()) for label, flag in (("Normal", "no"), ("Preferencial", "sí"))]
+        + _grouped(categories, lambda k: f"Preferencial · {PREFERENTIAL_CATEGORIES.get(k, k)}",
+                   lambda k: (list(PREFERENTIAL_CATEGORIES).index(k) if k in PREFERENTIAL_CATEGORIES else 99, k)),
         by_service=_grouped(services, lambda k: names.get(k, k),
                             lambda k: (letters.index(k) if k in letters else len(letters), k)),
         by_desk=_grouped(desks, lambda k: config.desks[k].name if k in config.desks else f"Módulo {k}"),

@@ -1,5 +1,6 @@
 """A hub whose work no longer reaches the devices says so: in its log, in its heartbeat (the coordinators' page
 raises an alarm) and to systemd, by no longer feeding the watchdog."""
+import json
 import logging
 import os
 import signal
@@ -60,7 +61,7 @@ def test_the_page_refuses_a_wrong_typed_heartbeat_and_goes_on(tmp_path, caplog):
     from hub.store import DayStore
     live = LiveView(CONFIG, DayStore(tmp_path / "days"), StubLink(), lambda: NOW)
     bad = heartbeat("kiosco-1", NOW)
-    bad.payload = bad.payload.replace(b'"problem":null', b'"problem":[]')
+    bad.payload = json.dumps({**json.loads(bad.payload), "problem": []}).encode()
     with caplog.at_level(logging.WARNING):
         live.take(bad)
     assert "field 'problem' must be text or null" in caplog.text and live.rejected.total() == 1

@@ -77,8 +77,9 @@ def test_outside_opening_hours_no_turn_is_issued_only_the_hours_slip(tmp_path, m
     unit, _ = make_kiosk(tmp_path, moment=moment.replace(tzinfo=CONFIG.timezone), printer=printer)
     assert unit.issue(CONFIG.kiosks["kiosco-1"].buttons[0]) is None, why
     assert unit.issued == [] and unit.link.outbox.pending() == []
-    slip = printed_text(printer.output)
+    slip = printed_text(printer.output).replace("\n", " ")
     assert "no estamos atendiendo" in slip and "lunes a viernes de 8:00 a 12:00 y de 14:00 a 16:00" in slip
+    assert "El último turno del día se entrega a las 15:45." in slip
     assert unit.numbering.pending is None and not (tmp_path / "kiosk" / "counter.json").exists()
 
 

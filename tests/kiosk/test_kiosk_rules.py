@@ -3,7 +3,7 @@ from datetime import datetime
 
 from appliance import site as site_config
 from appliance.core.debounce import Debouncer
-from appliance.kiosk.hours import OpeningHours
+from appliance.core.hours import OpeningHours
 from tests.harness.roles import SettableClock
 
 SITE = site_config.load(site_config.EXAMPLE)

@@ -51,7 +51,7 @@ def test_a_button_on_the_serial_printers_pin_is_refused(device):
 
 def test_gpio14_is_free_for_a_button_when_the_printer_is_on_usb():
     kiosk = site(("pin = 26", "pin = 14")).kiosks["kiosco-1"]
-    assert kiosk.buttons[-1].pin == 14 and kiosk.printer["kind"] == "usb"
+    assert kiosk.buttons[6].pin == 14 and kiosk.printer["kind"] == "usb"
 
 
 def test_a_status_light_on_a_buttons_pin_is_refused():

@@ -12,7 +12,8 @@ def test_the_shipped_example_is_a_complete_site():
     site = site_config.load(site_config.EXAMPLE)
     assert site.services["E"].name == "Educación"
     assert site.desks[1].name == "Módulo 1" and site.desks[2].advisor == "José Muñoz"
-    assert [b.prefix for b in site.kiosks["kiosco-1"].buttons] == ["R", "S", "F", "E", "P"]
+    assert [b.prefix for b in site.kiosks["kiosco-1"].buttons] == ["R", "S", "F", "E", "V", "C", "P", "M"]
+    assert site.kiosks["kiosco-1"].buttons[-1].category == "persona_mayor"
     assert site.hours.text() == "Lunes a viernes de 8:00 a 12:00 y de 14:00 a 16:00"
     assert str(site.timezone) == "America/Bogota"
 

@@ -85,7 +85,7 @@ ALL_KEYS = list(keys(EXAMPLE))
 
 def test_the_example_written_back_is_the_same_site():
     assert site_config.parse(document(EXAMPLE)) == site_config.load(site_config.EXAMPLE)
-    assert {"desks[2].services", "kiosks[1].buttons[5].prefix", "kiosks[1].printer.vendor_id", "desk.counter.baudrate",
+    assert {"desks[2].services", "kiosks[1].buttons[7].prefix", "kiosks[1].printer.vendor_id", "desk.counter.baudrate",
             "web.users[1].password_hash"} <= {where for where, _, _ in ALL_KEYS}
 
 

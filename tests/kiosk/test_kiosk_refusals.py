@@ -1,0 +1,137 @@
+"""When a press gives no ticket, or half of one: the slip that says why (a holiday by its name, the site's own
+closed days, the day's last ticket), one slip per citizen, the per-button limit, and a ticket cut short after or
+before its number. Real python-escpos on the simulated printer, bytes read back as the paper shows them."""
+import json
+from datetime import datetime
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from appliance import site as site_config
+from appliance.drivers.printer import PrinterError, SimulatedPrinter
+from appliance.kiosk.unit import SIGNAL_S, SLIP_HOLD_S, KioskUnit
+from tests.harness.escpos_text import printed_text
+from tests.harness.roles import SettableClock
+
+CONFIG = site_config.load(site_config.EXAMPLE)
+REGISTRO = CONFIG.kiosks["kiosco-1"].buttons[0]
+
+
+def kiosk_at(tmp_path, moment: datetime, printer=None):
+    clock = SettableClock(1000.0)
+    unit = KioskUnit(CONFIG, "kiosco-1", tmp_path / "kiosk", pin_factory=MockFactory(),
+                     printer=printer or SimulatedPrinter(), now=lambda: moment.replace(tzinfo=CONFIG.timezone),
+                     monotonic=clock)
+    return unit, clock
+
+
+def paper(printer) -> str:
+    return printed_text(printer.output).replace("\n", " ")
+
+
+@pytest.mark.parametrize("moment, reason", [
+    (datetime(2026, 12, 8, 9, 30), "Hoy es festivo (La Inmaculada Concepción): no estamos atendiendo."),
+    (datetime(2026, 12, 24, 9, 30), "Hoy no estamos atendiendo: Nochebuena."),      # the site's own closed day
+    (datetime(2026, 11, 24, 15, 50), "Por hoy ya no se entregan más turnos."),       # past the last ticket, 15:45
+    (datetime(2026, 11, 24, 12, 30), "En este momento no estamos atendiendo."),
+])
+def test_the_slip_says_why_no_ticket_is_given(tmp_path, moment, reason):
+    printer = SimulatedPrinter()
+    unit, _ = kiosk_at(tmp_path, moment, printer)
+    assert unit.issue(REGISTRO) is None
+    unit.step(timeout=0)
+    slip = paper(printer)
+    assert reason in slip, slip
+    assert "Horario: lunes a viernes de 8:00 a 12:00 y de 14:00 a 16:00." in slip
+    assert "El último turno del día se entrega a las 15:45." in slip
+    assert unit.link.outbox.pending() == [] and unit.light == "closed"
+
+
+def test_until_the_last_ticket_the_kiosk_issues(tmp_path):
+    unit, _ = kiosk_at(tmp_path, datetime(2026, 11, 24, 15, 45))
+    assert unit.issue(REGISTRO).number == "R-001"
+
+
+def test_a_citizen_pressing_again_and_again_outside_hours_gets_one_slip(tmp_path):
+    printer = SimulatedPrinter()
+    unit, clock = kiosk_at(tmp_path, datetime(2026, 11, 28, 10, 0), printer)   # a Saturday
+    for _ in range(5):
+        unit.issue(REGISTRO)
+        clock.moment += 1
+    assert paper(printer).count("no estamos atendiendo") == 1
+    clock.moment += SLIP_HOLD_S
+    unit.issue(REGISTRO)                          # the next citizen, a while later
+    assert paper(printer).count("no estamos atendiendo") == 2
+
+
+def test_a_button_gives_its_limit_of_tickets_then_the_light_says_why(tmp_path):
+    unit, clock = kiosk_at(tmp_path, datetime(2026, 11, 24, 9, 30))
+    numbers = []
+    for _ in range(CONFIG.press_limit + 2):
+        ticket = unit.issue(REGISTRO)
+        numbers.append(ticket and ticket.number)
+        clock.moment += 2
+    unit.step(timeout=0)
+    assert numbers == [f"R-00{n}" for n in range(1, CONFIG.press_limit + 1)] + [None, None]
+    assert unit.light == "limit"
+    assert unit.issue(CONFIG.kiosks["kiosco-1"].buttons[1]).number == "S-001"   # another button is not limited
+    clock.moment += SIGNAL_S
+    unit.step(timeout=0)
+    assert unit.light == "ready"
+    clock.moment += CONFIG.press_window_s
+    assert unit.issue(REGISTRO).number == f"R-00{CONFIG.press_limit + 1}"
+
+
+class RollEnds(SimulatedPrinter):
+    """Paper reported, then the roll ends while the ticket is printed: after `lines` lines of text."""
+
+    def __init__(self, lines: int):
+        super().__init__()
+        self.lines_left = lines
+
+    def textln(self, txt: str = "") -> None:
+        if self.lines_left == 0:
+            self.paper = "out"
+        self.lines_left -= 1
+        super().textln(txt)
+
+
+def test_a_ticket_cut_short_after_its_number_is_a_valid_turn(tmp_path):
+    printer = RollEnds(lines=6)           # entity, rule, "Su turno", the number, the service: then the roll ends
+    unit, _ = kiosk_at(tmp_path, datetime(2026, 11, 24, 9, 30), printer)
+    ticket = unit.issue(REGISTRO)
+    assert ticket.number == "R-001" and "R-001" in paper(printer)
+    assert [json.loads(item.payload)["type"] for item in unit.link.outbox.pending()] == ["ticket_issued"]
+    assert unit.printer_state == "out"
+
+
+def test_a_ticket_cut_short_before_its_number_is_void_and_the_citizen_is_asked_to_take_another(tmp_path):
+    printer = RollEnds(lines=2)           # entity and rule only
+    unit, clock = kiosk_at(tmp_path, datetime(2026, 11, 24, 9, 30), printer)
+    sent = []
+    unit.link.publish = lambda topic, payload, **_: sent.append(json.loads(payload))
+    assert unit.issue(REGISTRO) is None and "R-001" not in paper(printer)
+    facts = [json.loads(item.payload) for item in unit.link.outbox.pending()]
+    assert [(f["type"], f["number"]) for f in facts] == [("ticket_void", "R-001")]
+    printer.paper = "ok"                  # someone put a roll in
+    clock.moment += 30
+    unit.step(timeout=0)
+    assert unit.printer_state == "ok"
+    void_at = "2026-11-24T09:30:00.000-05:00"      # from now on the screen asks the citizen to take another
+    assert [(s["state"], s.get("void_at")) for s in sent if s["type"] == "printer_status"] == [
+        ("ok", None), ("out", void_at), ("ok", void_at)]
+    assert unit.issue(REGISTRO).number == "R-002"
+
+
+def test_a_printer_that_fails_before_the_number_leaves_the_light_saying_so(tmp_path):
+    class Jams(SimulatedPrinter):
+        def textln(self, txt: str = "") -> None:
+            raise PrinterError("cover open")
+
+    unit, clock = kiosk_at(tmp_path, datetime(2026, 11, 24, 9, 30), Jams())
+    assert unit.issue(REGISTRO) is None
+    unit.step(timeout=0)
+    assert unit.light == "void"
+    clock.moment += SIGNAL_S
+    unit.step(timeout=0)
+    assert unit.light == "ready"
