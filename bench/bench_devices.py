@@ -92,7 +92,8 @@ def next_to_frame_ms(config, workdir: Path, calls: int = 150) -> list[float]:
     hub = Hub(config, workdir / "hub")
     pins = MockFactory()
     desk = DeskUnit(config, 1, workdir / "desk", pin_factory=pins)
-    display = DisplayUnit(config, "pantalla-1", screen=TimedScreen((1920, 1080), fullscreen=False))
+    display = DisplayUnit(config, "pantalla-1", screen=TimedScreen((1920, 1080), fullscreen=False),
+                          opening=AlwaysOpen())
     units = (hub, desk, display)
     stop = threading.Event()
     for unit in units:

@@ -1,5 +1,6 @@
 """Regenerates the pictures in the README and the docs from the real renderers:
 `.venv/bin/python docs/make_images.py`."""
+import dataclasses
 import os
 from datetime import datetime
 from pathlib import Path
@@ -8,8 +9,9 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 from appliance import contract  # noqa: E402
 from appliance import site as site_config  # noqa: E402
+from appliance.core.hours import OpeningHours  # noqa: E402
 from appliance.dev.ticket_preview import save_preview  # noqa: E402
-from appliance.kiosk.ticket import Ticket, TicketLayout  # noqa: E402
+from appliance.kiosk.ticket import Slip, Ticket, TicketLayout, closed_reason  # noqa: E402
 from appliance.screens.scene import build_scene  # noqa: E402
 from appliance.screens.window import Screen  # noqa: E402
 
@@ -18,7 +20,7 @@ SITE = site_config.load(site_config.EXAMPLE)
 NOW = datetime(2026, 11, 24, 9, 3, tzinfo=SITE.timezone)
 
 
-def board() -> contract.Board:
+def board(paced: bool = False, waiting: bool = True) -> contract.Board:
     def call(i, number, desk, letter, preferential=False):
         service = SITE.services[letter]
         return contract.Call(id=f"c{i}", at=NOW.isoformat(), source="hub", turn_id=f"2026-11-24/kiosco-1/X{i:03d}",
@@ -26,19 +28,26 @@ def board() -> contract.Board:
                              desk=desk, desk_name=SITE.desks[desk].name)
     calls = [call(9, "P-007", 3, "R", True), call(8, "S-012", 1, "S"), call(7, "E-004", 2, "E"),
              call(6, "P-006", 3, "R", True), call(5, "F-003", 1, "F")]
-    waiting = [contract.Waiting(service=letter, service_name=s.name, normal=n, preferential=p)
-               for (letter, s), (n, p) in zip(SITE.services.items(), [(4, 1), (2, 0), (1, 0), (3, 1), (0, 0), (1, 0)])]
-    return contract.Board(id="b", at=NOW.isoformat(), source="hub", calls=calls, waiting=waiting)
+    queues = [(4, 1, 3), (2, 0, 5), (1, 0, 8), (3, 1, 4), (0, 0, 2), (1, 0, 6)] if waiting else [(0, 0, 3)] * 6
+    queued = [contract.Waiting(service=letter, service_name=s.name, normal=n, preferential=p,
+                               minutes_per_turn=pace if paced else None)
+              for (letter, s), (n, p, pace) in zip(SITE.services.items(), queues)]
+    return contract.Board(id="b", at=NOW.isoformat(), source="hub", calls=calls, waiting=queued)
 
 
 def screens() -> None:
     footer = SITE.displays["pantalla-1"].footer
-    for name, size, portrait, online in (("pantalla-1080p", (1920, 1080), False, True),
-                                         ("pantalla-vertical", (1080, 1920), True, True),
-                                         ("pantalla-sin-hub", (1280, 720), False, False)):
+    closed = f"Hoy es festivo: La Inmaculada Concepción. {SITE.hours.line()}"
+    no_paper = "El dispensador de turnos no tiene papel: por favor avise a un asesor."
+    for name, size, portrait, b, changes in (
+            ("pantalla-1080p", (1920, 1080), False, board(paced=True), {}),
+            ("pantalla-vertical", (1080, 1920), True, board(paced=True), {}),
+            ("pantalla-sin-hub", (1280, 720), False, board(), {"hub_online": False}),
+            ("pantalla-fuera-de-horario", (1280, 720), False, board(waiting=False), {"closed": closed}),
+            ("pantalla-sin-papel", (1280, 720), False, board(paced=True), {"notice": no_paper})):
         screen = Screen(size, fullscreen=False)
-        screen.show(build_scene(board(), NOW, size=size, portrait=portrait, highlight=True, hub_online=online,
-                                footer=footer, footer_index=2))
+        screen.show(build_scene(b, NOW, size=size, portrait=portrait, highlight=not changes,
+                                **{"hub_online": True, **changes}, footer=footer, footer_index=2))
         screen.save(OUT / f"{name}.png")
         screen.close()
 
@@ -46,9 +55,16 @@ def screens() -> None:
 def tickets() -> None:
     ticket = Ticket(entity=SITE.name, number="P-007", service_name="Registro y Aportes", preferential=True,
                     issued_at=NOW, people_ahead=3, estimated_wait_min=12, notice=SITE.notice,
-                    hours=SITE.hours.text(), footer=SITE.ticket_footer)
+                    hours=SITE.hours.line(), footer=SITE.ticket_footer)
     for mm in (80, 58):
         save_preview(ticket, TicketLayout(mm), OUT / f"tiquete-{mm}mm.png")
+    older = dataclasses.replace(ticket, number="M-002", people_ahead=1, estimated_wait_min=1,
+                                category=contract.PREFERENTIAL_CATEGORIES["persona_mayor"])
+    save_preview(older, TicketLayout(80), OUT / "tiquete-persona-mayor.png")
+    holiday = datetime(2026, 12, 8, 10, 12, tzinfo=SITE.timezone)
+    slip = Slip(entity=SITE.name, reason=closed_reason(OpeningHours(SITE.hours, SITE.holidays), holiday),
+                hours=SITE.hours.line(), last_ticket=SITE.hours.last_ticket_text(), issued_at=holiday)
+    save_preview(slip, TicketLayout(80), OUT / "aviso-festivo.png")
 
 
 if __name__ == "__main__":

@@ -12,10 +12,12 @@ import os
 import random
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 from appliance import contract
 from appliance import site as site_config
+from appliance.core.hours import OpeningHours
 from appliance.desk.unit import DeskUnit
 from appliance.dev.always_open import AlwaysOpen
 from appliance.dev.local_broker import LocalBroker
@@ -24,6 +26,7 @@ from appliance.display.unit import DisplayUnit
 from appliance.drivers.gpio import press
 from appliance.drivers.printer import SimulatedPrinter
 from appliance.drivers.sound import Announcer, EspeakSpeaker, SilentSpeaker
+from appliance.screens.scene import CLOSED_TITLE
 from appliance.kiosk.unit import KioskUnit
 
 log = logging.getLogger(__name__)
@@ -47,7 +50,9 @@ class DemoSite:
         display = next(iter(base.displays.values()))
         if headless:  # screenshots at 720p keep the demo's output folder light
             display = dataclasses.replace(display, size=(1280, 720))
-        self.config = dataclasses.replace(base, kiosks={kiosk.id: kiosk}, displays={display.id: display})
+        # The scripted morning's citizens come faster than any real queue: no per-button limit.
+        self.config = dataclasses.replace(base, kiosks={kiosk.id: kiosk}, displays={display.id: display},
+                                          press_limit=0)
         self.kiosk_pins, self.desk_pins = MockFactory(), {n: MockFactory() for n in DESKS}
         state = out / "state"
         self.hub = Hub(self.config, state / "hub")
@@ -59,7 +64,8 @@ class DemoSite:
         speaker = SilentSpeaker() if headless else EspeakSpeaker(volume=display.volume)
         self.screen = Screen(display.size, fullscreen=False, title="Turnero · demo")
         self.display = DisplayUnit(self.config, display.id, screen=self.screen, announcer=Announcer(speaker),
-                                   key_help=None if headless else self.key_help(), state_dir=state / display.id)
+                                   key_help=None if headless else self.key_help(), state_dir=state / display.id,
+                                   opening=AlwaysOpen())
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._loop, args=(unit,), name=name, daemon=True)
                          for name, unit in (("hub", self.hub), ("kiosk", self.kiosk),
@@ -67,7 +73,7 @@ class DemoSite:
 
     def key_help(self) -> str:
         keys = ", ".join(f"{b.prefix.lower()} {self.config.services[b.service].name}"
-                         + (" (preferencial)" if b.preferential else "") for b in self.kiosk.kiosk.buttons)
+                         + (f" ({_kind(b)})" if b.preferential else "") for b in self.kiosk.kiosk.buttons)
         return (f"Teclas: turno: {keys} · 1/2 siguiente en módulo 1/2 · F1-F5 calificar módulo 1, "
                 f"F6-F10 módulo 2 · Esc salir")
 
@@ -124,6 +130,11 @@ class DemoSite:
         return path
 
 
+def _kind(button) -> str:
+    category = contract.PREFERENTIAL_CATEGORIES.get(button.category)
+    return f"preferencial, {category.lower()}" if category else "preferencial"
+
+
 def run_demo(*, headless: bool, seconds: float, out: Path) -> int:
     headless = headless or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     if headless:
@@ -141,8 +152,8 @@ def run_demo(*, headless: bool, seconds: float, out: Path) -> int:
         finally:
             site.stop()
     csv_path = site.export()
-    print(f"\nDemo finished. In {out}/:\n  tickets/   {len(list((out / 'tickets').glob('*.bin')))} tickets "
-          f"(.bin ESC/POS bytes and .png previews)\n  screens/   display screenshots\n  {csv_path.name}  "
+    print(f"\nDemo finished. In {out}/:\n  tickets/   {len(list((out / 'tickets').glob('*.bin')))} tickets and "
+          f"slips (.bin ESC/POS bytes and .png previews)\n  screens/   display screenshots\n  {csv_path.name}  "
           f"the hub's CSV export")
     return 0
 
@@ -181,6 +192,27 @@ def _scripted_morning(site: DemoSite, seconds: float, seed: int = 7) -> None:
             site.screen.save(shots / f"pantalla-{int(now - start):03d}s.png")
     site.display.step(0.2)
     site.screen.save(shots / "pantalla-final.png")
+    _holiday(site, shots)
+
+
+def _holiday(site: DemoSite, shots: Path, deadline_s: float = 30.0) -> None:
+    """The site on a public holiday, once the morning's citizens have all been called: a press prints the slip
+    that names the holiday, and the screen says the site is closed."""
+    give_up = time.monotonic() + deadline_s
+    while site.hub.ledger.waiting() and time.monotonic() < give_up:
+        for desk in DESKS:
+            site.next_at(desk)
+        site.display.step(0.3)
+    holiday = datetime(2026, 12, 8, 10, 0, tzinfo=site.config.timezone)      # La Inmaculada Concepción
+    opening = OpeningHours(site.config.hours, site.config.holidays)
+    for unit in (site.kiosk, site.display):
+        unit.now, unit.hours = (lambda: holiday), opening
+    site.take_turn(0)
+    slips = site.out / "tickets"
+    while time.monotonic() < give_up and not (
+            (site.display.scene().idle or "").startswith(CLOSED_TITLE) and any(slips.glob("*-aviso.png"))):
+        site.display.step(0.1)
+    site.screen.save(shots / "pantalla-festivo.png")
 
 
 def main(args) -> int:

@@ -1,7 +1,7 @@
 """The display role: the waiting-room screen that announces which turn goes to which desk.
 
-Everything it shows comes from the hub's retained board, so a rebooted or reconnected screen is right within
-a moment. A call is new when the display has not seen its id before (it remembers more than a board lists, on
+Everything it shows comes from retained state (the hub's board, each kiosk's printer), so a rebooted or
+reconnected screen is right within a moment; whether the site is open it reads from the site file's hours. A call is new when the display has not seen its id before (it remembers more than a board lists, on
 disk with a state directory): each new call is highlighted and announced once, in order, even when several
 arrive together; the board present at start-up is shown, not announced.
 It redraws only when something changes (a board, the hub's availability, the minute, the end of a highlight).
@@ -13,18 +13,19 @@ import logging
 import queue
 import time
 from collections import deque
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
 from appliance import contract
 from appliance.core.durable import write_json_atomic
+from appliance.core.hours import OpeningHours
 from appliance.core.link import Link
 from appliance.core.steps import arrived, refusing
 from appliance.display.spoken import announcement
 from appliance.drivers.sound import Announcer
-from appliance.screens.scene import Scene, build_scene
+from appliance.screens.scene import LAST_TICKET_GIVEN, Scene, build_scene
 from appliance.site import SiteConfig
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,13 @@ KNOWN_CALLS = 256
 MEMORY_NAME = "announced.json"
 FOOTER_S = 12.0
 ANNOUNCED_KEPT = 200     # `announced`: the latest calls said, for the demo's screenshots and the tests
+VOID_SHOWN = timedelta(minutes=1)   # how long the screen asks a citizen whose ticket has no number to take another
 
 
 class DisplayUnit:
     def __init__(self, config: SiteConfig, display_id: str, *, screen=None, announcer: Announcer | None = None,
-                 now=None, monotonic=time.monotonic, key_help: str | None = None, state_dir: Path | None = None):
+                 now=None, monotonic=time.monotonic, key_help: str | None = None, state_dir: Path | None = None,
+                 opening: OpeningHours | None = None):
         self.config = config
         self.display = config.displays[display_id]
         self.now = now or (lambda: datetime.now(config.timezone))
@@ -51,6 +54,8 @@ class DisplayUnit:
         self.inbox: queue.Queue = queue.Queue()
         self.board: contract.Board | None = None
         self.hub_online = False
+        self.hours = opening or OpeningHours(config.hours, config.holidays)
+        self.printers: dict[str, contract.PrinterStatus] = {}   # kiosk id -> its printer's latest state
         self.announced: list[contract.Call] = []
         self._memory = None
         if state_dir is not None:
@@ -60,8 +65,9 @@ class DisplayUnit:
         self._highlight_until = 0.0
         self._drawn: Scene | None = None
         self.rejected = contract.Refusals()
+        self._printer_topics = {contract.printer_topic(kiosk): kiosk for kiosk in config.kiosks}
         self.link = Link(display_id, config.broker, self.inbox,
-                         subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub")))
+                         subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub"), *self._printer_topics))
 
     def start(self) -> None:
         if self.announcer:
@@ -82,6 +88,13 @@ class DisplayUnit:
     def _on_message(self, message: mqtt.MQTTMessage) -> None:
         if message.topic == contract.status_topic("hub"):
             self.hub_online = contract.is_online(message.payload)
+            return
+        if message.topic in self._printer_topics:
+            status = contract.expect(message.payload, contract.PrinterStatus)
+            kiosk = self._printer_topics[message.topic]
+            if status.source != kiosk:
+                raise contract.ContractError(f"printer state from {status.source!r} on kiosk {kiosk!r}'s topic")
+            self.printers[kiosk] = status
             return
         board = contract.expect(message.payload, contract.Board)
         fresh = [c for c in board.calls if c.id not in self._known_calls]
@@ -118,7 +131,37 @@ class DisplayUnit:
         rotation = int(time.time() // FOOTER_S)
         return build_scene(self.board, now, size=self.display.size, portrait=self.display.portrait,
                            highlight=self.monotonic() < self._highlight_until, hub_online=self.hub_online,
-                           footer=self.display.footer, footer_index=rotation, key_help=self.key_help)
+                           footer=self.display.footer, footer_index=rotation, key_help=self.key_help,
+                           closed=self._closed(now), notice=self._notice(now))
+
+    def _closed(self, now: datetime) -> str | None:
+        """Why the site does not attend now, with its hours; None while it is open."""
+        if self.hours.is_open(now):
+            return None
+        hours = self.config.hours.line()
+        holiday, closed_day = self.hours.holiday(now), self.hours.closed_day(now)
+        if holiday:
+            return f"Hoy es festivo: {holiday}. {hours}"
+        if closed_day:
+            return f"Hoy no estamos atendiendo: {closed_day}. {hours}"
+        return hours
+
+    def _notice(self, now: datetime) -> str | None:
+        """A line the whole room must read now: a dispenser that cannot print, a ticket that came out without its
+        number, or no more tickets today."""
+        several = len(self.config.kiosks) > 1
+        for kiosk, status in sorted(self.printers.items()):
+            which = f"El dispensador de turnos {kiosk}" if several else "El dispensador de turnos"
+            if status.state == "out":
+                return f"{which} no tiene papel: por favor avise a un asesor."
+            if status.state == "offline":
+                return f"{which} no está imprimiendo: por favor avise a un asesor."
+        for status in self.printers.values():
+            if status.void_at and timedelta(0) <= now - datetime.fromisoformat(status.void_at) <= VOID_SHOWN:
+                return "Si su tiquete salió sin número, tome otro turno."
+        if self.hours.is_open(now) and not self.hours.issues_tickets(now):
+            return LAST_TICKET_GIVEN
+        return None
 
     def redraw(self) -> bool:
         """Draws the scene if it differs from what is on screen; the scene carries the clock to the minute,

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from escpos.escpos import Escpos
 
+from appliance.core.hours import OpeningHours
 from appliance.core.spanish import clock, long_date, plural
 from appliance.drivers.printer import PrinterError
 
@@ -33,7 +34,7 @@ class Ticket:
     people_ahead: int | None        # None: unknown, and the line is left out (never a wrong number)
     estimated_wait_min: int | None  # None: unknown, left out
     notice: str                     # the data-treatment notice (Ley 1581)
-    hours: str
+    hours: str                      # "Horario: lunes a viernes de 8:00 a 12:00." (site.Hours.line)
     footer: str                     # [ticket] footer: the site's last line
     category: str | None = None     # whom the preferential line serves ("Persona mayor"), when the button says
     qr: str | None = None
@@ -47,13 +48,26 @@ class Ticket:
         return ticket_lines(self, layout)
 
 
+def closed_reason(opening: OpeningHours, moment: datetime) -> str:
+    """Why no ticket is given now, in the words a slip prints."""
+    holiday = opening.holiday(moment)
+    if holiday:
+        return f"Hoy es festivo ({holiday}): no estamos atendiendo."
+    closed_day = opening.closed_day(moment)
+    if closed_day:
+        return f"Hoy no estamos atendiendo: {closed_day}."
+    if opening.is_open(moment):
+        return "Por hoy ya no se entregan más turnos."
+    return "En este momento no estamos atendiendo."
+
+
 @dataclass(frozen=True)
 class Slip:
     """What a press prints when no ticket is given: no number, why not, and when the site attends."""
 
     entity: str
     reason: str                     # "Hoy es festivo (Día de la Independencia): no estamos atendiendo."
-    hours: str
+    hours: str                      # as on a ticket
     last_ticket: str | None         # "15:45" when the site stops issuing before it closes
     issued_at: datetime
     label: ClassVar[str] = "aviso"
@@ -62,7 +76,7 @@ class Slip:
 
     def lines(self, layout: TicketLayout) -> list[Line]:
         lines = [Line(self.entity, bold=True), Line("", rule=True), Line(self.reason, "large", True),
-                 Line(f"Horario: {self.hours[0].lower()}{self.hours[1:]}.")]
+                 Line(self.hours)]
         if self.last_ticket:
             lines.append(Line(f"El último turno del día se entrega a las {self.last_ticket}."))
         lines.append(Line(f"{long_date(self.issued_at.date())} · {clock(self.issued_at)}"))
@@ -112,7 +126,7 @@ def ticket_lines(ticket: Ticket, layout: TicketLayout) -> list[Line]:
         minutes = ticket.estimated_wait_min
         lines.append(Line(f"Tiempo estimado de espera: {minutes} {plural(minutes, 'minuto', 'minutos')}"))
     lines += [Line("Espere el llamado en la pantalla."), Line("", rule=True)]
-    lines += [Line(ticket.notice), Line(f"Horario: {ticket.hours[0].lower()}{ticket.hours[1:]}.")]
+    lines += [Line(ticket.notice), Line(ticket.hours)]
     if ticket.footer.strip():
         lines.append(Line(ticket.footer))
     return [wrapped for line in lines for wrapped in _wrap(line, layout)]

@@ -34,7 +34,7 @@ from appliance.core.hours import OpeningHours
 from appliance.drivers.printer import PrinterConfig, PrinterError, open_printer, paper_state
 from appliance.kiosk.numbering import TicketCounter, turn_id, turn_number
 from appliance.kiosk.press_limit import PressLimit
-from appliance.kiosk.ticket import NumberPrinted, Slip, Ticket, TicketLayout, print_ticket
+from appliance.kiosk.ticket import NumberPrinted, Slip, Ticket, TicketLayout, closed_reason, print_ticket
 from appliance.site import KioskButton, SiteConfig
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ class KioskUnit:
         return Ticket(entity=self.config.name, number=turn_number(spec.prefix, number),
                       service_name=self.config.services[spec.service].name, preferential=spec.preferential,
                       issued_at=moment, people_ahead=ahead, estimated_wait_min=minutes, notice=self.config.notice,
-                      hours=self.config.hours.text(), footer=self.config.ticket_footer,
+                      hours=self.config.hours.line(), footer=self.config.ticket_footer,
                       category=contract.PREFERENTIAL_CATEGORIES.get(spec.category))
 
     def _record(self, spec: KioskButton, number: int, moment: datetime, *, void_reason: str | None = None) -> None:
@@ -216,13 +216,13 @@ class KioskUnit:
         return None, None
 
     def _refuse_closed(self, moment: datetime) -> None:
-        reason = self._closed_reason(moment)
+        reason = closed_reason(self.hours, moment)
         log.info("%s: press while no tickets are given (%s)", self.kiosk.id, reason)
         if not self.config.closed_slip or self.monotonic() - self._slip_at < SLIP_HOLD_S:
             return
         if self._check_printer() in ("out", "offline"):
             return
-        slip = Slip(entity=self.config.name, reason=reason, hours=self.config.hours.text(),
+        slip = Slip(entity=self.config.name, reason=reason, hours=self.config.hours.line(),
                     last_ticket=self.config.hours.last_ticket_text(), issued_at=moment)
         self._slip_at = self.monotonic()
         before = len(getattr(self.printer, "output", b""))
@@ -233,18 +233,6 @@ class KioskUnit:
             return
         if self.on_printed is not None:
             self.on_printed(slip, self.layout, self.printer.output[before:])
-
-    def _closed_reason(self, moment: datetime) -> str:
-        """Why no ticket is given now, in the words the slip prints."""
-        holiday = self.hours.holiday(moment)
-        if holiday:
-            return f"Hoy es festivo ({holiday}): no estamos atendiendo."
-        closed_day = self.hours.closed_day(moment)
-        if closed_day:
-            return f"Hoy no estamos atendiendo: {closed_day}."
-        if self.hours.is_open(moment):
-            return "Por hoy ya no se entregan más turnos."
-        return "En este momento no estamos atendiendo."
 
     # --- printer, board, lights ----------------------------------------------------------------------
 

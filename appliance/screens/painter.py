@@ -29,6 +29,7 @@ MUTED = (166, 184, 208)
 ACCENT = (255, 196, 61)            # the new call, for a few seconds
 PREFERENTIAL = (22, 128, 92)       # white on it reads at 4.9:1
 BANNER = (146, 60, 46)
+NOTICE = (138, 88, 10)             # white on it reads at 5.6:1
 
 
 class Layout(NamedTuple):
@@ -225,24 +226,34 @@ def _stack_height(caption: int, number: int, desk: int) -> int:
 
 
 def _welcome(surface, text: str, box: pygame.Rect, unit: int, colour: tuple) -> None:
-    """The idle message: its first line as a title, the rest wrapped at words, centred."""
+    """The idle message: its first line as a title, the rest wrapped at words, centred; smaller when a short
+    box cannot hold it."""
     title, _, body = text.partition("\n")
-    title_size, body_size = fit(title, unit // 9, True, box.width), unit // 19
-    font = _font(body_size, False)
-    lines: list[str] = []
-    for word in body.split():
-        if lines and font.size(f"{lines[-1]} {word}")[0] <= box.width * 17 // 20:   # narrower reads calmer
-            lines[-1] = f"{lines[-1]} {word}"
-        else:
-            lines.append(word)
-    title_cap, body_cap = _cap(title_size, True), _cap(body_size, False)
-    height = title_cap + len(lines) * body_cap * 2 + (body_cap if lines else 0)
+    scale = 1.0
+    while True:
+        title_size, body_size = fit(title, int(unit * scale) // 9, True, box.width), int(unit * scale) // 19
+        lines = _wrapped(body, body_size, box.width * 17 // 20)                     # narrower reads calmer
+        title_cap, body_cap = _cap(title_size, True), _cap(body_size, False)
+        height = title_cap + len(lines) * body_cap * 2 + (body_cap if lines else 0)
+        if height <= box.height * 9 // 10 or scale < 0.4:
+            break
+        scale *= 0.9
     y = box.centery - height // 2
     _text(surface, title, title_size, True, colour, box.centerx, y, "center")
     y += title_cap + body_cap * 3                # the title stands apart from the text
     for line in lines:
         _text(surface, line, fit(line, body_size, False, box.width), False, colour, box.centerx, y, "center")
         y += body_cap * 2
+
+
+def _wrapped(text: str, size: int, width: int) -> list[str]:
+    font, lines = _font(size, False), []
+    for word in text.split():
+        if lines and font.size(f"{lines[-1]} {word}")[0] <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
 
 
 def _section_title(surface, text: str, box: pygame.Rect, unit: int) -> int:
@@ -260,7 +271,8 @@ def _history(surface, scene: Scene, box: pygame.Rect, unit: int) -> None:
         size = unit // 32
         _text(surface, HISTORY_EMPTY, fit(HISTORY_EMPTY, size, False, box.width), False, MUTED, box.x,
               _middle(top + row_h // 2, size, False))
-    number_size = min(unit // 17, row_h * 3 // 5)
+    # Tall rows (no queues under them) must not make the number so wide that the desk beside it shrinks.
+    number_size = min(unit // 17, row_h * 3 // 5, box.width // 14)
     for i, call in enumerate(scene.history):
         row = pygame.Rect(box.x, top + i * row_h, box.width, row_h - unit // 90)
         pygame.draw.rect(surface, PANEL, row, border_radius=unit // 90)
@@ -286,14 +298,20 @@ def _waiting(surface, scene: Scene, box: pygame.Rect, columns: int, unit: int) -
         pygame.draw.rect(surface, PANEL, tile, border_radius=unit // 90)
         count_w = _text(surface, str(waiting.count), size, True, TEXT, tile.right - inset,
                         _middle(tile.centery, size, True), "right")
+        if waiting.estimate:   # muted, beside the count: the wait a ticket taken now would have
+            small = size * 3 // 4
+            count_w += inset + _text(surface, waiting.estimate, small, False, MUTED, tile.right - 2 * inset - count_w,
+                                     _middle(tile.centery, small, False), "right")
         name_size = fit(waiting.service, size, False, tile.width - count_w - 3 * inset)
         _text(surface, waiting.service, name_size, False, TEXT, tile.x + inset, _middle(tile.centery, name_size, False))
 
 
 def _footer(surface, scene: Scene, box: pygame.Rect, unit: int) -> None:
-    """The rotating message; the key help in the demo; while the hub is away, the banner in its place:
-    visible, but the calls above stay as they were."""
+    """The rotating message; the key help in the demo; a notice for the room in their place (a dispenser without
+    paper) and, above all, while the hub is away, the banner: visible, but the calls above stay as they were."""
     text, colour, bold = scene.key_help or scene.footer, PANEL, False
+    if scene.notice:
+        text, colour, bold = scene.notice, NOTICE, True
     if scene.banner:
         text, colour, bold = scene.banner, BANNER, True
     pygame.draw.rect(surface, colour, box)

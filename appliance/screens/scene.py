@@ -20,6 +20,8 @@ HISTORY_TITLE = "Turnos anteriores"
 HISTORY_EMPTY = "Aquí verá los turnos ya llamados."
 WAITING_TITLE = "Personas en espera"
 IDLE_MESSAGE = "Bienvenido.\nTome su turno y espere el llamado en esta pantalla."   # a title, then the text
+CLOSED_TITLE = "Fuera de horario"
+LAST_TICKET_GIVEN = "Por hoy ya no se entregan más turnos: atendemos a quienes ya tienen el suyo."
 # The wording of the seeds' "caída del sistema" script, said to a whole room.
 OFFLINE_BANNER = "El sistema está en actualización y mantenimiento. Por favor espere: su turno se conserva."
 
@@ -40,6 +42,11 @@ class CallView:
 class WaitingView:
     service: str
     count: int                    # normal and preferential together: everyone ahead of a new ticket
+    minutes: int | None = None    # the estimated wait of a new ticket, once the hub knows the pace
+
+    @property
+    def estimate(self) -> str | None:
+        return None if self.minutes is None else f"{self.minutes} min aprox."
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,8 @@ class Scene:
     footer: str
     banner: str | None
     key_help: str | None
-    idle: str | None              # the welcome shown in the headline's place before the first call
+    idle: str | None              # the welcome before the first call, or the closed site: a title, then the text
+    notice: str | None = None     # what the room must know now: a dispenser without paper, a ticket without number
 
 
 def _view(call: Call) -> CallView:
@@ -65,22 +73,29 @@ def _view(call: Call) -> CallView:
 
 def build_scene(board: Board | None, now: datetime, *, size: tuple[int, int], portrait: bool, highlight: bool,
                 hub_online: bool, footer: Sequence[str], footer_index: int = 0,
-                key_help: str | None = None) -> Scene:
+                key_help: str | None = None, closed: str | None = None, notice: str | None = None) -> Scene:
+    """`closed`: why the site is not attending now (the text under CLOSED_TITLE), or None while it is open."""
     calls = board.calls if board else []
-    headline = _view(calls[0]) if calls else None
+    waiting = tuple(WaitingView(printable(w.service_name), w.normal + w.preferential,
+                                w.estimated_minutes(w.normal + w.preferential))
+                    for w in (board.waiting if board else ()))
+    # Closed, and nobody left waiting: the screen says so instead of the last call. While citizens still wait
+    # after closing time, they are still called: the screen goes on showing the calls.
+    closed_now = closed is not None and not any(w.count for w in waiting)
+    if closed_now:
+        waiting = ()    # empty queues and a pace from hours ago say nothing to a closed room
+    headline = _view(calls[0]) if calls and not closed_now else None
     # A recall repeats a turn already on the board: the history lists each turn once, by its latest call.
     history: list[CallView] = []
     seen = {headline.number} if headline else set()
-    for call in calls[1:]:
+    for call in calls[1:] if headline else calls:
         if len(history) == SHOWN_CALLS:
             break
         if call.number not in seen:
             seen.add(call.number)
             history.append(_view(call))
-    waiting = tuple(WaitingView(printable(w.service_name), w.normal + w.preferential)
-                    for w in (board.waiting if board else ()))
+    idle = f"{CLOSED_TITLE}\n{closed}" if closed_now else None if headline else IDLE_MESSAGE
     return Scene(size=size, portrait=portrait, headline=headline, highlight=highlight and headline is not None,
                  history=tuple(history), waiting=waiting, date=long_date(now.date()), time=clock(now),
                  footer=footer[footer_index % len(footer)] if footer else "",
-                 banner=None if hub_online else OFFLINE_BANNER, key_help=key_help,
-                 idle=None if headline else IDLE_MESSAGE)
+                 banner=None if hub_online else OFFLINE_BANNER, key_help=key_help, idle=idle, notice=notice)

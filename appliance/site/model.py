@@ -137,6 +137,11 @@ class Hours:
         joined = ", ".join(spans[:-1]) + (" y " if len(spans) > 1 else "") + spans[-1]
         return f"{days[0].upper()}{days[1:]} {joined}"
 
+    def line(self) -> str:
+        """'Horario: lunes a viernes de 8:00 a 12:00 y de 14:00 a 16:00.', a line of its own on a ticket or screen."""
+        text = self.text()
+        return f"Horario: {text[0].lower()}{text[1:]}."
+
     def last_ticket_text(self) -> str | None:
         """'15:45', when the site stops issuing before it closes."""
         return None if self.last_ticket is None else _hm(self.last_ticket)

@@ -7,6 +7,7 @@ from paho.mqtt import subscribe
 
 from appliance import contract
 from appliance import site as site_config
+from appliance.dev.always_open import AlwaysOpen
 from appliance.display.spoken import announcement
 from appliance.display.unit import DisplayUnit
 
@@ -112,7 +113,7 @@ def test_a_display_shows_the_retained_board_at_start_and_follows_it_after_a_brok
         hub.link.publish(contract.request_topic(2), request.to_json())
         wait_until(lambda: hub.ledger.serving.get(2), what="the call")
         wait_until(lambda: retained_board(config).calls, what="the board with the call, retained")
-        with Running(DisplayUnit(config, "pantalla-1", announcer=FakeAnnouncer())) as display:
+        with Running(DisplayUnit(config, "pantalla-1", announcer=FakeAnnouncer(), opening=AlwaysOpen())) as display:
             wait_until(lambda: display.board and display.hub_online, what="the retained board and hub status")
             assert display.scene().headline.number == "R-001" and display.announced == []  # shown, not re-announced
             broker.restart()

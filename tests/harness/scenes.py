@@ -18,6 +18,12 @@ WAITING = [Waiting(service="R", service_name="Registro y Aportes", normal=4, pre
            Waiting(service="C", service_name="Recreación", normal=1, preferential=0)]
 
 
+# The same queues once the hub knows the pace of each service: a new ticket's wait shows beside each count.
+PACED = [Waiting(**{**vars(w), "minutes_per_turn": minutes}) for w, minutes in zip(WAITING, (3, 5, 8, 4, 2, 6))]
+CLOSED = "Hoy es festivo: La Inmaculada Concepción. Horario: lunes a viernes de 8:00 a 12:00 y de 14:00 a 16:00."
+NO_PAPER = "El dispensador de turnos no tiene papel: por favor avise a un asesor."
+
+
 def call(i: int, number: str, desk: int = 3, *, preferential=False, recall=False, desk_name=None) -> Call:
     return Call(id=f"c{i}", at=NOW.isoformat(), source="hub", turn_id=f"2026-11-24/k1/{number.replace('-', '')}",
                 number=number, service="S", service_name="Salud", preferential=preferential, desk=desk,

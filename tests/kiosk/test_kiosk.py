@@ -156,7 +156,7 @@ def test_a_clock_set_back_a_day_continues_the_series_instead_of_repeating_number
 SPANISH = Ticket(entity="Alcaldía de Tenjo", number="E-012", service_name="Educación", preferential=True,
                  issued_at=TUESDAY_MORNING, people_ahead=0, estimated_wait_min=None,
                  notice="¿Dudas? ¡Pregunte! Señora, señor: sus datos se tratan según la Ley 1581. Pingüino.",
-                 hours="Lunes a viernes de 8:00 a 12:00", footer="Gracias por su visita. ¿Cómo lo atendimos?")
+                 hours="Horario: lunes a viernes de 8:00 a 12:00.", footer="Gracias por su visita. ¿Cómo lo atendimos?")
 
 
 @pytest.mark.parametrize("paper_mm", [58, 80])

@@ -2,7 +2,9 @@
 closed days, the day's last ticket), one slip per citizen, the per-button limit, and a ticket cut short after or
 before its number. Real python-escpos on the simulated printer, bytes read back as the paper shows them."""
 import json
+import tempfile
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from gpiozero.pins.mock import MockFactory
@@ -11,6 +13,7 @@ from appliance import site as site_config
 from appliance.drivers.printer import PrinterError, SimulatedPrinter
 from appliance.kiosk.unit import SIGNAL_S, SLIP_HOLD_S, KioskUnit
 from tests.harness.escpos_text import printed_text
+from tests.harness.faults.paper import Roll
 from tests.harness.roles import SettableClock
 
 CONFIG = site_config.load(site_config.EXAMPLE)
@@ -82,22 +85,18 @@ def test_a_button_gives_its_limit_of_tickets_then_the_light_says_why(tmp_path):
     assert unit.issue(REGISTRO).number == f"R-00{CONFIG.press_limit + 1}"
 
 
-class RollEnds(SimulatedPrinter):
-    """Paper reported, then the roll ends while the ticket is printed: after `lines` lines of text."""
-
-    def __init__(self, lines: int):
-        super().__init__()
-        self.lines_left = lines
-
-    def textln(self, txt: str = "") -> None:
-        if self.lines_left == 0:
-            self.paper = "out"
-        self.lines_left -= 1
-        super().textln(txt)
+def roll_ending(where: bytes) -> Roll:
+    """A printer whose roll ends just after `where` in the first ticket (as a whole ticket's bytes show it)."""
+    whole = SimulatedPrinter()
+    unit, _ = kiosk_at(Path(tempfile.mkdtemp()), datetime(2026, 11, 24, 9, 30), whole)
+    unit.issue(REGISTRO)
+    roll = Roll()
+    roll.end_after(whole.output.index(where) + len(where))
+    return roll
 
 
 def test_a_ticket_cut_short_after_its_number_is_a_valid_turn(tmp_path):
-    printer = RollEnds(lines=6)           # entity, rule, "Su turno", the number, the service: then the roll ends
+    printer = roll_ending(b"R-001\n")     # the service and everything under it are missing
     unit, _ = kiosk_at(tmp_path, datetime(2026, 11, 24, 9, 30), printer)
     ticket = unit.issue(REGISTRO)
     assert ticket.number == "R-001" and "R-001" in paper(printer)
@@ -106,14 +105,14 @@ def test_a_ticket_cut_short_after_its_number_is_a_valid_turn(tmp_path):
 
 
 def test_a_ticket_cut_short_before_its_number_is_void_and_the_citizen_is_asked_to_take_another(tmp_path):
-    printer = RollEnds(lines=2)           # entity and rule only
+    printer = roll_ending(b"Su turno\n")   # the number is missing
     unit, clock = kiosk_at(tmp_path, datetime(2026, 11, 24, 9, 30), printer)
     sent = []
     unit.link.publish = lambda topic, payload, **_: sent.append(json.loads(payload))
     assert unit.issue(REGISTRO) is None and "R-001" not in paper(printer)
     facts = [json.loads(item.payload) for item in unit.link.outbox.pending()]
     assert [(f["type"], f["number"]) for f in facts] == [("ticket_void", "R-001")]
-    printer.paper = "ok"                  # someone put a roll in
+    printer.refill()                       # someone put a roll in
     clock.moment += 30
     unit.step(timeout=0)
     assert unit.printer_state == "ok"

@@ -4,6 +4,7 @@ long a frame takes is bench/bench_devices.py's.
 
 TURNERO_SHOTS=/some/dir keeps the screenshots there, to look at them; otherwise they go to a temporary folder.
 """
+import dataclasses
 import os
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -15,10 +16,10 @@ import pygame  # noqa: E402
 import pytest  # noqa: E402
 
 from appliance.contract import Waiting  # noqa: E402
-from appliance.screens.painter import (ACCENT, BACKGROUND, BANNER, FONT_BOLD, PANEL, PREFERENTIAL, fit,  # noqa: E402
-                                       layout, paint)
+from appliance.screens.painter import (ACCENT, BACKGROUND, BANNER, FONT_BOLD, MUTED, NOTICE, PANEL,  # noqa: E402
+                                       PREFERENTIAL, fit, layout, paint)
 from appliance.screens.window import Screen  # noqa: E402
-from tests.harness.scenes import WAITING, board, call, scene, ten_calls  # noqa: E402
+from tests.harness.scenes import CLOSED, NO_PAPER, PACED, WAITING, board, call, scene, ten_calls  # noqa: E402
 
 SIZES = [((1920, 1080), False), ((1280, 720), False), ((1080, 1920), True)]
 LONG_DESK = "Ventanilla de atención preferencial 12"
@@ -32,6 +33,9 @@ STATES = {
     "sin-hub": lambda: (board(*ten_calls()), {"hub_online": False, "highlight": False}),
     "sin-llamados": lambda: (board(), {}),
     "inicio": lambda: (None, {}),
+    "con-estimado": lambda: (board(*ten_calls(), waiting=PACED), {}),
+    "fuera-de-horario": lambda: (board(*ten_calls(), waiting=[]), {"closed": CLOSED}),
+    "sin-papel": lambda: (board(*ten_calls(), waiting=PACED), {"notice": NO_PAPER}),
 }
 
 
@@ -144,6 +148,42 @@ def test_the_offline_banner_takes_the_footers_place(size, portrait):
     for online, colour in ((True, PANEL), (False, BANNER)):
         picture = painted(scene(board(*ten_calls()), size=size, portrait=portrait, hub_online=online), size)
         assert picture.get_at((1, footer.centery))[:3] == colour
+
+
+@pytest.mark.parametrize("size, portrait", SIZES)
+def test_a_notice_for_the_room_takes_the_footer_but_gives_way_to_the_offline_banner(size, portrait):
+    footer = parts(size, portrait).footer
+    for online, colour in ((True, NOTICE), (False, BANNER)):
+        picture = painted(scene(board(*ten_calls()), size=size, portrait=portrait, hub_online=online,
+                                notice=NO_PAPER), size)
+        assert picture.get_at((1, footer.centery))[:3] == colour
+
+
+@pytest.mark.parametrize("size, portrait", SIZES)
+def test_the_estimated_wait_is_written_inside_each_tile_of_the_queues(size, portrait):
+    box = parts(size, portrait).waiting
+    plain = painted(scene(board(*ten_calls()), size=size, portrait=portrait), size)
+    paced = painted(scene(board(*ten_calls(), waiting=PACED), size=size, portrait=portrait), size)
+    assert count(plain, box, MUTED) < count(paced, box, MUTED)           # the muted "min aprox." beside counts
+    assert box.contains(changed(plain, paced))
+
+
+@pytest.mark.parametrize("size, portrait", SIZES)
+def test_a_long_closed_text_shrinks_to_stay_inside_the_headline_box(size, portrait):
+    queues = scene(board(waiting=PACED), size=size, portrait=portrait)      # the tiles leave the box short
+    long_text = dataclasses.replace(queues, idle=f"Fuera de horario\n{CLOSED} {CLOSED}")
+    box = parts(size, portrait).headline
+    assert box.contains(changed(painted(dataclasses.replace(queues, idle=""), size), painted(long_text, size)))
+
+
+@pytest.mark.parametrize("size, portrait", SIZES)
+def test_the_closed_site_is_said_in_the_headlines_place(size, portrait):
+    where = parts(size, portrait, services=0)
+    closed = painted(scene(board(*ten_calls(), waiting=[]), size=size, portrait=portrait, closed=CLOSED), size)
+    open_ = painted(scene(board(*ten_calls(), waiting=[]), size=size, portrait=portrait), size)
+    # The last call joins the earlier ones; the header and the footer stay as they were.
+    assert where.headline.union(where.history).contains(changed(open_, closed))
+    assert count(closed, where.headline, ACCENT) == 0       # no call is highlighted: there is none
 
 
 def test_a_frame_with_a_new_call_paints_what_a_first_drawing_of_it_paints():
