@@ -137,8 +137,9 @@ def accounts(config: SiteConfig) -> tuple[Account, ...]:
         found.append(Account(device, f"desk {number}", read=(contract.desk_state_topic(number),
                                                             contract.applied_topic(device)),
                              write=(contract.request_topic(number), contract.rating_topic(number), *own(device))))
+    printers = tuple(contract.printer_topic(kiosk) for kiosk in config.kiosks)   # the screen tells the room
     for display in config.displays:
-        found.append(Account(display, f"display {display}", read=(contract.BOARD_TOPIC, hub_status),
+        found.append(Account(display, f"display {display}", read=(contract.BOARD_TOPIC, hub_status, *printers),
                              write=own(display)))
     found.append(Account(MONITOR, "a technician's read-only account (mosquitto_sub)", read=(f"{contract.ROOT}/#",),
                          write=()))

@@ -72,6 +72,11 @@ def board() -> contract.Board:
     return contract.Board(id="b-1", at=AT, source="hub", calls=[call], waiting=[waiting])
 
 
+def printer_status(state: str = "out") -> contract.PrinterStatus:
+    return contract.PrinterStatus(id="p-1", at=AT, source="kiosco-1", state=state, detail="usb TM-T20II",
+                                  void_at=AT)
+
+
 def desk_state(desk: int = 1) -> contract.DeskState:
     serving = {"turn_id": f"{TODAY}/kiosco-1/R001", "number": "R-001", "service": "R",
                "service_name": "Registro y Aportes", "preferential": False, "called_at": AT}
@@ -414,6 +419,8 @@ def test_a_ticket_from_a_kiosk_whose_clock_runs_days_ahead_joins_todays_queue(fr
 # --- the devices -----------------------------------------------------------------------------------------------
 
 STATUS = contract.status_topic("hub")
+PRINTER = contract.printer_topic("kiosco-1")
+KINDS = {"/desk/": contract.DeskState, "/printer": contract.PrinterStatus}
 STATUSES = st.sampled_from([b"online", b"offline", b"", b"Online", b"online\n", b"\xff\xfe", b"1", b"null"]) | st.binary(
     max_size=20)
 
@@ -422,6 +429,11 @@ def board_cases() -> st.SearchStrategy:
     board_payloads = payloads(board(), calls=(contract.Call, 0), waiting=(contract.Waiting, 0))
     return (st.tuples(st.just(contract.BOARD_TOPIC), board_payloads)
             | st.tuples(st.just(STATUS), STATUSES.map(lambda raw: (raw, None))))
+
+
+def screen_cases() -> st.SearchStrategy:
+    """What a display reads: the board, the hub's status and each kiosk's printer."""
+    return board_cases() | st.tuples(st.just(PRINTER), payloads(printer_status()))
 
 
 def check_device(unit, device: str, shown, topic: str, payload: bytes, word: str | None, refusals: RefusalLog):
@@ -434,14 +446,15 @@ def check_device(unit, device: str, shown, topic: str, payload: bytes, word: str
         if topic == STATUS:
             contract.is_online(payload)
         else:
-            contract.expect(payload, contract.DeskState if "/desk/" in topic else contract.Board)
+            contract.expect(payload, next((kind for part, kind in KINDS.items() if part in topic), contract.Board))
         valid = True
     except contract.ContractError:
         valid = False
     if unit.rejected.total() == refused:
         assert valid, payload[:200]
         return None
-    assert not valid or "/desk/" in topic     # a desk also refuses another desk's valid state
+    # A desk also refuses another desk's valid state, and a display a kiosk's printer state sent by another device.
+    assert not valid or any(part in topic for part in KINDS)
     assert unit.rejected.total() == refused + 1 and shown(unit) == before
     line = refusals.lines[lines]
     assert line.startswith(f"{device}: refused a message on {topic}: ") and line.split(": ", 2)[2].strip()
@@ -466,8 +479,8 @@ def on_screen(unit: DisplayUnit):
 
 
 @FUZZ
-@given(case=board_cases())
-def test_the_display_shows_only_valid_boards_and_hub_statuses(display, refusals, case):
+@given(case=screen_cases())
+def test_the_display_shows_only_valid_boards_hub_statuses_and_printer_states(display, refusals, case):
     topic, (payload, word) = case
     event("refused" if check_device(display, "pantalla-1", on_screen, topic, payload, word, refusals) else "taken")
     assert all(line.count >= 0 for line in display.scene().waiting)    # never "-3 personas en espera"

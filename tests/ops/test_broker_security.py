@@ -203,6 +203,9 @@ def test_devices_receive_only_what_they_may_read(secured, connect):
     assert kiosk.topics_until(contract.BOARD_TOPIC) == [contract.BOARD_TOPIC]
     assert display.topics_until(contract.BOARD_TOPIC) == [contract.BOARD_TOPIC]
     assert desk.topics_until(contract.desk_state_topic(1)) == [contract.desk_state_topic(1)]
+    # A kiosk's printer state reaches the screens (a line for the room when it has no paper), not the desks.
+    assert kiosk.publish(contract.printer_topic("kiosco-1")) < 0x80
+    assert display.topics_until(contract.printer_topic("kiosco-1")) == [contract.printer_topic("kiosco-1")]
 
 
 def test_the_largest_payload_of_the_contract_goes_through(secured, connect):
