@@ -26,7 +26,8 @@ class OpeningHours:
 
     def closed_day(self, moment: datetime) -> str | None:
         """Why the site is closed all day today, in the site file's words ([hours] closed), or None."""
-        return self._closed.get(moment.date())
+        day = moment.date()
+        return self._closed.get(day.isoformat()) or self._closed.get(f"{day.month:02d}-{day.day:02d}")
 
     def is_open(self, moment: datetime) -> bool:
         """Within a period of a working day: advisors attend."""

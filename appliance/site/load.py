@@ -273,19 +273,20 @@ class _Reader:
                                               "ticket, before the last period ends)")
         return last
 
-    def closed_days(self, hours: dict) -> tuple[tuple[date, str], ...]:
+    def closed_days(self, hours: dict) -> tuple[tuple[str, str], ...]:
+        """"2026-12-24" closes one day, "12-24" that day every year."""
         days = []
         for key, name in (self.get(hours, "closed", "hours", dict, {}) or {}).items():
             where = f"hours.closed.{key}"
             try:
-                day = date.fromisoformat(key)
+                date.fromisoformat(key if len(key) > 5 else f"2024-{key}")   # 2024: 02-29 is a day
             except ValueError:
-                self.problem(where, f"{key!r} is not a date like \"2026-12-24\"")
+                self.problem(where, f"{key!r} is not a date like \"2026-12-24\", or \"12-24\" for every year")
                 continue
             if not isinstance(name, str) or not 0 < len(name.strip()) <= 60:
                 self.problem(where, f"must be the day's name in up to 60 characters (\"Nochebuena\"), not {name!r}")
                 continue
-            days.append((day, name.strip()))
+            days.append((key, name.strip()))
         return tuple(sorted(days))
 
     def category(self, button: dict, where: str) -> str | None:

@@ -123,7 +123,8 @@ class Hours:
     days: tuple[int, ...]                      # weekday numbers, Monday = 0
     periods: tuple[tuple[time, time], ...]
     last_ticket: time | None = None            # no ticket after this time of day (None: until closing)
-    closed: tuple[tuple[date, str], ...] = ()  # the site's own closed days, with the words a slip gives for them
+    # The site's own closed days, "2026-12-24" (once) or "12-24" (every year), with the words a slip gives for them.
+    closed: tuple[tuple[str, str], ...] = ()
 
     def text(self) -> str:
         """'Lunes a viernes de 8:00 a 12:00 y de 14:00 a 16:00', for tickets and screens."""

@@ -34,7 +34,9 @@ def paper(printer) -> str:
 
 @pytest.mark.parametrize("moment, reason", [
     (datetime(2026, 12, 8, 9, 30), "Hoy es festivo (La Inmaculada Concepción): no estamos atendiendo."),
-    (datetime(2026, 12, 24, 9, 30), "Hoy no estamos atendiendo: Nochebuena."),      # the site's own closed day
+    (datetime(2026, 12, 24, 9, 30), "Hoy no estamos atendiendo: Nochebuena."),      # the site's own, every year
+    (datetime(2027, 12, 24, 9, 30), "Hoy no estamos atendiendo: Nochebuena."),
+    (datetime(2026, 12, 7, 9, 30), "Hoy no estamos atendiendo: jornada de capacitación."),   # that day only
     (datetime(2026, 11, 24, 15, 50), "Por hoy ya no se entregan más turnos."),       # past the last ticket, 15:45
     (datetime(2026, 11, 24, 12, 30), "En este momento no estamos atendiendo."),
 ])
@@ -52,6 +54,11 @@ def test_the_slip_says_why_no_ticket_is_given(tmp_path, moment, reason):
 
 def test_until_the_last_ticket_the_kiosk_issues(tmp_path):
     unit, _ = kiosk_at(tmp_path, datetime(2026, 11, 24, 15, 45))
+    assert unit.issue(REGISTRO).number == "R-001"
+
+
+def test_a_closed_day_given_with_its_year_closes_that_year_only(tmp_path):
+    unit, _ = kiosk_at(tmp_path, datetime(2027, 12, 7, 9, 30))                   # a Tuesday
     assert unit.issue(REGISTRO).number == "R-001"
 
 

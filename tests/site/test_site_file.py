@@ -33,6 +33,14 @@ def test_the_shipped_example_is_a_complete_site():
      "desks[2].name: has 54 characters; at most 40 (the board carries it to the screens)"),
     ('name = "Educación"', 'name = "Educación\\u0007"', "services[4].name: has the unprintable character U+0007"),
     ("number = 2\n", "number = 1\n", "desks[2].number: desk 1 is configured twice"),
+    ('"12-24" = "Nochebuena"', '"24-12" = "Nochebuena"', "hours.closed.24-12: '24-12' is not a date"),
+    ('"12-31" = "fin de año"', '"12-31" = ""', "hours.closed.12-31: must be the day's name"),
+    ('last_ticket = "15:45"', 'last_ticket = "16:30"', "hours.last_ticket: 16:30 must be within the day's"),
+    ('last_ticket = "15:45"', 'last_ticket = "3:45 pm"', "hours.last_ticket: '3:45 pm' is not a time of day"),
+    ("press_limit = 6", "press_limit = -1", "ticket.press_limit: must be from 0 (no limit) to 100"),
+    ('category = "persona_mayor"', 'category = "anciano"', "kiosks[1].buttons[8].category: 'anciano' is not a"),
+    ('preferential = true\ncategory = "persona_mayor"', 'preferential = false\ncategory = "gestante"',
+     "kiosks[1].buttons[8].category: is only for a preferential button"),
 ])
 def test_a_wrong_value_is_reported_with_its_key(old, new, message):
     assert old in example_text()
