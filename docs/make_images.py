@@ -11,13 +11,15 @@ from appliance import contract  # noqa: E402
 from appliance import site as site_config  # noqa: E402
 from appliance.core.hours import OpeningHours  # noqa: E402
 from appliance.dev.ticket_preview import save_preview  # noqa: E402
-from appliance.kiosk.ticket import Slip, Ticket, TicketLayout, closed_reason  # noqa: E402
-from appliance.screens.scene import build_scene  # noqa: E402
+from appliance.kiosk.ticket import Slip, Ticket, TicketLayout  # noqa: E402
+from appliance.screens.scene import build_scene, dispenser_notice  # noqa: E402
 from appliance.screens.window import Screen  # noqa: E402
 
 OUT = Path(__file__).parent / "images"
 SITE = site_config.load(site_config.EXAMPLE)
 NOW = datetime(2026, 11, 24, 9, 3, tzinfo=SITE.timezone)
+HOLIDAY = datetime(2026, 12, 8, 10, 12, tzinfo=SITE.timezone)      # La Inmaculada Concepción
+OPENING = OpeningHours(SITE.hours, SITE.holidays)
 
 
 def board(paced: bool = False, waiting: bool = True) -> contract.Board:
@@ -37,16 +39,15 @@ def board(paced: bool = False, waiting: bool = True) -> contract.Board:
 
 def screens() -> None:
     footer = SITE.displays["pantalla-1"].footer
-    closed = f"Hoy es festivo: La Inmaculada Concepción. {SITE.hours.line()}"
-    no_paper = "El dispensador de turnos no tiene papel: por favor avise a un asesor."
-    for name, size, portrait, b, changes in (
-            ("pantalla-1080p", (1920, 1080), False, board(paced=True), {}),
-            ("pantalla-vertical", (1080, 1920), True, board(paced=True), {}),
-            ("pantalla-sin-hub", (1280, 720), False, board(), {"hub_online": False}),
-            ("pantalla-fuera-de-horario", (1280, 720), False, board(waiting=False), {"closed": closed}),
-            ("pantalla-sin-papel", (1280, 720), False, board(paced=True), {"notice": no_paper})):
+    closed = f"{OPENING.reason(HOLIDAY)} {OPENING.reopening(HOLIDAY)}"
+    for name, size, portrait, b, now, changes in (
+            ("pantalla-1080p", (1920, 1080), False, board(paced=True), NOW, {}),
+            ("pantalla-vertical", (1080, 1920), True, board(paced=True), NOW, {}),
+            ("pantalla-sin-hub", (1280, 720), False, board(), NOW, {"hub_online": False}),
+            ("pantalla-fuera-de-horario", (1280, 720), False, board(waiting=False), HOLIDAY, {"closed": closed}),
+            ("pantalla-sin-papel", (1280, 720), False, board(paced=True), NOW, {"notice": dispenser_notice("out")})):
         screen = Screen(size, fullscreen=False)
-        screen.show(build_scene(b, NOW, size=size, portrait=portrait, highlight=not changes,
+        screen.show(build_scene(b, now, size=size, portrait=portrait, highlight=not changes,
                                 **{"hub_online": True, **changes}, footer=footer, footer_index=2))
         screen.save(OUT / f"{name}.png")
         screen.close()
@@ -58,12 +59,11 @@ def tickets() -> None:
                     hours=SITE.hours.line(), footer=SITE.ticket_footer)
     for mm in (80, 58):
         save_preview(ticket, TicketLayout(mm), OUT / f"tiquete-{mm}mm.png")
-    older = dataclasses.replace(ticket, number="M-002", people_ahead=1, estimated_wait_min=1,
+    older = dataclasses.replace(ticket, number="M-002", people_ahead=1, estimated_wait_min=8,
                                 category=contract.PREFERENTIAL_CATEGORIES["persona_mayor"])
     save_preview(older, TicketLayout(80), OUT / "tiquete-persona-mayor.png")
-    holiday = datetime(2026, 12, 8, 10, 12, tzinfo=SITE.timezone)
-    slip = Slip(entity=SITE.name, reason=closed_reason(OpeningHours(SITE.hours, SITE.holidays), holiday),
-                hours=SITE.hours.line(), last_ticket=SITE.hours.last_ticket_text(), issued_at=holiday)
+    slip = Slip(entity=SITE.name, reason=OPENING.reason(HOLIDAY), reopening=OPENING.reopening(HOLIDAY),
+                hours=SITE.hours.line(), last_ticket=SITE.hours.last_ticket_text(), issued_at=HOLIDAY)
     save_preview(slip, TicketLayout(80), OUT / "aviso-festivo.png")
 
 

@@ -11,7 +11,7 @@ question needs a pass over every turn of the day.
 Records (dicts, stored as they are), each with a unique "id", its "kind", "day" and "at":
   ticket   turn_id, number, service, preferential, kiosk, received_at   a kiosk issued a turn
            (and category, whom a preferential turn serves, when its button says)
-  void     the same, and reason                                          a number taken but not printed
+  void     the same, and reason                              a number whose ticket came out without it
   request  desk, action                                                  an advisor's button, answered once
   call     turn_id, desk, advisor, request_id, recall                    the hub sent a turn to a desk
   close    turn_id, desk, outcome, request_id                  attended, no_show, transferred or unattended

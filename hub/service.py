@@ -104,7 +104,8 @@ class Hub:
                 self.retained.publish(contract.applied_topic(device), applied)
         for desk in sorted(desks):
             self._publish_desk(desk)
-        if board_changed or self.monotonic() - self._board_sent >= BOARD_REFRESH_S:
+        # While the broker is away nothing is repeated: paho would queue every copy and hand them out at once.
+        if board_changed or (self.link.connected and self.monotonic() - self._board_sent >= BOARD_REFRESH_S):
             self._publish_board()
         self._warn_overdue()
         return len(items)
@@ -191,11 +192,12 @@ class Hub:
                            f"{', '.join(self.config.kiosks)})")
         if event.service not in self.config.services:
             raise Rejected(f"ticket {event.number} is for unknown service {event.service!r}")
-        button = (event.service, event.preferential, event.prefix, event.category)
-        if button not in {(b.service, b.preferential, b.prefix, b.category) for b in spec.buttons}:
-            kind = f"preferential {event.category or ''}".rstrip() if event.preferential else "normal"
-            raise Rejected(f"ticket {event.number} ({kind}, service {event.service}) matches no button of kiosk "
-                           f"{kiosk}")
+        # The category is not part of a button's identity: a ticket printed before a button was given one (or
+        # another) is still the citizen's turn.
+        button = (event.service, event.preferential, event.prefix)
+        if button not in {(b.service, b.preferential, b.prefix) for b in spec.buttons}:
+            raise Rejected(f"ticket {event.number} ({'preferential' if event.preferential else 'normal'}, service "
+                           f"{event.service}) matches no button of kiosk {kiosk}")
         # A kiosk whose clock runs ahead must not hide a citizen in a future day: the turn joins today.
         day = min(event.day, self.today)
         if day < oldest_replayable(self.today):

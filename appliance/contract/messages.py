@@ -126,7 +126,8 @@ class TicketIssued(_TicketFact):
 
 @dataclass(frozen=True, kw_only=True)
 class TicketVoid(_TicketFact):
-    """A number the kiosk took but could not print: recorded, so the series has no unexplained gap."""
+    """A number the kiosk took but whose ticket came out without it: recorded, so the series has no unexplained
+    gap. (A ticket cut short after its number is a TicketIssued: the citizen holds a readable number.)"""
 
     TYPE: ClassVar[str] = "ticket_void"
     reason: str
@@ -152,7 +153,8 @@ class Applied(Message):
 
 @dataclass(frozen=True, kw_only=True)
 class PrinterStatus(Message):
-    """Retained by a kiosk: its printer's state, for the coordinators (ok, low, out, offline, unknown)."""
+    """Retained by a kiosk: its printer's state (ok, low, out, offline, unknown), for the coordinators' page and the
+    waiting-room screens, with the time of its last ticket that came out without a number."""
 
     TYPE: ClassVar[str] = "printer_status"
     state: str

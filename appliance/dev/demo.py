@@ -73,7 +73,7 @@ class DemoSite:
 
     def key_help(self) -> str:
         keys = ", ".join(f"{b.prefix.lower()} {self.config.services[b.service].name}"
-                         + (f" ({_kind(b)})" if b.preferential else "") for b in self.kiosk.kiosk.buttons)
+                         + (f" ({b.kind})" if b.preferential else "") for b in self.kiosk.kiosk.buttons)
         return (f"Teclas: turno: {keys} · 1/2 siguiente en módulo 1/2 · F1-F5 calificar módulo 1, "
                 f"F6-F10 módulo 2 · Esc salir")
 
@@ -128,11 +128,6 @@ class DemoSite:
         path = self.out / "export.csv"
         write_csv(path, rows(self.hub.store, today, today, names))
         return path
-
-
-def _kind(button) -> str:
-    category = contract.PREFERENTIAL_CATEGORIES.get(button.category)
-    return f"preferencial, {category.lower()}" if category else "preferencial"
 
 
 def run_demo(*, headless: bool, seconds: float, out: Path) -> int:
@@ -205,8 +200,9 @@ def _holiday(site: DemoSite, shots: Path, deadline_s: float = 30.0) -> None:
         site.display.step(0.3)
     holiday = datetime(2026, 12, 8, 10, 0, tzinfo=site.config.timezone)      # La Inmaculada Concepción
     opening = OpeningHours(site.config.hours, site.config.holidays)
-    for unit in (site.kiosk, site.display):
-        unit.now, unit.hours = (lambda: holiday), opening
+    for unit in (site.kiosk, site.display):   # the hours before the clock: a kiosk never sees an open holiday
+        unit.hours = opening
+        unit.now = lambda: holiday
     site.take_turn(0)
     slips = site.out / "tickets"
     while time.monotonic() < give_up and not (

@@ -4,7 +4,8 @@ Everything it shows comes from retained state (the hub's board, each kiosk's pri
 reconnected screen is right within a moment; whether the site is open it reads from the site file's hours. A call is new when the display has not seen its id before (it remembers more than a board lists, on
 disk with a state directory): each new call is highlighted and announced once, in order, even when several
 arrive together; the board present at start-up is shown, not announced.
-It redraws only when something changes (a board, the hub's availability, the minute, the end of a highlight).
+It redraws only when something changes (a board, the hub's or a dispenser's state, the minute, the end of a
+highlight).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from appliance.core.link import Link
 from appliance.core.steps import arrived, refusing
 from appliance.display.spoken import announcement
 from appliance.drivers.sound import Announcer
-from appliance.screens.scene import LAST_TICKET_GIVEN, Scene, build_scene
+from appliance.screens.scene import STILL_SERVING, TAKE_ANOTHER, Scene, build_scene, dispenser_notice
 from appliance.site import SiteConfig
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,9 @@ KNOWN_CALLS = 256
 MEMORY_NAME = "announced.json"
 FOOTER_S = 12.0
 ANNOUNCED_KEPT = 200     # `announced`: the latest calls said, for the demo's screenshots and the tests
-VOID_SHOWN = timedelta(minutes=1)   # how long the screen asks a citizen whose ticket has no number to take another
+VOID_SHOWN_S = 60        # how long the screen asks a citizen whose ticket has no number to take another
+# A ticket without number this long ago (a retained state found at start) is not news for the room any more.
+VOID_NEWS = timedelta(minutes=5)
 
 
 class DisplayUnit:
@@ -56,6 +59,8 @@ class DisplayUnit:
         self.hub_online = False
         self.hours = opening or OpeningHours(config.hours, config.holidays)
         self.printers: dict[str, contract.PrinterStatus] = {}   # kiosk id -> its printer's latest state
+        self.kiosks_online: dict[str, bool] = {}                  # kiosk id -> its availability (last will)
+        self._void_until = float("-inf")
         self.announced: list[contract.Call] = []
         self._memory = None
         if state_dir is not None:
@@ -66,8 +71,10 @@ class DisplayUnit:
         self._drawn: Scene | None = None
         self.rejected = contract.Refusals()
         self._printer_topics = {contract.printer_topic(kiosk): kiosk for kiosk in config.kiosks}
+        self._kiosk_status = {contract.status_topic(kiosk): kiosk for kiosk in config.kiosks}
         self.link = Link(display_id, config.broker, self.inbox,
-                         subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub"), *self._printer_topics))
+                         subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub"), *self._printer_topics,
+                                        *self._kiosk_status))
 
     def start(self) -> None:
         if self.announcer:
@@ -89,12 +96,11 @@ class DisplayUnit:
         if message.topic == contract.status_topic("hub"):
             self.hub_online = contract.is_online(message.payload)
             return
+        if message.topic in self._kiosk_status:
+            self.kiosks_online[self._kiosk_status[message.topic]] = contract.is_online(message.payload)
+            return
         if message.topic in self._printer_topics:
-            status = contract.expect(message.payload, contract.PrinterStatus)
-            kiosk = self._printer_topics[message.topic]
-            if status.source != kiosk:
-                raise contract.ContractError(f"printer state from {status.source!r} on kiosk {kiosk!r}'s topic")
-            self.printers[kiosk] = status
+            self._printer(self._printer_topics[message.topic], contract.expect(message.payload, contract.PrinterStatus))
             return
         board = contract.expect(message.payload, contract.Board)
         fresh = [c for c in board.calls if c.id not in self._known_calls]
@@ -111,6 +117,17 @@ class DisplayUnit:
             if self._memory is not None:
                 write_json_atomic(self._memory, list(self._known_calls))
         del self.announced[:-ANNOUNCED_KEPT]  # a screen runs for months: only the latest are kept
+
+    def _printer(self, kiosk: str, status: contract.PrinterStatus) -> None:
+        if status.source != kiosk:
+            raise contract.ContractError(f"printer state from {status.source!r} on kiosk {kiosk!r}'s topic")
+        before = self.printers.get(kiosk)
+        self.printers[kiosk] = status
+        # A new ticket without number: the room is asked for a minute of this screen's own time, so a kiosk's clock
+        # that is off neither hides nor stretches it; one found retained from long ago is not news.
+        if status.void_at and status.void_at != (before and before.void_at) and \
+                abs(self.now() - datetime.fromisoformat(status.void_at)) <= VOID_NEWS:
+            self._void_until = self.monotonic() + VOID_SHOWN_S
 
     def _remembered(self) -> list[str]:
         """The call ids announced before this start; none when there is no memory yet or it cannot be read."""
@@ -135,32 +152,25 @@ class DisplayUnit:
                            closed=self._closed(now), notice=self._notice(now))
 
     def _closed(self, now: datetime) -> str | None:
-        """Why the site does not attend now, with its hours; None while it is open."""
+        """Why the site does not attend now and when it opens again (else its hours); None while it is open."""
         if self.hours.is_open(now):
             return None
-        hours = self.config.hours.line()
-        holiday, closed_day = self.hours.holiday(now), self.hours.closed_day(now)
-        if holiday:
-            return f"Hoy es festivo: {holiday}. {hours}"
-        if closed_day:
-            return f"Hoy no estamos atendiendo: {closed_day}. {hours}"
-        return hours
+        return f"{self.hours.reason(now)} {self.hours.reopening(now) or self.config.hours.line()}"
 
     def _notice(self, now: datetime) -> str | None:
-        """A line the whole room must read now: a dispenser that cannot print, a ticket that came out without its
-        number, or no more tickets today."""
+        """A line the whole room must read now: a dispenser that does not work or cannot print, a ticket that came
+        out without its number, or no more tickets today."""
         several = len(self.config.kiosks) > 1
-        for kiosk, status in sorted(self.printers.items()):
-            which = f"El dispensador de turnos {kiosk}" if several else "El dispensador de turnos"
-            if status.state == "out":
-                return f"{which} no tiene papel: por favor avise a un asesor."
-            if status.state == "offline":
-                return f"{which} no está imprimiendo: por favor avise a un asesor."
-        for status in self.printers.values():
-            if status.void_at and timedelta(0) <= now - datetime.fromisoformat(status.void_at) <= VOID_SHOWN:
-                return "Si su tiquete salió sin número, tome otro turno."
+        for kiosk in self.config.kiosks:
+            status = self.printers.get(kiosk)
+            trouble = ("down" if self.kiosks_online.get(kiosk) is False else
+                       status.state if status is not None and status.state in ("out", "offline") else None)
+            if trouble:
+                return dispenser_notice(trouble, kiosk if several else None)
+        if self.monotonic() < self._void_until:
+            return TAKE_ANOTHER
         if self.hours.is_open(now) and not self.hours.issues_tickets(now):
-            return LAST_TICKET_GIVEN
+            return f"{self.hours.reason(now)} {STILL_SERVING}"
         return None
 
     def redraw(self) -> bool:

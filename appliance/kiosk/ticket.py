@@ -15,7 +15,6 @@ from typing import ClassVar
 
 from escpos.escpos import Escpos
 
-from appliance.core.hours import OpeningHours
 from appliance.core.spanish import clock, long_date, plural
 from appliance.drivers.printer import PrinterError
 
@@ -48,25 +47,13 @@ class Ticket:
         return ticket_lines(self, layout)
 
 
-def closed_reason(opening: OpeningHours, moment: datetime) -> str:
-    """Why no ticket is given now, in the words a slip prints."""
-    holiday = opening.holiday(moment)
-    if holiday:
-        return f"Hoy es festivo ({holiday}): no estamos atendiendo."
-    closed_day = opening.closed_day(moment)
-    if closed_day:
-        return f"Hoy no estamos atendiendo: {closed_day}."
-    if opening.is_open(moment):
-        return "Por hoy ya no se entregan más turnos."
-    return "En este momento no estamos atendiendo."
-
-
 @dataclass(frozen=True)
 class Slip:
     """What a press prints when no ticket is given: no number, why not, and when the site attends."""
 
     entity: str
-    reason: str                     # "Hoy es festivo (Día de la Independencia): no estamos atendiendo."
+    reason: str                     # "Hoy es festivo, Día de la Independencia: no estamos atendiendo."
+    reopening: str | None           # "Volvemos a atender el martes 21 de julio de 2026 a las 8:00."
     hours: str                      # as on a ticket
     last_ticket: str | None         # "15:45" when the site stops issuing before it closes
     issued_at: datetime
@@ -75,8 +62,10 @@ class Slip:
     logo: ClassVar[None] = None
 
     def lines(self, layout: TicketLayout) -> list[Line]:
-        lines = [Line(self.entity, bold=True), Line("", rule=True), Line(self.reason, "large", True),
-                 Line(self.hours)]
+        lines = [Line(self.entity, bold=True), Line("", rule=True), Line(self.reason, "large", True)]
+        if self.reopening:
+            lines.append(Line(self.reopening, bold=True))
+        lines.append(Line(self.hours))
         if self.last_ticket:
             lines.append(Line(f"El último turno del día se entrega a las {self.last_ticket}."))
         lines.append(Line(f"{long_date(self.issued_at.date())} · {clock(self.issued_at)}"))

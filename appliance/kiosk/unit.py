@@ -34,7 +34,7 @@ from appliance.core.hours import OpeningHours
 from appliance.drivers.printer import PrinterConfig, PrinterError, open_printer, paper_state
 from appliance.kiosk.numbering import TicketCounter, turn_id, turn_number
 from appliance.kiosk.press_limit import PressLimit
-from appliance.kiosk.ticket import NumberPrinted, Slip, Ticket, TicketLayout, closed_reason, print_ticket
+from appliance.kiosk.ticket import NumberPrinted, Slip, Ticket, TicketLayout, print_ticket
 from appliance.site import KioskButton, SiteConfig
 
 log = logging.getLogger(__name__)
@@ -141,12 +141,10 @@ class KioskUnit:
         if self.numbering.day > moment.date():
             log.warning("%s: the clock says %s but numbers were already given for %s: that series goes on; "
                         "check the time service", self.kiosk.id, moment.date(), self.numbering.day)
-        self.limit.given(spec.pin)
         ticket = self._ticket(spec, number, moment)
         self._show("printing")
-        before = len(getattr(self.printer, "output", b""))
         try:
-            print_ticket(self.printer, ticket, self.layout)
+            self._print(ticket)
         except NumberPrinted as exc:   # the citizen holds the number: a valid turn, whatever came after it
             log.error("%s: ticket %s was printed only in part (%s); the number is valid", self.kiosk.id,
                       ticket.number, exc)
@@ -154,13 +152,12 @@ class KioskUnit:
         except PrinterError as exc:
             log.error("%s: ticket %s was not printed: %s", self.kiosk.id, ticket.number, exc)
             self._record(spec, number, moment, void_reason=f"no se pudo imprimir: {exc}")
-            self._void_at = moment.isoformat(timespec="milliseconds")
+            self._void_at = self.now().isoformat(timespec="milliseconds")
             self._check_printer(force=True)    # the screen asks the citizen to take another
             self._show_signal("void")
             return None
         self._record(spec, number, moment)
-        if self.on_printed is not None:
-            self.on_printed(ticket, self.layout, self.printer.output[before:])
+        self.limit.given(spec.pin)             # a void ticket does not count: its citizen is asked for another
         self.issued.append(ticket)
         log.info("%s: ticket %s (%s%s)", self.kiosk.id, ticket.number, ticket.service_name,
                  ", preferencial" if ticket.preferential else "")
@@ -216,23 +213,27 @@ class KioskUnit:
         return None, None
 
     def _refuse_closed(self, moment: datetime) -> None:
-        reason = closed_reason(self.hours, moment)
+        reason = self.hours.reason(moment)
         log.info("%s: press while no tickets are given (%s)", self.kiosk.id, reason)
         if not self.config.closed_slip or self.monotonic() - self._slip_at < SLIP_HOLD_S:
             return
         if self._check_printer() in ("out", "offline"):
             return
-        slip = Slip(entity=self.config.name, reason=reason, hours=self.config.hours.line(),
-                    last_ticket=self.config.hours.last_ticket_text(), issued_at=moment)
+        slip = Slip(entity=self.config.name, reason=reason, reopening=self.hours.reopening(moment),
+                    hours=self.config.hours.line(), last_ticket=self.config.hours.last_ticket_text(),
+                    issued_at=moment)
         self._slip_at = self.monotonic()
-        before = len(getattr(self.printer, "output", b""))
         try:
-            print_ticket(self.printer, slip, self.layout)
+            self._print(slip)
         except PrinterError as exc:
             log.error("%s: the hours slip was not printed: %s", self.kiosk.id, exc)
-            return
+
+    def _print(self, printed: Ticket | Slip) -> None:
+        """Prints a ticket or a slip whole, and hands the demo its bytes; a failure is a PrinterError."""
+        before = len(getattr(self.printer, "output", b""))
+        print_ticket(self.printer, printed, self.layout)
         if self.on_printed is not None:
-            self.on_printed(slip, self.layout, self.printer.output[before:])
+            self.on_printed(printed, self.layout, self.printer.output[before:])
 
     # --- printer, board, lights ----------------------------------------------------------------------
 
@@ -255,7 +256,10 @@ class KioskUnit:
             self._hub_online = contract.is_online(message.payload)
         else:
             self._board = contract.expect(message.payload, contract.Board)
-            self._board_at = self.monotonic()
+            # Only a board the hub publishes now says its figures are current: a retained copy handed out at a
+            # (re)connect may come from a hub whose loop stands still. A live one comes within BOARD_REFRESH_S.
+            if not message.retain:
+                self._board_at = self.monotonic()
 
     def _show_signal(self, light: str) -> None:
         self._signal = (light, self.monotonic() + SIGNAL_S)

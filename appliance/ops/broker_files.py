@@ -137,9 +137,11 @@ def accounts(config: SiteConfig) -> tuple[Account, ...]:
         found.append(Account(device, f"desk {number}", read=(contract.desk_state_topic(number),
                                                             contract.applied_topic(device)),
                              write=(contract.request_topic(number), contract.rating_topic(number), *own(device))))
-    printers = tuple(contract.printer_topic(kiosk) for kiosk in config.kiosks)   # the screen tells the room
+    # A screen tells the room when a dispenser has no paper or does not work.
+    dispensers = tuple(topic for kiosk in config.kiosks
+                       for topic in (contract.printer_topic(kiosk), contract.status_topic(kiosk)))
     for display in config.displays:
-        found.append(Account(display, f"display {display}", read=(contract.BOARD_TOPIC, hub_status, *printers),
+        found.append(Account(display, f"display {display}", read=(contract.BOARD_TOPIC, hub_status, *dispensers),
                              write=own(display)))
     found.append(Account(MONITOR, "a technician's read-only account (mosquitto_sub)", read=(f"{contract.ROOT}/#",),
                          write=()))

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from gpiozero.pins.pi import PiBoardInfo
 
-from appliance.contract import PREFERENTIAL_CATEGORIES
 from appliance.desk.rating import LABELS as RATING_LABELS
 from appliance.site import HEADER_UARTS, UART_PINS, SiteConfig
 
@@ -50,10 +49,8 @@ def kiosk_wires(config: SiteConfig, kiosk_id: str) -> list[Wire]:
     wires = []
     for button in unit.buttons:
         name = config.services[button.service].name
-        if button.category:
-            name = f"Atención preferencial, {PREFERENTIAL_CATEGORIES[button.category].lower()} ({name})"
-        elif button.preferential:
-            name = f"Atención preferencial ({name})"
+        if button.preferential:
+            name = f"Atención {button.kind} ({name})"
         wires.append(_gpio(name, "button", button.pin))
     if unit.status_led is not None:
         wires.append(_gpio("status light", "light", unit.status_led))

@@ -298,8 +298,10 @@ def _waiting(surface, scene: Scene, box: pygame.Rect, columns: int, unit: int) -
         pygame.draw.rect(surface, PANEL, tile, border_radius=unit // 90)
         count_w = _text(surface, str(waiting.count), size, True, TEXT, tile.right - inset,
                         _middle(tile.centery, size, True), "right")
-        if waiting.estimate:   # muted, beside the count: the wait a ticket taken now would have
-            small = size * 3 // 4
+        # Muted, beside the count: the wait a ticket taken now would have; left out where it would crowd the name.
+        small, room = size * 3 // 4, tile.width - count_w - 3 * inset
+        if waiting.estimate and (_font(size, False).size(waiting.service)[0] + inset
+                                 + _font(small, False).size(waiting.estimate)[0]) <= room:
             count_w += inset + _text(surface, waiting.estimate, small, False, MUTED, tile.right - 2 * inset - count_w,
                                      _middle(tile.centery, small, False), "right")
         name_size = fit(waiting.service, size, False, tile.width - count_w - 3 * inset)

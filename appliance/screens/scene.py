@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from appliance.contract import Board, Call, printable
 from appliance.core.spanish import clock, long_date
@@ -21,7 +21,12 @@ HISTORY_EMPTY = "Aquí verá los turnos ya llamados."
 WAITING_TITLE = "Personas en espera"
 IDLE_MESSAGE = "Bienvenido.\nTome su turno y espere el llamado en esta pantalla."   # a title, then the text
 CLOSED_TITLE = "Fuera de horario"
-LAST_TICKET_GIVEN = "Por hoy ya no se entregan más turnos: atendemos a quienes ya tienen el suyo."
+STILL_SERVING = "Atendemos a quienes ya tienen su turno."      # after the day's last ticket, before closing
+TAKE_ANOTHER = "Si su tiquete salió sin número, tome otro turno."
+DISPENSER_TROUBLE = {"out": "no tiene papel", "offline": "no está imprimiendo", "down": "no está funcionando"}
+# The closed screen replaces the last call only once it has been on screen this long: the citizen called just
+# before closing still sees where to go.
+CALL_LINGERS = timedelta(minutes=10)
 # The wording of the seeds' "caída del sistema" script, said to a whole room.
 OFFLINE_BANNER = "El sistema está en actualización y mantenimiento. Por favor espere: su turno se conserva."
 
@@ -46,7 +51,8 @@ class WaitingView:
 
     @property
     def estimate(self) -> str | None:
-        return None if self.minutes is None else f"{self.minutes} min aprox."
+        """'15 min aprox.'; nothing beside an empty queue, where a citizen is called at once."""
+        return None if self.minutes is None or not self.count else f"{self.minutes} min aprox."
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,12 @@ class Scene:
     notice: str | None = None     # what the room must know now: a dispenser without paper, a ticket without number
 
 
+def dispenser_notice(trouble: str, kiosk: str | None = None) -> str:
+    """'El dispensador de turnos no tiene papel: …'; `kiosk` names it on a site with several."""
+    which = f"El dispensador de turnos {kiosk}" if kiosk else "El dispensador de turnos"
+    return f"{which} {DISPENSER_TROUBLE[trouble]}: por favor avise a un asesor."
+
+
 def _view(call: Call) -> CallView:
     # The contract already refuses unprintable text; the screen still never draws anything it did not check.
     return CallView(printable(call.number), printable(call.desk_name), call.preferential, call.recall)
@@ -74,14 +86,16 @@ def _view(call: Call) -> CallView:
 def build_scene(board: Board | None, now: datetime, *, size: tuple[int, int], portrait: bool, highlight: bool,
                 hub_online: bool, footer: Sequence[str], footer_index: int = 0,
                 key_help: str | None = None, closed: str | None = None, notice: str | None = None) -> Scene:
-    """`closed`: why the site is not attending now (the text under CLOSED_TITLE), or None while it is open."""
+    """`closed`: why the site is not attending now and when it opens again (the text under CLOSED_TITLE), or None
+    while it is open."""
     calls = board.calls if board else []
     waiting = tuple(WaitingView(printable(w.service_name), w.normal + w.preferential,
                                 w.estimated_minutes(w.normal + w.preferential))
                     for w in (board.waiting if board else ()))
-    # Closed, and nobody left waiting: the screen says so instead of the last call. While citizens still wait
-    # after closing time, they are still called: the screen goes on showing the calls.
-    closed_now = closed is not None and not any(w.count for w in waiting)
+    # Closed, nobody left waiting and the last call a while ago: the screen says so instead of the last call.
+    # While citizens still wait after closing time they are still called, and the screen goes on showing them.
+    closed_now = (closed is not None and not any(w.count for w in waiting)
+                  and not (calls and now - datetime.fromisoformat(calls[0].at) < CALL_LINGERS))
     if closed_now:
         waiting = ()    # empty queues and a pace from hours ago say nothing to a closed room
     headline = _view(calls[0]) if calls and not closed_now else None

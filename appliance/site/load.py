@@ -50,6 +50,7 @@ _PREFIX = re.compile(r"[A-Z]{1,2}")
 _DEVICE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 _PERIOD = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+_CLOSED_DAY = re.compile(r"(\d{4}-)?\d{2}-\d{2}")
 _PRINTER_KINDS = ("usb", "serial", "network", "file", "simulated")
 # The fields of drivers.printer.PrinterConfig, named here so that reading a configuration does not import
 # python-escpos (slow to import on a Pi, and the hub never prints); a test keeps the two in step.
@@ -129,10 +130,10 @@ class _Reader:
         ticket = self.table(data, "ticket")
         self.unknown_keys(ticket, "ticket", {"paper_mm", "notice", "footer", "closed_slip", "press_limit",
                                              "press_window_seconds"})
-        press_limit = self.get(ticket, "press_limit", "ticket", int, 6)
+        press_limit = self.get(ticket, "press_limit", "ticket", int, SiteConfig.press_limit)
         if press_limit is not None and not 0 <= press_limit <= 100:
             self.problem("ticket.press_limit", f"must be from 0 (no limit) to 100 tickets, not {press_limit}")
-        press_window = self.get(ticket, "press_window_seconds", "ticket", int, 60)
+        press_window = self.get(ticket, "press_window_seconds", "ticket", int, SiteConfig.press_window_s)
         if press_window is not None and not 1 <= press_window <= 3600:
             self.problem("ticket.press_window_seconds", f"must be from 1 to 3600 seconds, not {press_window}")
         paper = self.get(ticket, "paper_mm", "ticket", int, 80)
@@ -155,7 +156,7 @@ class _Reader:
             closed_slip=self.get(ticket, "closed_slip", "ticket", bool, False), services=services, kiosks=kiosks,
             desks=desks, desk_pins=self.desk_pins(data), desk_settings=self.desk_settings(data),
             rating_grace_s=float(grace or 0), displays=self.displays(data), queue=self.queue(data), web=self.web(data),
-            press_limit=6 if press_limit is None else press_limit, press_window_s=press_window or 60)
+            press_limit=press_limit, press_window_s=press_window)
 
     def web(self, data: dict) -> WebSettings:
         table = self.table(data, "web") if "web" in data else {}
@@ -268,9 +269,9 @@ class _Reader:
         except (TypeError, ValueError):
             self.problem("hours.last_ticket", f"{text!r} is not a time of day like \"15:45\"")
             return None
-        if not periods[0][0] <= last < periods[-1][1]:
-            self.problem("hours.last_ticket", f"{text} must be within the day's opening hours (the day's last "
-                                              "ticket, before the last period ends)")
+        if not any(start <= last < end for start, end in periods):
+            self.problem("hours.last_ticket", f"{text} must be within an opening period (the day's last ticket: "
+                                              "no ticket after it, later periods included)")
         return last
 
     def closed_days(self, hours: dict) -> tuple[tuple[str, str], ...]:
@@ -278,19 +279,25 @@ class _Reader:
         days = []
         for key, name in (self.get(hours, "closed", "hours", dict, {}) or {}).items():
             where = f"hours.closed.{key}"
-            try:
-                date.fromisoformat(key if len(key) > 5 else f"2024-{key}")   # 2024: 02-29 is a day
-            except ValueError:
+            try:   # only these two spellings: the day is looked up as text (2024: 02-29 is a day)
+                date.fromisoformat(key if _CLOSED_DAY.fullmatch(key)[1] else f"2024-{key}")
+            except (TypeError, ValueError):
                 self.problem(where, f"{key!r} is not a date like \"2026-12-24\", or \"12-24\" for every year")
                 continue
             if not isinstance(name, str) or not 0 < len(name.strip()) <= 60:
                 self.problem(where, f"must be the day's name in up to 60 characters (\"Nochebuena\"), not {name!r}")
                 continue
+            try:   # it goes to the printer and the screen as it is
+                contract.check_text("reason", name, 60)
+            except contract.ContractError as exc:
+                self.problem(where, str(exc).removeprefix("field 'reason' "))
+                continue
             days.append((key, name.strip()))
         return tuple(sorted(days))
 
     def category(self, button: dict, where: str) -> str | None:
-        """Whom a preferential button serves; a button with a category is preferential unless it says otherwise."""
+        """Whom a preferential button serves; a button with a category is preferential (saying it is not is an
+        error)."""
         category = self.get(button, "category", where, str, None)
         if category is not None and category not in contract.PREFERENTIAL_CATEGORIES:
             self.problem(f"{where}.category", f"{category!r} is not a category (one of "

@@ -8,6 +8,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from appliance.contract import PREFERENTIAL_CATEGORIES
+
 WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")   # as the site file names them
 DEFAULT_CREDENTIALS_DIR = Path("/etc/turnero/credentials")
 
@@ -70,6 +72,13 @@ class KioskButton:
     preferential: bool
     prefix: str
     category: str | None = None     # whom a preferential button serves (contract.PREFERENTIAL_CATEGORIES)
+
+    @property
+    def kind(self) -> str:
+        """'preferencial, persona mayor', 'preferencial' or 'normal', as the wiring tables and the demo say it."""
+        if self.category:
+            return f"preferencial, {PREFERENTIAL_CATEGORIES[self.category].lower()}"
+        return "preferencial" if self.preferential else "normal"
 
 
 @dataclass(frozen=True)
@@ -199,7 +208,7 @@ class SiteConfig:
     displays: dict[str, Display]
     queue: QueuePolicy
     web: WebSettings = WebSettings()
-    press_limit: int = 6            # tickets one kiosk button gives within press_window_s (0: no limit)
+    press_limit: int = 10           # tickets one kiosk button gives within press_window_s (0: no limit)
     press_window_s: int = 60
 
     def today(self) -> date:

@@ -109,6 +109,7 @@ class Report:
     total: Figures
     void: int
     by_kind: list[tuple[str, Figures]]
+    by_category: list[tuple[str, Figures]]   # the preferential turns whose button named whom they serve
     by_service: list[tuple[str, Figures]]
     by_desk: list[tuple[str, Figures]]
     by_advisor: list[tuple[str, Figures]]
@@ -149,9 +150,10 @@ def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: 
     return Report(
         site=config.name, first=first, last=last, made_at=now or datetime.now(config.timezone),
         target_min=config.web.wait_target_min, total=total.figures(), void=void,
-        by_kind=[(label, kinds[flag].figures()) for label, flag in (("Normal", "no"), ("Preferencial", "sí"))]
-        + _grouped(categories, lambda k: f"Preferencial · {PREFERENTIAL_CATEGORIES.get(k, k)}",
-                   lambda k: (list(PREFERENTIAL_CATEGORIES).index(k) if k in PREFERENTIAL_CATEGORIES else 99, k)),
+        by_kind=[(label, kinds[flag].figures()) for label, flag in (("Normal", "no"), ("Preferencial", "sí"))],
+        by_category=_grouped(categories, lambda k: PREFERENTIAL_CATEGORIES.get(k, k),
+                             lambda k: (list(PREFERENTIAL_CATEGORIES).index(k) if k in PREFERENTIAL_CATEGORIES
+                                        else len(PREFERENTIAL_CATEGORIES), k)),
         by_service=_grouped(services, lambda k: names.get(k, k),
                             lambda k: (letters.index(k) if k in letters else len(letters), k)),
         by_desk=_grouped(desks, lambda k: config.desks[k].name if k in config.desks else f"Módulo {k}"),

@@ -72,6 +72,9 @@ def render_body(report: Report) -> str:
     parts.append(_charts(report))
     parts.append(_section("Por servicio", report.by_service, _SERVICE_COLUMNS, "Servicio"))
     parts.append(_section("Por tipo de turno", report.by_kind, _SERVICE_COLUMNS, "Tipo"))
+    if report.by_category:   # only where kiosk buttons name whom their preferential turns serve
+        parts.append(_section("Atención preferencial por categoría", report.by_category, _SERVICE_COLUMNS,
+                              "Categoría"))
     parts.append(_section("Por módulo", report.by_desk, _PEOPLE_COLUMNS, "Módulo"))
     parts.append(_section("Por asesor", report.by_advisor, _PEOPLE_COLUMNS, "Asesor"))
     parts.append(_notes(report))

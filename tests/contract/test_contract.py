@@ -24,6 +24,17 @@ def test_a_ticket_round_trips_with_its_accents_intact():
     assert contract.decode(payload) == board
 
 
+def test_an_optional_field_with_nothing_to_say_is_left_out_so_an_older_receiver_takes_the_message():
+    plain = contract.decode(json.dumps(ticket()).encode())
+    assert plain.category is None and json.loads(plain.to_json()) == ticket()       # no "category": null
+    categorised = contract.decode(json.dumps(ticket(turn_id="2026-11-24/kiosco-1/M007", number="M-007",
+                                                    preferential=True, category="persona_mayor")).encode())
+    assert json.loads(categorised.to_json())["category"] == "persona_mayor"
+    # A field that must be there to be read, even when empty, is sent as null: a desk's state says "nobody".
+    state = contract.DeskState(id="s", at=AT, source="hub", desk=1, serving=None, answered=None)
+    assert json.loads(state.to_json())["serving"] is None
+
+
 @pytest.mark.parametrize("payload, reason", [
     (b"\xff\xfe", "not UTF-8"),
     (b'{"v": 1,', "not JSON"),

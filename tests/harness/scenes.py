@@ -20,7 +20,9 @@ WAITING = [Waiting(service="R", service_name="Registro y Aportes", normal=4, pre
 
 # The same queues once the hub knows the pace of each service: a new ticket's wait shows beside each count.
 PACED = [Waiting(**{**vars(w), "minutes_per_turn": minutes}) for w, minutes in zip(WAITING, (3, 5, 8, 4, 2, 6))]
-CLOSED = "Hoy es festivo: La Inmaculada Concepción. Horario: lunes a viernes de 8:00 a 12:00 y de 14:00 a 16:00."
+CLOSED = ("Hoy es festivo, La Inmaculada Concepción: no estamos atendiendo. Volvemos a atender el miércoles 9 de "
+          "diciembre de 2026 a las 8:00.")
+LATER = NOW + timedelta(hours=1)      # the calls of the board an hour ago: the closed screen takes their place
 NO_PAPER = "El dispensador de turnos no tiene papel: por favor avise a un asesor."
 
 
@@ -39,6 +41,6 @@ def ten_calls() -> list[Call]:
     return [call(i, f"{'RSF'[i % 3]}-{i:03d}", 1 + i % 4, preferential=i % 4 == 0) for i in range(10, 0, -1)]
 
 
-def scene(b, **changes):
+def scene(b, now=NOW, **changes):
     args = dict(size=(1920, 1080), portrait=False, highlight=True, hub_online=True, footer=FOOTER)
-    return build_scene(b, NOW, **{**args, **changes})
+    return build_scene(b, now, **{**args, **changes})

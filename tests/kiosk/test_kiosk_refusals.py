@@ -2,9 +2,7 @@
 closed days, the day's last ticket), one slip per citizen, the per-button limit, and a ticket cut short after or
 before its number. Real python-escpos on the simulated printer, bytes read back as the paper shows them."""
 import json
-import tempfile
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from gpiozero.pins.mock import MockFactory
@@ -32,21 +30,28 @@ def paper(printer) -> str:
     return printed_text(printer.output).replace("\n", " ")
 
 
-@pytest.mark.parametrize("moment, reason", [
-    (datetime(2026, 12, 8, 9, 30), "Hoy es festivo (La Inmaculada Concepción): no estamos atendiendo."),
-    (datetime(2026, 12, 24, 9, 30), "Hoy no estamos atendiendo: Nochebuena."),      # the site's own, every year
-    (datetime(2027, 12, 24, 9, 30), "Hoy no estamos atendiendo: Nochebuena."),
-    (datetime(2026, 12, 7, 9, 30), "Hoy no estamos atendiendo: jornada de capacitación."),   # that day only
-    (datetime(2026, 11, 24, 15, 50), "Por hoy ya no se entregan más turnos."),       # past the last ticket, 15:45
-    (datetime(2026, 11, 24, 12, 30), "En este momento no estamos atendiendo."),
+@pytest.mark.parametrize("moment, reason, reopening", [
+    (datetime(2026, 12, 8, 9, 30), "Hoy es festivo, La Inmaculada Concepción: no estamos atendiendo.",
+     "el miércoles 9 de diciembre de 2026 a las 8:00"),
+    (datetime(2026, 3, 23, 9, 30), "Hoy es festivo, Día de San José: no estamos atendiendo.",   # moved to Monday
+     "el martes 24 de marzo de 2026 a las 8:00"),
+    (datetime(2026, 12, 24, 9, 30), "Hoy no estamos atendiendo: Nochebuena.",       # the site's own, every year
+     "el lunes 28 de diciembre de 2026 a las 8:00"),                                 # Christmas, then a weekend
+    (datetime(2027, 12, 24, 9, 30), "Hoy no estamos atendiendo: Nochebuena.", "el lunes 27 de diciembre de 2027"),
+    (datetime(2026, 12, 7, 9, 30), "Hoy no estamos atendiendo: jornada de capacitación.",   # that day only
+     "el miércoles 9 de diciembre de 2026"),
+    (datetime(2026, 11, 24, 15, 50), "Por hoy ya no se entregan más turnos.",        # past the last ticket, 15:45
+     "el miércoles 25 de noviembre de 2026 a las 8:00"),
+    (datetime(2026, 11, 24, 12, 30), "En este momento no estamos atendiendo.", "hoy a las 14:00"),
 ])
-def test_the_slip_says_why_no_ticket_is_given(tmp_path, moment, reason):
+def test_the_slip_says_why_no_ticket_is_given_and_when_the_site_opens_again(tmp_path, moment, reason, reopening):
     printer = SimulatedPrinter()
     unit, _ = kiosk_at(tmp_path, moment, printer)
     assert unit.issue(REGISTRO) is None
     unit.step(timeout=0)
     slip = paper(printer)
     assert reason in slip, slip
+    assert f"Volvemos a atender {reopening}" in slip, slip
     assert "Horario: lunes a viernes de 8:00 a 12:00 y de 14:00 a 16:00." in slip
     assert "El último turno del día se entrega a las 15:45." in slip
     assert unit.link.outbox.pending() == [] and unit.light == "closed"
@@ -82,20 +87,20 @@ def test_a_button_gives_its_limit_of_tickets_then_the_light_says_why(tmp_path):
         numbers.append(ticket and ticket.number)
         clock.moment += 2
     unit.step(timeout=0)
-    assert numbers == [f"R-00{n}" for n in range(1, CONFIG.press_limit + 1)] + [None, None]
+    assert numbers == [f"R-{n:03d}" for n in range(1, CONFIG.press_limit + 1)] + [None, None]
     assert unit.light == "limit"
     assert unit.issue(CONFIG.kiosks["kiosco-1"].buttons[1]).number == "S-001"   # another button is not limited
     clock.moment += SIGNAL_S
     unit.step(timeout=0)
     assert unit.light == "ready"
     clock.moment += CONFIG.press_window_s
-    assert unit.issue(REGISTRO).number == f"R-00{CONFIG.press_limit + 1}"
+    assert unit.issue(REGISTRO).number == f"R-{CONFIG.press_limit + 1:03d}"
 
 
-def roll_ending(where: bytes) -> Roll:
+def roll_ending(where: bytes, tmp_path) -> Roll:
     """A printer whose roll ends just after `where` in the first ticket (as a whole ticket's bytes show it)."""
     whole = SimulatedPrinter()
-    unit, _ = kiosk_at(Path(tempfile.mkdtemp()), datetime(2026, 11, 24, 9, 30), whole)
+    unit, _ = kiosk_at(tmp_path / "whole", datetime(2026, 11, 24, 9, 30), whole)
     unit.issue(REGISTRO)
     roll = Roll()
     roll.end_after(whole.output.index(where) + len(where))
@@ -103,7 +108,7 @@ def roll_ending(where: bytes) -> Roll:
 
 
 def test_a_ticket_cut_short_after_its_number_is_a_valid_turn(tmp_path):
-    printer = roll_ending(b"R-001\n")     # the service and everything under it are missing
+    printer = roll_ending(b"R-001\n", tmp_path)   # the service and everything under it are missing
     unit, _ = kiosk_at(tmp_path, datetime(2026, 11, 24, 9, 30), printer)
     ticket = unit.issue(REGISTRO)
     assert ticket.number == "R-001" and "R-001" in paper(printer)
@@ -112,7 +117,7 @@ def test_a_ticket_cut_short_after_its_number_is_a_valid_turn(tmp_path):
 
 
 def test_a_ticket_cut_short_before_its_number_is_void_and_the_citizen_is_asked_to_take_another(tmp_path):
-    printer = roll_ending(b"Su turno\n")   # the number is missing
+    printer = roll_ending(b"Su turno\n", tmp_path)   # the number is missing
     unit, clock = kiosk_at(tmp_path, datetime(2026, 11, 24, 9, 30), printer)
     sent = []
     unit.link.publish = lambda topic, payload, **_: sent.append(json.loads(payload))

@@ -19,7 +19,8 @@ from appliance.contract import Waiting  # noqa: E402
 from appliance.screens.painter import (ACCENT, BACKGROUND, BANNER, FONT_BOLD, MUTED, NOTICE, PANEL,  # noqa: E402
                                        PREFERENTIAL, fit, layout, paint)
 from appliance.screens.window import Screen  # noqa: E402
-from tests.harness.scenes import CLOSED, NO_PAPER, PACED, WAITING, board, call, scene, ten_calls  # noqa: E402
+from tests.harness.scenes import (CLOSED, LATER, NO_PAPER, PACED, WAITING, board, call, scene,  # noqa: E402
+                                  ten_calls)
 
 SIZES = [((1920, 1080), False), ((1280, 720), False), ((1080, 1920), True)]
 LONG_DESK = "Ventanilla de atención preferencial 12"
@@ -34,7 +35,7 @@ STATES = {
     "sin-llamados": lambda: (board(), {}),
     "inicio": lambda: (None, {}),
     "con-estimado": lambda: (board(*ten_calls(), waiting=PACED), {}),
-    "fuera-de-horario": lambda: (board(*ten_calls(), waiting=[]), {"closed": CLOSED}),
+    "fuera-de-horario": lambda: (board(*ten_calls(), waiting=[]), {"closed": CLOSED, "now": LATER}),
     "sin-papel": lambda: (board(*ten_calls(), waiting=PACED), {"notice": NO_PAPER}),
 }
 
@@ -179,8 +180,8 @@ def test_a_long_closed_text_shrinks_to_stay_inside_the_headline_box(size, portra
 @pytest.mark.parametrize("size, portrait", SIZES)
 def test_the_closed_site_is_said_in_the_headlines_place(size, portrait):
     where = parts(size, portrait, services=0)
-    closed = painted(scene(board(*ten_calls(), waiting=[]), size=size, portrait=portrait, closed=CLOSED), size)
-    open_ = painted(scene(board(*ten_calls(), waiting=[]), size=size, portrait=portrait), size)
+    closed = painted(scene(board(*ten_calls(), waiting=[]), LATER, size=size, portrait=portrait, closed=CLOSED), size)
+    open_ = painted(scene(board(*ten_calls(), waiting=[]), LATER, size=size, portrait=portrait), size)
     # The last call joins the earlier ones; the header and the footer stay as they were.
     assert where.headline.union(where.history).contains(changed(open_, closed))
     assert count(closed, where.headline, ACCENT) == 0       # no call is highlighted: there is none

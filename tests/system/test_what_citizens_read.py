@@ -87,7 +87,7 @@ def test_whom_a_preferential_turn_serves_goes_from_the_button_to_the_ticket_the_
     assert {(r["number"], r["preferential"], r["preferential_category"]) for r in table} == {
         ("M-001", "sí", "persona_mayor"), ("R-001", "no", "")}
     html = render_body(build(hub.store, day, day, config))
-    assert "Preferencial · Persona mayor" in html
+    assert "Atención preferencial por categoría" in html and ">Persona mayor<" in html
 
 
 def test_a_dispenser_out_of_paper_and_a_ticket_without_number_are_told_to_the_waiting_room(broker, tmp_path):
