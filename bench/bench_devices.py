@@ -39,7 +39,7 @@ from appliance.screens.scene import build_scene  # noqa: E402
 from appliance.screens.window import Screen  # noqa: E402
 from appliance.site import BrokerAddress  # noqa: E402
 from hub.service import Hub  # noqa: E402
-from tests.harness.roles import Ticking  # noqa: E402
+from tests.harness.roles import Ticking, site_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,7 +103,7 @@ def next_to_frame_ms(config, workdir: Path, calls: int = 150) -> list[float]:
                for u in units]
     for thread in threads:
         thread.start()
-    sender = Link("kiosco-1", BrokerAddress(config.broker.host, config.broker.port), queue.Queue())
+    sender = Link("kiosco-1", BrokerAddress(config.broker.host, config.broker.port, ca_file=config.broker.ca_file), queue.Queue())
     sender.start()
     sender.wait_connected(5)
     for i in range(calls):
@@ -165,7 +165,7 @@ def frame_ms(config, frames: int = 52) -> list[float]:
 def role_process(config_path: Path, broker: LocalBroker, args: list[str], state: Path, device: str) -> dict:
     """Starts `turnero ROLE` as its own process; measures start to online, RSS, and CPU over 20 idle seconds."""
     seen = threading.Event()
-    watcher = Link(f"bench-{device}", BrokerAddress(broker.host, broker.port), queue.Queue(),
+    watcher = Link(f"bench-{device}", broker.address(), queue.Queue(),
                    subscriptions=(contract.status_topic(device),))
     watcher.client.on_message = lambda c, u, m: m.payload == b"online" and seen.set()
     watcher.start()
@@ -202,11 +202,11 @@ def _rss_mb(pid: int) -> float:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, LocalBroker(Path(tmp) / "broker") as broker:
         tmp = Path(tmp)
-        config = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port)
+        config = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file)
         kiosk = kiosk_latency_ms(config, tmp)
         frame = next_to_frame_ms(config, tmp)
         painted = frame_ms(config)
-        text = site_config.EXAMPLE.read_text(encoding="utf-8").replace("port = 1883", f"port = {broker.port}")
+        text = site_text(broker)
         config_path = tmp / "site.toml"
         config_path.write_text(text, encoding="utf-8")
         roles = {

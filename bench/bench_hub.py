@@ -15,7 +15,6 @@ from appliance import contract
 from appliance import site as site_config
 from appliance.core.link import Link
 from appliance.dev.local_broker import LocalBroker
-from appliance.site import BrokerAddress
 from hub.export import rows, write_csv
 from hub.service import Hub
 from hub.store import DayStore
@@ -71,12 +70,12 @@ def write_cost_ms(store: DayStore, today: date, repeats: int = 200) -> list[floa
 def sustained_events_per_s(workdir: Path, count: int = 3000) -> float:
     """Tickets published as fast as a client can, through Mosquitto, until the hub has them all on disk."""
     with LocalBroker(workdir / "broker") as broker:
-        config = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port)
+        config = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file)
         hub = Hub(config, workdir / "hub")
         hub.start()
         hub.link.wait_connected(5)
         import queue
-        sender = Link("kiosco-1", BrokerAddress(broker.host, broker.port), queue.Queue())
+        sender = Link("kiosco-1", broker.address(), queue.Queue())
         sender.start()
         sender.wait_connected(5)
         today, stamp = hub.today, datetime.now(TZ).isoformat()

@@ -31,10 +31,10 @@ from appliance import contract
 from appliance import site as site_config
 from appliance.core.link import Link
 from appliance.dev.local_broker import LocalBroker, free_port
-from appliance.site import BrokerAddress
 from bench.bench_hub import day_records
 from hub.store import DayStore
 from hub.web.auth import COOKIE, hash_password
+from tests.harness.roles import site_text
 
 TURNERO = Path(sys.executable).with_name("turnero")
 PASSWORD = "banco-de-pruebas-1"
@@ -46,9 +46,8 @@ DOWNLOADS = 4
 HISTORY_DAYS = 365
 
 
-def site_file(workdir: Path, broker_port: int, web_port: int) -> Path:
-    text = site_config.EXAMPLE.read_text(encoding="utf-8")
-    text = text.replace("port = 1883", f"port = {broker_port}").replace("port = 8080", f"port = {web_port}")
+def site_file(workdir: Path, broker, web_port: int) -> Path:
+    text = site_text(broker).replace("port = 8080", f"port = {web_port}")
     lines = [f'password_hash = "{hash_password(PASSWORD)}"' if line.startswith("password_hash") else line
              for line in text.splitlines()]
     path = workdir / "site.toml"
@@ -75,7 +74,7 @@ class HubSite:
         shutil.copytree(history, workdir / "hub" / "days")
         self.broker = LocalBroker(workdir / "broker").start()
         self.web_port = free_port()
-        config = site_file(workdir, self.broker.port, self.web_port)
+        config = site_file(workdir, self.broker, self.web_port)
         self._log = open(workdir / "hub.log", "wb")
         self.hub = subprocess.Popen([str(TURNERO), "hub", "--config", str(config), "--state", str(workdir / "hub")],
                                     stdout=subprocess.DEVNULL, stderr=self._log)
@@ -96,7 +95,7 @@ class Desks:
 
     def __init__(self, broker: LocalBroker, tz):
         self.tz, self.inbox, self._n, self._turns = tz, queue.Queue(), 0, 0
-        self.link = Link("banco", BrokerAddress(broker.host, broker.port), self.inbox, subscriptions=(
+        self.link = Link("banco", broker.address(), self.inbox, subscriptions=(
             contract.desk_state_topic("+"), contract.applied_topic("kiosco-1"), contract.status_topic("hub")))
         self.link.start()
         assert self.link.wait_connected(5)

@@ -41,7 +41,7 @@ def memory(label: str) -> tuple[str, float, float]:
 
 
 def site(broker, workdir: Path, policy: QueuePolicy) -> BusySite:
-    config = busy_config(site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port), policy)
+    config = busy_config(site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file), policy)
     return BusySite(config, workdir, datetime(DAY.year, DAY.month, DAY.day, 7, 0, tzinfo=config.timezone))
 
 

@@ -15,10 +15,13 @@ import os
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, mode: int = 0o666) -> None:
+    """`mode` (before the umask) is the file's from its first byte: a key is never readable by others, not even
+    while it is written."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as handle:
+    tmp.unlink(missing_ok=True)     # left by a power cut, perhaps with other permissions
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())

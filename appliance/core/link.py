@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import queue
 import socket
+import ssl
 import threading
 import time
 from collections import deque
@@ -30,9 +31,14 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from appliance import contract
 from appliance.core.outbox import Outbox, Pending
-from appliance.site.model import DEFAULT_CREDENTIALS_DIR, BrokerAddress
+from appliance.site.model import DEFAULT_CREDENTIALS_DIR, BrokerAddress, SetupError
 
 log = logging.getLogger(__name__)
+
+
+class LinkSetupError(SetupError):
+    """What this device needs to reach the broker is missing on its Pi; the message says what to copy."""
+
 
 REFUSED_LOGIN = (0x86, 0x87)   # MQTT 5 CONNACK: bad user name or password, not authorized
 HEARTBEAT_S = 30.0        # how often a device tells its clock
@@ -93,6 +99,15 @@ class Link:
     # --- lifecycle -----------------------------------------------------------------------------------
 
     def start(self) -> None:
+        if self._broker.ca_file is not None:
+            # The broker is believed only with a certificate the site CA signed for the name or address dialled:
+            # nobody on the site network reads the password or plays the hub.
+            try:
+                self.client.tls_set(ca_certs=str(self._broker.ca_file))
+            except (OSError, ssl.SSLError) as exc:
+                raise LinkSetupError(f"{self.device}: the site CA certificate {self._broker.ca_file} cannot be read "
+                                     f"({exc}); copy it from the hub with the device's credential "
+                                     "(docs/broker.md)") from None
         properties = None
         if self._persistent:
             # The broker keeps the hub's subscriptions and queues its QoS 1 messages while it is away.

@@ -45,7 +45,7 @@ class DemoSite:
 
         self.out = out
         self.broker = broker
-        base = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port)
+        base = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file)
         kiosk = dataclasses.replace(next(iter(base.kiosks.values())), printer={"kind": "simulated"})
         display = next(iter(base.displays.values()))
         if headless:  # screenshots at 720p keep the demo's output folder light

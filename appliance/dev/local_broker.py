@@ -20,7 +20,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from appliance.ops import broker_files
+from appliance.ops import broker_files, site_ca
+from appliance.site import BrokerAddress
 
 HOST = "127.0.0.1"
 DEBIAN_PATH = "/usr/sbin/mosquitto"   # Debian keeps the broker in sbin, outside a normal user's PATH
@@ -62,7 +63,7 @@ def _port_in_use(port: int) -> bool:
     return False
 
 
-def _accepts(port: int) -> bool:
+def _accepts(port: int) -> bool:   # a TCP connect: enough to know the listener is up, TLS or not
     try:
         with socket.create_connection((HOST, port), timeout=0.5):
             return True
@@ -84,7 +85,7 @@ class LocalBroker:
     host: str = HOST
 
     def __init__(self, workdir: Path, *, port: int | None = None, persistence: bool = True,
-                 auth: Path | None = None):
+                 auth: Path | None = None, tls: bool = True):
         self.workdir = Path(workdir).absolute()
         if "\n" in str(self.workdir):
             raise BrokerError(f"the broker's directory cannot be written in mosquitto.conf: {self.workdir!r}")
@@ -92,7 +93,24 @@ class LocalBroker:
         self.port: int = port or 0          # chosen at the first start, then kept by restart()
         self.persistence = persistence
         self.auth = auth                    # a directory from broker_files.write_broker_files: the hub's security
+        # As on a site: TLS with a CA of its own (made once in its directory), for the loopback address.
+        self.tls = tls
+        if tls and site_ca.server_certificate(self._tls_dir) is None:   # before a first start: a client may come first
+            broker_files.write_tls_files(self._tls_dir, "turnero (local broker)", [self.host, "localhost"])
         self._process: subprocess.Popen | None = None
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The certificate a client trusts this broker with (None: plain MQTT)."""
+        return self._tls_dir / site_ca.CA_CERT if self.tls else None
+
+    def address(self, **login) -> BrokerAddress:
+        """How a client reaches this broker (and trusts it); `login`: username, password or credentials_dir."""
+        return BrokerAddress(self.host, self.port, ca_file=self.ca_file, **login)
+
+    @property
+    def _tls_dir(self) -> Path:
+        return self.auth if self.auth else self.workdir / "tls"
 
     @property
     def config_path(self) -> Path:
@@ -175,6 +193,7 @@ class LocalBroker:
         lines = [
             "# Written by turnero's LocalBroker; rewritten at every start.",
             f"listener {self.port} {self.host}",
+            *(broker_files.tls_lines(self._tls_dir) if self.tls else []),
             *(broker_files.security_lines(self.auth) if self.auth else ["allow_anonymous true"]),
             *broker_files.tuning_lines(),
             f"persistence {'true' if self.persistence else 'false'}",

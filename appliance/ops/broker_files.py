@@ -22,10 +22,12 @@ import secrets
 import shutil
 import subprocess
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from appliance import contract
 from appliance.core.durable import fsync_dir, write_atomic
+from appliance.ops import site_ca
 from appliance.site import SetupError, SiteConfig, load
 
 CONF_NAME = "turnero.conf"
@@ -166,6 +168,32 @@ def security_lines(directory: Path) -> list[str]:
             "use_username_as_clientid true"]
 
 
+def tls_lines(directory: Path) -> list[str]:
+    """The listener speaks only TLS, with the broker's certificate from the site CA in `directory`."""
+    directory = Path(directory).absolute()
+    _check_config_path(directory)
+    return [f"cafile {directory / site_ca.CA_CERT}", f"certfile {directory / site_ca.SERVER_CERT}",
+            f"keyfile {directory / site_ca.SERVER_KEY}", "tls_version tlsv1.2"]
+
+
+def write_tls_files(directory: Path, site_name: str, names: list[str]) -> site_ca.ServerCertificate:
+    """The site CA (made once) and the broker's certificate for `names`, issued again when the names change or
+    it is due for renewal; its key readable by the broker only."""
+    site_ca.ensure_ca(directory, site_name)
+    current = site_ca.server_certificate(directory)
+    now = datetime.now(timezone.utc)
+    if current is not None and set(current.names) == set(names) and not current.due(now):
+        return current
+    issued = site_ca.issue_server(directory, names)
+    _give_to_broker(directory / site_ca.SERVER_KEY)
+    return issued
+
+
+def hub_names(config: SiteConfig) -> list[str]:
+    """What devices dial to reach the hub's broker ([broker] host), and loopback for the hub's own roles."""
+    return list(dict.fromkeys([config.broker.host, "127.0.0.1", "localhost"]))
+
+
 def tuning_lines() -> list[str]:
     return [
         # Small packets at once: with Nagle's algorithm a call waits for the previous packet's ACK (~40 ms).
@@ -180,7 +208,9 @@ def hub_config(directory: Path) -> str:
     lines = [
         "# Written by `turnero broker-files` from the site configuration; rewritten at every run.",
         "# Goes in /etc/mosquitto/conf.d/, next to Debian's mosquitto.conf (which sets persistence_location).",
-        "listener 1883",   # every interface: the devices are other Pis (without a listener 2.x is local-only)
+        # Every interface (the devices are other Pis), TLS only: nothing, a password least of all, in clear.
+        "listener 8883",
+        *tls_lines(directory),
         *security_lines(directory),
         "persistence true",
         f"autosave_interval {AUTOSAVE_S}",
@@ -235,6 +265,7 @@ def write_broker_files(config: SiteConfig, directory: Path) -> BrokerFiles:
             removed.append(path.name)
     if removed:
         fsync_dir(credentials)
+    write_tls_files(directory, config.name, hub_names(config))
     _write_broker_readable(directory / PASSWD_NAME, _hash(mosquitto_passwd, passwords, directory))
     _write_broker_readable(directory / ACL_NAME, acl_text(found).encode())
     write_atomic(directory / CONF_NAME, hub_config(directory).encode())
@@ -271,10 +302,14 @@ def _hash(mosquitto_passwd: str, passwords: dict[str, str], directory: Path) -> 
 
 
 def _write_broker_readable(path: Path, data: bytes) -> None:
-    """Readable by the broker only. Debian's Mosquitto reads passwd and acl after switching to the user
+    write_atomic(path, data)
+    _give_to_broker(path)
+
+
+def _give_to_broker(path: Path) -> None:
+    """Readable by the broker only. Debian's Mosquitto reads passwd, acl and its key after switching to the user
     "mosquitto" (as root here, the files become that user's); newer 2.0 releases warn about any other owner or
     a world-readable file."""
-    write_atomic(path, data)
     path.chmod(0o600)
     if os.geteuid() == 0:
         try:

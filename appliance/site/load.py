@@ -2,6 +2,7 @@
 each naming its key (``desks[2].services``) and what is wrong, and a role never starts half-configured."""
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from datetime import date, time
@@ -9,9 +10,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from appliance import contract
-from appliance.site.model import (DEFAULT_CREDENTIALS_DIR, POLICIES, WEEKDAYS, BrokerAddress, ConfigError, Desk,
-                                  DeskPins, DeskSettings, Display, Hours, Kiosk, KioskButton, QueuePolicy, Service,
-                                  SiteConfig, WebSettings, WebUser)
+from appliance.site.model import (CA_NAME, DEFAULT_CREDENTIALS_DIR, POLICIES, WEEKDAYS, BrokerAddress, ConfigError,
+                                  Desk, DeskPins, DeskSettings, Display, Hours, Kiosk, KioskButton, QueuePolicy,
+                                  Service, SiteConfig, WebSettings, WebUser)
 
 
 def load(path: Path) -> SiteConfig:
@@ -23,6 +24,13 @@ def load(path: Path) -> SiteConfig:
     except UnicodeDecodeError as exc:
         raise ConfigError(str(path), [f"the file is not UTF-8 text (byte {exc.start}); save it as UTF-8"]) from None
     return parse(text, str(path))
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def require(condition: bool, message: str) -> None:
@@ -220,18 +228,28 @@ class _Reader:
 
     def broker(self, data: dict) -> BrokerAddress:
         broker = self.table(data, "broker")
-        self.unknown_keys(broker, "broker", {"host", "port", "username", "password", "credentials_dir"})
-        port = self.get(broker, "port", "broker", int, 1883)
+        self.unknown_keys(broker, "broker", {"host", "port", "username", "password", "credentials_dir", "tls",
+                                             "ca_file"})
+        host = self.get(broker, "host", "broker", str, "127.0.0.1")
+        tls = self.get(broker, "tls", "broker", bool, True)
+        if tls is False and host is not None and not _loopback(host):
+            self.problem("broker.tls", f"false is only for a broker on this machine (127.0.0.1), not {host!r}: "
+                                       "on the site network every password would travel in clear")
+        port = self.get(broker, "port", "broker", int, 8883 if tls else 1883)
         if port is not None and not 1 <= port <= 65535:
             self.problem("broker.port", f"must be a TCP port from 1 to 65535, not {port}")
         credentials = self.get(broker, "credentials_dir", "broker", str, str(DEFAULT_CREDENTIALS_DIR))
         if credentials is not None and not Path(credentials).is_absolute():
             self.problem("broker.credentials_dir", f"must be an absolute path like {DEFAULT_CREDENTIALS_DIR}, "
                                                    f"not {credentials!r}")
-        return BrokerAddress(host=self.get(broker, "host", "broker", str, "127.0.0.1"), port=port,
+        credentials_dir = Path(credentials or DEFAULT_CREDENTIALS_DIR)
+        ca_file = self.get(broker, "ca_file", "broker", str, str(credentials_dir / CA_NAME))
+        if ca_file is not None and not Path(ca_file).is_absolute():
+            self.problem("broker.ca_file", f"must be an absolute path like {credentials_dir / CA_NAME}, not {ca_file!r}")
+        return BrokerAddress(host=host or "127.0.0.1", port=port,
                              username=self.get(broker, "username", "broker", str, None),
                              password=self.get(broker, "password", "broker", str, None),
-                             credentials_dir=Path(credentials or DEFAULT_CREDENTIALS_DIR))
+                             credentials_dir=credentials_dir, ca_file=Path(ca_file or CA_NAME) if tls else None)
 
     def hours(self, data: dict) -> Hours:
         hours = self.table(data, "hours")

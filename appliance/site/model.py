@@ -12,6 +12,7 @@ from appliance.contract import PREFERENTIAL_CATEGORIES
 
 WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")   # as the site file names them
 DEFAULT_CREDENTIALS_DIR = Path("/etc/turnero/credentials")
+CA_NAME = "ca.crt"               # the site CA's certificate, beside the device's credential
 
 
 class SetupError(Exception):
@@ -34,6 +35,8 @@ class BrokerAddress:
     password: str | None = None
     keepalive: int = 15
     credentials_dir: Path | None = None   # one file per device holding its password (`turnero broker-files`)
+    ca_file: Path | None = None           # the site CA's certificate: the broker is reached over TLS and trusted
+                                          # only with a certificate it signed; None: plain MQTT on loopback only
 
     def login(self, device: str) -> Login:
         """The device's own credentials file if there is one, else [broker] username/password, else anonymous."""
@@ -216,5 +219,7 @@ class SiteConfig:
         ahead of Bogotá from 19:00)."""
         return datetime.now(self.timezone).date()
 
-    def with_broker(self, host: str, port: int) -> "SiteConfig":
-        return dataclasses.replace(self, broker=dataclasses.replace(self.broker, host=host, port=port))
+    def with_broker(self, host: str, port: int, ca_file: Path | None) -> "SiteConfig":
+        """The same site against another broker: a test's or the demo's own (LocalBroker gives all three)."""
+        return dataclasses.replace(self, broker=dataclasses.replace(self.broker, host=host, port=port,
+                                                                    ca_file=ca_file))

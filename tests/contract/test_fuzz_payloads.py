@@ -27,7 +27,6 @@ from appliance.dev.always_open import AlwaysOpen
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.printer import SimulatedPrinter
 from appliance.kiosk.unit import KioskUnit
-from appliance.site import BrokerAddress
 from hub.ledger import fold
 from hub.service import Hub
 from hub.store import DayStore
@@ -568,7 +567,7 @@ def test_each_kind_of_bad_input_a_device_reads_is_refused_by_name(request, refus
 # --- a flood through a real broker -----------------------------------------------------------------------------
 
 def test_a_flood_of_garbage_on_every_topic_the_hub_reads_leaves_it_calling_turns(broker, tmp_path):
-    config = CONFIG.with_broker(broker.host, broker.port)
+    config = CONFIG.with_broker(broker.host, broker.port, broker.ca_file)
     # Every bad input that is bad whatever the hub holds (not the ones that reuse the fixture's ids).
     flood = [(topic, payload) for name, topic, payload, _ in BAD
              if topic != "turnero/v1/desk/1/other" and "'s id" not in name]
@@ -577,7 +576,7 @@ def test_a_flood_of_garbage_on_every_topic_the_hub_reads_leaves_it_calling_turns
               for payload in (b"", b"\x00" * 100, b"{}", b'{"v": 1}', DEEP)]
     with Running(Hub(config, tmp_path / "hub")) as hub:
         assert hub.link.wait_connected(STEP_DEADLINE_S)
-        sender = Link("ruido", BrokerAddress(broker.host, broker.port), queue.Queue())
+        sender = Link("ruido", broker.address(), queue.Queue())
         sender.start()
         assert sender.wait_connected(STEP_DEADLINE_S)
         for _ in range(20):

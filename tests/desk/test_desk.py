@@ -25,7 +25,7 @@ def desk_unit(config, number, state, pins):
 
 @pytest.fixture
 def config(broker):
-    return site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port)
+    return site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file)
 
 
 def issue(hub_unit, *numbers: int) -> None:

@@ -22,6 +22,7 @@ class Probe:
         self.subscribed = threading.Event()
         self.messages: queue.Queue = queue.Queue()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=name, protocol=mqtt.MQTTv5)
+        self.client.tls_set(ca_certs=str(broker.ca_file))
         self.client.on_connect = lambda client, userdata, flags, reason, props: (
             None if reason.is_failure else self.connected.set())
         self.client.on_disconnect = lambda client, userdata, flags, reason, props: self.disconnected.set()

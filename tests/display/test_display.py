@@ -30,6 +30,7 @@ def board(*calls, waiting=()) -> contract.Board:
 def retained_board(config) -> contract.Board:
     """What a display connecting now would be handed first."""
     message = subscribe.simple(contract.BOARD_TOPIC, hostname=config.broker.host, port=config.broker.port,
+                               tls={"ca_certs": str(config.broker.ca_file)},
                                retained=True)
     return contract.expect(message.payload, contract.Board)
 
@@ -101,7 +102,7 @@ def test_a_display_shows_the_retained_board_at_start_and_follows_it_after_a_brok
     from hub.service import Hub
     from tests.harness.roles import STEP_DEADLINE_S, Running, wait_until
 
-    config = CONFIG.with_broker(broker.host, broker.port)
+    config = CONFIG.with_broker(broker.host, broker.port, broker.ca_file)
     with Running(Hub(config, tmp_path / "hub")) as hub:
         assert hub.link.wait_connected(STEP_DEADLINE_S)
         event = contract.TicketIssued(id="t1", at=hub.now().isoformat(), source="kiosco-1",

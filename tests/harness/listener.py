@@ -11,7 +11,6 @@ import paho.mqtt.client as mqtt
 from appliance import contract
 from appliance.core.link import Link
 from appliance.dev.local_broker import LocalBroker
-from appliance.site import BrokerAddress
 
 DESK_STATES = f"{contract.ROOT}/desk/+/state"   # every desk's (the contract names one desk's)
 
@@ -22,7 +21,7 @@ class Listener:
 
     def __init__(self, broker: LocalBroker):
         self.inbox: queue.Queue = queue.Queue()
-        self.link = Link("oyente", BrokerAddress(broker.host, broker.port), self.inbox,
+        self.link = Link("oyente", broker.address(), self.inbox,
                          subscriptions=(contract.TICKETS_ALL, contract.RATINGS_ALL, contract.REQUESTS_ALL,
                                         DESK_STATES))
         self.overheard: list[tuple[str, bytes]] = []

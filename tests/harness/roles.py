@@ -6,6 +6,7 @@ from datetime import datetime
 import paho.mqtt.client as mqtt
 
 from appliance import contract
+from appliance import site as site_config
 
 # The deadline for one step of a scenario with real roles (a role boots and connects, a message crosses the broker
 # and is answered) on the slowest machine that runs the suite: a Raspberry Pi 3, or a PC emulating arm64
@@ -75,3 +76,9 @@ def heartbeat(device_id: str, at: datetime, *, source: str | None = None, retain
     message = mqtt.MQTTMessage(0, contract.heartbeat_topic(device_id).encode())
     message.payload, message.retain, message.timestamp = beat.to_json(), retain, time.monotonic()
     return message
+
+
+def site_text(broker, text: str | None = None) -> str:
+    """The example site file (or `text`, made from it) pointed at a test's own broker: its port and its CA."""
+    text = site_config.EXAMPLE.read_text(encoding="utf-8") if text is None else text
+    return text.replace("port = 8883", f'port = {broker.port}\nca_file = "{broker.ca_file}"', 1)

@@ -69,7 +69,7 @@ def get(web, path: str, cookie: str) -> tuple[http.client.HTTPResponse, bytes]:
 
 def test_the_page_sends_the_csv_in_chunks_and_makes_only_a_few_at_once(broker, tmp_path):
     days = a_busy_week(tmp_path / "hub" / "days")
-    config = dataclasses.replace(CONFIG.with_broker(broker.host, broker.port), web=dataclasses.replace(
+    config = dataclasses.replace(CONFIG.with_broker(broker.host, broker.port, broker.ca_file), web=dataclasses.replace(
         CONFIG.web, users=(WebUser("coordinacion", hash_password("clave-de-prueba-1")),)))
     web = CoordinatorsWeb(config, tmp_path / "hub", host="127.0.0.1", port=0)
     web.start()

@@ -11,9 +11,8 @@ from pathlib import Path
 from appliance import contract
 from appliance import site as site_config
 from appliance.core.link import Link
-from appliance.site import BrokerAddress
 from hub.store import DayStore
-from tests.harness.roles import STEP_DEADLINE_S, wait_until
+from tests.harness.roles import STEP_DEADLINE_S, site_text, wait_until
 
 TURNERO = Path(sys.executable).with_name("turnero")
 
@@ -30,12 +29,11 @@ def stored_tickets(state: Path) -> list[str]:
 
 def test_a_hub_killed_mid_burst_loses_no_ticket_and_duplicates_none(broker, tmp_path):
     config_path = tmp_path / "site.toml"
-    config_path.write_text(site_config.EXAMPLE.read_text(encoding="utf-8").replace("port = 1883",
-                                                                                    f"port = {broker.port}"))
+    config_path.write_text(site_text(broker))
     config = site_config.load(config_path)
     state = tmp_path / "hub"
     statuses: queue.Queue = queue.Queue()
-    kiosk = Link("kiosco-1", BrokerAddress(broker.host, broker.port), statuses,
+    kiosk = Link("kiosco-1", broker.address(), statuses,
                  subscriptions=(contract.status_topic("hub"),))
     kiosk.start()
     assert kiosk.wait_connected(STEP_DEADLINE_S)

@@ -161,7 +161,7 @@ class Devices:
     what the real units publish."""
 
     def __init__(self, config, hub: Hub):
-        address = BrokerAddress(config.broker.host, config.broker.port)
+        address = BrokerAddress(config.broker.host, config.broker.port, ca_file=config.broker.ca_file)
         self.hub, self.tz, self.inbox = hub, config.timezone, queue.Queue()
         self.kiosk = Link("kiosco-1", address, queue.Queue())
         self.desk = Link("escritorio-1", address, queue.Queue())
@@ -219,7 +219,7 @@ def site(broker, tmp_path):
     """Mid-morning: desk 1 has served a preferential turn (rated 5) and serves R-001; desk 2 serves R-002;
     R-003 has waited 24 minutes (over the 20-minute target); the display is offline; the kiosk's paper is
     low. Yesterday had one turn whose advisor name is a formula."""
-    config = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port)
+    config = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file)
     config = dataclasses.replace(config, web=dataclasses.replace(
         config.web, users=(WebUser("coordinacion", hash_password(PASSWORD)),)))
     state = tmp_path / "hub"
@@ -227,7 +227,7 @@ def site(broker, tmp_path):
     with Running(Hub(config, state)) as hub:
         assert hub.link.wait_connected(STEP_DEADLINE_S)
         devices = Devices(config, hub)
-        display = Link("pantalla-1", BrokerAddress(broker.host, broker.port), queue.Queue())
+        display = Link("pantalla-1", broker.address(), queue.Queue())
         display.start()
         assert display.wait_connected(STEP_DEADLINE_S)
         display.stop()                      # a clean stop: retained "offline"

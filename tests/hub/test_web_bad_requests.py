@@ -24,7 +24,7 @@ PRIVATE_DATA = ("/api/en-vivo", "/informe.html", "/exportar/turnos.csv")
 
 @pytest.fixture
 def web(broker, tmp_path, caplog):
-    config = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port)
+    config = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file)
     config = dataclasses.replace(config, web=dataclasses.replace(
         config.web, users=(WebUser("coordinacion", hash_password(PASSWORD)),)))
     page = CoordinatorsWeb(config, tmp_path / "hub", host="127.0.0.1", port=0)

@@ -7,6 +7,8 @@ the same connection, so once the second has arrived the first would have too."""
 import dataclasses
 import logging
 import queue
+import socket
+import ssl
 import threading
 
 import paho.mqtt.client as mqtt
@@ -15,13 +17,15 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from appliance import contract
 from appliance import site as site_config
-from appliance.core.link import Link
+from appliance.core.link import Link, LinkSetupError
 from appliance.dev.demo import DemoSite
 from appliance.dev.local_broker import LocalBroker
+from appliance.ops import site_ca
 from appliance.ops.broker_files import BrokerFilesError, write_broker_files
-from appliance.site import DEFAULT_CREDENTIALS_DIR, BrokerAddress
+from appliance.site import DEFAULT_CREDENTIALS_DIR
 from hub.web.app import CoordinatorsWeb
-from tests.harness.roles import wait_until
+from tests.harness.faults.network import Cable
+from tests.harness.roles import STEP_DEADLINE_S, wait_until
 
 NOT_AUTHORIZED = 0x87
 TIMEOUT = 5.0
@@ -43,7 +47,7 @@ def secured(tmp_path):
     config = site_config.load(secured_site_file(tmp_path))
     write_broker_files(config, tmp_path / "auth")
     with LocalBroker(tmp_path / "broker", auth=tmp_path / "auth") as broker:
-        yield config.with_broker(broker.host, broker.port), broker
+        yield config.with_broker(broker.host, broker.port, broker.ca_file), broker
 
 
 def password(config, device: str) -> str:
@@ -60,6 +64,7 @@ class Client:
         self.acks: dict[int, int] = {}
         self.subscribed = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        self.client.tls_set(ca_certs=str(broker.ca_file))
         if user:
             self.client.username_pw_set(user, secret)
         if will:
@@ -133,7 +138,7 @@ def test_a_refused_device_says_which_credentials_it_used_and_what_to_do(secured,
     credentials.mkdir()
     if file_text:
         (credentials / "kiosco-1").write_text(file_text + "\n", encoding="utf-8")
-    link = Link("kiosco-1", BrokerAddress(broker.host, broker.port, credentials_dir=credentials), queue.Queue())
+    link = Link("kiosco-1", broker.address(credentials_dir=credentials), queue.Queue())
     with caplog.at_level(logging.ERROR, logger="appliance.core.link"):
         link.start()
         try:
@@ -283,10 +288,11 @@ def test_running_it_again_keeps_passwords_adds_new_devices_and_drops_removed_one
         assert client.reason.value == NOT_AUTHORIZED
 
 
-def test_the_hub_snippet_listens_on_every_interface_and_fits_debians_mosquitto_conf(tmp_path):
+def test_the_hub_snippet_listens_on_every_interface_over_tls_only_and_fits_debians_mosquitto_conf(tmp_path):
     files = write_broker_files(site_config.load(site_config.EXAMPLE), tmp_path)
     lines = files.config_file.read_text().splitlines()
-    assert "listener 1883" in lines and "allow_anonymous false" in lines
+    assert [line for line in lines if line.startswith("listener")] == ["listener 8883"]   # nothing in clear
+    assert f"certfile {tmp_path.absolute() / 'server.crt'}" in lines and "allow_anonymous false" in lines
     assert f"password_file {tmp_path.absolute() / 'passwd'}" in lines
     assert f"acl_file {tmp_path.absolute() / 'acl'}" in lines
     # Debian's mosquitto.conf sets these: a second one in conf.d stops Mosquitto ("Duplicate ... value").
@@ -320,3 +326,62 @@ def test_the_command_says_which_credential_goes_to_which_pi(tmp_path, capsys):
         line = next(line for line in out.splitlines() if line.split()[:1] == [device])
         assert what in line and line.endswith(str(tmp_path / "credentials" / device))
     assert "/etc/turnero/credentials/<device>" in out and "/etc/mosquitto/conf.d/turnero.conf" in out
+
+
+# --- TLS: nothing in clear, and only the site's broker is believed --------------------------------------------
+
+def test_nothing_a_device_says_crosses_the_site_network_in_clear(secured, tmp_path):
+    config, broker = secured
+    secret = password(config, "kiosco-1").encode()
+    captures = {}
+    for name, target in (("tls", broker), ("plain", LocalBroker(tmp_path / "plain", tls=False).start())):
+        cable = Cable(target.port, tap=True)
+        address = dataclasses.replace(target.address(username="kiosco-1", password=secret.decode()), port=cable.port)
+        link = Link("kiosco-1", address, queue.Queue())
+        link.start()
+        try:
+            assert name == "plain" or link.wait_connected(STEP_DEADLINE_S)
+            wait_until(lambda: len(cable.tapped) > 40, what="the device's first bytes on the wire")
+        finally:
+            link.stop()
+            cable.close()
+            if target is not broker:
+                target.stop()
+        captures[name] = bytes(cable.tapped)
+    assert secret in captures["plain"]            # the capture does see a password sent in clear...
+    assert secret not in captures["tls"] and b"MQTT" not in captures["tls"] and b"kiosco-1" not in captures["tls"]
+
+
+def test_the_broker_is_believed_only_with_the_site_cas_certificate_for_the_name_dialled(secured, tmp_path):
+    _config, broker = secured
+    other_ca = site_ca.ensure_ca(tmp_path / "other", "otra sede")
+
+    def handshake(ca_file, name: str) -> None:
+        context = ssl.create_default_context(cafile=str(ca_file))
+        with socket.create_connection((broker.host, broker.port), timeout=TIMEOUT) as raw:
+            with context.wrap_socket(raw, server_hostname=name):
+                pass
+
+    handshake(broker.ca_file, broker.host)
+    with pytest.raises(ssl.SSLCertVerificationError, match="certificate verify failed"):
+        handshake(other_ca, broker.host)          # a device given another site's CA, or a forged broker
+    with pytest.raises(ssl.SSLCertVerificationError, match="IP address mismatch|Hostname mismatch"):
+        handshake(broker.ca_file, "127.0.0.2")    # the certificate is for the hub's own name and addresses
+
+
+def test_a_device_without_tls_gets_no_answer_from_the_broker(secured):
+    _config, broker = secured
+    connect = bytes([0x10, 12, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 60, 0, 0])   # MQTT 3.1.1 CONNECT, empty id
+    with socket.create_connection((broker.host, broker.port), timeout=TIMEOUT) as plain:
+        plain.sendall(connect)
+        try:
+            answer = plain.recv(16)
+        except ConnectionResetError:
+            answer = b""
+    assert not answer.startswith(b"\x20")          # never a CONNACK: the TLS listener hangs up on it
+
+
+def test_a_device_without_the_site_ca_says_what_to_copy(tmp_path):
+    link = Link("kiosco-1", site_config.BrokerAddress("127.0.0.1", 8883, ca_file=tmp_path / "ca.crt"), queue.Queue())
+    with pytest.raises(LinkSetupError, match=r"kiosco-1: the site CA certificate .*ca.crt cannot be read .* copy it"):
+        link.start()

@@ -243,7 +243,7 @@ def test_a_wrong_command_line_is_refused_before_anything_is_touched(capsys, tmp_
 
 
 def test_an_invalid_site_file_is_refused_naming_the_key(capsys, tmp_path, site):
-    site.write_text(site.read_text(encoding="utf-8").replace("port = 1883", "port = 0"), encoding="utf-8")
+    site.write_text(site.read_text(encoding="utf-8").replace("port = 8883", "port = 0"), encoding="utf-8")
     root = tmp_path / "pi"
     root.mkdir()
     assert "broker.port" in refused(capsys, "install", "--role", "hub", "--config", site, "--root", root)

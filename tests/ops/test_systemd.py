@@ -16,12 +16,10 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from appliance import contract
-from appliance import site as site_config
 from appliance.core.link import Link
 from appliance.dev.local_broker import free_port
 from appliance.ops import install
-from appliance.site import BrokerAddress
-from tests.harness.roles import wait_until
+from tests.harness.roles import site_text, wait_until
 
 UNITS = install.UNITS   # as the installer finds them: through the package (its units/ is systemd/)
 TURNERO = Path(sys.executable).with_name("turnero")
@@ -162,7 +160,7 @@ ROLE_COMMANDS = {
 
 def retained_status(broker, device: str) -> bytes:
     inbox: queue.Queue = queue.Queue()
-    reader = Link("tester", BrokerAddress(broker.host, broker.port), inbox,
+    reader = Link("tester", broker.address(), inbox,
                   subscriptions=(contract.status_topic(device),))
     reader.start()
     try:
@@ -179,9 +177,7 @@ def retained_status(broker, device: str) -> bytes:
 def test_a_role_tells_systemd_it_is_ready_feeds_the_watchdog_and_stops_in_order_on_sigterm(role, broker, tmp_path):
     device, arguments = ROLE_COMMANDS[role]
     config_path = tmp_path / "site.toml"
-    config_path.write_text(site_config.EXAMPLE.read_text(encoding="utf-8")
-                           .replace("port = 1883", f"port = {broker.port}")
-                           .replace("port = 8080", f"port = {free_port()}"), encoding="utf-8")
+    config_path.write_text(site_text(broker).replace("port = 8080", f"port = {free_port()}"), encoding="utf-8")
     notify = NotifySocket()
     environment = dict(os.environ, NOTIFY_SOCKET=notify.path, WATCHDOG_USEC="600000",
                        SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")

@@ -21,8 +21,8 @@ def test_the_shipped_example_is_a_complete_site():
 @pytest.mark.parametrize("old, new, message", [
     ('letter = "E"', 'letter = "e"', "services[4].letter: must be one capital letter A-Z, not 'e'"),
     ('services = ["R", "S", "F"]', 'services = ["R", "X"]', "desks[1].services: unknown service 'X'"),
-    ("port = 1883", "port = 70000", "broker.port: must be a TCP port from 1 to 65535, not 70000"),
-    ("port = 1883", 'port = "1883"', "broker.port: must be a whole number, not '1883'"),
+    ("port = 8883", "port = 70000", "broker.port: must be a TCP port from 1 to 65535, not 70000"),
+    ("port = 8883", 'port = "8883"', "broker.port: must be a whole number, not '8883'"),
     ('timezone = "America/Bogota"', 'timezone = "America/Bogote"', "site.timezone: unknown time zone"),
     ("next = 17", "next = 40", "desk_pins.next: must be a BCM GPIO number from 2 to 27, not 40"),
     ('periods = ["08:00-12:00", "14:00-16:00"]', 'periods = ["8-12"]', "hours.periods: '8-12' is not a period"),
@@ -52,7 +52,7 @@ def test_a_wrong_value_is_reported_with_its_key(old, new, message):
 
 
 def test_every_problem_is_reported_at_once():
-    text = example_text().replace("port = 1883", "port = 0").replace("next = 17", "next = 99")
+    text = example_text().replace("port = 8883", "port = 0").replace("next = 17", "next = 99")
     with pytest.raises(site_config.ConfigError) as error:
         site_config.parse(text)
     assert len(error.value.problems) == 2

@@ -11,7 +11,6 @@ import pytest
 from appliance import contract
 from appliance import site as site_config
 from appliance.core.link import HEARTBEAT_EXPIRY_S, Link
-from appliance.site import BrokerAddress
 from hub.ledger import fold
 from hub.service import Hub
 from hub.store import DayStore
@@ -55,7 +54,7 @@ class Offset:
 
 
 def device(broker, name: str, clock=None, subscriptions=()) -> Link:
-    link = Link(name, BrokerAddress(broker.host, broker.port), queue.Queue(), now=clock,
+    link = Link(name, broker.address(), queue.Queue(), now=clock,
                 subscriptions=subscriptions)
     link.start()
     assert link.wait_connected(STEP_DEADLINE_S)
@@ -98,7 +97,7 @@ def test_a_heartbeat_goes_on_connect_unretained_expiring_and_then_not_more_often
 
 @pytest.fixture
 def web(broker, tmp_path):
-    config = CONFIG.with_broker(broker.host, broker.port)
+    config = CONFIG.with_broker(broker.host, broker.port, broker.ca_file)
     page = CoordinatorsWeb(config, tmp_path / "hub", host="127.0.0.1", port=0)
     page.start()
     assert page.link.wait_connected(STEP_DEADLINE_S)

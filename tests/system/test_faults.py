@@ -12,6 +12,7 @@ from gpiozero.pins.mock import MockFactory
 from paho.mqtt.client import MQTTMessage
 
 from appliance import contract
+from appliance import site as site_config
 from appliance.core.debounce import Debouncer
 from appliance.core.link import Link
 from appliance.desk.unit import DeskUnit
@@ -20,7 +21,6 @@ from appliance.dev.local_broker import HOST
 from appliance.drivers.gpio import press
 from appliance.drivers.printer import SimulatedPrinter
 from appliance.kiosk.unit import KioskUnit
-from appliance.site import BrokerAddress
 from hub.service import Hub
 from tests.harness.faults.machine import Machine
 from tests.harness.faults.morning import FAULTS, Morning, site
@@ -50,11 +50,12 @@ def test_a_morning_of_faults_loses_nothing_and_repeats_nothing(seed, tmp_path):
 
 def hub_and_desk(broker, tmp_path):
     """A hub and desk 1, each behind its own cable to the broker, and a listener on the broker."""
-    config = site(broker.port)
-    hub = Machine("hub", lambda: Hub(config.with_broker(HOST, hub_cable.port), tmp_path / "hub"),
+    config, ca_file = site(broker), broker.ca_file
+    hub = Machine("hub", lambda: Hub(config.with_broker(HOST, hub_cable.port, ca_file), tmp_path / "hub"),
                   hub_cable := Cable(broker.port))
     pins = MockFactory()
-    desk = Machine("escritorio-1", lambda: DeskUnit(config.with_broker(HOST, desk_cable.port), 1, tmp_path / "desk",
+    desk = Machine("escritorio-1", lambda: DeskUnit(config.with_broker(HOST, desk_cable.port, ca_file), 1,
+                                                    tmp_path / "desk",
                                                     pin_factory=pins, debounce=Debouncer(clock=Ticking())),
                    desk_cable := Cable(broker.port))
     listener = Listener(broker)
@@ -146,7 +147,7 @@ def test_a_desk_showing_an_older_save_of_its_state_does_not_close_the_citizen_it
 
 
 def test_an_unanswered_request_is_kept_for_the_day_it_was_pressed(tmp_path):
-    config = site(1883)
+    config = site_config.load(site_config.EXAMPLE)   # no broker: the desk only keeps its request
     now = datetime.now(config.timezone)
     for pressed, kept in ((now - timedelta(minutes=5), True), (now - timedelta(days=1), False)):
         state = tmp_path / pressed.isoformat()
@@ -170,7 +171,7 @@ def running_link(link: Link):
 
 
 def test_a_ticket_queued_for_the_hub_survives_a_power_cut_of_the_broker(broker, tmp_path):
-    config = site(broker.port)
+    config = site(broker)
     with Running(Hub(config, tmp_path / "hub")):
         pass  # the hub has a session: the broker queues for it while it is away
     broker.restart()  # an orderly restart: the session is on the broker's disk
@@ -178,7 +179,7 @@ def test_a_ticket_queued_for_the_hub_survives_a_power_cut_of_the_broker(broker, 
     with Running(KioskUnit(config, "kiosco-1", tmp_path / "kiosk", pin_factory=pins, printer=SimulatedPrinter(),
                            opening=AlwaysOpen(), monotonic=Ticking())) as kiosk:
         watcher = queue.Queue()  # the broker forwards the ticket: it has acknowledged it to the kiosk
-        with running_link(Link("testigo", BrokerAddress(HOST, broker.port), watcher,
+        with running_link(Link("testigo", broker.address(), watcher,
                                subscriptions=(contract.TICKETS_ALL,))):
             press(pins, 5)
             wait_until(lambda: any(isinstance(item, MQTTMessage) for item in list(watcher.queue)),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from appliance import contract
 from appliance import site as site_config
 from appliance.dev.local_broker import LocalBroker, free_port
 from appliance.ops.broker_files import MAX_PACKET_BYTES, MONITOR, write_broker_files
+from appliance.site import CA_NAME
 from tests.harness.roles import STEP_DEADLINE_S, wait_until
 
 TURNERO = Path(sys.executable).with_name("turnero")
@@ -49,13 +51,13 @@ class ProcessSite:
     def __init__(self, tmp: Path):
         self.tmp = tmp
         text = site_config.EXAMPLE.read_text(encoding="utf-8")
-        text = text.replace("[broker]\n", f'[broker]\ncredentials_dir = "{tmp / "auth" / "credentials"}"\n')
+        port, credentials = free_port(), tmp / "auth" / "credentials"
+        text = text.replace("port = 8883", f'port = {port}\ncredentials_dir = "{credentials}"', 1)
         self.config_path = tmp / "site.toml"
         self.config_path.write_text(text.replace("port = 8080", f"port = {free_port()}"), encoding="utf-8")
         write_broker_files(site_config.load(self.config_path), tmp / "auth")
-        self.broker = LocalBroker(tmp / "broker", auth=tmp / "auth").start()
-        self.config_path.write_text(self.config_path.read_text(encoding="utf-8").replace(
-            "port = 1883", f"port = {self.broker.port}"), encoding="utf-8")
+        self.broker = LocalBroker(tmp / "broker", port=port, auth=tmp / "auth").start()
+        shutil.copy(self.broker.ca_file, credentials / CA_NAME)     # as the installer hands it to each device
         self.config = site_config.load(self.config_path)
         self.roles = {"hub": ["hub"], "kiosk": ["kiosk", "--id", "kiosco-1", "--simulated"],
                       "desk": ["desk", "--number", "1", "--simulated"],
@@ -97,6 +99,7 @@ class Client:
         self._acked: set[int] = set()
         self._lock = threading.Lock()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        self.client.tls_set(ca_certs=str(site.broker.ca_file))
         self.client.username_pw_set(user, site.password(user))
         self.client.on_connect = lambda *args: self.connected.set()
         self.client.on_publish = lambda client, userdata, mid, reason, props: self._ack(mid)

@@ -24,7 +24,7 @@ OUTCOMES = {"attended", "no_show", "transferred", "unattended"}
 
 
 def site_for(broker, tmp_path, policy: QueuePolicy) -> BusySite:
-    config = busy_config(site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port), policy)
+    config = busy_config(site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file), policy)
     return BusySite(config, tmp_path, datetime(DAY.year, DAY.month, DAY.day, 7, 0, tzinfo=config.timezone))
 
 

@@ -21,7 +21,7 @@ def stopped_broker(tmp_path):
 
 
 def site_for(broker):
-    return site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port)
+    return site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file)
 
 
 def kiosk_for(config, tmp_path, pins):

@@ -24,7 +24,7 @@ from tests.harness.roles import Running, SettableClock, wait_until
 
 @pytest.fixture
 def site(broker, tmp_path):
-    config = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port)
+    config = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file)
     kiosk_clock, hub_clock = SettableClock(1000.0), SettableClock(1000.0)
     kiosk = KioskUnit(config, "kiosco-1", tmp_path / "kiosk", pin_factory=MockFactory(), printer=SimulatedPrinter(),
                       opening=AlwaysOpen(), monotonic=kiosk_clock)
@@ -106,7 +106,7 @@ def test_whom_a_preferential_turn_serves_goes_from_the_button_to_the_ticket_the_
 
 
 def test_a_dispenser_out_of_paper_and_a_ticket_without_number_are_told_to_the_waiting_room(broker, tmp_path):
-    config = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port)
+    config = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file)
     printer, clock = Roll(), SettableClock(1000.0)
     kiosk = KioskUnit(config, "kiosco-1", tmp_path / "kiosk", pin_factory=MockFactory(), printer=printer,
                       opening=AlwaysOpen(), monotonic=clock)

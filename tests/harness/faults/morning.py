@@ -53,11 +53,11 @@ OUTCOME_OF = {"next": "attended", "no_show": "no_show", "transfer": "transferred
 ACTION_FOR = {outcome: action for action, outcome in OUTCOME_OF.items()}
 
 
-def site(broker_port: int) -> site_config.SiteConfig:
+def site(broker: LocalBroker) -> site_config.SiteConfig:
     """The example site with simulated printers and a second kiosk (prefixes of its own). The pads have no grace
     period: a citizen rates while being served, so each press is for the turn the desk shows. The morning's
     citizens press faster than a real crowd: no per-button limit."""
-    base = site_config.load(site_config.EXAMPLE).with_broker(HOST, broker_port)
+    base = site_config.load(site_config.EXAMPLE).with_broker(HOST, broker.port, broker.ca_file)
     first = dataclasses.replace(base.kiosks["kiosco-1"], printer={"kind": "simulated"})
     second = site_config.Kiosk("kiosco-2", None, {"kind": "simulated"}, (
         site_config.KioskButton(5, "V", False, "VB"), site_config.KioskButton(6, "C", False, "CB"),
@@ -154,7 +154,7 @@ class Morning:
 
     def __enter__(self) -> "Morning":
         self.broker = LocalBroker(self.workdir / "broker").start()
-        self.config = site(self.broker.port)
+        self.config = site(self.broker)
         self.disk = HubDisk(self.state / "hub" / "days").__enter__()
         self.printers = {k: Roll() for k in KIOSKS}
         self.pins = {name: MockFactory() for name in (*KIOSKS, *DESKS)}
@@ -178,7 +178,7 @@ class Morning:
 
     def _machine(self, name: str, make) -> None:
         cable = Cable(self.broker.port)
-        config = self.config.with_broker(HOST, cable.port)
+        config = self.config.with_broker(HOST, cable.port, self.config.broker.ca_file)
         self.machines[name] = Machine(name, lambda: make(config), cable)
 
     def _hub(self, config) -> Hub:

@@ -12,8 +12,9 @@ class Cable:
     broker sees an unclean drop and fires the last will) and refuses new ones until plug(). stall() holds every
     byte in transit, as a frozen access point does, without either end noticing, until flow()."""
 
-    def __init__(self, broker_port: int):
+    def __init__(self, broker_port: int, *, tap: bool = False):
         self.broker_port = broker_port
+        self.tapped = bytearray() if tap else None   # with `tap`, every byte the device sent: a capture of the wire
         self._listener = socket.create_server((HOST, 0))
         self._listener.settimeout(0.2)
         self.port = self._listener.getsockname()[1]
@@ -51,6 +52,8 @@ class Cable:
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                if self.tapped is not None and sink.getpeername()[1] == self.broker_port:
+                    self.tapped.extend(data)
                 while not self._flowing.wait(0.1):
                     if sink.fileno() == -1:  # cut while held: what was in transit is gone
                         return

@@ -1,0 +1,109 @@
+"""The site's own certificate authority, made on the hub: it signs the broker's certificate, and every device
+trusts it and nothing else, so nobody on the site network reads a password or forges the hub.
+
+- ``ca.key`` (0600, never leaves the hub) and ``ca.crt`` (handed to every device with its credential);
+- ``server.key`` and ``server.crt``: the broker's, for the names and addresses devices use to reach it.
+
+Made with the `cryptography` package (EC P-256 keys, SHA-256): no openssl command line to get right.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from appliance.core.durable import write_atomic
+
+CA_KEY, CA_CERT = "ca.key", "ca.crt"
+SERVER_KEY, SERVER_CERT = "server.key", "server.crt"
+CA_YEARS = 20            # the site's trust anchor: replacing it means visiting every Pi
+SERVER_DAYS = 825        # the longest a browser accepts for a server certificate; renewed by `broker-files --renew`
+RENEW_BEFORE = timedelta(days=60)
+
+
+@dataclass(frozen=True)
+class ServerCertificate:
+    names: tuple[str, ...]      # DNS names and IP addresses, as the certificate lists them
+    not_after: datetime
+
+    def due(self, now: datetime) -> bool:
+        return now >= self.not_after - RENEW_BEFORE
+
+
+def ensure_ca(folder: Path, site_name: str, *, now: datetime | None = None) -> Path:
+    """The site CA in `folder`, made the first time; returns the path of its certificate."""
+    folder = Path(folder)
+    if (folder / CA_KEY).exists() and (folder / CA_CERT).exists():
+        return folder / CA_CERT
+    folder.mkdir(parents=True, exist_ok=True)
+    now = now or datetime.now(timezone.utc)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, site_name[:64]),
+                      x509.NameAttribute(NameOID.COMMON_NAME, "turnero site CA")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=365 * CA_YEARS))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                         crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
+    _write_key(folder / CA_KEY, key)
+    write_atomic(folder / CA_CERT, cert.public_bytes(serialization.Encoding.PEM))
+    return folder / CA_CERT
+
+
+def issue_server(folder: Path, names: list[str], *, now: datetime | None = None) -> ServerCertificate:
+    """The broker's key and certificate in `folder`, signed by the CA there, for these host names and addresses
+    (a new key each time: renewing is issuing again)."""
+    folder = Path(folder)
+    now = now or datetime.now(timezone.utc)
+    ca_key = serialization.load_pem_private_key((folder / CA_KEY).read_bytes(), password=None)
+    ca_cert = x509.load_pem_x509_certificate((folder / CA_CERT).read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    unique = tuple(dict.fromkeys(names))
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, unique[0][:64])]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=SERVER_DAYS))
+            .add_extension(x509.SubjectAlternativeName([_general_name(n) for n in unique]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    _write_key(folder / SERVER_KEY, key)
+    write_atomic(folder / SERVER_CERT, cert.public_bytes(serialization.Encoding.PEM))
+    return ServerCertificate(unique, _not_after(cert))
+
+
+def server_certificate(folder: Path) -> ServerCertificate | None:
+    """What the broker's certificate in `folder` covers and until when; None if there is none."""
+    try:
+        cert = x509.load_pem_x509_certificate((Path(folder) / SERVER_CERT).read_bytes())
+    except (FileNotFoundError, ValueError):
+        return None
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return ServerCertificate(tuple(str(n.value) for n in names), _not_after(cert))
+
+
+def _general_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
+
+
+def _not_after(cert: x509.Certificate) -> datetime:
+    return cert.not_valid_after_utc
+
+
+def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+    write_atomic(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption()), mode=0o600)
