@@ -7,7 +7,8 @@ publish only its own facts and read only what it shows. Anonymous clients are re
 - ``passwd``: the users and their password hashes, made by Mosquitto's own `mosquitto_passwd`;
 - ``acl``: one ``user`` block per device, from the topics of appliance/contract/;
 - ``credentials/<device>``: the device's password in plain text (0600), to copy to that Pi as
-  ``<[broker] credentials_dir>/<device>``.
+  ``<[broker] credentials_dir>/<device>``, and ``credentials/ca.crt``, the site CA's certificate, beside it;
+- ``ca.key``, ``ca.crt``, ``server.key``, ``server.crt``: the site CA and the broker's certificate (site_ca.py).
 
 Running it again keeps every existing password, makes one for a new device and drops a removed device's.
 LocalBroker runs with the same lines (`security_lines`, `tuning_lines`), so the tests check this very setup.
@@ -28,7 +29,7 @@ from pathlib import Path
 from appliance import contract
 from appliance.core.durable import fsync_dir, write_atomic
 from appliance.ops import site_ca
-from appliance.site import SetupError, SiteConfig, load
+from appliance.site import CA_NAME, SetupError, SiteConfig, load
 
 CONF_NAME = "turnero.conf"
 PASSWD_NAME = "passwd"
@@ -260,12 +261,14 @@ def write_broker_files(config: SiteConfig, directory: Path) -> BrokerFiles:
         passwords[account.device] = password
     removed = []
     for path in sorted(credentials.iterdir()):
-        if path.is_file() and not path.name.startswith(".") and path.name not in passwords:
+        if path.is_file() and not path.name.startswith(".") and path.name not in (*passwords, CA_NAME):
             path.unlink()
             removed.append(path.name)
     if removed:
         fsync_dir(credentials)
     write_tls_files(directory, config.name, hub_names(config))
+    # Beside the credentials: what a device is handed is its password and the certificate it trusts the broker by.
+    write_atomic(credentials / CA_NAME, (directory / site_ca.CA_CERT).read_bytes())
     _write_broker_readable(directory / PASSWD_NAME, _hash(mosquitto_passwd, passwords, directory))
     _write_broker_readable(directory / ACL_NAME, acl_text(found).encode())
     write_atomic(directory / CONF_NAME, hub_config(directory).encode())

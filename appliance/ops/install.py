@@ -9,6 +9,8 @@ What install puts on the Pi (uninstall takes it away again; the state stays unle
   /etc/turnero/site.toml                      the site file (0640 root:turnero)
   /etc/turnero/credentials/<device>           this device's MQTT password (0640 root:turnero; the folder is
                                               [broker] credentials_dir)
+  /etc/turnero/credentials/ca.crt             the site CA's certificate: the broker is trusted by it ([broker]
+                                              ca_file)
   /usr/local/bin/turnero                      a link to the checkout's .venv/bin/turnero (the units run it)
   /etc/systemd/system/turnero-<role>...       the role's unit (the package's units/), enabled, started
   /etc/chrony/conf.d/turnero.conf             the hub serves the site's time; the devices follow the hub
@@ -326,6 +328,10 @@ def validate(role: Role, config_path: Path, credential: Path | None) -> site_con
         if not credential.is_file():
             raise InstallError(f"--credential {credential}: no such file (copy it from the hub's "
                                f"{BROKER_FILES}/{broker_files.CREDENTIALS_NAME}/{role.device})")
+        if config.broker.ca_file is not None and not credential.with_name(site_config.CA_NAME).is_file():
+            raise InstallError(f"{credential.with_name(site_config.CA_NAME)}: the site CA's certificate must be "
+                               f"beside the credential (copy it too, from the hub's "
+                               f"{BROKER_FILES}/{broker_files.CREDENTIALS_NAME}/{site_config.CA_NAME})")
     return config
 
 
@@ -401,9 +407,10 @@ def install_steps(target: Target, role: Role, config_path: Path, credential: Pat
     if role.name == "hub":
         steps += _hub_steps(target, config, credentials)
     elif credential is not None:
-        secret = credential.read_bytes()
+        secret, ca = credential.read_bytes(), credential.with_name(site_config.CA_NAME)
         steps.append(file_step(target, f"{credentials}/{role.device}", lambda: secret, mode=0o640, group=USER,
                                text=f"{role.device}'s MQTT password", marks="service"))
+        steps += _ca_steps(target, config, ca.read_bytes)
     if role.name == "kiosk" and (rule := udev_text(config.kiosks[role.instance])):
         steps += [file_step(target, f"/etc/udev/rules.d/60-turnero-{role.instance}.rules", lambda: rule.encode(),
                             text="the printer's udev rule", marks="udev"),
@@ -428,13 +435,22 @@ def install_steps(target: Target, role: Role, config_path: Path, credential: Pat
     return steps
 
 
+def _ca_steps(target: Target, config: site_config.SiteConfig, content: Callable[[], bytes]) -> list[Step]:
+    """The site CA's certificate where the roles look for it ([broker] ca_file): they trust the broker by it."""
+    if config.broker.ca_file is None:
+        return []
+    return [file_step(target, str(config.broker.ca_file), content, mode=0o644,
+                      text="the site CA's certificate, to trust the broker by", marks="service")]
+
+
 def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str) -> list[Step]:
     directory = target.path(BROKER_FILES)
 
     def broker_files_current() -> bool:
         credentials = directory / broker_files.CREDENTIALS_NAME
         try:
-            have = {p.name for p in credentials.iterdir() if p.is_file() and not p.name.startswith(".")}
+            have = {p.name for p in credentials.iterdir()
+                    if p.is_file() and not p.name.startswith(".") and p.name != site_config.CA_NAME}
             found = broker_files.accounts(config)
             return (have == {a.device for a in found} and (directory / broker_files.PASSWD_NAME).is_file()
                     and (directory / broker_files.ACL_NAME).read_text() == broker_files.acl_text(found)
@@ -464,13 +480,16 @@ def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str)
         *(file_step(target, f"{credentials}/{device}", copy_of(f"{broker_files.CREDENTIALS_NAME}/{device}"),
                     mode=0o640, group=USER, text=f"the {device} MQTT password", marks="service")
           for device in HUB_CREDENTIALS),
+        *_ca_steps(target, config, copy_of(f"{broker_files.CREDENTIALS_NAME}/{site_config.CA_NAME}")),
     ]
 
 
 def uninstall_steps(target: Target, role: Role, purge: bool) -> list[Step]:
     others = _installed_units(target, leaving=role)
     site = target.path(SITE_FILE)
-    credentials = _credentials(site_config.load(site) if site.is_file() else None)
+    config = site_config.load(site) if site.is_file() else None
+    credentials = _credentials(config)
+    ca_file = config.broker.ca_file if config else None
     steps = [
         command_step(f"stop {role.unit}", ["systemctl", "stop", role.unit],
                      lambda: not _succeeds(["systemctl", "is-active", "--quiet", role.unit])),
@@ -498,6 +517,7 @@ def uninstall_steps(target: Target, role: Role, purge: bool) -> list[Step]:
                   removal_step(target, PROGRAM, text="the program the units ran"),
                   removal_step(target, SITE_FILE, text="the site file"),
                   removal_step(target, INSTALLED_FROM, text="the version installed"),
+                  *([removal_step(target, str(ca_file), text="the site CA's certificate")] if ca_file else []),
                   empty_directory_removal_step(target, credentials),
                   empty_directory_removal_step(target, ETC)]
     if purge:

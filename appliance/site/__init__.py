@@ -11,7 +11,7 @@ from appliance.site.model import (CA_NAME, DEFAULT_CREDENTIALS_DIR, POLICIES, WE
                                   QueuePolicy, Service, SetupError, SiteConfig, WebSettings, WebUser)
 
 EXAMPLE = Path(__file__).parent / "example.toml"
-__all__ = ["BrokerAddress", "CA_NAME", "ConfigError", "DEFAULT_CREDENTIALS_DIR", "Desk", "DeskPins", "DeskSettings", "Display",
-           "EXAMPLE", "HEADER_UARTS", "Hours", "Kiosk", "KioskButton", "Login", "POLICIES", "PRINTER_KEYS",
-           "QueuePolicy", "Service", "SetupError", "SiteConfig", "UART_PINS", "WEEKDAYS", "WebSettings", "WebUser",
-           "load", "parse", "require"]
+__all__ = ["BrokerAddress", "CA_NAME", "ConfigError", "DEFAULT_CREDENTIALS_DIR", "Desk", "DeskPins", "DeskSettings",
+           "Display", "EXAMPLE", "HEADER_UARTS", "Hours", "Kiosk", "KioskButton", "Login", "POLICIES",
+           "PRINTER_KEYS", "QueuePolicy", "Service", "SetupError", "SiteConfig", "UART_PINS", "WEEKDAYS",
+           "WebSettings", "WebUser", "load", "parse", "require"]

@@ -245,7 +245,8 @@ class _Reader:
         credentials_dir = Path(credentials or DEFAULT_CREDENTIALS_DIR)
         ca_file = self.get(broker, "ca_file", "broker", str, str(credentials_dir / CA_NAME))
         if ca_file is not None and not Path(ca_file).is_absolute():
-            self.problem("broker.ca_file", f"must be an absolute path like {credentials_dir / CA_NAME}, not {ca_file!r}")
+            self.problem("broker.ca_file", f"must be an absolute path like {credentials_dir / CA_NAME}, "
+                                           f"not {ca_file!r}")
         return BrokerAddress(host=host or "127.0.0.1", port=port,
                              username=self.get(broker, "username", "broker", str, None),
                              password=self.get(broker, "password", "broker", str, None),

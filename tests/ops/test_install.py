@@ -111,6 +111,7 @@ def test_a_device_gets_the_site_file_its_password_its_unit_and_the_hubs_clock(ca
     assert (root / "etc/turnero/site.toml").read_bytes() == site.read_bytes()
     assert mode(root / "etc/turnero/site.toml") == 0o640
     assert (root / "etc/turnero/credentials" / device).read_bytes() == credential.read_bytes()
+    assert (root / "etc/turnero/credentials/ca.crt").read_bytes() == credential.with_name("ca.crt").read_bytes()
     assert mode(root / "etc/turnero/credentials" / device) == 0o640
     assert mode(root / "etc/turnero/credentials") == 0o750
     template = unit.split("@")[0] + "@.service"
@@ -126,7 +127,9 @@ def test_the_hub_gets_the_brokers_security_every_password_and_serves_the_time(ca
     install(capsys, root, site, "hub")
     broker = root / "etc/turnero/broker"
     config = site_config.load(site)
-    assert {p.name for p in (broker / "credentials").iterdir()} == {a.device for a in broker_files.accounts(config)}
+    assert {p.name for p in (broker / "credentials").iterdir()} == {
+        *(a.device for a in broker_files.accounts(config)), site_config.CA_NAME}     # and the site CA's certificate
+    assert (root / "etc/turnero/credentials/ca.crt").read_bytes() == (broker / "ca.crt").read_bytes()
     assert (root / "etc/mosquitto/conf.d/turnero.conf").read_bytes() == (broker / "turnero.conf").read_bytes()
     assert mode(root / "etc/mosquitto/conf.d/turnero.conf") == 0o644
     for device in ("hub", "hub-web"):
@@ -277,3 +280,15 @@ def test_a_step_that_depends_on_a_changed_file_runs_even_when_it_looks_done(tmp_
     assert run_steps(steps, Target(tmp_path), dry_run=False, out=log) == 0
     assert ran == ["write", "restart"] and log.getvalue().splitlines() == ["already done      write the file",
                                                                           "already done      restart"]
+
+
+def test_a_credential_without_the_site_cas_certificate_beside_it_is_refused(capsys, tmp_path, site):
+    credential = tmp_path / "pendrive" / "kiosco-1"
+    credential.parent.mkdir()
+    credential.write_bytes(device_credential(capsys, tmp_path, site, "kiosco-1").read_bytes())   # the password alone
+    root = tmp_path / "pi"
+    root.mkdir()
+    reason = refused(capsys, "install", *ROLES["kiosk"][0], "--config", site, "--root", root,
+                     "--credential", credential)
+    assert f"{credential.parent / 'ca.crt'}: the site CA's certificate must be beside the credential" in reason
+    assert list(root.iterdir()) == []
