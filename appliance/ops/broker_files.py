@@ -182,12 +182,18 @@ def write_tls_files(directory: Path, site_name: str, names: list[str]) -> site_c
     it is due for renewal; its key readable by the broker only."""
     site_ca.ensure_ca(directory, site_name)
     current = site_ca.server_certificate(directory)
-    now = datetime.now(timezone.utc)
-    if current is not None and set(current.names) == set(names) and not current.due(now):
+    if tls_current(directory, names):
         return current
     issued = site_ca.issue_server(directory, names)
     _give_to_broker(directory / site_ca.SERVER_KEY)
     return issued
+
+
+def tls_current(directory: Path, names: list[str]) -> bool:
+    """The broker's certificate in `directory` is for these names and not due for renewal."""
+    current = site_ca.server_certificate(directory)
+    return (current is not None and set(current.names) == set(names)
+            and not current.due(datetime.now(timezone.utc)))
 
 
 def hub_names(config: SiteConfig) -> list[str]:
