@@ -115,3 +115,22 @@ def test_without_from_the_command_line_exports_the_sites_today_not_the_machines(
         monkeypatch.undo()
         time.tzset()
     assert f"{today}/kiosco-1/R001" in out.read_text(encoding="utf-8-sig")
+
+
+def test_a_formula_after_spaces_is_text_and_each_time_has_a_column_a_spreadsheet_takes_for_a_date(tmp_path):
+    day = FIRST.isoformat()
+    store = DayStore(tmp_path / "days")
+    store.append([
+        {"id": "t", "kind": "ticket", "day": day, "at": f"{day}T09:03:07.250-05:00", "turn_id": f"{day}/kiosco-1/R001",
+         "number": "R-001", "service": "R", "preferential": False, "kiosk": "kiosco-1",
+         "received_at": f"{day}T09:03:07.300-05:00"},
+        {"id": "c", "kind": "call", "day": day, "at": f"{day}T09:15:00.000-05:00", "turn_id": f"{day}/kiosco-1/R001",
+         "desk": 1, "advisor": "  =HYPERLINK(\"http://x\")", "request_id": "r", "recall": False}])
+    store.close()
+    text = b"".join(csv_chunks(rows(store, FIRST, FIRST, NAMES))).decode("utf-8-sig")
+    header, row = (line.split(";") for line in text.splitlines())
+    cell = dict(zip(header, row))
+    assert cell["advisor"] == "\"'  =HYPERLINK(\"\"http://x\"\")\""     # an apostrophe first: text, even trimmed
+    assert (cell["issued_at"], cell["issued_local"]) == (f"{day}T09:03:07.250-05:00", f"{day} 09:03:07")
+    assert (cell["called_local"], cell["service_end_local"]) == (f"{day} 09:15:00", "")
+    assert header[-4:] == ["preferential_category", "issued_local", "called_local", "service_end_local"]

@@ -5,6 +5,7 @@ import http.client
 import json
 import os
 import queue
+import re
 import shutil
 import subprocess
 import zipfile
@@ -22,6 +23,7 @@ from appliance import contract
 from appliance import site as site_config
 from appliance.core.link import Link
 from appliance.site import BrokerAddress, ConfigError, WebUser
+from hub.export import CSV_COLUMNS
 from hub.service import Hub
 from hub.store import DayStore
 from hub.web.app import CoordinatorsWeb
@@ -416,18 +418,23 @@ def test_a_coordinator_follows_the_morning_downloads_the_csv_and_reads_the_repor
 
 
 def read_back_by_libreoffice(csv_path: Path, tmp_path: Path) -> None:
-    """Calc opens the CSV as ';'-separated UTF-8 (filter options 59 = ';', 34 = '"', 76 = UTF-8, from line 1):
-    the accents are intact and the neutralised cell is text, not a formula."""
+    """Calc opens the CSV as its import dialog is set in docs/crm.md (filter options 59 = ';', 34 = '"', 76 =
+    UTF-8, from line 1, "detect special numbers"): the accents are intact, the neutralised cell is text, not a
+    formula, and the local times are dates."""
     soffice = Path(shutil.which("soffice") or "/usr/bin/soffice")
     require(soffice, "libreoffice-calc-nogui")
     out = tmp_path / "calc"
     subprocess.run([str(soffice), f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless",
-                    "--infilter=CSV:59,34,76,1", "--convert-to", "xlsx", "--outdir", str(out), str(csv_path)],
+                    "--infilter=CSV:59,34,76,1,,0,false,true", "--convert-to", "xlsx", "--outdir", str(out),
+                    str(csv_path)],
                    check=True, capture_output=True, timeout=60)
     with zipfile.ZipFile(out / csv_path.with_suffix(".xlsx").name) as book:
         strings = book.read("xl/sharedStrings.xml").decode("utf-8")
         sheet = book.read("xl/worksheets/sheet1.xml").decode("utf-8")
     assert "<f>" not in sheet and "<f " not in sheet                  # no formula anywhere
+    column = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[CSV_COLUMNS.index("issued_local")]
+    issued = re.search(rf'<c r="{column}2"([^>]*)><v>([^<]*)</v>', sheet)
+    assert issued and 't="s"' not in issued.group(1) and float(issued.group(2)) > 46000   # a date (days since 1899)
     for text in ("service_name", "Educación", "José Muñoz", "Ana María Peña", "'=cmd|' /C calc'!A0"):
         assert text.replace("'", "&apos;") in strings or text in strings, text
 
