@@ -23,7 +23,7 @@ def serve_hub(args) -> int:
     config = site_config.load(args.config)
     state = state_dir(args.state, "hub")
     unit = Hub(config, state, config_path=args.config)
-    web = CoordinatorsWeb(config, state, host="0.0.0.0", port=config.web.port)
+    web = CoordinatorsWeb(config, state, host=config.web.host, port=config.web.port)
     try:
         web.start()
     except WebError as exc:  # e.g. the port is taken: the hub keeps deciding without its page

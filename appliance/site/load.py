@@ -26,6 +26,18 @@ def load(path: Path) -> SiteConfig:
     return parse(text, str(path))
 
 
+_HOST_NAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
+                        r"[A-Za-z0-9])?)*")
+
+
+def _host_name_or_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return bool(_HOST_NAME.fullmatch(host))
+
+
 def _loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -168,8 +180,12 @@ class _Reader:
 
     def web(self, data: dict) -> WebSettings:
         table = self.table(data, "web") if "web" in data else {}
-        self.unknown_keys(table, "web", {"port", "wait_target_minutes", "users"})
+        self.unknown_keys(table, "web", {"port", "host", "wait_target_minutes", "users"})
         port = self.get(table, "port", "web", int, 8080)
+        host = self.get(table, "host", "web", str, WebSettings.host)
+        if host is not None and not _host_name_or_address(host):
+            self.problem("web.host", f"must be an address of the hub (0.0.0.0 for every interface, 127.0.0.1 behind "
+                                     f"a proxy) or its host name, not {host!r}")
         if port is not None and not 1 <= port <= 65535:
             self.problem("web.port", f"must be a TCP port from 1 to 65535, not {port}")
         target = self.get(table, "wait_target_minutes", "web", int, 20)
@@ -195,7 +211,8 @@ class _Reader:
                 users.append(WebUser(name, secret))
         if "web" in data and not users:
             self.problem("web.users", "at least one [[web.users]] is needed to sign in")
-        return WebSettings(port=port or 8080, wait_target_min=target or 20, users=tuple(users))
+        return WebSettings(port=port or 8080, host=host or WebSettings.host, wait_target_min=target or 20,
+                           users=tuple(users))
 
     def queue(self, data: dict) -> QueuePolicy:
         table = self.table(data, "queue") if "queue" in data else {}

@@ -175,6 +175,7 @@ class WebSettings:
     """The coordinators' page served by the hub (hub/web/app.py)."""
 
     port: int = 8080
+    host: str = "0.0.0.0"           # every interface; one address to listen on it alone (a proxy in front, say)
     wait_target_min: int = 20       # a turn waiting longer raises an alarm
     users: tuple[WebUser, ...] = ()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -88,7 +89,11 @@ class CoordinatorsWeb:
                                           name="hub-web-http", daemon=True)]
         for thread in self._threads:
             thread.start()
-        log.info("coordinators' page on %s", self.url)
+        if self.host in ("", "0.0.0.0", "::"):
+            log.info("coordinators' page on every interface, port %d: http://%s:%d/ from the site network, %s on "
+                     "the hub itself", self.port, socket.gethostname(), self.port, self.url)
+        else:
+            log.info("coordinators' page on %s only", self.url)
 
     def stop(self) -> None:
         self._stop.set()
