@@ -303,18 +303,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def login(self) -> None:
         client = self.client_address[0]
-        if self.web.throttle.blocked(client):
-            return self.login_form(429, ERRORS[429][1])
         try:
             form = self._form()
         except BadRequest as exc:
             return self.login_form(400, str(exc))
-        name, password = (form.get(k, [""])[0] for k in ("usuario", "clave"))
+        name, password = (form.get(k, [""])[0][:64] for k in ("usuario", "clave"))
+        if self.web.throttle.blocked(client, name):
+            return self.login_form(429, ERRORS[429][1])
         value = self.web.sessions.sign_in(name, password)
         if value is None:
-            self.web.throttle.failed(client)
+            self.web.throttle.failed(client, name)
             log.warning("hub-web: failed sign-in for %r from %s", name[:64], client)
             return self.login_form(401, "El usuario o la contraseña no son correctos.")
+        self.web.throttle.succeeded(client, name)
         log.info("hub-web: %s signed in from %s", name, client)
         self._redirect("/en-vivo", {"Set-Cookie": f"{COOKIE}={value}; Path=/; Max-Age={SESSION_S}; HttpOnly; "
                                                   "SameSite=Strict"})

@@ -117,20 +117,35 @@ class Sessions:
 
 
 class Throttle:
-    """At most `limit` failed sign-ins per client address in `window` seconds."""
+    """At most `limit` failed sign-ins for one user name from one address in `window` seconds, and `spray` for
+    any names from one address. Behind the site's NAT every coordinator shares an address: one mistyping locks out
+    only that name, and a right password clears that name's count."""
 
-    def __init__(self, limit: int = 5, window: float = 300.0, *, now=time.monotonic):
-        self._limit, self._window, self._now = limit, window, now
-        self._failures: dict[str, deque] = {}
+    def __init__(self, limit: int = 5, window: float = 300.0, *, spray: int = 30, now=time.monotonic):
+        self._limit, self._spray, self._window, self._now = limit, spray, window, now
+        self._failures: dict[tuple[str, str | None], deque] = {}
         self._lock = threading.Lock()
 
-    def blocked(self, client: str) -> bool:
+    def blocked(self, client: str, name: str) -> bool:
         with self._lock:
-            failures = self._failures.get(client, deque())
-            while failures and self._now() - failures[0] > self._window:
-                failures.popleft()
-            return len(failures) >= self._limit
+            return (self._count((client, name)) >= self._limit
+                    or self._count((client, None)) >= self._spray)
 
-    def failed(self, client: str) -> None:
+    def failed(self, client: str, name: str) -> None:
         with self._lock:
-            self._failures.setdefault(client, deque()).append(self._now())
+            for key in ((client, name), (client, None)):
+                self._failures.setdefault(key, deque()).append(self._now())
+
+    def succeeded(self, client: str, name: str) -> None:
+        with self._lock:
+            self._failures.pop((client, name), None)
+
+    def _count(self, key: tuple[str, str | None]) -> int:
+        failures = self._failures.get(key)
+        if failures is None:
+            return 0
+        while failures and self._now() - failures[0] > self._window:
+            failures.popleft()
+        if not failures:
+            del self._failures[key]    # a week of wrong names from many addresses does not stay in memory
+        return len(failures)

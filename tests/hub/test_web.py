@@ -84,14 +84,24 @@ def test_the_secret_is_made_once_and_readable_by_its_owner_only(tmp_path):
     assert (tmp_path / "web-secret").stat().st_mode & 0o777 == 0o600
 
 
-def test_failed_sign_ins_are_throttled_per_client():
+def test_failed_sign_ins_are_throttled_per_name_and_address_and_a_right_password_clears_them():
     moment = [0.0]
-    throttle = Throttle(limit=2, window=60, now=lambda: moment[0])
+    throttle = Throttle(limit=2, window=60, spray=5, now=lambda: moment[0])
     for _ in range(2):
-        throttle.failed("10.0.0.5")
-    assert throttle.blocked("10.0.0.5") and not throttle.blocked("10.0.0.6")
+        throttle.failed("10.0.0.5", "ana")
+    assert throttle.blocked("10.0.0.5", "ana") and not throttle.blocked("10.0.0.6", "ana")
+    assert not throttle.blocked("10.0.0.5", "coordinacion")   # behind the site's NAT the others still sign in
     moment[0] = 61
-    assert not throttle.blocked("10.0.0.5")
+    assert not throttle.blocked("10.0.0.5", "ana")
+    throttle.failed("10.0.0.5", "ana")
+    throttle.succeeded("10.0.0.5", "ana")                      # she found her password: the count starts again
+    throttle.failed("10.0.0.5", "ana")
+    assert not throttle.blocked("10.0.0.5", "ana")
+    for name in ("a", "b", "c"):                                 # one address trying name after name
+        throttle.failed("10.0.0.7", name)
+    throttle.failed("10.0.0.7", "d")
+    throttle.failed("10.0.0.7", "e")
+    assert throttle.blocked("10.0.0.7", "coordinacion")
 
 
 @pytest.mark.parametrize("query, message", [
