@@ -193,7 +193,8 @@ def resident_mb(pid: int) -> float:
 def sign_in(port: int) -> str:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     body = urlencode({"usuario": "coordinacion", "clave": PASSWORD})
-    connection.request("POST", "/ingresar", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    connection.request("POST", "/ingresar", body, {"Content-Type": "application/x-www-form-urlencoded",
+                                                   "Origin": f"http://127.0.0.1:{port}"})
     answer = connection.getresponse()
     answer.read()
     connection.close()

@@ -128,7 +128,9 @@ class CoordinatorsWeb:
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; "
                                "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+    # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" with the page's own forms.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -186,6 +188,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(404)
         if method not in route:
             return self._error(405, headers={"Allow": ", ".join(route)})
+        if method == "POST" and not self._from_this_page():
+            log.warning("hub-web: a POST to %s from %s came from another site (Origin %r): refused", parts.path,
+                        self.client_address[0], (self.headers.get("Origin") or "")[:100])
+            return self._error(403)
         name, private = route[method]
         if private and self.user is None:
             if parts.path.startswith("/api/") or parts.path.endswith((".csv", ".html")):
@@ -202,6 +208,12 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             log.exception("hub-web: %s %s failed", method, parts.path)
             self._error(500)
+
+    def _from_this_page(self) -> bool:
+        """A form of this page sent it: its Origin (every browser sends one with a POST) names the host the
+        request came to. A sign-in form on another site, or a page that posts to /salir, is refused."""
+        origin, host = self.headers.get("Origin"), self.headers.get("Host")
+        return bool(origin and host) and urlsplit(origin).netloc == host
 
     # --- responses ---------------------------------------------------------------------------------------
 

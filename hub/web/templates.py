@@ -8,6 +8,7 @@ from hub.web.queries import MAX_DAYS
 ERRORS = {
     400: ("Solicitud no válida", "La solicitud no se pudo interpretar."),
     401: ("Inicie sesión", "Inicie sesión para ver esta página."),
+    403: ("Solicitud no permitida", "Esta solicitud no vino de esta página. Vuelva a abrirla e intente de nuevo."),
     404: ("Página no encontrada", "La página que busca no existe."),
     405: ("Método no permitido", "Esta página no acepta esa clase de solicitud."),
     411: ("Falta la longitud", "La solicitud debe indicar su longitud."),

@@ -60,9 +60,14 @@ def raw(web, data: bytes) -> bytes:
     return answer
 
 
+def form_headers(web) -> dict:
+    """What a browser sends with this page's form: its type, and the page's own origin."""
+    return {"Content-Type": "application/x-www-form-urlencoded", "Origin": f"http://127.0.0.1:{web.port}"}
+
+
 def sign_in(web) -> str:
     status, headers, _ = ask(web, "POST", "/ingresar", body=f"usuario=coordinacion&clave={PASSWORD}".encode(),
-                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+                             headers=form_headers(web))
     assert status == 303
     return headers["set-cookie"].split(";")[0].split("=", 1)[1]
 
@@ -165,7 +170,7 @@ def test_path_tricks_find_nothing(web):
 
 
 def test_oversized_and_malformed_requests_get_a_clean_refusal(web):
-    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    form = form_headers(web)
     for headers, body, reason in (
             ({"Content-Length": "1000000000"}, None, "La solicitud es demasiado grande."),
             ({"Content-Length": "-1"}, None, "La solicitud debe indicar su longitud."),
@@ -209,3 +214,17 @@ def test_after_all_that_the_page_still_serves_a_coordinator(web):
     assert status == 200 and "desks" in json.loads(body)
     status, headers, body = ask(web, "GET", "/exportar/turnos.csv", cookie=cookie)
     assert status == 200 and body.lstrip("\ufeff").startswith("turn_id;")
+
+
+def test_a_form_posted_from_another_site_is_refused(web):
+    body = f"usuario=coordinacion&clave={PASSWORD}".encode()
+    for origin in ("http://evil.example", f"http://127.0.0.1:{web.port}.evil.example", "null", None):
+        headers = {**form_headers(web), "Origin": origin}
+        if origin is None:
+            del headers["Origin"]
+        status, answer_headers, page = ask(web, "POST", "/ingresar", headers=headers, body=body)
+        assert status == 403 and "no vino de esta página" in page and "set-cookie" not in answer_headers, origin
+    cookie = sign_in(web)            # from the page itself it works, and a page elsewhere cannot sign anyone out
+    status, _, _ = ask(web, "POST", "/salir", cookie=cookie, body=b"",
+                       headers={**form_headers(web), "Origin": "http://evil.example"})
+    assert status == 403 and ask(web, "GET", "/api/en-vivo", cookie=cookie)[0] == 200
