@@ -121,8 +121,8 @@ def test_a_formula_after_spaces_is_text_and_each_time_has_a_column_a_spreadsheet
     day = FIRST.isoformat()
     store = DayStore(tmp_path / "days")
     store.append([
-        {"id": "t", "kind": "ticket", "day": day, "at": f"{day}T09:03:07.250-05:00", "turn_id": f"{day}/kiosco-1/R001",
-         "number": "R-001", "service": "R", "preferential": False, "kiosk": "kiosco-1",
+        {"id": "t", "kind": "ticket", "day": day, "at": f"{day}T09:03:07.250-05:00",
+         "turn_id": f"{day}/kiosco-1/R001", "number": "R-001", "service": "R", "preferential": False, "kiosk": "kiosco-1",
          "received_at": f"{day}T09:03:07.300-05:00"},
         {"id": "c", "kind": "call", "day": day, "at": f"{day}T09:15:00.000-05:00", "turn_id": f"{day}/kiosco-1/R001",
          "desk": 1, "advisor": "  =HYPERLINK(\"http://x\")", "request_id": "r", "recall": False}])
