@@ -45,11 +45,11 @@ def minutes(seconds: float | None) -> str:
 
 
 def percent(part: int, whole: int) -> str:
-    return "—" if not whole else f"{round(100 * part / whole)} %"
+    return "—" if not whole else f"{charts.number(100 * part / whole, 0)} %"
 
 
 def integer(value: int) -> str:
-    return f"{value:,}".replace(",", ".")
+    return charts.number(value, 0)
 
 
 def render_document(report: Report) -> str:

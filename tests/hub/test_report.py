@@ -139,4 +139,20 @@ def test_a_chart_has_round_ticks_and_bars_in_proportion():
     assert float(bars[1].get("height")) / float(bars[0].get("height")) == pytest.approx(7 / 3, rel=0.01)
     assert [t.text for t in svg.iter(f"{SVG}text")][:5] == ["0", "2", "4", "6", "8"]
     assert charts.number(12.34) == "12,3"
-    assert charts.number(3.0) == "3" and charts.number(1234.5) == "1234,5"
+    assert charts.number(3.0) == "3" and charts.number(1234.5) == "1.234,5" and charts.number(1234567, 0) == "1.234.567"
+    assert charts.number(2.5, 0) == "3" and charts.number(0.25) == "0,3"      # half up, as a spreadsheet rounds
+
+
+def test_a_long_day_a_year_and_big_numbers_keep_a_chart_readable():
+    hours = [f"{h}:00" for h in range(6, 22)]                                  # sixteen hour slots
+    year = [12_345 + 1_000 * h for h in range(len(hours))]                     # a year of arrivals per hour
+    svg = ET.fromstring(charts.bar_chart(hours, year, title="t", x_title="x", y_title="y", integer=True))
+    texts = [(float(t.get("x")), t.text) for t in svg.iter(f"{SVG}text") if t.get("x") and t.text]
+    shown_hours = [text for _x, text in texts if text in hours]
+    assert 2 <= len(shown_hours) < len(hours) and shown_hours[0] == "6:00"      # every other hour or so
+    label_x = sorted(x for x, text in texts if text in hours)
+    assert all(b - a >= 7.2 * 5 for a, b in zip(label_x, label_x[1:]))         # never run together
+    ticks = [(x, text) for x, text in texts if text and text[0].isdigit() and "." in text and ":" not in text]
+    assert ticks and all(x - 7.2 * len(text) > 16 + 6 for x, text in ticks)    # clear of the y title (x = 16)
+    values = [t.text for t in svg.iter(f"{SVG}text") if t.get("font-size") in ("10", "12") and "." in (t.text or "")]
+    assert all(len(v) <= 6 for v in values)                                      # a value shown fits its slot
