@@ -38,6 +38,15 @@ def _text_width(text: str, size: float = 12) -> float:
     return len(text) * _CHAR_W * size / 12
 
 
+def _label_step(widths: list[float], slot: float, gap: float = 6) -> int:
+    """Every label where neighbours leave room, else every second, third...: a long day's hours never run
+    together, and eight wait ranges all keep theirs."""
+    for step in range(1, len(widths) + 1):
+        if all((widths[i] + widths[i + step]) / 2 + gap <= step * slot for i in range(0, len(widths) - step, step)):
+            return step
+    return max(len(widths), 1)
+
+
 def _scale(peak: float, integer: bool) -> tuple[float, float]:
     """A round top for the axis and the step between its ticks (1, 2 or 5 times a power of ten)."""
     if peak <= 0:
@@ -72,8 +81,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, x_t
         parts.append(f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" fill="{_MUTED}">{tick}</text>')
     slot = plot_w / max(len(labels), 1)
     bar_w = min(slot * 0.7, 56)
-    # Every label where there is room, else every second, third...: a long day's hours never run together.
-    every = max(1, math.ceil((max((_text_width(lab) for lab in labels), default=0) + 6) / slot))
+    every = _label_step([_text_width(label) for label in labels], slot)
     for i, (label, value) in enumerate(zip(labels, values)):
         centre = left + slot * (i + 0.5)
         colour = colours[i] if colours else BLUE

@@ -156,3 +156,9 @@ def test_a_long_day_a_year_and_big_numbers_keep_a_chart_readable():
     assert ticks and all(x - 7.2 * len(text) > 16 + 6 for x, text in ticks)    # clear of the y title (x = 16)
     values = [t.text for t in svg.iter(f"{SVG}text") if t.get("font-size") in ("10", "12") and "." in (t.text or "")]
     assert all(len(v) <= 6 for v in values)                                      # a value shown fits its slot
+
+
+def test_labels_that_have_room_are_all_shown():
+    ranges = ["0–5", "5–10", "10–15", "15–20", "20–30", "30–45", "45–60", "más de 60"]
+    svg = ET.fromstring(charts.bar_chart(ranges, [1, 2, 3, 4, 5, 6, 7, 8], title="t", x_title="x", y_title="y"))
+    assert [t.text for t in svg.iter(f"{SVG}text") if t.text in ranges] == ranges
