@@ -8,7 +8,8 @@ publish only its own facts and read only what it shows. Anonymous clients are re
 - ``acl``: one ``user`` block per device, from the topics of appliance/contract/;
 - ``credentials/<device>``: the device's password in plain text (0600), to copy to that Pi as
   ``<[broker] credentials_dir>/<device>``, and ``credentials/ca.crt``, the site CA's certificate, beside it;
-- ``ca.key``, ``ca.crt``, ``server.key``, ``server.crt``: the site CA and the broker's certificate (site_ca.py).
+- ``ca.key``, ``ca.crt``, ``server.key``, ``server.crt``, ``web.key``, ``web.crt``: the site CA, the broker's
+  certificate and the coordinators' page's (site_ca.py).
 
 Running it again keeps every existing password, makes one for a new device and drops a removed device's.
 LocalBroker runs with the same lines (`security_lines`, `tuning_lines`), so the tests check this very setup.
@@ -173,25 +174,29 @@ def tls_lines(directory: Path) -> list[str]:
     """The listener speaks only TLS, with the broker's certificate from the site CA in `directory`."""
     directory = Path(directory).absolute()
     _check_config_path(directory)
-    return [f"cafile {directory / site_ca.CA_CERT}", f"certfile {directory / site_ca.SERVER_CERT}",
-            f"keyfile {directory / site_ca.SERVER_KEY}", "tls_version tlsv1.2"]
+    return [f"cafile {directory / site_ca.CA_CERT}", f"certfile {site_ca.cert_file(directory)}",
+            f"keyfile {site_ca.key_file(directory)}", "tls_version tlsv1.2"]
 
 
 def write_tls_files(directory: Path, site_name: str, names: list[str]) -> site_ca.ServerCertificate:
-    """The site CA (made once) and the broker's certificate for `names`, issued again when the names change or
-    it is due for renewal; its key readable by the broker only."""
+    """The site CA (made once), the broker's certificate and the page's for `names`, each issued again when the
+    names change or it is due for renewal; the broker's key readable by the broker only. Returns the broker's."""
     site_ca.ensure_ca(directory, site_name)
-    current = site_ca.server_certificate(directory)
-    if tls_current(directory, names):
-        return current
-    issued = site_ca.issue_server(directory, names)
-    _give_to_broker(directory / site_ca.SERVER_KEY)
-    return issued
+    for stem in (site_ca.SERVER, site_ca.WEB):
+        if not _certificate_current(directory, stem, names):
+            site_ca.issue_server(directory, names, stem=stem)
+            if stem == site_ca.SERVER:
+                _give_to_broker(site_ca.key_file(directory))
+    return site_ca.server_certificate(directory)
 
 
 def tls_current(directory: Path, names: list[str]) -> bool:
-    """The broker's certificate in `directory` is for these names and not due for renewal."""
-    current = site_ca.server_certificate(directory)
+    """The broker's and the page's certificates in `directory` are for these names and not due for renewal."""
+    return all(_certificate_current(directory, stem, names) for stem in (site_ca.SERVER, site_ca.WEB))
+
+
+def _certificate_current(directory: Path, stem: str, names: list[str]) -> bool:
+    current = site_ca.server_certificate(directory, stem)
     return (current is not None and set(current.names) == set(names)
             and not current.due(datetime.now(timezone.utc)))
 

@@ -15,7 +15,9 @@ What install puts on the Pi (uninstall takes it away again; the state stays unle
   /etc/systemd/system/turnero-<role>...       the role's unit (the package's units/), enabled, started
   /etc/chrony/conf.d/turnero.conf             the hub serves the site's time; the devices follow the hub
   /etc/udev/rules.d/60-turnero-<kiosk>.rules  a kiosk's USB printer, for the group lp
-  hub only: /etc/turnero/broker/ (passwd, acl, every device's credential) and /etc/mosquitto/conf.d/turnero.conf
+  hub only: /etc/turnero/broker/ (passwd, acl, every device's credential, the site CA) and
+            /etc/mosquitto/conf.d/turnero.conf; /etc/turnero/credentials/web.crt and web.key, the page's
+            certificate and key ([web] cert_file, key_file; the key 0640 root:turnero)
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ from typing import Callable
 from appliance import contract
 from appliance import site as site_config
 from appliance.core.durable import write_atomic
-from appliance.ops import broker_files
+from appliance.ops import broker_files, site_ca
 from appliance.site import DEFAULT_CREDENTIALS_DIR
 
 # The systemd units ship inside this package (units/ is the repository's systemd/ folder, as package data).
@@ -482,6 +484,11 @@ def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str)
                     mode=0o640, group=USER, text=f"the {device} MQTT password", marks="service")
           for device in HUB_CREDENTIALS),
         *_ca_steps(target, config, copy_of(f"{broker_files.CREDENTIALS_NAME}/{site_config.CA_NAME}")),
+        # The page's certificate and key, from the site CA, readable by the hub's user ([web] cert_file, key_file).
+        file_step(target, str(config.web.cert_file), site_ca.cert_file(directory, site_ca.WEB).read_bytes,
+                  text="the coordinators' page's certificate", marks="service"),
+        file_step(target, str(config.web.key_file), site_ca.key_file(directory, site_ca.WEB).read_bytes,
+                  mode=0o640, group=USER, text="the coordinators' page's key", marks="service"),
     ]
 
 
@@ -506,7 +513,9 @@ def uninstall_steps(target: Target, role: Role, purge: bool) -> list[Step]:
                   _restart_step("mosquitto.service", {"mosquitto"}),
                   removal_step(target, BROKER_FILES, text="the broker's security files"),
                   *(removal_step(target, f"{credentials}/{device}", text=f"the {device} MQTT password")
-                    for device in HUB_CREDENTIALS)]
+                    for device in HUB_CREDENTIALS),
+                  *([removal_step(target, str(config.web.cert_file), text="the page's certificate"),
+                     removal_step(target, str(config.web.key_file), text="the page's key")] if config else [])]
     else:
         steps.append(removal_step(target, f"{credentials}/{role.device}", text=f"{role.device}'s MQTT password"))
     if role.name == "kiosk":

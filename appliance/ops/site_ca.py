@@ -2,7 +2,9 @@
 trusts it and nothing else, so nobody on the site network reads a password or forges the hub.
 
 - ``ca.key`` (0600, never leaves the hub) and ``ca.crt`` (handed to every device with its credential);
-- ``server.key`` and ``server.crt``: the broker's, for the names and addresses devices use to reach it.
+- ``server.key`` and ``server.crt``: the broker's, for the names and addresses devices use to reach it;
+- ``web.key`` and ``web.crt``: the coordinators' page's, for the same names (its key is the hub's, not the
+  broker's, so each server reads its own key only).
 
 Made with the `cryptography` package (EC P-256 keys, SHA-256): no openssl command line to get right.
 """
@@ -21,7 +23,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from appliance.core.durable import write_atomic
 
 CA_KEY, CA_CERT = "ca.key", "ca.crt"
-SERVER_KEY, SERVER_CERT = "server.key", "server.crt"
+SERVER, WEB = "server", "web"       # the stems of the broker's and the page's key and certificate files
 CA_YEARS = 20            # the site's trust anchor: replacing it means visiting every Pi
 SERVER_DAYS = 825        # the longest a browser accepts for a server certificate; renewed by `broker-files --renew`
 RENEW_BEFORE = timedelta(days=60)
@@ -60,9 +62,18 @@ def ensure_ca(folder: Path, site_name: str, *, now: datetime | None = None) -> P
     return folder / CA_CERT
 
 
-def issue_server(folder: Path, names: list[str], *, now: datetime | None = None) -> ServerCertificate:
-    """The broker's key and certificate in `folder`, signed by the CA there, for these host names and addresses
-    (a new key each time: renewing is issuing again)."""
+def key_file(folder: Path, stem: str = SERVER) -> Path:
+    return Path(folder) / f"{stem}.key"
+
+
+def cert_file(folder: Path, stem: str = SERVER) -> Path:
+    return Path(folder) / f"{stem}.crt"
+
+
+def issue_server(folder: Path, names: list[str], *, stem: str = SERVER,
+                 now: datetime | None = None) -> ServerCertificate:
+    """A server's key and certificate (`stem`.key, `stem`.crt) in `folder`, signed by the CA there, for these
+    host names and addresses (a new key each time: renewing is issuing again)."""
     folder = Path(folder)
     now = now or datetime.now(timezone.utc)
     ca_key = serialization.load_pem_private_key((folder / CA_KEY).read_bytes(), password=None)
@@ -78,15 +89,15 @@ def issue_server(folder: Path, names: list[str], *, now: datetime | None = None)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256()))
-    _write_key(folder / SERVER_KEY, key)
-    write_atomic(folder / SERVER_CERT, cert.public_bytes(serialization.Encoding.PEM))
+    _write_key(key_file(folder, stem), key)
+    write_atomic(cert_file(folder, stem), cert.public_bytes(serialization.Encoding.PEM))
     return ServerCertificate(unique, _not_after(cert))
 
 
-def server_certificate(folder: Path) -> ServerCertificate | None:
-    """What the broker's certificate in `folder` covers and until when; None if there is none."""
+def server_certificate(folder: Path, stem: str = SERVER) -> ServerCertificate | None:
+    """What a server's certificate in `folder` covers and until when; None if there is none."""
     try:
-        cert = x509.load_pem_x509_certificate((Path(folder) / SERVER_CERT).read_bytes())
+        cert = x509.load_pem_x509_certificate(cert_file(folder, stem).read_bytes())
     except (FileNotFoundError, ValueError):
         return None
     names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value

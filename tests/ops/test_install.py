@@ -135,6 +135,10 @@ def test_the_hub_gets_the_brokers_security_every_password_and_serves_the_time(ca
     for device in ("hub", "hub-web"):
         copy = root / "etc/turnero/credentials" / device
         assert copy.read_bytes() == (broker / "credentials" / device).read_bytes() and mode(copy) == 0o640
+    # The page's certificate and key, for the hub's user to read ([web] cert_file, key_file).
+    for name, wanted in (("web.crt", 0o644), ("web.key", 0o640)):
+        copy = root / "etc/turnero/credentials" / name
+        assert copy.read_bytes() == (broker / name).read_bytes() and mode(copy) == wanted, name
     chrony = (root / "etc/chrony/conf.d/turnero.conf").read_text().splitlines()
     assert "local stratum 10" in chrony and "allow 192.168.0.0/16" in chrony
     assert not any(line.startswith("server") for line in chrony)

@@ -1,5 +1,5 @@
-"""The site CA and the broker's certificate: made once, renewed when due or when the hub's names change, the CA's
-key readable by its owner only."""
+"""The site CA, the broker's certificate and the page's: made once, renewed when due or when the hub's names
+change, the keys readable by their owner only."""
 import stat
 from datetime import datetime, timedelta, timezone
 
@@ -26,3 +26,16 @@ def test_the_brokers_certificate_is_issued_again_when_the_names_change_or_it_is_
     now = datetime.now(timezone.utc)
     assert not moved.due(now) and moved.due(moved.not_after - timedelta(days=30))
     assert moved.not_after - now > timedelta(days=800)
+
+
+def test_the_pages_certificate_comes_with_the_brokers_for_the_same_names_with_a_key_of_its_own(tmp_path):
+    broker_files.write_tls_files(tmp_path, CONFIG.name, ["hub.local", "127.0.0.1"])
+    page = site_ca.server_certificate(tmp_path, site_ca.WEB)
+    assert page.names == site_ca.server_certificate(tmp_path).names == ("hub.local", "127.0.0.1")
+    assert site_ca.key_file(tmp_path, site_ca.WEB).read_bytes() != site_ca.key_file(tmp_path).read_bytes()
+    assert stat.S_IMODE(site_ca.key_file(tmp_path, site_ca.WEB).stat().st_mode) == 0o600
+    site_ca.key_file(tmp_path, site_ca.WEB).unlink()
+    site_ca.cert_file(tmp_path, site_ca.WEB).unlink()
+    assert not broker_files.tls_current(tmp_path, ["hub.local", "127.0.0.1"])     # install issues it again
+    broker_files.write_tls_files(tmp_path, CONFIG.name, ["hub.local", "127.0.0.1"])
+    assert site_ca.server_certificate(tmp_path, site_ca.WEB).names == ("hub.local", "127.0.0.1")
