@@ -134,7 +134,9 @@ def test_the_desk_light_warns_when_an_attention_passes_the_limit(config, tmp_pat
             press(pins, config.desk_pins.next)
             wait_until(lambda: desk.serving and desk.pending is None, what="R-001 called")
             assert not desk.overdue
-            clock[0] += timedelta(minutes=config.desk_settings.attention_limit_min, seconds=1)
+            # The call is at the desk's own time (its request's), a moment after the hub's clock was set.
+            called = datetime.fromisoformat(hub.ledger.turns[hub.ledger.serving[1]].called_at)
+            clock[0] = called + timedelta(minutes=config.desk_settings.attention_limit_min, seconds=1)
             wait_until(lambda: desk.overdue, what="the warning")
             wait_until(lambda: desk._lights and desk._lights[0] == "overdue", what="the overdue light pattern")
 
