@@ -53,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--from", dest="first", type=_day, help="first day (YYYY-MM-DD; default: the site's today)")
     report.add_argument("--to", dest="last", type=_day, default=None, help="last day (default: --from)")
     report.add_argument("--out", type=Path, required=True, help="HTML file to write")
-    commands.add_parser("web-password", help="make a password_hash for [[web.users]]")
+    web_user = role("web-user", "the coordinators' accounts of the page, on the hub (read at once, no restart)")
+    web_user.add_argument("action", choices=("list", "add", "passwd", "remove"))
+    web_user.add_argument("name", nargs="?", help="the account's user name")
+    web_user.add_argument("--password-stdin", action="store_true",
+                          help="read the password from standard input's first line instead of asking twice")
 
     check = commands.add_parser("check", help="validate a site configuration")
     check.add_argument("--config", type=Path, required=True)
@@ -86,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Each command's handler, imported only when that command runs: a kiosk never loads the hub, nor `check` pygame.
 HANDLERS = {
     "hub": "hub.main:serve_hub", "export": "hub.main:export_turns", "report": "hub.main:make_report",
-    "web-password": "hub.main:web_password",
+    "web-user": "hub.main:web_user",
     "kiosk": "appliance.kiosk.main:main", "desk": "appliance.desk.main:main", "display": "appliance.display.main:main",
     "check": "appliance.site.check:main", "broker-files": "appliance.ops.broker_files:main",
     "install": "appliance.ops.install:main", "uninstall": "appliance.ops.install:main",

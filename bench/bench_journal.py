@@ -17,6 +17,7 @@ import argparse
 import http.client
 import queue
 import shutil
+import ssl
 import statistics
 import subprocess
 import sys
@@ -33,7 +34,9 @@ from appliance.core.link import Link
 from appliance.dev.local_broker import LocalBroker, free_port
 from bench.bench_hub import day_records
 from hub.store import DayStore
-from hub.web.auth import COOKIE, hash_password
+from hub.web.accounts import Accounts
+from hub.web.app import COOKIE
+from tests.harness.page import page_text
 from tests.harness.roles import site_text
 
 TURNERO = Path(sys.executable).with_name("turnero")
@@ -47,12 +50,17 @@ HISTORY_DAYS = 365
 
 
 def site_file(workdir: Path, broker, web_port: int) -> Path:
-    text = site_text(broker).replace("port = 8080", f"port = {web_port}")
-    lines = [f'password_hash = "{hash_password(PASSWORD)}"' if line.startswith("password_hash") else line
-             for line in text.splitlines()]
+    """The site on this broker, its page on `web_port` with a certificate from the broker's CA and one account."""
     path = workdir / "site.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(page_text(site_text(broker), broker, web_port), encoding="utf-8")
+    Accounts(workdir / "hub").add("coordinacion", PASSWORD)
     return path
+
+
+def _connection(port: int, ca_file: Path, timeout: float) -> http.client.HTTPSConnection:
+    """HTTPS to the page, trusting the site CA only."""
+    return http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
+                                       context=ssl.create_default_context(cafile=str(ca_file)))
 
 
 def year_of_history(days: Path, today: date) -> int:
@@ -190,20 +198,20 @@ def resident_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS in /proc/PID/status")
 
 
-def sign_in(port: int) -> str:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def sign_in(port: int, ca_file: Path) -> str:
+    connection = _connection(port, ca_file, 10)
     body = urlencode({"usuario": "coordinacion", "clave": PASSWORD})
     connection.request("POST", "/ingresar", body, {"Content-Type": "application/x-www-form-urlencoded",
-                                                   "Origin": f"http://127.0.0.1:{port}"})
+                                                   "Origin": f"https://127.0.0.1:{port}"})
     answer = connection.getresponse()
     answer.read()
     connection.close()
     return answer.getheader("Set-Cookie").split(";")[0].split("=", 1)[1]
 
 
-def download(port: int, cookie: str, path: str, result: list) -> None:
+def download(port: int, ca_file: Path, cookie: str, path: str, result: list) -> None:
     began = time.perf_counter()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    connection = _connection(port, ca_file, 120)
     connection.request("GET", path, headers={"Cookie": f"{COOKIE}={cookie}"})
     answer, size = connection.getresponse(), 0
     while chunk := answer.read(256 * 1024):
@@ -212,12 +220,13 @@ def download(port: int, cookie: str, path: str, result: list) -> None:
     result.append((answer.status, size, time.perf_counter() - began))
 
 
-def downloads(pid: int, port: int, first: date, last: date) -> tuple[float, float, list]:
+def downloads(pid: int, port: int, ca_file: Path, first: date, last: date) -> tuple[float, float, list]:
     """Resident memory before and at its peak while DOWNLOADS coordinators download the period at once."""
-    cookie, results = sign_in(port), []
+    cookie, results = sign_in(port, ca_file), []
     base = peak = resident_mb(pid)
     path = f"/exportar/turnos.csv?desde={first.isoformat()}&hasta={last.isoformat()}"
-    threads = [threading.Thread(target=download, args=(port, cookie, path, results)) for _ in range(DOWNLOADS)]
+    threads = [threading.Thread(target=download, args=(port, ca_file, cookie, path, results))
+               for _ in range(DOWNLOADS)]
     for thread in threads:
         thread.start()
     while any(thread.is_alive() for thread in threads):
@@ -254,7 +263,7 @@ def main() -> None:
                 time.sleep(0.02)
             per_next = (written(late.hub.pid) - before) / MEASURED
             records = {site: lines(site.journal) for site in sites}
-            base, peak, results = downloads(late.hub.pid, late.web_port, today - timedelta(days=HISTORY_DAYS),
+            base, peak, results = downloads(late.hub.pid, late.web_port, late.broker.ca_file, today - timedelta(days=HISTORY_DAYS),
                                             today)
         finally:
             for site in sites:

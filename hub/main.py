@@ -1,8 +1,10 @@
-"""`turnero hub`, `export`, `report` and `web-password`: the hub's commands, built from the site file and the
+"""`turnero hub`, `export`, `report` and `web-user`: the hub's commands, built from the site file and the
 command line."""
 from __future__ import annotations
 
+import getpass
 import logging
+import sys
 from datetime import date
 
 from appliance import site as site_config
@@ -12,8 +14,8 @@ from hub.export import rows, write_csv
 from hub.report.render import write_report
 from hub.service import Hub
 from hub.store import DayStore
+from hub.web.accounts import AccountError, Accounts
 from hub.web.app import CoordinatorsWeb, WebError
-from hub.web.auth import password_prompt
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +25,7 @@ def serve_hub(args) -> int:
     config = site_config.load(args.config)
     state = state_dir(args.state, "hub")
     unit = Hub(config, state, config_path=args.config)
-    web = CoordinatorsWeb(config, state, host=config.web.host, port=config.web.port)
+    web = CoordinatorsWeb(config, state)
     try:
         web.start()
     except WebError as exc:  # e.g. the port is taken: the hub keeps deciding without its page
@@ -59,5 +61,36 @@ def _period(args) -> tuple[SiteConfig, DayStore, date, date]:
     return config, DayStore(state_dir(args.state, "hub") / "days"), first, args.last or first
 
 
-def web_password(_args) -> int:
-    return password_prompt()
+def web_user(args) -> int:
+    """`turnero web-user list|add|passwd|remove [NAME]`: the coordinators' accounts, kept in the hub's state. The
+    page reads them at once (no restart); a new password or a removed account ends that user's sessions."""
+    accounts = Accounts(state_dir(args.state, "hub"))
+    try:
+        if args.action == "list":
+            print("\n".join(accounts.names()) or "no accounts yet: turnero web-user add NAME")
+            return 0
+        if args.name is None:
+            raise AccountError(f"name the account: turnero web-user {args.action} NAME")
+        if args.action == "remove":
+            ended = accounts.remove(args.name)
+            print(f"{args.name}: removed; {ended} session(s) ended")
+        elif args.action == "add":
+            accounts.add(args.name, _new_password(args.password_stdin))
+            print(f"{args.name}: added; sign in at the coordinators' page")
+        else:
+            ended = accounts.set_password(args.name, _new_password(args.password_stdin))
+            print(f"{args.name}: new password; {ended} session(s) ended")
+    except AccountError as exc:
+        print(f"turnero web-user: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _new_password(from_stdin: bool) -> str:
+    """The password from standard input's first line (scripts), or asked twice at the terminal."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("The same password again: ") != first:
+        raise AccountError("the two passwords differ")
+    return first

@@ -205,8 +205,8 @@ def display_diagram(config: site_config.SiteConfig, display_id: str, source: str
 
 
 def hub_diagram(config: site_config.SiteConfig, source: str) -> str:
-    network = ("Fixed IP address; every Pi reaches its broker (1883)",
-               f"and coordinators its web page ({config.web.port}).")
+    network = (f"Fixed IP address; every Pi reaches its broker (TLS, {config.broker.port})",
+               f"and coordinators its web page (HTTPS, {config.web.port}).")
     clock = ("Keeps the site's time through a power cut:", "dtoverlay=i2c-rtc,ds3231 in config.txt.")
     connections = [Connection("Ethernet", "Site network switch", network),
                    Connection("Pins 1, 3, 5, 9", "DS3231 RTC module (CR2032)", clock),

@@ -10,9 +10,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from appliance import contract
-from appliance.site.model import (CA_NAME, DEFAULT_CREDENTIALS_DIR, POLICIES, WEEKDAYS, BrokerAddress, ConfigError,
-                                  Desk, DeskPins, DeskSettings, Display, Hours, Kiosk, KioskButton, QueuePolicy,
-                                  Service, SiteConfig, WebSettings, WebUser)
+from appliance.site.model import (CA_NAME, DEFAULT_CREDENTIALS_DIR, POLICIES, WEB_CERT, WEB_KEY, WEEKDAYS,
+                                  BrokerAddress, ConfigError, Desk, DeskPins, DeskSettings, Display, Hours, Kiosk,
+                                  KioskButton, QueuePolicy, Service, SiteConfig, WebSettings)
 
 
 def load(path: Path) -> SiteConfig:
@@ -81,8 +81,6 @@ _GPIO_PINS = range(2, 28)
 # there owns those two pins.
 HEADER_UARTS = ("/dev/serial0", "/dev/ttyAMA0", "/dev/ttyS0")
 UART_PINS = (14, 15)
-# The shape of hub.web.auth.hash_password()'s output: catches a password pasted where its hash belongs.
-_PASSWORD_HASH = re.compile(r"scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*")
 
 
 class _Reader:
@@ -169,50 +167,54 @@ class _Reader:
         if kiosks and not notice.strip():
             self.problem("ticket.notice", "is missing: every ticket tells the citizen how their data are treated "
                                           "(Ley 1581 de 2012); example.toml has the wording")
+        broker = self.broker(data)
         return SiteConfig(
-            name=name, timezone=zone, holidays=holidays_code, broker=self.broker(data), hours=self.hours(data),
+            name=name, timezone=zone, holidays=holidays_code, broker=broker, hours=self.hours(data),
             paper_mm=paper, notice=notice,
             ticket_footer=self.get(ticket, "footer", "ticket", str, DEFAULT_FOOTER),
             closed_slip=self.get(ticket, "closed_slip", "ticket", bool, False), services=services, kiosks=kiosks,
             desks=desks, desk_pins=self.desk_pins(data), desk_settings=self.desk_settings(data),
-            rating_grace_s=float(grace or 0), displays=self.displays(data), queue=self.queue(data), web=self.web(data),
+            rating_grace_s=float(grace or 0), displays=self.displays(data), queue=self.queue(data),
+            web=self.web(data, broker.credentials_dir or DEFAULT_CREDENTIALS_DIR),
             press_limit=press_limit, press_window_s=press_window)
 
-    def web(self, data: dict) -> WebSettings:
+    def web(self, data: dict, credentials_dir: Path) -> WebSettings:
         table = self.table(data, "web") if "web" in data else {}
-        self.unknown_keys(table, "web", {"port", "host", "wait_target_minutes", "users"})
-        port = self.get(table, "port", "web", int, 8080)
+        if "users" in table:
+            self.problem("web.users", "the coordinators' accounts are no longer kept in the site file: remove "
+                                      "[[web.users]] and add each one on the hub with `turnero web-user add NAME` "
+                                      "(docs/install.md)")
+        self.unknown_keys(table, "web", {"port", "http_port", "host", "tls", "cert_file", "key_file",
+                                         "wait_target_minutes", "users"})
         host = self.get(table, "host", "web", str, WebSettings.host)
         if host is not None and not _host_name_or_address(host):
             self.problem("web.host", f"must be an address of the hub (0.0.0.0 for every interface, 127.0.0.1 behind "
                                      f"a proxy) or its host name, not {host!r}")
-        if port is not None and not 1 <= port <= 65535:
-            self.problem("web.port", f"must be a TCP port from 1 to 65535, not {port}")
+        tls = self.get(table, "tls", "web", bool, True)
+        if tls is False and host is not None and not _loopback(host):
+            self.problem("web.tls", f"false is only for a page behind a proxy on the hub itself (host = "
+                                    f"\"127.0.0.1\"), not on {host!r}: passwords would cross the network in clear")
+        ports = {}
+        for key, default, least in (("port", WebSettings.port, 1), ("http_port", WebSettings.http_port, 0)):
+            ports[key] = self.get(table, key, "web", int, default)
+            if ports[key] is not None and not least <= ports[key] <= 65535:
+                self.problem(f"web.{key}", f"must be a TCP port from {least} to 65535, not {ports[key]}")
+        if ports["port"] is not None and ports["port"] == ports["http_port"]:
+            self.problem("web.http_port", f"must differ from web.port ({ports['port']}): that one speaks HTTPS")
+        files = {}
+        for key, name in (("cert_file", WEB_CERT), ("key_file", WEB_KEY)):
+            files[key] = self.get(table, key, "web", str, str(credentials_dir / name))
+            if files[key] is not None and not Path(files[key]).is_absolute():
+                self.problem(f"web.{key}", f"must be an absolute path like {credentials_dir / name}, "
+                                           f"not {files[key]!r}")
         target = self.get(table, "wait_target_minutes", "web", int, 20)
         if target is not None and not 1 <= target <= 480:
             self.problem("web.wait_target_minutes", f"must be from 1 to 480, not {target}")
-        users = []
-        for i, user in enumerate(self.get(table, "users", "web", list, [])):
-            where = f"web.users[{i + 1}]"
-            if not isinstance(user, dict):
-                self.problem(where, "must be a table ([[web.users]])")
-                continue
-            self.unknown_keys(user, where, {"name", "password_hash"})
-            name = self.get(user, "name", where, str)
-            secret = self.get(user, "password_hash", where, str)
-            if name is not None and not (0 < len(name) <= 64 and name == name.strip()):
-                self.problem(f"{where}.name", f"must be 1 to 64 characters without spaces around, not {name!r}")
-            elif name in (u.name for u in users):
-                self.problem(f"{where}.name", f"{name!r} is configured twice")
-            if secret is not None and not _PASSWORD_HASH.fullmatch(secret):
-                self.problem(f"{where}.password_hash", "must be the output of `turnero web-password` "
-                                                       "(scrypt$...), never the password itself")
-            if name and secret:
-                users.append(WebUser(name, secret))
-        if "web" in data and not users:
-            self.problem("web.users", "at least one [[web.users]] is needed to sign in")
-        return WebSettings(port=port or 8080, host=host or WebSettings.host, wait_target_min=target or 20,
-                           users=tuple(users))
+        return WebSettings(port=ports["port"] or WebSettings.port,
+                           http_port=WebSettings.http_port if ports["http_port"] is None else ports["http_port"],
+                           host=host or WebSettings.host, tls=tls is not False,
+                           cert_file=Path(files["cert_file"] or credentials_dir / WEB_CERT),
+                           key_file=Path(files["key_file"] or credentials_dir / WEB_KEY), wait_target_min=target or 20)
 
     def queue(self, data: dict) -> QueuePolicy:
         table = self.table(data, "queue") if "queue" in data else {}

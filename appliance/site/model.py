@@ -164,20 +164,20 @@ def _hm(moment: time) -> str:
     return f"{moment.hour}:{moment.minute:02d}"
 
 
-@dataclass(frozen=True)
-class WebUser:
-    name: str
-    password_hash: str              # made by `turnero web-password` (hub.web.auth.hash_password); never the password
+WEB_CERT, WEB_KEY = "web.crt", "web.key"   # the page's certificate and key, beside the hub's credentials
 
 
 @dataclass(frozen=True)
 class WebSettings:
-    """The coordinators' page served by the hub (hub/web/app.py)."""
+    """The coordinators' page served by the hub (hub/web/). Its accounts are the hub's (hub/web/accounts.py)."""
 
-    port: int = 8080
+    port: int = 8443                # HTTPS (or plain HTTP with tls = false, behind a proxy on the hub itself)
+    http_port: int = 8080           # plain HTTP that only redirects to the HTTPS address; 0: none
     host: str = "0.0.0.0"           # every interface; one address to listen on it alone (a proxy in front, say)
+    tls: bool = True
+    cert_file: Path = DEFAULT_CREDENTIALS_DIR / WEB_CERT
+    key_file: Path = DEFAULT_CREDENTIALS_DIR / WEB_KEY
     wait_target_min: int = 20       # a turn waiting longer raises an alarm
-    users: tuple[WebUser, ...] = ()
 
 
 POLICIES = ("strict", "ratio")

@@ -1,17 +1,15 @@
 """The CSV of a period is made and sent day by day: the streamed file is the concatenation of its days, on the
 command line and from the coordinators' page (chunked), and the page makes at most a few at once."""
-import dataclasses
-import http.client
 import time
 from datetime import date, datetime, timedelta
 
 from appliance import site as site_config
 from appliance.cli import main as turnero
-from appliance.site import WebUser
 from hub.export import CHUNK_BYTES, csv_chunks, rows, write_csv
 from hub.store import DayStore
-from hub.web.app import MAX_PERIODS, CoordinatorsWeb
-from hub.web.auth import COOKIE, hash_password
+from hub.web.app import MAX_PERIODS
+from tests.harness.page import ask, make_page, page_config, sign_in
+from tests.harness.roles import wait_until
 
 CONFIG = site_config.load(site_config.EXAMPLE)
 NAMES = {letter: s.name for letter, s in CONFIG.services.items()}
@@ -58,37 +56,29 @@ def test_a_streamed_csv_of_many_days_is_the_concatenation_of_the_days(tmp_path):
     assert command_line.read_bytes() == out.read_bytes()
 
 
-def get(web, path: str, cookie: str) -> tuple[http.client.HTTPResponse, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", web.port, timeout=10)
-    connection.request("GET", path, headers={"Cookie": f"{COOKIE}={cookie}"})
-    answer = connection.getresponse()
-    body = answer.read()      # http.client reassembles the chunks
-    connection.close()
-    return answer, body
-
-
 def test_the_page_sends_the_csv_in_chunks_and_makes_only_a_few_at_once(broker, tmp_path):
     days = a_busy_week(tmp_path / "hub" / "days")
-    config = dataclasses.replace(CONFIG.with_broker(broker.host, broker.port, broker.ca_file), web=dataclasses.replace(
-        CONFIG.web, users=(WebUser("coordinacion", hash_password("clave-de-prueba-1")),)))
-    web = CoordinatorsWeb(config, tmp_path / "hub", host="127.0.0.1", port=0)
+    web = make_page(page_config(CONFIG, broker), tmp_path / "hub")
     web.start()
     try:
-        cookie = web.sessions.sign_in("coordinacion", "clave-de-prueba-1")
+        cookie = sign_in(web)
         path = f"/exportar/turnos.csv?desde={days[0]}&hasta={days[-1]}"
-        answer, body = get(web, path, cookie)
-        assert answer.status == 200 and answer.getheader("Transfer-Encoding") == "chunked"
-        assert answer.getheader("Content-Disposition").startswith(f'attachment; filename="turnos_{days[0]}_')
-        assert body == b"".join(csv_chunks(rows(DayStore(tmp_path / "hub" / "days"), days[0], days[-1], NAMES)))
+        status, headers, body = ask(web, "GET", path, cookie=cookie)        # http.client reassembles the chunks
+        assert status == 200 and headers["transfer-encoding"] == "chunked"
+        assert headers["content-disposition"].startswith(f'attachment; filename="turnos_{days[0]}_')
+        expected = b"".join(csv_chunks(rows(DayStore(tmp_path / "hub" / "days"), days[0], days[-1], NAMES)))
+        assert body.encode() == expected
 
         for _ in range(MAX_PERIODS):        # as many downloads and reports as the page makes at once
             assert web.periods.acquire(blocking=False)
         for busy in (path, f"/informe?desde={days[0]}&hasta={days[-1]}"):
-            answer, body = get(web, busy, cookie)
-            assert answer.status == 429 and answer.getheader("Retry-After") == "30"
-            assert "Espere a que termine alguno y vuelva a intentarlo" in body.decode("utf-8")
+            status, headers, body = ask(web, "GET", busy, cookie=cookie)
+            assert status == 429 and headers["retry-after"] == "30"
+            assert "Espere a que termine alguno y vuelva a intentarlo" in body
         web.periods.release()
-        assert get(web, path, cookie)[0].status == 200
+        assert ask(web, "GET", path, cookie=cookie)[0] == 200
+        assert ask(web, "HEAD", path, cookie=cookie)[0] == 200     # its body never made: the slot given back
+        wait_until(lambda: web.periods.acquire(blocking=False), what="the one free slot free again")
     finally:
         web.stop()
 

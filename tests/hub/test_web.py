@@ -1,7 +1,6 @@
 """The coordinators' page: sign-in, sessions, periods and config in isolation; then the real thing in a headless
 Chromium driven by Selenium, against a real Mosquitto, the real hub and the CSV read back by LibreOffice."""
-import dataclasses
-import http.client
+import io
 import json
 import os
 import queue
@@ -21,20 +20,21 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from appliance import contract
 from appliance import site as site_config
+from appliance.cli import main as turnero
 from appliance.core.link import Link
-from appliance.site import BrokerAddress, ConfigError, WebUser
+from appliance.site import BrokerAddress, ConfigError
 from hub.export import CSV_COLUMNS
 from hub.service import Hub
 from hub.store import DayStore
-from hub.web.app import CoordinatorsWeb
-from hub.web.auth import (COOKIE, SESSION_S, Sessions, Throttle, hash_password, load_secret, password_prompt,
-                          verify_password)
+from hub.web.accounts import SESSION_S, AccountError, Accounts
+from hub.web.app import COOKIE
+from hub.web.auth import Throttle, hash_password, verify_password
 from hub.web.queries import MAX_DAYS, BadRequest, period
+from tests.harness.page import PASSWORD, ask, make_page, page_config
 from tests.harness.roles import STEP_DEADLINE_S, Running, wait_until
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+CHROMIUM, CHROMEDRIVER, CERTUTIL = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"), Path("/usr/bin/certutil")
 SHOTS = Path("/tmp/web-shots")
-PASSWORD = "clave-de-prueba-1"
 FORMULA = "=cmd|' /C calc'!A0"
 
 
@@ -47,41 +47,55 @@ def test_a_password_hash_is_salted_and_verified_in_constant_time():
     assert not verify_password("x", "scrypt$16384$8$1$no-base64$AAAA")
 
 
-def test_a_session_cookie_is_signed_expires_and_ends_with_a_changed_password(tmp_path):
+def test_a_session_is_a_record_that_expires_and_ends_with_a_new_password_or_the_account(tmp_path):
     clock = [1_000_000.0]
-    users = {"ana": hash_password(PASSWORD)}
-    sessions = Sessions(load_secret(tmp_path), users, now=lambda: clock[0])
-    assert sessions.sign_in("ana", "otra") is None and sessions.sign_in("nadie", PASSWORD) is None
-    value = sessions.sign_in("ana", PASSWORD)
-    assert sessions.user(value) == "ana"
-    name, expiry, mac = value.split(".")
-    assert sessions.user(f"{name}.{int(expiry) + 999}.{mac}") is None            # a longer life is not signed
-    assert sessions.user(value[:-1] + ("0" if value[-1] != "0" else "1")) is None
-    assert Sessions(load_secret(tmp_path / "other"), users).user(value) is None  # another install's secret
+    accounts = Accounts(tmp_path, now=lambda: clock[0])
+    accounts.add("ana", PASSWORD)
+    assert accounts.sign_in("ana", "otra") is None and accounts.sign_in("nadie", PASSWORD) is None
+    token = accounts.sign_in("ana", PASSWORD)
+    assert accounts.user(token) == "ana" and Accounts(tmp_path, now=lambda: clock[0]).user(token) == "ana"  # elsewhere
+    assert token not in (tmp_path / "coordinators.json").read_text()                   # only its digest is kept
     clock[0] += SESSION_S + 1
-    assert sessions.user(value) is None
+    assert accounts.user(token) is None
     clock[0] -= SESSION_S
-    users["ana"] = hash_password("una clave nueva")
-    assert sessions.user(value) is None
+    accounts.sign_out(token)
+    assert accounts.user(token) is None
+    token = accounts.sign_in("ana", PASSWORD)
+    assert accounts.set_password("ana", "una clave nueva") == 1 and accounts.user(token) is None
+    token = accounts.sign_in("ana", "una clave nueva")
+    assert accounts.remove("ana") == 1 and accounts.user(token) is None and accounts.names() == []
+    assert (tmp_path / "coordinators.json").stat().st_mode & 0o777 == 0o600
 
 
-def test_web_password_prints_a_line_the_site_file_accepts(monkeypatch, capsys):
-    answers = iter(["una clave larga", "una clave larga"])
+def test_accounts_refuse_what_would_not_work_and_a_broken_file_is_not_a_crash(tmp_path):
+    accounts = Accounts(tmp_path)
+    for name, password, reason in (("ana", "corta", "at least 10 characters"), (" ana", PASSWORD, "1 to 64"),
+                                   ("", PASSWORD, "1 to 64"), ("a\nb", PASSWORD, "printable")):
+        with pytest.raises(AccountError, match=reason):
+            accounts.add(name, password)
+    accounts.add("ana", PASSWORD)
+    with pytest.raises(AccountError, match="exists already"):
+        accounts.add("ana", PASSWORD)
+    with pytest.raises(AccountError, match="no account 'luis'"):
+        accounts.set_password("luis", PASSWORD)
+    (tmp_path / "coordinators.json").write_text("{ medio archivo")
+    assert Accounts(tmp_path).sign_in("ana", PASSWORD) is None and Accounts(tmp_path).names() == []
+
+
+def test_web_user_adds_changes_and_removes_accounts_on_the_command_line(tmp_path, monkeypatch, capsys):
+    state = ["--state", str(tmp_path)]
+    answers = iter(["una clave larga", "una clave larga", "otra clave larga", "otra distinta!"])
     monkeypatch.setattr("getpass.getpass", lambda prompt: next(answers))
-    assert password_prompt() == 0
-    line = capsys.readouterr().out.strip()
-    text = site_config.EXAMPLE.read_text(encoding="utf-8")
-    start = text.index('password_hash = "')
-    site = site_config.parse(text[:start] + line + text[text.index("\n", start):])
-    assert verify_password("una clave larga", site.web.users[0].password_hash)
-    monkeypatch.setattr("getpass.getpass", lambda prompt: "corta")
-    assert password_prompt() == 2 and "at least 10 characters" in capsys.readouterr().err
-
-
-def test_the_secret_is_made_once_and_readable_by_its_owner_only(tmp_path):
-    secret = load_secret(tmp_path)
-    assert load_secret(tmp_path) == secret and len(secret) == 32
-    assert (tmp_path / "web-secret").stat().st_mode & 0o777 == 0o600
+    assert turnero(["web-user", "add", "ana", *state]) == 0 and "ana: added" in capsys.readouterr().out
+    assert Accounts(tmp_path).sign_in("ana", "una clave larga")
+    assert turnero(["web-user", "passwd", "ana", *state]) == 2
+    assert "the two passwords differ" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("la tercera clave\n"))
+    assert turnero(["web-user", "passwd", "ana", "--password-stdin", *state]) == 0
+    assert "1 session(s) ended" in capsys.readouterr().out
+    assert turnero(["web-user", "list", *state]) == 0 and capsys.readouterr().out == "ana\n"
+    assert turnero(["web-user", "remove", "luis", *state]) == 2 and "no account 'luis'" in capsys.readouterr().err
+    assert turnero(["web-user", "remove", "ana", *state]) == 0 and Accounts(tmp_path).names() == []
 
 
 def test_failed_sign_ins_are_throttled_per_name_and_address_and_a_right_password_clears_them():
@@ -125,11 +139,11 @@ def test_a_period_defaults_to_today_and_to_one_day():
 
 @pytest.mark.parametrize("old, new, message", [
     ("wait_target_minutes = 20", "wait_target_minutes = 0", "web.wait_target_minutes: must be from 1 to 480, not 0"),
-    ("port = 8080", "port = 0", "web.port: must be a TCP port"),
-    ('password_hash = "scrypt', 'password_hash = "plain-password" #', "web.users[1].password_hash: must be the "
-                                                                       "output of `turnero web-password`"),
-    ('name = "coordinacion"', 'name = " coordinacion"', "web.users[1].name: must be 1 to 64 characters"),
-    ("[[web.users]]", "[[web.usuarios]]", "web.usuarios: is not a known setting"),
+    ("port = 8443", "port = 0", "web.port: must be a TCP port from 1"),
+    ("http_port = 8080", "http_port = 8443", "web.http_port: must differ from web.port"),
+    ("http_port = 8080", "tls = false", "web.tls: false is only for a page behind a proxy on the hub itself"),
+    ("http_port = 8080", 'cert_file = "web.crt"', "web.cert_file: must be an absolute path"),
+    ("http_port = 8080", '[[web.users]]\nname = "ana"', "web.users: the coordinators' accounts are no longer kept"),
 ])
 def test_a_wrong_web_setting_is_reported_with_its_key(old, new, message):
     text = site_config.EXAMPLE.read_text(encoding="utf-8")
@@ -141,7 +155,8 @@ def test_a_wrong_web_setting_is_reported_with_its_key(old, new, message):
 
 def test_the_example_site_has_a_web_section():
     web = site_config.load(site_config.EXAMPLE).web
-    assert (web.port, web.wait_target_min, [u.name for u in web.users]) == (8080, 20, ["coordinacion"])
+    assert (web.port, web.http_port, web.tls, web.wait_target_min) == (8443, 8080, True, 20)
+    assert web.cert_file == site_config.DEFAULT_CREDENTIALS_DIR / "web.crt"
 
 
 # --- the site: broker, hub, devices, the page --------------------------------------------------------------
@@ -172,12 +187,12 @@ class Devices:
     """A kiosk and desk 1 as the hub sees them: their own links (so their statuses are real), publishing
     what the real units publish."""
 
-    def __init__(self, config, hub: Hub):
+    def __init__(self, config, hub: Hub, clock):
         address = BrokerAddress(config.broker.host, config.broker.port, ca_file=config.broker.ca_file)
-        self.hub, self.tz, self.inbox = hub, config.timezone, queue.Queue()
-        self.kiosk = Link("kiosco-1", address, queue.Queue())
-        self.desk = Link("escritorio-1", address, queue.Queue())
-        self.probe = Link("prueba", address, self.inbox, subscriptions=(contract.ALARMS_TOPIC,))
+        self.hub, self.clock, self.inbox = hub, clock, queue.Queue()
+        self.kiosk = Link("kiosco-1", address, queue.Queue(), now=clock)
+        self.desk = Link("escritorio-1", address, queue.Queue(), now=clock)
+        self.probe = Link("prueba", address, self.inbox, now=clock, subscriptions=(contract.ALARMS_TOPIC,))
         for link in (self.kiosk, self.desk, self.probe):
             link.start()
             assert link.wait_connected(STEP_DEADLINE_S)
@@ -186,24 +201,24 @@ class Devices:
         prefix = "P" if preferential else letter
         today = self.hub.today
         event = contract.TicketIssued(
-            id=f"ticket-{prefix}{n}", at=(datetime.now(self.tz) - timedelta(minutes=minutes_ago)).isoformat(),
+            id=f"ticket-{prefix}{n}", at=(self.clock() - timedelta(minutes=minutes_ago)).isoformat(),
             source="kiosco-1", turn_id=f"{today}/kiosco-1/{prefix}{n:03d}", number=f"{prefix}-{n:03d}",
             service=letter, preferential=preferential)
         self.kiosk.publish(contract.ticket_topic("kiosco-1"), event.to_json()).wait_for_publish(2)
 
     def printer(self, state: str) -> None:
-        status = contract.PrinterStatus(id=contract.new_id(), at=datetime.now(self.tz).isoformat(),
+        status = contract.PrinterStatus(id=contract.new_id(), at=self.clock().isoformat(),
                                         source="kiosco-1", state=state, detail="")
         self.kiosk.publish(contract.printer_topic("kiosco-1"), status.to_json(), retain=True).wait_for_publish(2)
 
     def next(self, desk: int, expected: str) -> None:
-        request = contract.DeskRequest(id=contract.new_id(), at=datetime.now(self.tz).isoformat(),
+        request = contract.DeskRequest(id=contract.new_id(), at=self.clock().isoformat(),
                                        source=f"escritorio-{desk}", desk=desk, action="next")
         self.desk.publish(contract.request_topic(desk), request.to_json()).wait_for_publish(2)
         wait_until(lambda: self.number_at(desk) == expected, what=f"desk {desk} serving {expected}")
 
     def rate(self, desk: int, value: int) -> None:
-        rating = contract.Rating(id=contract.new_id(), at=datetime.now(self.tz).isoformat(),
+        rating = contract.Rating(id=contract.new_id(), at=self.clock().isoformat(),
                                  source=f"escritorio-{desk}", desk=desk, turn_id=self.hub.ledger.serving[desk],
                                  value=value)
         self.desk.publish(contract.rating_topic(desk), rating.to_json()).wait_for_publish(2)
@@ -231,15 +246,18 @@ def site(broker, tmp_path):
     """Mid-morning: desk 1 has served a preferential turn (rated 5) and serves R-001; desk 2 serves R-002;
     R-003 has waited 24 minutes (over the 20-minute target); the display is offline; the kiosk's paper is
     low. Yesterday had one turn whose advisor name is a formula."""
-    config = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file)
-    config = dataclasses.replace(config, web=dataclasses.replace(
-        config.web, users=(WebUser("coordinacion", hash_password(PASSWORD)),)))
+    config = page_config(site_config.load(site_config.EXAMPLE), broker)
+    # Mid-morning by everyone's clock whatever the hour the test runs (at 00:10 a turn taken 30 minutes ago would
+    # be yesterday's): the real clock moved to 10:30 today, ticking.
+    real = datetime.now(config.timezone)
+    offset = real.replace(hour=10, minute=30) - real
+    clock = lambda: datetime.now(config.timezone) + offset  # noqa: E731
     state = tmp_path / "hub"
-    yesterday_with_a_formula(state, datetime.now(config.timezone).date())
-    with Running(Hub(config, state)) as hub:
+    yesterday_with_a_formula(state, clock().date())
+    with Running(Hub(config, state, now=clock)) as hub:
         assert hub.link.wait_connected(STEP_DEADLINE_S)
-        devices = Devices(config, hub)
-        display = Link("pantalla-1", broker.address(), queue.Queue())
+        devices = Devices(config, hub, clock)
+        display = Link("pantalla-1", broker.address(), queue.Queue(), now=clock)
         display.start()
         assert display.wait_connected(STEP_DEADLINE_S)
         display.stop()                      # a clean stop: retained "offline"
@@ -253,7 +271,7 @@ def site(broker, tmp_path):
         wait_until(lambda: any(t.rating == 5 for t in hub.ledger.turns.values()), what="the rating recorded")
         devices.next(1, "R-001")
         devices.next(2, "R-002")
-        web = CoordinatorsWeb(config, state, host="127.0.0.1", port=0)
+        web = make_page(config, state, now=clock)
         web.start()
         web.devices = devices
         yield web
@@ -262,9 +280,17 @@ def site(broker, tmp_path):
 
 
 @pytest.fixture
-def browser(tmp_path):
+def browser(tmp_path, broker):
+    """Headless Chromium that trusts the site CA as a coordinator's browser does once it is imported
+    (docs/install.md): in its NSS certificate store, and nothing else is relaxed."""
     require(CHROMIUM, "chromium")
     require(CHROMEDRIVER, "chromium-driver")
+    require(CERTUTIL, "libnss3-tools")
+    home = tmp_path / "home"
+    nssdb = home / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True)
+    for command in (["-N", "--empty-password"], ["-A", "-t", "C,,", "-n", "turnero site CA", "-i", str(broker.ca_file)]):
+        subprocess.run([str(CERTUTIL), "-d", f"sql:{nssdb}", *command], check=True, capture_output=True, timeout=30)
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)     # with both paths given, Selenium Manager never runs
@@ -278,7 +304,8 @@ def browser(tmp_path):
                                               "download.prompt_for_download": False,
                                               "intl.accept_languages": "es-CO,es"})
     # Chromium on Linux takes its language from the environment (date fields as dd/mm/aaaa).
-    service = Service(executable_path=str(CHROMEDRIVER), env={**os.environ, "LANGUAGE": "es_CO", "LANG": "es_CO.UTF-8"})
+    service = Service(executable_path=str(CHROMEDRIVER), env={**os.environ, "LANGUAGE": "es_CO", "LANG": "es_CO.UTF-8",
+                                                              "HOME": str(home)})
     driver = webdriver.Chrome(service=service, options=options)
     driver.downloads = downloads
     driver.implicitly_wait(0)
@@ -286,12 +313,15 @@ def browser(tmp_path):
     driver.quit()
 
 
-def shot(driver, name: str) -> None:
+def shot(driver, name: str, width: int = 1366) -> None:
     """The whole page, not only the window: the viewport is made as tall as the page for the picture."""
     SHOTS.mkdir(exist_ok=True)
+    phone = width < 600
+    metrics = {"width": width, "height": 844 if phone else 768, "deviceScaleFactor": 1, "mobile": phone}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
     height = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]["height"]
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": 1366, "height": max(768, int(height)), "deviceScaleFactor": 1, "mobile": False})
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**metrics, "height": max(metrics["height"],
+                                                                                          int(height))})
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
@@ -332,13 +362,9 @@ def sign_in(driver, password: str) -> None:
 
 
 def request(web, method: str, path: str, cookie: str | None = None) -> tuple[int, dict, bytes]:
-    """A raw request: the path goes on the wire exactly as written (no client-side normalisation)."""
-    connection = http.client.HTTPConnection("127.0.0.1", web.port, timeout=10)
-    connection.request(method, path, headers={"Cookie": f"{COOKIE}={cookie}"} if cookie else {})
-    answer = connection.getresponse()
-    result = answer.status, dict(answer.getheaders()), answer.read()
-    connection.close()
-    return result
+    """A raw request over HTTPS: the path goes on the wire exactly as written (no client-side normalisation)."""
+    status, headers, body = ask(web, method, path, cookie=cookie)
+    return status, headers, body.encode()
 
 
 def test_a_coordinator_follows_the_morning_downloads_the_csv_and_reads_the_report(site, browser, tmp_path):
@@ -420,11 +446,13 @@ def test_a_coordinator_follows_the_morning_downloads_the_csv_and_reads_the_repor
     assert "La fecha inicial «2026-13-01» no es válida" in text_of(browser, ".error")
     shot(browser, "5-fecha-mala")
 
-    # Signing out ends the session.
+    # Signing out ends the session: the cookie copied before it opens nothing.
     cookie = browser.get_cookie(COOKIE)
-    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
+    assert request(web, "GET", "/api/en-vivo", cookie["value"])[0] == 200
     click_to_page(browser, By.CSS_SELECTOR, ".topbar button")
     assert browser.current_url == web.url + "ingresar" and browser.get_cookie(COOKIE) is None
+    assert request(web, "GET", "/api/en-vivo", cookie["value"])[0] == 401
 
 
 def read_back_by_libreoffice(csv_path: Path, tmp_path: Path) -> None:
@@ -457,7 +485,7 @@ def test_bad_input_strangers_and_path_tricks_get_clean_4xx(site, browser):
 
     # Strangers: pages redirect to the sign-in, data answers 401, a forged cookie is nobody's.
     status, headers, _ = request(web, "GET", "/en-vivo")
-    assert status == 303 and headers["Location"] == "/ingresar"
+    assert status == 303 and headers["location"] == "/ingresar"
     status, headers, body = request(web, "GET", "/api/en-vivo")
     assert status == 401 and json.loads(body) == {"error": "Inicie sesión para ver esta página."}
     assert request(web, "GET", "/exportar/turnos.csv")[0] == 401
@@ -478,15 +506,59 @@ def test_bad_input_strangers_and_path_tricks_get_clean_4xx(site, browser):
                  "/en-vivo%00", "/en-vivo/", "/static/style.css", "/hub/web/app.py", "/exportar/../informe",
                  "http://elsewhere/en-vivo", "/" + "a" * 3000):
         status, _, body = request(web, "GET", path, cookie)
+        if path.startswith(("//", "http:")):    # not a path of this server at all: refused before the page
+            assert status == 400 and b"Traceback" not in body, path
+            continue
         assert status == 404 and "La página que busca no existe." in body.decode("utf-8"), path
     status, _, body = request(web, "GET", "/informe?" + "&".join(f"c{i}=1" for i in range(30)), cookie)
     assert status == 400 and "demasiados campos" in body.decode("utf-8")
     assert request(web, "PUT", "/en-vivo", cookie)[0] == 405
     status, headers, _ = request(web, "POST", "/en-vivo", cookie)
-    assert status == 405 and headers["Allow"] == "GET"
-    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert status == 405 and set(headers["allow"].split(", ")) == {"GET", "HEAD"}
+    assert "default-src 'none'" in headers["content-security-policy"]
 
     browser.get(web.url + "no-existe")
     assert "Página no encontrada" in text_of(browser, "h1")
     shot(browser, "6-no-existe")
     assert browser.find_elements(By.CSS_SELECTOR, ".topbar")         # still signed in, with the menu
+
+
+def fits(driver, width: int, figures: str = "td") -> dict:
+    """At `width` CSS pixels: how wide the page is, and every one of `figures` that lies outside the screen."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": 844,
+                                                                  "deviceScaleFactor": 1, "mobile": width < 600})
+    return driver.execute_script("""
+        const outside = [...document.querySelectorAll(arguments[0])].filter(e => {
+            const box = e.getBoundingClientRect();
+            return box.width > 0 && (box.left < 0 || box.right > window.innerWidth + 0.5);
+        }).map(e => (e.dataset.label || e.className.baseVal || e.className) + ": " + e.textContent.slice(0, 30));
+        return {width: document.documentElement.scrollWidth, outside: outside};""", figures)
+
+
+def test_every_page_fits_a_phone_without_sideways_scrolling(site, browser):
+    """At 390 px (a phone) and 1366 px: the page never scrolls sideways, no live figure, report card or chart
+    lies outside the screen; on the phone each live row is a card with every value named."""
+    web = site
+    browser.get(web.url + "ingresar")
+    sign_in(browser, PASSWORD)
+    eventually(browser, lambda: "R-001" in live(browser)["modulos"].get("1", ""), "the desks on the page")
+    for width in (390, 1366):
+        layout = fits(browser, width)
+        assert layout["width"] <= width and not layout["outside"], (width, layout)
+    fits(browser, 390)
+    labels = browser.execute_script("""return [...document.querySelectorAll('#modulos tr[data-key="1"] td')]
+        .map(td => getComputedStyle(td, '::before').content + ' ' + td.textContent);""")
+    assert '"Estado" En tiempo' in " | ".join(labels) or any(label.startswith('"Estado"') for label in labels), labels
+    assert any(label.startswith('"Mayor espera"') for label in browser.execute_script(
+        """return [...document.querySelectorAll('#filas tr[data-key="R"] td')]
+           .map(td => getComputedStyle(td, '::before').content + ' ' + td.textContent);"""))
+    shot(browser, "8-en-vivo-390", width=390)
+    shot(browser, "8-en-vivo-1366")
+    click_to_page(browser, By.LINK_TEXT, "Informe")
+    for width in (390, 1366):   # the cards and charts in view; a long table scrolls in its frame, its first column kept
+        layout = fits(browser, width, ".card-value, svg.chart, table.figures th[scope=row]")
+        assert layout["width"] <= width and not layout["outside"], (width, layout)
+    shot(browser, "9-informe-390", width=390)
+    browser.get(web.url + "exportar")
+    assert fits(browser, 390)["width"] <= 390
+    shot(browser, "10-exportar-390", width=390)

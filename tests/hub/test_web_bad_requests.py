@@ -1,33 +1,36 @@
-"""The coordinators' page against bad requests, in plain HTTP: strangers on every route, bad cookies, bad dates,
-odd methods, path tricks, oversized requests and broken request lines. Each gets a clean 4xx (a Spanish page
-where a page is shown), never a 500, never a traceback, never data; and the page goes on serving.
-(test_web.py has the browser tests and the first round of these.)"""
+"""The coordinators' page against bad requests, over HTTPS: strangers on every route, bad cookies, bad dates,
+odd methods, path tricks, oversized, short and slow requests and broken request lines. Each gets a clean 4xx (a
+Spanish page where the page answers), never a 500, never a traceback, never data; and the page goes on serving.
+(test_web.py has the browser tests.)"""
 import dataclasses
+import hashlib
 import http.client
 import json
 import logging
 import socket
+import ssl
+import threading
 import time
 from urllib.parse import quote
 
 import pytest
 
 from appliance import site as site_config
-from appliance.site import WebUser
-from hub.web.app import CoordinatorsWeb
-from hub.web.auth import COOKIE, SESSION_S, Sessions, hash_password, load_secret
+from appliance.dev.local_broker import free_port
+from hub.web.accounts import SESSION_S, Accounts
+from hub.web.app import COOKIE, CoordinatorsWeb, WebError
+from hub.web.server import THREADS, TIMEOUT_S
+from tests.harness.page import PASSWORD, USER
+from tests.harness.page import ask as plain_ask
+from tests.harness.page import client_context, form_headers, make_page, page_config, sign_in
 
-PASSWORD = "clave-de-prueba-1"
 PRIVATE_PAGES = ("/", "/en-vivo", "/informe", "/exportar")
 PRIVATE_DATA = ("/api/en-vivo", "/informe.html", "/exportar/turnos.csv")
 
 
 @pytest.fixture
 def web(broker, tmp_path, caplog):
-    config = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file)
-    config = dataclasses.replace(config, web=dataclasses.replace(
-        config.web, users=(WebUser("coordinacion", hash_password(PASSWORD)),)))
-    page = CoordinatorsWeb(config, tmp_path / "hub", host="127.0.0.1", port=0)
+    page = make_page(page_config(site_config.load(site_config.EXAMPLE), broker), tmp_path / "hub")
     page.state = tmp_path / "hub"
     page.start()
     yield page
@@ -36,40 +39,28 @@ def web(broker, tmp_path, caplog):
     assert not failures, [r.getMessage() for r in failures]     # nothing the page did not expect
 
 
-def ask(web, method: str, path: str, *, cookie: str | None = None, headers: dict | None = None,
-        body: bytes | None = None) -> tuple[int, dict, str]:
-    """One request as written (no client-side normalisation): status, headers, body as text."""
-    connection = http.client.HTTPConnection("127.0.0.1", web.port, timeout=10)
-    sent = {**({"Cookie": f"{COOKIE}={cookie}"} if cookie else {}), **(headers or {})}
-    connection.request(method, path, body=body, headers=sent)
-    answer = connection.getresponse()
-    result = answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read().decode("utf-8", "replace")
-    connection.close()
+def ask(web, method: str, path: str, **options) -> tuple[int, dict, str]:
+    result = plain_ask(web, method, path, **options)
     assert result[0] < 500 and "Traceback" not in result[2], (method, path, result)
     return result
 
 
+def tls_socket(web) -> ssl.SSLSocket:
+    plain = socket.create_connection(("127.0.0.1", web.port), timeout=TIMEOUT_S * 3)
+    return client_context(web.config).wrap_socket(plain, server_hostname="127.0.0.1")
+
+
 def raw(web, data: bytes) -> bytes:
-    """Bytes straight onto the socket, for request lines no HTTP client would send."""
-    with socket.create_connection(("127.0.0.1", web.port), timeout=10) as connection:
+    """Bytes straight into the TLS connection, for requests no HTTP client would send; all the answer."""
+    with tls_socket(web) as connection:
         connection.sendall(data)
-        connection.shutdown(socket.SHUT_WR)
         answer = b""
-        while chunk := connection.recv(65536):
-            answer += chunk
+        try:
+            while chunk := connection.recv(65536):
+                answer += chunk
+        except (ssl.SSLError, ConnectionError):  # the server closed without a TLS goodbye
+            pass
     return answer
-
-
-def form_headers(web) -> dict:
-    """What a browser sends with this page's form: its type, and the page's own origin."""
-    return {"Content-Type": "application/x-www-form-urlencoded", "Origin": f"http://127.0.0.1:{web.port}"}
-
-
-def sign_in(web) -> str:
-    status, headers, _ = ask(web, "POST", "/ingresar", body=f"usuario=coordinacion&clave={PASSWORD}".encode(),
-                             headers=form_headers(web))
-    assert status == 303
-    return headers["set-cookie"].split(";")[0].split("=", 1)[1]
 
 
 def refused_as_a_stranger(web, path: str, method: str = "GET", **options) -> None:
@@ -91,17 +82,11 @@ def test_a_stranger_gets_no_data_from_any_route(web):
 
 def cookies(web) -> dict[str, str]:
     """Every kind of cookie that must not open a session."""
-    users = {u.name: u.password_hash for u in web.config.web.users}
-    secret = load_secret(web.state)
-    expired = Sessions(secret, users, now=lambda: time.time() - SESSION_S - 60).sign_in("coordinacion", PASSWORD)
-    elsewhere = Sessions(load_secret(web.state / "otra-instalacion"), users).sign_in("coordinacion", PASSWORD)
+    expired = Accounts(web.state, now=lambda: time.time() - SESSION_S - 60).sign_in(USER, PASSWORD)
     good = sign_in(web)
-    name, expiry, mac = good.split(".")
-    return {"expired": expired, "another install's": elsewhere, "a longer life": f"{name}.{int(expiry) + 3600}.{mac}",
-            "another user": f"YWRtaW4=.{expiry}.{mac}", "empty": '""', "no dots": "x" * 40, "too many dots": "a.b.c.d",
-            "not base64": f"%%%.{expiry}.{mac}", "expiry not a number": f"{name}.mañana.{mac}",
-            "a huge expiry": f"{name}.{'9' * 5000}.{mac}", "no mac": f"{name}.{expiry}.", "8 KB": "a" * 8000,
-            "quotes and semicolons": '"a;b;c"', "non-ASCII": "coordinación.1.2"}
+    return {"expired": expired, "one letter changed": good[:-1] + ("A" if good[-1] != "A" else "B"),
+            "the digest the hub keeps": hashlib.sha256(good.encode()).hexdigest(), "empty": '""', "long": "x" * 40,
+            "8 KB": "a" * 8000, "quotes and semicolons": '"a;b;c"', "non-ASCII": "coordinación.1.2"}
 
 
 def test_forged_expired_and_broken_session_cookies_open_nothing(web):
@@ -147,23 +132,34 @@ def test_the_furthest_real_days_are_answered_not_crashed_on(web):
             assert ask(web, "GET", f"{path}?{query}", cookie=cookie)[0] == 200, (path, query)
 
 
-@pytest.mark.parametrize("method", ["HEAD", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "PROPFIND",
-                                    "get"])
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND", "get"])
 def test_odd_methods_are_refused_on_every_route(web, method):
     cookie = sign_in(web)
-    for path in ("/en-vivo", "/api/en-vivo", "/ingresar", "/salir", "/exportar/turnos.csv", "/estilo.css", "*"):
-        status, _, body = ask(web, method, path, cookie=cookie)
-        assert status in (404, 405), (method, path, status)
-        if method != "HEAD":
-            assert any(text in body for text in ("no acepta esa clase de solicitud", "La página que busca no existe"))
+    for path in ("/en-vivo", "/api/en-vivo", "/ingresar", "/salir", "/exportar/turnos.csv", "/estilo.css"):
+        status, headers, body = ask(web, method, path, cookie=cookie)
+        if method == "get":     # methods are case-sensitive: the server refuses it before the page sees it
+            assert status == 400 and "case-sensitive" in body, (path, status)
+            continue
+        assert status == 405 and "no acepta esa clase de solicitud" in body, (method, path, status)
+        assert set(headers["allow"].split(", ")) in ({"GET", "HEAD"}, {"POST"}, {"GET", "HEAD", "POST"})
+
+
+def test_head_answers_what_get_would_without_the_body(web):
+    cookie = sign_in(web)
+    for path in ("/en-vivo", "/api/en-vivo", "/estilo.css", "/exportar"):
+        got, head = ask(web, "GET", path, cookie=cookie), ask(web, "HEAD", path, cookie=cookie)
+        assert head[0] == got[0] == 200 and head[2] == "", path
+        assert head[1]["content-type"] == got[1]["content-type"]
+    assert ask(web, "HEAD", "/en-vivo")[1]["location"] == "/ingresar"     # a stranger is sent to sign in
+    assert ask(web, "HEAD", "/salir", cookie=cookie)[0] == 405
 
 
 def test_path_tricks_find_nothing(web):
     cookie = sign_in(web)
     for path in ("/%2e%2e%2f%2e%2e%2fetc%2fpasswd", "/.%2e/.%2e/etc/passwd", "/estilo.css%2f..%2f..%2fweb%2fapp.py",
                  "/ingresar/../en-vivo", "/..\\..\\etc\\passwd", "/en-vivo;jsessionid=1",
-                 "/en-vivo%2F", "/%65n-vivo", "/EN-VIVO", "/en-vivo%20", "/en-vivo%09", "/api/en-vivo/..",
-                 "/web-secret", "/../web-secret", "/days/", "/" + quote("ñandú")):
+                 "/en-vivo%2F", "/EN-VIVO", "/en-vivo%20", "/en-vivo%09", "/api/en-vivo/..",
+                 "/coordinators.json", "/../coordinators.json", "/days/", "/static/live.js", "/" + quote("ñandú")):
         for who in (None, cookie):
             status, _, body = ask(web, "GET", path, cookie=who)
             assert status == 404 and "La página que busca no existe." in body, (path, status)
@@ -173,36 +169,84 @@ def test_oversized_and_malformed_requests_get_a_clean_refusal(web):
     form = form_headers(web)
     for headers, body, reason in (
             ({"Content-Length": "1000000000"}, None, "La solicitud es demasiado grande."),
-            ({"Content-Length": "-1"}, None, "La solicitud debe indicar su longitud."),
-            ({"Content-Length": "abc"}, None, "La solicitud debe indicar su longitud."),
             ({}, b"usuario=" + b"a" * 5000, "La solicitud es demasiado grande."),
             ({}, "&".join(f"c{i}=1" for i in range(40)).encode(), "demasiados campos"),
             ({}, b"usuario=\xff\xfe&clave=\x00", "El usuario o la contraseña no son correctos."),
             ({}, b"usuario=coordinacion%0D%0ASet-Cookie:%20x=1&clave=x", "no son correctos")):
         status, answer_headers, page = ask(web, "POST", "/ingresar", headers={**form, **headers}, body=body)
-        assert status in (400, 401) and reason in page, (headers, status, page[-300:])
+        assert status in (400, 401, 413) and reason in page, (headers, status, page[-300:])
         assert "set-cookie" not in answer_headers
-    status, _, page = ask(web, "GET", "/informe?" + "a" * 70_000)
-    assert status == 414 and "demasiado larga" in page
-    status, _, page = ask(web, "GET", "/en-vivo", headers={"X-Largo": "a" * 70_000})
-    assert status == 431 and "encabezados demasiado grandes" in page
-    status, _, page = ask(web, "GET", "/en-vivo", headers={f"X-{i}": "1" for i in range(120)})
-    assert status == 431
+    # Refused by the server before the page reads them (cheroot's own short answers).
+    assert ask(web, "GET", "/informe?" + "a" * 70_000)[0] == 414
+    assert ask(web, "GET", "/en-vivo", headers={"X-Largo": "a" * 70_000})[0] == 413
 
 
 @pytest.mark.parametrize("line", [b"GARBAGE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"GET\r\n\r\n",
-                                  b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(40),
                                   b"GET /en-vivo HTTP/1.1\r\nsin dos puntos\r\n\r\n",
-                                  b"GET /\xff\xfe HTTP/1.1\r\n\r\n", b"POST /ingresar HTTP/1.1\r\nContent-Length: 5\r\n\r\n"
-                                  b"a=1"], ids=["garbage", "http 9.9", "no path", "tls hello", "a header without colon",
-                                                "not utf-8", "a body shorter than said"])
+                                  b"GET /\xff\xfe HTTP/1.1\r\nHost: a\r\n\r\n",
+                                  b"POST /ingresar HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
+                                  b"POST /ingresar HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n"],
+                         ids=["garbage", "http 9.9", "no path", "a header without colon", "not utf-8",
+                              "a negative length", "an unknown transfer coding"])
 def test_broken_request_lines_are_answered_without_a_traceback(web, line):
     answer = raw(web, line)
-    assert b"Traceback" not in answer and b" 500 " not in answer[:20]
-    if answer.startswith(b"HTTP/"):  # a refusal, or for a stranger the way to the sign-in, never the page
-        assert answer[9:10] == b"4" or answer[9:13] == b"303 " and b"\r\nLocation: /ingresar\r\n" in answer, answer[:200]
-    else:   # a request line without a version is HTTP/0.9, answered without a status line: the page alone
-        assert "Solicitud no válida" in answer.decode("utf-8") or "no acepta esa clase" in answer.decode("utf-8")
+    assert answer.startswith(b"HTTP/1.1 4") or answer.startswith(b"HTTP/1.1 303 ") and b"Location: /ingresar" in answer \
+        or answer[:12] in (b"HTTP/1.1 501", b"HTTP/1.1 505"), answer[:200]
+    assert b"Traceback" not in answer
+
+
+def test_plain_http_on_the_https_port_gets_nothing_and_a_client_of_another_ca_is_refused(web):
+    with socket.create_connection(("127.0.0.1", web.port), timeout=10) as plain:
+        plain.sendall(b"GET /en-vivo HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        try:
+            answer = plain.recv(4096)
+        except ConnectionResetError:
+            answer = b""
+    assert b"<html" not in answer and b"HTTP/1.1 200" not in answer and b"303" not in answer
+    with pytest.raises(ssl.SSLCertVerificationError):      # the page's certificate is only the site CA's word
+        with socket.create_connection(("127.0.0.1", web.port), timeout=10) as plain:
+            ssl.create_default_context().wrap_socket(plain, server_hostname="127.0.0.1")
+    assert ask(web, "GET", "/ingresar")[0] == 200
+
+
+def test_a_body_shorter_than_announced_is_answered_408_once_the_client_falls_silent(web):
+    with tls_socket(web) as connection:
+        connection.sendall(b"POST /ingresar HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: " + form_headers(web)["Origin"].encode()
+                           + b"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 40\r\n\r\n"
+                           + b"usuario=coordinacion")
+        started = time.monotonic()
+        answer = connection.recv(4096)
+        silent_for = time.monotonic() - started
+        assert connection.recv(4096) == b""        # and the connection is closed
+    assert answer.startswith(b"HTTP/1.1 408 ") and b"Traceback" not in answer
+    assert TIMEOUT_S - 1 <= silent_for, silent_for       # it waited for the rest as long as the timeout says
+
+
+def test_silent_and_slow_connections_hold_at_most_the_server_threads_and_the_page_still_answers(web):
+    """Connections that say nothing after connecting, or send half a request and fall silent: each holds one of
+    the server's threads until the timeout, never more threads than it has, and never the accept loop (a TLS
+    handshake nobody finishes included); a coordinator is still served while fewer than that are held."""
+    cookie = sign_in(web)
+    threads_before = threading.active_count()
+    silent = [socket.create_connection(("127.0.0.1", web.port)) for _ in range(THREADS // 2)]   # no TLS hello
+    slow = []
+    for _ in range(THREADS // 2 - 2):
+        connection = tls_socket(web)
+        connection.sendall(b"GET /en-vivo HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Lento: ")
+        slow.append(connection)
+    try:
+        time.sleep(0.5)
+        # Served at once, not after a timeout frees a thread: the client gives up before one would.
+        status, _, body = ask(web, "GET", "/api/en-vivo", cookie=cookie, timeout=TIMEOUT_S / 2)
+        assert status == 200 and "desks" in json.loads(body)
+        more = [socket.create_connection(("127.0.0.1", web.port)) for _ in range(3 * THREADS)]
+        time.sleep(0.5)
+        assert threading.active_count() <= threads_before + 1   # a flood makes no threads
+        for connection in more:
+            connection.close()
+    finally:
+        for connection in silent + slow:
+            connection.close()
 
 
 def test_after_all_that_the_page_still_serves_a_coordinator(web):
@@ -217,8 +261,8 @@ def test_after_all_that_the_page_still_serves_a_coordinator(web):
 
 
 def test_a_form_posted_from_another_site_is_refused(web):
-    body = f"usuario=coordinacion&clave={PASSWORD}".encode()
-    for origin in ("http://evil.example", f"http://127.0.0.1:{web.port}.evil.example", "null", None):
+    body = f"usuario={USER}&clave={PASSWORD}".encode()
+    for origin in ("https://evil.example", f"https://127.0.0.1:{web.port}.evil.example", "null", None):
         headers = {**form_headers(web), "Origin": origin}
         if origin is None:
             del headers["Origin"]
@@ -226,5 +270,64 @@ def test_a_form_posted_from_another_site_is_refused(web):
         assert status == 403 and "no vino de esta página" in page and "set-cookie" not in answer_headers, origin
     cookie = sign_in(web)            # from the page itself it works, and a page elsewhere cannot sign anyone out
     status, _, _ = ask(web, "POST", "/salir", cookie=cookie, body=b"",
-                       headers={**form_headers(web), "Origin": "http://evil.example"})
+                       headers={**form_headers(web), "Origin": "https://evil.example"})
     assert status == 403 and ask(web, "GET", "/api/en-vivo", cookie=cookie)[0] == 200
+
+
+def test_signing_out_a_new_password_and_a_removed_account_end_sessions_at_once(web):
+    first, second = sign_in(web), sign_in(web)
+    status, headers, _ = ask(web, "POST", "/salir", cookie=first, body=b"", headers=form_headers(web))
+    assert status == 303 and "Max-Age=0" in headers["set-cookie"]
+    assert ask(web, "GET", "/api/en-vivo", cookie=first)[0] == 401          # the old cookie, copied before: refused
+    assert ask(web, "GET", "/api/en-vivo", cookie=second)[0] == 200         # another session goes on
+    accounts = Accounts(web.state)                                          # as `turnero web-user` does, elsewhere
+    assert accounts.set_password(USER, "otra-clave-larga") == 1
+    assert ask(web, "GET", "/api/en-vivo", cookie=second)[0] == 401
+    third = sign_in(web, "otra-clave-larga")
+    accounts.remove(USER)
+    assert ask(web, "GET", "/api/en-vivo", cookie=third)[0] == 401
+    status, _, page = ask(web, "GET", "/ingresar")
+    assert status == 200 and "turnero web-user add" in page                 # nobody left: the page says how
+
+
+def test_the_cookie_is_secure_httponly_samesite_and_the_record_keeps_no_token(web):
+    token = sign_in(web)
+    status, headers, _ = ask(web, "POST", "/ingresar", body=f"usuario={USER}&clave={PASSWORD}".encode(),
+                             headers=form_headers(web))
+    flags = {part.strip().split("=")[0].lower() for part in headers["set-cookie"].split(";")}
+    assert {"secure", "httponly", "samesite", "path", "max-age"} <= flags and "domain" not in flags
+    assert headers["set-cookie"].startswith("__Host-") and "SameSite=Strict" in headers["set-cookie"]
+    assert token not in (web.state / "coordinators.json").read_text()
+
+
+def test_plain_http_only_redirects_to_https(broker, tmp_path):
+    page = make_page(page_config(site_config.load(site_config.EXAMPLE), broker), tmp_path / "hub")
+    page.http_port = free_port()
+    page.start()
+    try:
+        for path, where in (("/en-vivo", "/en-vivo"), ("/informe?desde=2026-11-01", "/informe?desde=2026-11-01"),
+                            ("/", "/")):
+            connection = http.client.HTTPConnection("127.0.0.1", page.http_port, timeout=10)
+            connection.request("GET", path, headers={"Cookie": f"{COOKIE}=x"})
+            answer = connection.getresponse()
+            assert answer.status == 301 and answer.getheader("Location") == f"https://127.0.0.1:{page.port}{where}"
+            assert answer.read() == b""
+        connection = http.client.HTTPConnection("127.0.0.1", page.http_port, timeout=10)
+        connection.request("GET", "/", headers={"Host": "evil\\x/.example:80"})
+        assert connection.getresponse().getheader("Location") == f"https://{page.config.broker.host}:{page.port}/"
+    finally:
+        page.stop()
+
+
+def test_a_missing_certificate_or_a_taken_port_is_said_in_one_message(broker, tmp_path):
+    config = page_config(site_config.load(site_config.EXAMPLE), broker)
+    missing = dataclasses.replace(config, web=dataclasses.replace(config.web, cert_file=tmp_path / "no-web.crt"))
+    with pytest.raises(WebError, match=r"cannot use its certificate .*no-web\.crt.*turnero install --role hub"):
+        make_page(missing, tmp_path / "hub").start()
+    first = make_page(config, tmp_path / "hub")
+    first.start()
+    try:
+        with pytest.raises(WebError, match=f"cannot listen on 127.0.0.1:{first.port}"):
+            CoordinatorsWeb(config, tmp_path / "hub", host="127.0.0.1", port=first.port, http_port=0).start()
+    finally:
+        first.stop()

@@ -23,8 +23,8 @@ from appliance.dev.local_broker import LocalBroker
 from appliance.ops import site_ca
 from appliance.ops.broker_files import BrokerFilesError, write_broker_files
 from appliance.site import DEFAULT_CREDENTIALS_DIR
-from hub.web.app import CoordinatorsWeb
 from tests.harness.faults.network import Cable
+from tests.harness.page import make_page, page_config
 from tests.harness.roles import STEP_DEADLINE_S, wait_until
 
 NOT_AUTHORIZED = 0x87
@@ -225,7 +225,7 @@ def test_a_morning_with_every_role_on_its_own_credentials(secured, tmp_path, mon
     config, broker = secured
     monkeypatch.setattr(site_config, "EXAMPLE", secured_site_file(tmp_path))  # the demo's site, secured
     site = DemoSite(tmp_path / "site", broker, headless=True)
-    web = CoordinatorsWeb(site.config, tmp_path / "site" / "state" / "hub", host="127.0.0.1", port=0)
+    web = make_page(page_config(site.config, broker), tmp_path / "site" / "state" / "hub")
     site.start()
     web.start()
     try:

@@ -19,6 +19,7 @@ from appliance import contract
 from appliance.core.link import Link
 from appliance.dev.local_broker import free_port
 from appliance.ops import install
+from tests.harness.page import page_text
 from tests.harness.roles import site_text, wait_until
 
 UNITS = install.UNITS   # as the installer finds them: through the package (its units/ is systemd/)
@@ -177,7 +178,7 @@ def retained_status(broker, device: str) -> bytes:
 def test_a_role_tells_systemd_it_is_ready_feeds_the_watchdog_and_stops_in_order_on_sigterm(role, broker, tmp_path):
     device, arguments = ROLE_COMMANDS[role]
     config_path = tmp_path / "site.toml"
-    config_path.write_text(site_text(broker).replace("port = 8080", f"port = {free_port()}"), encoding="utf-8")
+    config_path.write_text(page_text(site_text(broker), broker, free_port()), encoding="utf-8")
     notify = NotifySocket()
     environment = dict(os.environ, NOTIFY_SOCKET=notify.path, WATCHDOG_USEC="600000",
                        SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")

@@ -39,7 +39,7 @@ def test_the_shipped_example_is_a_complete_site():
     ('last_ticket = "15:45"', 'last_ticket = "16:30"', "hours.last_ticket: 16:30 must be within an opening"),
     ('last_ticket = "15:45"', 'last_ticket = "13:00"', "hours.last_ticket: 13:00 must be within an opening"),
     ('last_ticket = "15:45"', 'last_ticket = "3:45 pm"', "hours.last_ticket: '3:45 pm' is not a time of day"),
-    ("port = 8080", 'port = 8080\nhost = "hub central"', "web.host: must be an address of the hub"),
+    ("port = 8443", 'port = 8443\nhost = "hub central"', "web.host: must be an address of the hub"),
     ("press_limit = 10", "press_limit = -1", "ticket.press_limit: must be from 0 (no limit) to 100"),
     ('category = "persona_mayor"', 'category = "anciano"', "kiosks[1].buttons[8].category: 'anciano' is not a"),
     ('preferential = true\ncategory = "persona_mayor"', 'preferential = false\ncategory = "gestante"',
@@ -75,5 +75,5 @@ def test_a_missing_file_and_broken_toml_are_clear(tmp_path):
 
 def test_the_page_listens_on_every_interface_unless_the_site_file_names_one_address():
     assert site_config.load(site_config.EXAMPLE).web.host == "0.0.0.0"
-    behind_a_proxy = site_config.parse(example_text().replace("port = 8080", 'port = 8080\nhost = "127.0.0.1"'))
+    behind_a_proxy = site_config.parse(example_text().replace("port = 8443", 'port = 8443\nhost = "127.0.0.1"'))
     assert behind_a_proxy.web.host == "127.0.0.1"

@@ -14,9 +14,9 @@ from appliance.core.link import HEARTBEAT_EXPIRY_S, Link
 from hub.ledger import fold
 from hub.service import Hub
 from hub.store import DayStore
-from hub.web.app import CoordinatorsWeb
 from hub.web.live import LiveView
 from tests.harness.hub_feed import START, feed, request, serving, ticket
+from tests.harness.page import make_page, page_config
 from tests.harness.roles import STEP_DEADLINE_S, heartbeat, wait_until
 
 CONFIG = site_config.load(site_config.EXAMPLE)
@@ -97,8 +97,7 @@ def test_a_heartbeat_goes_on_connect_unretained_expiring_and_then_not_more_often
 
 @pytest.fixture
 def web(broker, tmp_path):
-    config = CONFIG.with_broker(broker.host, broker.port, broker.ca_file)
-    page = CoordinatorsWeb(config, tmp_path / "hub", host="127.0.0.1", port=0)
+    page = make_page(page_config(CONFIG, broker), tmp_path / "hub")
     page.start()
     assert page.link.wait_connected(STEP_DEADLINE_S)
     yield page

@@ -32,6 +32,7 @@ from appliance import site as site_config
 from appliance.dev.local_broker import LocalBroker, free_port
 from appliance.ops.broker_files import MAX_PACKET_BYTES, MONITOR, write_broker_files
 from appliance.site import CA_NAME
+from tests.harness.page import page_text
 from tests.harness.roles import STEP_DEADLINE_S, wait_until
 
 TURNERO = Path(sys.executable).with_name("turnero")
@@ -54,9 +55,10 @@ class ProcessSite:
         port, credentials = free_port(), tmp / "auth" / "credentials"
         text = text.replace("port = 8883", f'port = {port}\ncredentials_dir = "{credentials}"', 1)
         self.config_path = tmp / "site.toml"
-        self.config_path.write_text(text.replace("port = 8080", f"port = {free_port()}"), encoding="utf-8")
+        self.config_path.write_text(text, encoding="utf-8")
         write_broker_files(site_config.load(self.config_path), tmp / "auth")
         self.broker = LocalBroker(tmp / "broker", port=port, auth=tmp / "auth").start()
+        self.config_path.write_text(page_text(text, self.broker, free_port()), encoding="utf-8")
         shutil.copy(self.broker.ca_file, credentials / CA_NAME)     # as the installer hands it to each device
         self.config = site_config.load(self.config_path)
         self.roles = {"hub": ["hub"], "kiosk": ["kiosk", "--id", "kiosco-1", "--simulated"],

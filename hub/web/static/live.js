@@ -30,10 +30,16 @@ function fill(id, rows, empty) {
     body.appendChild(tr);
     return;
   }
+  // Each cell carries its column's name: on a phone the row is a card that shows it beside the value.
+  const labels = [...body.closest("table").querySelectorAll("thead th")].map(th => th.textContent);
   for (const [key, values] of rows) {
     const tr = document.createElement("tr");
     tr.dataset.key = key;
-    values.forEach((value, i) => tr.appendChild(cell(value, i === 0 ? "first" : "")));
+    values.forEach((value, i) => {
+      const td = cell(value, i === 0 ? "first" : "");
+      td.dataset.label = labels[i] || "";
+      tr.appendChild(td);
+    });
     body.appendChild(tr);
   }
 }
