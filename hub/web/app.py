@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from flask import Blueprint, Flask, Response, current_app, g, render_template, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, render_template, request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
@@ -27,7 +27,7 @@ from appliance.core.link import Link
 from appliance.core.steps import arrived
 from appliance.site import SiteConfig
 from hub.export import csv_chunks, rows
-from hub.report.figures import build
+from hub.report.figures import Report, build
 from hub.report.render import STYLESHEET, render_body, render_document
 from hub.store import DayStore
 from hub.web.accounts import SESSION_S, Accounts
@@ -249,6 +249,8 @@ def _error(code: int, text: str | None = None, headers: dict | None = None) -> R
 
 
 def _http_error(exc: HTTPException) -> Response:
+    if exc.response is not None:                       # abort(response): the answer is made already
+        return exc.response
     allowed = getattr(exc, "valid_methods", None)     # a 405 says what the route takes
     return _error(exc.code if exc.code in ERRORS else 400, headers={"Allow": ", ".join(allowed)} if allowed else None)
 
@@ -330,43 +332,40 @@ def live_json():
                     content_type="application/json; charset=utf-8")
 
 
-def _period(template: str, title: str, **values) -> tuple[date, date] | Response:
-    """The requested period, or the form again (400) with the reason."""
+def _period(template: str, title: str, **values) -> tuple[date, date]:
+    """The requested period; otherwise the form again (400) with the reason."""
     query = _query()
     try:
         return period(query, _web().now().date())
     except BadRequest as exc:
         first, last = ((query.get(key) or [""])[0][:20] for key in ("desde", "hasta"))
-        return _render(template, 400, title=title, first=first, last=last, message=str(exc), **values)
+        abort(_render(template, 400, title=title, first=first, last=last, message=str(exc), **values))
 
 
-def _busy(template: str, title: str, first: date, last: date, **values) -> Response:
-    response = _render(template, 429, title=title, first=first.isoformat(), last=last.isoformat(), message=_BUSY,
-                       **values)
-    response.headers["Retry-After"] = "30"
-    return response
+def _take_a_slot(template: str, title: str, first: date, last: date, **values) -> None:
+    """One of the MAX_PERIODS reports and CSVs made at once (each holds a day of records in memory); otherwise
+    the form again (429) saying why."""
+    if not _web().periods.acquire(blocking=False):
+        response = _render(template, 429, title=title, first=first.isoformat(), last=last.isoformat(),
+                           message=_BUSY, **values)
+        response.headers["Retry-After"] = "30"
+        abort(response)
 
 
-def _report(template: str):
+def _report(template: str) -> tuple[date, date, Report]:
     """The report of the requested period, or the answer that refuses it."""
-    chosen = _period(template, "Informe", download="", report="")
-    if isinstance(chosen, Response):
-        return chosen
+    first, last = _period(template, "Informe", download="", report="")
+    _take_a_slot(template, "Informe", first, last, download="", report="")
     web = _web()
-    if not web.periods.acquire(blocking=False):
-        return _busy(template, "Informe", *chosen, download="", report="")
     try:
-        return chosen, build(web.store, *chosen, web.config, now=web.now())
+        return first, last, build(web.store, first, last, web.config, now=web.now())
     finally:
         web.periods.release()
 
 
 @route("/informe")
 def report_page():
-    found = _report("report.html")
-    if isinstance(found, Response):
-        return found
-    (first, last), built = found
+    first, last, built = _report("report.html")
     download = f"/informe.html?desde={first.isoformat()}&hasta={last.isoformat()}"
     # render_body escapes every value it writes: its HTML goes in as it is.
     return _render("report.html", title="Informe", first=first.isoformat(), last=last.isoformat(),
@@ -375,10 +374,7 @@ def report_page():
 
 @route("/informe.html")
 def report_file():
-    found = _report("report.html")
-    if isinstance(found, Response):
-        return found
-    (first, last), built = found
+    first, last, built = _report("report.html")
     return Response(render_document(built), content_type="text/html; charset=utf-8",
                     headers=_attachment(f"informe_{first.isoformat()}_{last.isoformat()}.html"))
 
@@ -393,13 +389,9 @@ def export_page():
 def csv_file():
     """Sent day by day as the period is read: a year's CSV never sits whole in the hub's memory. A failure
     halfway ends the body without its last chunk, so the browser reports a failed download, never half a file."""
-    chosen = _period("export.html", "Exportar CSV")
-    if isinstance(chosen, Response):
-        return chosen
+    first, last = _period("export.html", "Exportar CSV")
+    _take_a_slot("export.html", "Exportar CSV", first, last)
     web = _web()
-    if not web.periods.acquire(blocking=False):
-        return _busy("export.html", "Exportar CSV", *chosen)
-    first, last = chosen
     names = {letter: service.name for letter, service in web.config.services.items()}
 
     def body() -> Iterator[bytes]:
