@@ -1,2 +1,4 @@
-"""The coordinators' page: app (the server and its routes), auth (sign-in), live (the live view), queries (what a
-request may ask), templates (the HTML), static (its script; the stylesheet is the report's)."""
+"""The coordinators' page: app (the Flask application, its routes and the component beside the hub loop),
+server (cheroot over HTTPS), accounts (accounts and sessions), auth (passwords, the sign-in throttle), live (the
+live view), queries (what a request may ask), templates (Jinja2), static (its script; the stylesheet is the
+report's)."""
