@@ -62,6 +62,7 @@ HEADERS = {
     "Cache-Control": "no-store",
     "Strict-Transport-Security": "max-age=31536000",
 }
+EVERY_INTERFACE = ("", "0.0.0.0", "::")
 _BUSY = (f"Ya se están preparando {MAX_PERIODS} informes o archivos CSV, lo más que el servidor hace a la vez. "
          "Espere a que termine alguno y vuelva a intentarlo en un momento.")
 
@@ -104,13 +105,13 @@ class CoordinatorsWeb:
 
     @property
     def url(self) -> str:
-        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+        host = "127.0.0.1" if self.host in EVERY_INTERFACE else self.host
         return f"{self.scheme}://{host}:{self.port}/"
 
     def start(self) -> None:
         web = self.config.web
         page = self._listener(self.app, self.port, "the coordinators' page",
-                              cert=(web.cert_file, web.key_file) if web.tls else None)
+                              tls=(web.cert_file, web.key_file) if web.tls else None)
         self.port = page.port
         if self.http_port and web.tls:
             redirect = self._listener(redirect_app(self.port, self.config.broker.host), self.http_port,
@@ -120,17 +121,17 @@ class CoordinatorsWeb:
         self.link.start()
         self._watcher = threading.Thread(target=self._watch, name="hub-web-live", daemon=True)
         self._watcher.start()
-        if self.host in ("", "0.0.0.0", "::"):
+        if self.host in EVERY_INTERFACE:
             log.info("coordinators' page on every interface, port %d: %s://%s:%d/ from the site network, %s on "
                      "the hub itself", self.port, self.scheme, socket.gethostname(), self.port, self.url)
         else:
             log.info("coordinators' page on %s only", self.url)
 
-    def _listener(self, app, port: int, what: str, cert: tuple[Path, Path] | None = None) -> PageServer:
+    def _listener(self, app, port: int, what: str, tls: tuple[Path, Path] | None = None) -> PageServer:
         try:
-            server = PageServer(app, self.host, port, cert_file=cert and cert[0], key_file=cert and cert[1])
-        except (OSError, ValueError) as exc:    # ssl: the files are missing or are not a key and its certificate
-            raise WebError(f"{what} cannot use its certificate {cert[0]} and key {cert[1]} ({exc}): on the hub, "
+            server = PageServer(app, self.host, port, tls=tls)
+        except (OSError, ValueError) as exc:    # only TLS reads files here: missing, or not a key and its certificate
+            raise WebError(f"{what} cannot use its certificate {tls[0]} and key {tls[1]} ({exc}): on the hub, "
                            "`sudo turnero install --role hub` issues them from the site CA ([web] cert_file, "
                            "key_file)") from None
         try:
@@ -332,30 +333,30 @@ def live_json():
                     content_type="application/json; charset=utf-8")
 
 
-def _period(template: str, title: str, **values) -> tuple[date, date]:
+def _period(template: str, title: str) -> tuple[date, date]:
     """The requested period; otherwise the form again (400) with the reason."""
     query = _query()
     try:
         return period(query, _web().now().date())
     except BadRequest as exc:
         first, last = ((query.get(key) or [""])[0][:20] for key in ("desde", "hasta"))
-        abort(_render(template, 400, title=title, first=first, last=last, message=str(exc), **values))
+        abort(_render(template, 400, title=title, first=first, last=last, message=str(exc)))
 
 
-def _take_a_slot(template: str, title: str, first: date, last: date, **values) -> None:
+def _take_a_slot(template: str, title: str, first: date, last: date) -> None:
     """One of the MAX_PERIODS reports and CSVs made at once (each holds a day of records in memory); otherwise
     the form again (429) saying why."""
     if not _web().periods.acquire(blocking=False):
         response = _render(template, 429, title=title, first=first.isoformat(), last=last.isoformat(),
-                           message=_BUSY, **values)
+                           message=_BUSY)
         response.headers["Retry-After"] = "30"
         abort(response)
 
 
-def _report(template: str) -> tuple[date, date, Report]:
+def _report() -> tuple[date, date, Report]:
     """The report of the requested period, or the answer that refuses it."""
-    first, last = _period(template, "Informe", download="", report="")
-    _take_a_slot(template, "Informe", first, last, download="", report="")
+    first, last = _period("report.html", "Informe")
+    _take_a_slot("report.html", "Informe", first, last)
     web = _web()
     try:
         return first, last, build(web.store, first, last, web.config, now=web.now())
@@ -365,7 +366,7 @@ def _report(template: str) -> tuple[date, date, Report]:
 
 @route("/informe")
 def report_page():
-    first, last, built = _report("report.html")
+    first, last, built = _report()
     download = f"/informe.html?desde={first.isoformat()}&hasta={last.isoformat()}"
     # render_body escapes every value it writes: its HTML goes in as it is.
     return _render("report.html", title="Informe", first=first.isoformat(), last=last.isoformat(),
@@ -374,7 +375,7 @@ def report_page():
 
 @route("/informe.html")
 def report_file():
-    first, last, built = _report("report.html")
+    first, last, built = _report()
     return Response(render_document(built), content_type="text/html; charset=utf-8",
                     headers=_attachment(f"informe_{first.isoformat()}_{last.isoformat()}.html"))
 
@@ -382,7 +383,7 @@ def report_file():
 @route("/exportar")
 def export_page():
     today = _web().now().date().isoformat()
-    return _render("export.html", title="Exportar CSV", first=today, last=today, message="")
+    return _render("export.html", title="Exportar CSV", first=today, last=today)
 
 
 @route("/exportar/turnos.csv")
@@ -392,7 +393,7 @@ def csv_file():
     first, last = _period("export.html", "Exportar CSV")
     _take_a_slot("export.html", "Exportar CSV", first, last)
     web = _web()
-    names = {letter: service.name for letter, service in web.config.services.items()}
+    names = web.config.service_names()
 
     def body() -> Iterator[bytes]:
         try:

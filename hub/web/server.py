@@ -59,15 +59,15 @@ class _Server(wsgi.Server):
 class PageServer:
     """One listener: `start()` binds (OSError when it cannot) and serves in a thread; `stop()` ends it."""
 
-    def __init__(self, app, host: str, port: int, *, cert_file: Path | None = None, key_file: Path | None = None,
-                 name: str = "hub-web-https"):
+    def __init__(self, app, host: str, port: int, *, tls: tuple[Path, Path] | None = None):
+        """`tls`: the certificate and key files (read here: OSError or ValueError when they cannot be used)."""
         self._server = _Server((host, port), app, numthreads=THREADS, max=THREADS, timeout=TIMEOUT_S,
                                server_name="turnero", accepted_queue_timeout=TIMEOUT_S)
         self._server.gateway = _Gateway
         self._server.max_request_header_size = 16 * 1024
-        if cert_file is not None:
-            self._server.ssl_adapter = _tls(cert_file, key_file)
-        self._name = name
+        if tls is not None:
+            self._server.ssl_adapter = _tls(*tls)
+        self._name = "hub-web-https" if tls else "hub-web-http"
         self._thread: threading.Thread | None = None
 
     @property
