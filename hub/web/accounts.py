@@ -20,6 +20,7 @@ import secrets
 import threading
 import time
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 
 from tinydb import Query, TinyDB
@@ -63,6 +64,10 @@ class _AtomicJSON(Storage):
             os.chown(self.path, owner.st_uid, owner.st_gid)
 
 
+def _plausible(token: str | None) -> bool:
+    return bool(token) and len(token) <= 100     # token_urlsafe(32) is 43 characters; a longer one is nobody's
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -80,7 +85,12 @@ class Accounts:
         self._sessions = self._db.table("sessions", cache_size=0)
         self._now = now
         self._thread_lock = threading.Lock()
-        self._decoy = hash_password(secrets.token_hex(8))   # an unknown name costs as much as a wrong password
+
+    @cached_property
+    def _decoy(self) -> str:
+        """Checked against for an unknown name, so that it costs as much as a wrong password (made when first
+        needed: the CLI and the hub's start need none)."""
+        return hash_password(secrets.token_hex(8))
 
     @contextmanager
     def _locked(self):
@@ -101,26 +111,31 @@ class Accounts:
 
     def add(self, name: str, password: str) -> None:
         _check(name, password)
+        hashed = hash_password(password)      # a fraction of a second: not while the page waits on the lock
         with self._locked():
             if self._users.contains(Query().name == name):
                 raise AccountError(f"the account {name!r} exists already: `turnero web-user passwd {name}` gives "
                                    "it a new password")
-            self._users.insert({"name": name, "password_hash": hash_password(password)})
+            self._users.insert({"name": name, "password_hash": hashed})
 
     def set_password(self, name: str, password: str) -> int:
         """A new password; every session of that user ends. Returns how many ended."""
         _check(name, password)
+        hashed = hash_password(password)
         with self._locked():
-            if not self._users.update({"password_hash": hash_password(password)}, Query().name == name):
+            if not self._users.update({"password_hash": hashed}, Query().name == name):
                 raise AccountError(f"there is no account {name!r}")
             return len(self._sessions.remove(Query().user == name))
 
     def remove(self, name: str) -> int:
-        """The account and its sessions; returns how many sessions ended."""
+        """The account and its sessions; returns how many sessions ended. The sessions go first: a power cut
+        between the two writes leaves an account without sessions, never a session without its account."""
         with self._locked():
-            if not self._users.remove(Query().name == name):
+            if not self._users.contains(Query().name == name):
                 raise AccountError(f"there is no account {name!r}")
-            return len(self._sessions.remove(Query().user == name))
+            ended = len(self._sessions.remove(Query().user == name))
+            self._users.remove(Query().name == name)
+            return ended
 
     # --- sessions (the page) -----------------------------------------------------------------------------
 
@@ -132,23 +147,26 @@ class Accounts:
             return None
         token, now = secrets.token_urlsafe(32), self._now()
         with self._locked():
+            # The password was checked outside the lock: the account must still be as it was then (not removed,
+            # no new password), or the session would outlive what ends sessions.
+            if self._users.get(Query().name == name) != user:
+                return None
             self._sessions.remove(Query().expires < now)      # expired ones go when someone signs in
             self._sessions.insert({"digest": _digest(token), "user": name, "created": int(now),
                                    "expires": int(now) + SESSION_S})
         return token
 
     def user(self, token: str | None) -> str | None:
-        """The signed-in user of a cookie's token; None if absent, unknown, ended or expired."""
-        if not token or len(token) > 100:
+        """The signed-in user of a cookie's token; None if absent, unknown, ended or expired. One read of the
+        file per request: a session exists only while its account does (remove and set_password end them)."""
+        if not _plausible(token):
             return None
         with self._locked():
             session = self._sessions.get(Query().digest == _digest(token))
-            if session is None or session["expires"] < self._now():
-                return None
-            return session["user"] if self._users.contains(Query().name == session["user"]) else None
+        return session["user"] if session is not None and session["expires"] >= self._now() else None
 
     def sign_out(self, token: str | None) -> None:
-        if token and len(token) <= 100:
+        if _plausible(token):
             with self._locked():
                 self._sessions.remove(Query().digest == _digest(token))
 

@@ -18,6 +18,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+import hub.web.accounts
 from appliance import contract
 from appliance import site as site_config
 from appliance.cli import main as turnero
@@ -65,6 +66,21 @@ def test_a_session_is_a_record_that_expires_and_ends_with_a_new_password_or_the_
     token = accounts.sign_in("ana", "una clave nueva")
     assert accounts.remove("ana") == 1 and accounts.user(token) is None and accounts.names() == []
     assert (tmp_path / "coordinators.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_password_changed_while_a_sign_in_is_checked_opens_no_session(tmp_path, monkeypatch):
+    accounts = Accounts(tmp_path)
+    accounts.add("ana", PASSWORD)
+    checked = hub.web.accounts.verify_password
+
+    def meanwhile(plain, stored):       # `turnero web-user passwd ana` runs while the old password is checked
+        Accounts(tmp_path).set_password("ana", "una clave nueva")
+        return checked(plain, stored)
+
+    monkeypatch.setattr(hub.web.accounts, "verify_password", meanwhile)
+    assert accounts.sign_in("ana", PASSWORD) is None
+    monkeypatch.setattr(hub.web.accounts, "verify_password", checked)
+    assert accounts.user(accounts.sign_in("ana", "una clave nueva")) == "ana"
 
 
 def test_accounts_refuse_what_would_not_work_and_a_broken_file_is_not_a_crash(tmp_path):
