@@ -40,8 +40,7 @@ def serve_hub(args) -> int:
 def export_turns(args) -> int:
     """`turnero export`: the CSV of a period."""
     config, store, first, last = _period(args)
-    names = {letter: service.name for letter, service in config.services.items()}
-    count = write_csv(args.out, rows(store, first, last, names), args.delimiter)
+    count = write_csv(args.out, rows(store, first, last, config.service_names()), args.delimiter)
     print(f"{args.out}: {count} turn(s)")
     return 0
 

@@ -220,6 +220,10 @@ class SiteConfig:
         ahead of Bogotá from 19:00)."""
         return datetime.now(self.timezone).date()
 
+    def service_names(self) -> dict[str, str]:
+        """Each service's letter and the name the CSV and the report print for it."""
+        return {letter: service.name for letter, service in self.services.items()}
+
     def with_broker(self, host: str, port: int, ca_file: Path | None) -> "SiteConfig":
         """The same site against another broker: a test's or the demo's own (LocalBroker gives all three)."""
         return dataclasses.replace(self, broker=dataclasses.replace(self.broker, host=host, port=port,

@@ -119,7 +119,7 @@ class Report:
 
 
 def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: datetime | None = None) -> Report:
-    names = {letter: service.name for letter, service in config.services.items()}
+    names = config.service_names()
     total, kinds = _Tally(), {"no": _Tally(), "sí": _Tally()}
     categories: dict[str, _Tally] = {}      # whom the preferential turns served, where the button said
     services: dict[str, _Tally] = {}

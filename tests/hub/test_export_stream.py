@@ -12,7 +12,7 @@ from tests.harness.page import ask, make_page, page_config, sign_in
 from tests.harness.roles import wait_until
 
 CONFIG = site_config.load(site_config.EXAMPLE)
-NAMES = {letter: s.name for letter, s in CONFIG.services.items()}
+NAMES = CONFIG.service_names()
 FIRST, DAYS, TURNS = date(2026, 11, 16), 5, 120
 
 

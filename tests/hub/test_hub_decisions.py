@@ -91,7 +91,7 @@ def test_replaying_every_event_changes_nothing(hub, tmp_path):
     events = [turn_one, ticket(hub, 1, preferential=True), request(1, "a"), request(2, "b"), request(1, "c"),
               contract.Rating(id="x", at=START.isoformat(), source="escritorio-2", desk=2, turn_id=turn_one.turn_id, value=4)]
     feed(hub, *events)
-    names = {letter: s.name for letter, s in hub.config.services.items()}
+    names = hub.config.service_names()
     csv_before = write_csv(tmp_path / "before.csv", rows(hub.store, START.date(), START.date(), names))
     before = {t: vars(turn).copy() for t, turn in hub.ledger.turns.items()}
     records = len(hub.store.day("2026-11-24"))

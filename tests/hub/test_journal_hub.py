@@ -20,7 +20,7 @@ from tests.harness.roles import SettableClock
 
 CONFIG = site_config.load(site_config.EXAMPLE)
 DAY, YESTERDAY = "2026-11-24", "2026-11-23"
-NAMES = {letter: s.name for letter, s in CONFIG.services.items()}
+NAMES = CONFIG.service_names()
 
 
 def hub_in(state, clock=None) -> Hub:

@@ -51,7 +51,7 @@ def check_day(site: BusySite, day: date, said_before: dict[str, int]) -> dict:
 def close_day(site: BusySite, day: date) -> None:
     """The next morning: every turn of the day has its outcome in the export."""
     roll_over(site, day + timedelta(days=1))
-    names = {letter: s.name for letter, s in site.config.services.items()}
+    names = site.config.service_names()
     table = list(rows(site.hub.store, day, day, names))
     transfers = sum(r["kind"] == "transfer" for r in site.hub.store.day(day.isoformat()))
     assert len(table) == site.issued_on[day] + transfers

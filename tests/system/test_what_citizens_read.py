@@ -96,7 +96,7 @@ def test_whom_a_preferential_turn_serves_goes_from_the_button_to_the_ticket_the_
     paper = printed_text(kiosk.printer.output[before:]).replace("\n", " ")
     assert ticket.number == "M-001" and "Atención preferencial Persona mayor" in paper
     day = date.fromisoformat(hub.today)
-    names = {letter: s.name for letter, s in config.services.items()}
+    names = config.service_names()
     table = list(csv.DictReader(io.StringIO(b"".join(csv_chunks(rows(hub.store, day, day, names))).decode("utf-8-sig")),
                                 delimiter=";"))
     assert {(r["number"], r["preferential"], r["preferential_category"]) for r in table} == {

@@ -427,7 +427,7 @@ class Morning:
                 bad(f"{record_id}, in a write the power cut interrupted, is stored {n} times after the restart")
         store = DayStore(self.state / "hub" / "days")
         days = store.days()
-        names = {letter: s.name for letter, s in self.config.services.items()}
+        names = self.config.service_names()
         table = {row["turn_id"]: row for row in rows(store, date.fromisoformat(days[0]),
                                                      date.fromisoformat(days[-1]), names)} if days else {}
         self._check_numbers(records, table)
