@@ -12,7 +12,7 @@ Records (dicts, stored as they are), each with a unique "id", its "kind", "day" 
   ticket   turn_id, number, service, preferential, kiosk, received_at   a kiosk issued a turn
            (and category, whom a preferential turn serves, when its button says)
   void     the same, and reason                              a number whose ticket came out without it
-  request  desk, action                                                  an advisor's button, answered once
+  request  desk, action (and refused: why nothing was done)            an advisor's button, answered once
   call     turn_id, desk, advisor, request_id, recall                    the hub sent a turn to a desk
   close    turn_id, desk, outcome, request_id                  attended, no_show, transferred or unattended
   transfer turn_id, from_turn, service, queued_at, request_id           the citizen joins another queue
@@ -57,6 +57,7 @@ class Ledger:
     turns: dict[str, Turn] = field(default_factory=dict)
     serving: dict[int, str] = field(default_factory=dict)        # desk -> turn being served
     answered: dict[int, str] = field(default_factory=dict)       # desk -> last request id answered
+    refused: dict[int, str | None] = field(default_factory=dict)  # desk -> why that request did nothing, if so
     preferential_streak: dict[int, int] = field(default_factory=dict)  # desk -> preferential calls in a row
     calls: deque = field(default_factory=lambda: deque(maxlen=CALLS_KEPT))  # call records, newest first
     seen: dict[str, str] = field(default_factory=dict)           # id -> kind of every record applied
@@ -111,6 +112,7 @@ class Ledger:
 
     def _apply_request(self, r: dict) -> None:
         self.answered[r["desk"]] = r["id"]
+        self.refused[r["desk"]] = r.get("refused")
 
     def _apply_call(self, r: dict) -> None:
         turn = self.turns[r["turn_id"]]

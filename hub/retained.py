@@ -50,7 +50,7 @@ def build_desk_state(ledger: Ledger, config: SiteConfig, number: int, envelope: 
                    "service_name": config.services[turn.service].name,
                    "preferential": turn.preferential, "called_at": turn.called_at}
     return contract.DeskState(**envelope, desk=number, serving=serving, answered=ledger.answered.get(number),
-                              overdue=overdue)
+                              refused=ledger.refused.get(number), overdue=overdue)
 
 
 class RetainedPublisher:

@@ -256,15 +256,19 @@ class Hub:
             raise Rejected(f"request from {request.source!r} for desk {desk.number}")
         if self._repeat(request, ("request",)):  # the retained answer is published again
             return {desk.number}
-        if request.action == "transfer" and request.service not in self.config.services:  # before any record
-            raise Rejected(f"transfer from desk {desk.number} to unknown service {request.service!r}")
-        self._record("request", id=request.id, desk=desk.number, action=request.action, device_at=request.at)
         serving = self.ledger.serving.get(desk.number)
-        if request.on_counter is not None and request.on_counter != (serving or ""):
+        stale = request.on_counter is not None and request.on_counter != (serving or "")
+        refusal = None if stale else self._refusal(request, serving)
+        self._record("request", id=request.id, desk=desk.number, action=request.action, device_at=request.at,
+                     **({"refused": refusal} if refusal else {}))
+        if stale:
             # The advisor pressed for another turn than the one this desk serves: its counter showed an old state
             # (a broker restored from an older save). Answered with the turn it serves; nobody closed or called.
             log.warning("desk %d: %s pressed for %s, but the desk serves %s; answered, nothing done",
                         desk.number, request.action, request.on_counter or "nobody", serving or "nobody")
+            return {desk.number}
+        if refusal:
+            log.info("desk %d: %s %s refused: %s", desk.number, request.action, request.service or "", refusal)
             return {desk.number}
         if request.action == "recall" and serving:
             self._call(serving, desk, request.id, recall=True)
@@ -280,6 +284,21 @@ class Hub:
             if turn is not None:
                 self._call(turn.turn_id, desk, request.id, recall=False)
         return {desk.number}
+
+    def _refusal(self, request: contract.DeskRequest, serving: str | None) -> str | None:
+        """Why the hub will not do what the desk asks, in words for its counter display (at most contract.REFUSAL_CHARS):
+        the desk shows them instead of waiting for an answer that never comes. None: it will."""
+        if request.action in ("recall", "no_show", "transfer") and not serving:
+            return "Nadie en atención"
+        if request.action != "transfer":
+            return None
+        if request.service not in self.config.services:   # a desk with another version of the site file
+            return "Servicio desconocido"
+        if request.service == self.ledger.turns[serving].service:
+            return "Es el mismo servicio"
+        if not any(request.service in d.services for d in self.config.desks.values()):
+            return "No hay quien atienda"
+        return None
 
     def _transfer(self, turn_id: str, request: contract.DeskRequest) -> dict:
         """The citizen keeps the number and joins the other service's queue: at the front (by the time the

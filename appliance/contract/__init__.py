@@ -9,8 +9,8 @@ once (QoS 1) and applied idempotently by ``id``; what a rebooted screen or desk 
 """
 from appliance.contract.codec import MAX_PAYLOAD_BYTES, Refusals, decode, expect
 from appliance.contract.fields import (DEVICE, EVENT_ID, FIRST_YEAR, LAST_YEAR, MAX_ALARMS, MAX_CALLS, MAX_COUNT,
-                                       MAX_DEPTH, MAX_IDS, MAX_SERVICES, NUMBER, SERVICE, TEXT_LIMITS, TICKET_TURN,
-                                       TURN, ContractError, check_text, loggable, printable, shown)
+                                       MAX_DEPTH, MAX_IDS, MAX_SERVICES, NUMBER, REFUSAL_CHARS, SERVICE, TEXT_LIMITS,
+                                       TICKET_TURN, TURN, ContractError, check_text, loggable, printable, shown)
 from appliance.contract.messages import (ACTIONS, PREFERENTIAL_CATEGORIES, PRINTER_STATES, SCHEMA_VERSION, TYPES,
                                          Alarm, Alarms, Applied, Board, Call, DeskRequest, DeskState, Heartbeat,
                                          Message, PrinterStatus, Rating, Record, Serving, TicketIssued, TicketVoid,
@@ -23,8 +23,8 @@ from appliance.contract.topics import (ALARMS_TOPIC, BOARD_TOPIC, OFFLINE, ONLIN
 __all__ = ["ACTIONS", "ALARMS_TOPIC", "Alarm", "Alarms", "Applied", "BOARD_TOPIC", "Board", "Call", "ContractError",
            "DEVICE", "DeskRequest", "DeskState", "EVENT_ID", "FIRST_YEAR", "Heartbeat", "LAST_YEAR", "MAX_ALARMS",
            "MAX_CALLS", "MAX_COUNT", "MAX_DEPTH", "MAX_IDS", "MAX_PAYLOAD_BYTES", "MAX_SERVICES", "Message",
-           "NUMBER", "OFFLINE", "ONLINE", "PREFERENTIAL_CATEGORIES", "PRINTER_STATES", "PrinterStatus", "RATINGS_ALL", "REQUESTS_ALL", "ROOT",
-           "Rating", "Record", "Refusals", "SCHEMA_VERSION", "SERVICE", "Serving", "TEXT_LIMITS", "TICKETS_ALL",
+           "NUMBER", "OFFLINE", "ONLINE", "PREFERENTIAL_CATEGORIES", "PRINTER_STATES", "PrinterStatus", "RATINGS_ALL",
+           "REFUSAL_CHARS", "REQUESTS_ALL", "ROOT", "Rating", "Record", "Refusals", "SCHEMA_VERSION", "SERVICE", "Serving", "TEXT_LIMITS", "TICKETS_ALL",
            "TICKET_TURN", "TURN", "TYPES", "TicketIssued", "TicketVoid", "Waiting", "applied_topic", "check_text",
            "decode", "desk_device", "desk_state_topic", "expect", "heartbeat_topic", "is_online",
            "loggable", "new_id", "parse_topic", "printable", "printer_topic", "rating_topic", "request_topic",

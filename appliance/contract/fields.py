@@ -31,9 +31,10 @@ MAX_CALLS = 100                         # a board lists at least one call per de
 MAX_SERVICES = 26                       # one per capital letter
 MAX_ALARMS = 200
 MAX_COUNT = 1_000_000                   # any count of turns in a day
+REFUSAL_CHARS = 20   # a desk state's reason for doing nothing: one line of the desk's counter display
 # Text that a person reads: what the screen, the ticket or the page shows, and a log line quotes.
 TEXT_LIMITS = {"service_name": 80, "desk_name": 40, "reason": 200, "detail": 200, "problem": 200, "text": 300,
-               "subject": 40, "kind": 20}
+               "subject": 40, "kind": 20, "refused": REFUSAL_CHARS}
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
                           "\ue000-\uf8ff\ufeff\ufff9-\uffff]")
 

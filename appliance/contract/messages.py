@@ -272,6 +272,7 @@ class DeskState(Message):
     serving: dict | None
     answered: str | None
     overdue: bool = False          # the attention has lasted longer than the site's limit
+    refused: str | None = None     # why the request answered did nothing, for the counter display; None: done
 
     def validate(self) -> None:
         if self.serving is not None:  # checked, but kept a dict: desks and the coordinators' page read it so

@@ -1,8 +1,9 @@
 """Which turn a press on the five-button rating pad rates: plain Python, times from a monotonic clock.
 
-The pad is armed for the turn being served at the desk from its call on. When the advisor closes it with
-NEXT, the citizen who is leaving may still rate it for a grace period (configurable). The first press for a
-turn counts; later presses for the same turn are ignored. A turn closed as no-show is never rated.
+When the advisor closes a turn with NEXT, the citizen who is leaving may still rate it for a grace period
+(configurable): during that window the pad rates that turn only, so a second press of the citizen who leaves
+never becomes the rating of the next one. The turn just called can be rated once its attention has lasted a
+minimum time (configurable). The first press for a turn counts; later ones are ignored. A no-show is never rated.
 """
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ LABELS = {1: "Muy insatisfecho", 2: "Insatisfecho", 3: "Neutral", 4: "Satisfecho
 
 
 class RatingPad:
-    def __init__(self, grace_s: float):
+    def __init__(self, grace_s: float, min_attention_s: float):
         self.grace_s = grace_s
+        self.min_attention_s = min_attention_s
         self.current: str | None = None
+        self._since = 0.0
         self._previous: tuple[str, float] | None = None
         self._rated: deque[str] = deque(maxlen=16)
 
@@ -22,15 +25,16 @@ class RatingPad:
         """The desk now serves turn_id (or nobody); the turn it served before was attended or not."""
         if turn_id == self.current:
             return
-        if previous_attended and self.current is not None:
-            self._previous = (self.current, now + self.grace_s)
-        self.current = turn_id
+        attended = previous_attended and self.current is not None
+        self._previous = (self.current, now + self.grace_s) if attended else None
+        self.current, self._since = turn_id, now
 
     def target(self, now: float) -> str | None:
         """The turn a press would rate now, or None when the pad is not armed."""
-        if self._previous and now < self._previous[1] and self._previous[0] not in self._rated:
-            return self._previous[0]
-        if self.current is not None and self.current not in self._rated:
+        if self._previous and now < self._previous[1]:
+            leaving = self._previous[0]
+            return None if leaving in self._rated else leaving
+        if self.current is not None and now - self._since >= self.min_attention_s and self.current not in self._rated:
             return self.current
         return None
 

@@ -3,11 +3,17 @@
 Advisor buttons: NEXT (closes the turn served as attended and calls the next), RECALL (a button of its own,
 or NEXT held down), NO-SHOW and TRANSFER. A press sends a request with an id and waits for the hub's retained
 desk state to name that id. A press made while the answer is still missing repeats the same request (same
-id), so a lost answer never skips a citizen and never calls two. Ratings go through the durable outbox.
+id), so a lost answer never skips a citizen and never calls two. A request the hub has not answered is kept (on
+disk too) and sent again, same id, when the hub is back; RECALL while it waits cancels it. TRANSFER shows on the
+counter display the services the citizen can be sent to, each further press the next one, and NEXT sends the
+citizen to the one shown (RECALL, NO-SHOW or ten seconds without a press: no transfer). Ratings go through the
+durable outbox.
 
 The status light tells the advisor what is going on: steady when ready, a quick flicker while a press is
-being answered, a slow blink when the hub does not answer (offline), long pulses when the attention has
-lasted longer than the site's limit.
+being answered, short flashes while a request is kept for a hub that is away, a slow blink when the hub does not
+answer (offline), long pulses when the attention has lasted longer than the site's limit. The counter display
+shows the turn with the minutes of its attention, the minutes left near the limit, a request kept or cancelled,
+the transfer being chosen and why the hub refused a request.
 """
 from __future__ import annotations
 
@@ -28,13 +34,18 @@ from appliance.core.durable import write_atomic
 from appliance.core.link import Connected, Link
 from appliance.core.outbox import Outbox
 from appliance.core.steps import arrived, refusing
+from appliance.desk import counter
 from appliance.desk.rating import LABELS, RatingPad
 from appliance.drivers.counter_display import CounterDisplay, LogCounterDisplay
 from appliance.site import SiteConfig
 
 log = logging.getLogger(__name__)
 ANSWER_TIMEOUT_S = 1.0  # past this without an answer the desk shows it is offline
-REQUEST_EXPIRY_S = 60   # a request the hub cannot take within this is dropped by the broker, not acted on late
+# A request the hub cannot take within this is dropped by the broker, not acted on late (the hub went away before
+# its status said so); the desk, which keeps it, sends it again when the hub is back.
+REQUEST_EXPIRY_S = 60
+NOTICE_S = 6.0          # how long the counter display says that a request was refused or cancelled
+CHOICE_S = 10.0         # a transfer being chosen is given up after this long without a press
 
 
 @dataclass(frozen=True)
@@ -43,7 +54,15 @@ class DeskPress:
     value: int = 0
 
 
-LIGHT_PATTERNS = {"waiting": (0.05, 0.05), "offline": (0.5, 0.5), "overdue": (1.0, 0.2)}
+LIGHT_PATTERNS = {"waiting": (0.05, 0.05), "kept": (0.1, 0.9), "offline": (0.5, 0.5), "overdue": (1.0, 0.2)}
+
+
+@dataclass
+class TransferChoice:
+    """The services TRANSFER offers for the turn served, the one shown, and when the choice is given up."""
+    services: list[str]
+    shown: int
+    until: float
 
 
 class DeskUnit:
@@ -57,17 +76,20 @@ class DeskUnit:
         self.monotonic = monotonic
         self.inbox: queue.Queue = queue.Queue()
         self.counter_display = counter_display or LogCounterDisplay(self.desk.name)
-        self.pad = RatingPad(config.rating_grace_s)
+        self.pad = RatingPad(config.rating_grace_s, config.rating_min_attention_s)
         self.serving: dict | None = None
         self.overdue = False
+        self.hub_online = True     # until the hub's retained status says otherwise
         self.pending: contract.DeskRequest | None = None
         self._pending_since = 0.0
+        self.choice: TransferChoice | None = None
+        self._notice: tuple[tuple[str, str], float] | None = None   # lines for the counter display, until when
         self._thanks_until = 0.0
         self._lights: tuple[str, str] | None = None
         self.rejected = contract.Refusals()
         state_dir = Path(state_dir)
         self.link = Link(self.device, config.broker, self.inbox, outbox=Outbox(state_dir / "outbox"),
-                         subscriptions=(contract.desk_state_topic(number),))
+                         subscriptions=(contract.desk_state_topic(number), contract.status_topic("hub")))
         self._pending_path = state_dir / "pending.json"
         self._restore_pending()
         # Contact bounce filtered here too: a bouncing NEXT after the answer would call a second citizen.
@@ -127,35 +149,75 @@ class DeskUnit:
             device.close()
 
     @property
+    def hub_away(self) -> bool:
+        """Nothing the desk sends can be answered now: no broker, or the hub's status says it is offline."""
+        return not (self.link.connected and self.hub_online)
+
+    @property
     def offline(self) -> bool:
         waiting_too_long = self.pending is not None and self.monotonic() - self._pending_since > ANSWER_TIMEOUT_S
-        return waiting_too_long or not self.link.connected
+        return waiting_too_long or self.hub_away
 
     def step(self, timeout: float = 0.2) -> None:
         for item in arrived(self.inbox, timeout):
             if isinstance(item, DeskPress) and item.action == "rate":
                 self.rate(item.value)
             elif isinstance(item, DeskPress):
-                self.request(item.action)
+                self.press(item.action)
             elif isinstance(item, mqtt.MQTTMessage):   # whatever a state holds, the desk goes on with the last good one
-                refusing(self.rejected, self.device, self._on_state, item)
+                refusing(self.rejected, self.device, self._on_message, item)
             elif isinstance(item, Connected) and self.pending is not None:
                 self._send(self.pending)
         self._show()
 
-    def request(self, action: str) -> None:
-        if action == "transfer" and not self.desk.transfer_to:
-            log.warning("%s: TRANSFER pressed, but this desk has no transfer_to service configured", self.device)
-            return
+    def press(self, action: str) -> None:
+        """An advisor's button: a request to the hub, or a step of choosing a transfer, or a cancel."""
+        if self.choice is not None:
+            self._choose(action)
+        elif action == "transfer":
+            self._offer_transfer()
+        elif action == "recall" and self.pending is not None:
+            log.info("%s: %s cancelled by the advisor before the hub answered it", self.device, self.pending.action)
+            self._remember(None)
+            self._say(counter.cancelled_request())
+        else:
+            self.request(action)
+
+    def request(self, action: str, service: str | None = None) -> None:
         if self.pending is None:
             self._remember(contract.DeskRequest(
                 id=contract.new_id(), at=self._stamp(), source=self.device, desk=self.desk.number, action=action,
-                service=self.desk.transfer_to if action == "transfer" else None,
-                on_counter=self.serving["turn_id"] if self.serving else ""))
+                service=service, on_counter=self.serving["turn_id"] if self.serving else ""))
             self._pending_since = self.monotonic()
         else:
             log.info("%s: still waiting for the answer to %s; asking again", self.device, self.pending.action)
         self._send(self.pending)
+
+    # --- choosing a transfer -------------------------------------------------------------------------
+
+    def _offer_transfer(self) -> None:
+        if self.serving is None:
+            self._say(counter.refused("Nadie en atención"))
+            return
+        # Any service some desk attends but the citizen's own; the desk's usual one (transfer_to) first.
+        attended = {letter for desk in self.config.desks.values() for letter in desk.services}
+        services = [letter for letter in self.config.services
+                    if letter in attended and letter != self.serving["service"]]
+        services.sort(key=lambda letter: letter != self.desk.transfer_to)
+        if not services:
+            self._say(counter.refused("Sin otro servicio"))
+            return
+        self.choice = TransferChoice(services, 0, self.monotonic() + CHOICE_S)
+
+    def _choose(self, action: str) -> None:
+        choice, self.choice = self.choice, None
+        if action == "transfer":
+            self.choice = TransferChoice(choice.services, (choice.shown + 1) % len(choice.services),
+                                         self.monotonic() + CHOICE_S)
+        elif action == "next":
+            self.request("transfer", choice.services[choice.shown])
+        else:
+            log.info("%s: transfer not sent (%s pressed while choosing)", self.device, action)
 
     def _remember(self, request: contract.DeskRequest | None) -> None:
         """The request waiting for its answer is kept on disk: after a power cut the desk asks again with the
@@ -185,6 +247,10 @@ class DeskUnit:
             self._pending_path.unlink(missing_ok=True)
 
     def _send(self, request: contract.DeskRequest) -> None:
+        """Sent only while the hub can answer: a request kept for a hub that is away stays on this desk (and on its
+        disk), where RECALL can still cancel it; paho or the broker would hand out a queued copy on their own."""
+        if self.hub_away:
+            return
         self.link.publish(contract.request_topic(self.desk.number), request.to_json(), expiry_s=REQUEST_EXPIRY_S)
 
     def rate(self, value: int) -> None:
@@ -198,6 +264,15 @@ class DeskUnit:
         log.info("%s: rating %d (%s) for %s", self.device, value, LABELS[value], turn)
         self._thank()
 
+    def _on_message(self, message: mqtt.MQTTMessage) -> None:
+        if message.topic == contract.status_topic("hub"):
+            was_away, self.hub_online = self.hub_away, contract.is_online(message.payload)
+            if was_away and not self.hub_away and self.pending is not None:
+                log.info("%s: the hub is back; sending %s again", self.device, self.pending.action)
+                self._send(self.pending)
+        else:
+            self._on_state(message)
+
     def _on_state(self, message: mqtt.MQTTMessage) -> None:
         state = contract.expect(message.payload, contract.DeskState)
         if state.desk != self.desk.number:
@@ -205,17 +280,46 @@ class DeskUnit:
         answered_mine = self.pending is not None and state.answered == self.pending.id
         attended = not (answered_mine and self.pending.action in ("no_show", "transfer"))
         if answered_mine:
+            if state.refused:
+                log.info("%s: %s refused by the hub: %s", self.device, self.pending.action, state.refused)
+                self._say(counter.refused(state.refused))
             self._remember(None)
+        if state.serving != self.serving:
+            self.choice = None   # a transfer chosen for another citizen is not sent
         self.serving, self.overdue = state.serving, state.overdue
         self.pad.serve(state.serving["turn_id"] if state.serving else None, self.monotonic(),
                        previous_attended=attended)
 
+    def _say(self, lines: tuple[str, str]) -> None:
+        self._notice = (lines, self.monotonic() + NOTICE_S)
+
+    def counter_lines(self) -> tuple[str, str]:
+        """What the counter display shows now: a notice, the transfer being chosen, a request kept for the hub,
+        the attention and its time, or the desk's welcome."""
+        now = self.monotonic()
+        if self.choice is not None and now >= self.choice.until:
+            self.choice = None
+        if self._notice is not None and now < self._notice[1]:
+            return self._notice[0]
+        if self.choice is not None:
+            letter = self.choice.services[self.choice.shown]
+            return counter.transfer_choice(self.config.services[letter].name, self.choice.shown + 1,
+                                           len(self.choice.services))
+        if self.pending is not None and self.hub_away:
+            return counter.kept_request()
+        if self.serving is None:
+            return counter.idle(self.desk.name)
+        elapsed = (self.now() - datetime.fromisoformat(self.serving["called_at"])).total_seconds()
+        settings = self.config.desk_settings
+        return counter.attention(self.desk.name, self.serving["number"], elapsed, settings.attention_limit_min,
+                                 settings.attention_warning_min)
+
     def _show(self) -> None:
         """Brings the counter and the lights in line with the state; gpiozero is only told of changes."""
-        self.counter_display.show(self.desk.name, f"Turno {self.serving['number']}" if self.serving else "Bienvenido")
+        self.counter_display.show(*self.counter_lines())
         now = self.monotonic()
-        status = ("offline" if self.offline else "waiting" if self.pending else
-                  "overdue" if self.overdue else "ready")
+        status = ("kept" if self.pending and self.hub_away else "offline" if self.offline else
+                  "waiting" if self.pending else "overdue" if self.overdue else "ready")
         pad = "thanks" if now < self._thanks_until else ("armed" if self.pad.target(now) else "off")
         if (status, pad) == self._lights:
             return

@@ -138,7 +138,7 @@ def accounts(config: SiteConfig) -> tuple[Account, ...]:
                              write=(contract.ticket_topic(kiosk), contract.printer_topic(kiosk), *own(kiosk))))
     for number in config.desks:
         device = contract.desk_device(number)
-        found.append(Account(device, f"desk {number}", read=(contract.desk_state_topic(number),
+        found.append(Account(device, f"desk {number}", read=(contract.desk_state_topic(number), hub_status,
                                                             contract.applied_topic(device)),
                              write=(contract.request_topic(number), contract.rating_topic(number), *own(device))))
     # A screen tells the room when a dispenser has no paper or does not work.

@@ -158,10 +158,14 @@ class _Reader:
         if paper not in (58, 80):
             self.problem("ticket.paper_mm", f"must be 58 or 80, not {paper}")
         rating = self.table(data, "rating") if "rating" in data else {}
-        self.unknown_keys(rating, "rating", {"grace_seconds"})
+        self.unknown_keys(rating, "rating", {"grace_seconds", "min_attention_seconds"})
         grace = self.get(rating, "grace_seconds", "rating", (int, float), 60)
         if grace is not None and not 0 <= grace <= 600:
             self.problem("rating.grace_seconds", f"must be between 0 and 600 seconds, not {grace}")
+        min_attention = self.get(rating, "min_attention_seconds", "rating", (int, float),
+                                 SiteConfig.rating_min_attention_s)
+        if min_attention is not None and not 0 <= min_attention <= 600:
+            self.problem("rating.min_attention_seconds", f"must be between 0 and 600 seconds, not {min_attention}")
         # Ley 1581: no ticket without the data-treatment notice (example.toml has the seed's wording).
         notice = self.get(ticket, "notice", "ticket", str, "") or ""
         if kiosks and not notice.strip():
@@ -176,7 +180,8 @@ class _Reader:
             desks=desks, desk_pins=self.desk_pins(data), desk_settings=self.desk_settings(data),
             rating_grace_s=float(grace or 0), displays=self.displays(data), queue=self.queue(data),
             web=self.web(data, broker.credentials_dir or DEFAULT_CREDENTIALS_DIR),
-            press_limit=press_limit, press_window_s=press_window)
+            press_limit=press_limit, press_window_s=press_window,
+            rating_min_attention_s=float(min_attention or 0))
 
     def web(self, data: dict, credentials_dir: Path) -> WebSettings:
         table = self.table(data, "web") if "web" in data else {}
@@ -480,14 +485,18 @@ class _Reader:
 
     def desk_settings(self, data: dict) -> DeskSettings:
         table = self.table(data, "desk") if "desk" in data else {}
-        self.unknown_keys(table, "desk", {"recall_hold_seconds", "attention_limit_minutes", "transfer_position",
-                                          "counter"})
+        self.unknown_keys(table, "desk", {"recall_hold_seconds", "attention_limit_minutes",
+                                          "attention_warning_minutes", "transfer_position", "counter"})
         hold = self.get(table, "recall_hold_seconds", "desk", (int, float), 1.5)
         if hold is not None and not 0.5 <= hold <= 10:
             self.problem("desk.recall_hold_seconds", f"must be from 0.5 to 10 seconds, not {hold}")
         limit = self.get(table, "attention_limit_minutes", "desk", int, 15)
         if limit is not None and not 1 <= limit <= 240:
             self.problem("desk.attention_limit_minutes", f"must be from 1 to 240, not {limit}")
+        warning = self.get(table, "attention_warning_minutes", "desk", int, 3)
+        if warning is not None and limit is not None and not 0 <= warning < limit:
+            self.problem("desk.attention_warning_minutes", f"must be from 0 (no warning) to less than "
+                                                           f"attention_limit_minutes ({limit}), not {warning}")
         position = self.get(table, "transfer_position", "desk", str, "front")
         if position not in ("front", "back"):
             self.problem("desk.transfer_position", f"must be \"front\" or \"back\", not {position!r}")
@@ -499,7 +508,7 @@ class _Reader:
         baud = self.get(counter, "baudrate", "desk.counter", int, 9600)
         if baud not in (2400, 4800, 9600, 19200, 38400):
             self.problem("desk.counter.baudrate", f"must be 2400, 4800, 9600, 19200 or 38400, not {baud}")
-        return DeskSettings(float(hold or 1.5), limit or 15, position == "front",
+        return DeskSettings(float(hold or 1.5), limit or 15, warning or 0, position == "front",
                             {"kind": kind, "device": self.get(counter, "device", "desk.counter", str, "/dev/ttyUSB0"),
                              "baudrate": baud})
 

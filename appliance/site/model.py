@@ -116,6 +116,7 @@ class DeskPins:
 class DeskSettings:
     recall_hold_s: float           # how long NEXT is held to mean RECALL
     attention_limit_min: int       # past this the desk's light warns (seed 003: 15 minutes)
+    attention_warning_min: int     # the counter display says the time left this long before the limit (0: not)
     transfer_front: bool           # a transferred turn goes to the front of its new queue (else the back)
     counter_display: dict          # [desk] counter in the site file: {"kind": "serial", "device": ..., "baudrate": ...}
 
@@ -214,6 +215,9 @@ class SiteConfig:
     web: WebSettings = WebSettings()
     press_limit: int = 10           # tickets one kiosk button gives within press_window_s (0: no limit)
     press_window_s: int = 60
+    # A turn just called can be rated only once its attention has lasted this long: a citizen who is leaving and
+    # presses again must not rate the next one.
+    rating_min_attention_s: float = 60.0
 
     def today(self) -> date:
         """The site's service day now: its own time zone's date, not the machine's (a Pi set to UTC is a day

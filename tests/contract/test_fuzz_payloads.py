@@ -344,8 +344,6 @@ BAD = [
     ("a day that does not exist", TICKETS, ticket(4, day="2026-02-30").to_json(), "no real day"),
     ("unknown desk", contract.request_topic(9), request(9, rid="r-9").to_json(), "request for desk 9"),
     ("desk not its topic", REQUESTS, request(2, rid="r-9").to_json(), "on topic of desk 1"),
-    ("transfer to an unknown service", REQUESTS, request(action="transfer", rid="r-9", service="Z").to_json(),
-     "unknown service 'Z'"),
     ("a rating for a future day's turn", contract.rating_topic(1),
      rating(turn_id="2026-11-25/kiosco-1/R001").to_json(), "has not served"),
     ("a rating of 6", contract.rating_topic(1), rating(value=6).to_json(), "1 to 5"),

@@ -25,7 +25,9 @@ def desk_unit(config, number, state, pins):
 
 @pytest.fixture
 def config(broker):
-    return site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file)
+    """The example site; its citizens may rate as soon as they are called (the rating window has its own test)."""
+    site = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file)
+    return dataclasses.replace(site, rating_min_attention_s=0.0)
 
 
 def issue(hub_unit, *numbers: int) -> None:
@@ -101,7 +103,9 @@ def test_recall_no_show_and_transfer_buttons(config, tmp_path):
             wait_until(lambda: desk.serving is None, what="the no-show")
             press(pins, config.desk_pins.next)
             wait_until(lambda: desk.serving and desk.serving["number"] == "R-002", what="R-002 called")
-            press(pins, config.desk_pins.transfer)  # desk 1 transfers to Vivienda
+            press(pins, config.desk_pins.transfer)  # desk 1 offers its usual Vivienda first
+            wait_until(lambda: desk.counter_display.shown == ("Trasladar a 1/5", "Vivienda"), what="the offer")
+            press(pins, config.desk_pins.next)  # sends the citizen there
             wait_until(lambda: desk.serving is None, what="the transfer")
         outcomes = {t.turn_id.split("/")[-1]: (t.service, t.outcome, t.status) for t in hub.ledger.turns.values()}
         assert outcomes == {"R001": ("R", "no_show", "closed"), "R002": ("R", "transferred", "closed"),

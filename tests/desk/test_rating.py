@@ -2,36 +2,47 @@
 from appliance.desk.rating import RatingPad
 
 
+def pad() -> RatingPad:
+    return RatingPad(grace_s=60, min_attention_s=30)
+
+
 def test_nothing_is_rated_before_a_turn_is_called():
-    pad = RatingPad(grace_s=60)
-    assert pad.press(now=0) is None
+    assert pad().press(now=0) is None
+
+
+def test_a_turn_just_called_is_rated_only_once_its_attention_has_lasted_the_minimum():
+    rating = pad()
+    rating.serve("t1", now=0, previous_attended=True)
+    assert rating.press(now=29) is None
+    assert rating.press(now=30) == "t1"
 
 
 def test_the_first_press_counts_and_later_ones_for_the_same_turn_do_not():
-    pad = RatingPad(grace_s=60)
-    pad.serve("t1", now=0, previous_attended=True)
-    assert pad.press(now=5) == "t1"
-    assert pad.press(now=6) is None
+    rating = pad()
+    rating.serve("t1", now=0, previous_attended=True)
+    assert rating.press(now=35) == "t1"
+    assert rating.press(now=36) is None
 
 
-def test_the_citizen_who_leaves_can_still_rate_during_the_grace_period():
-    pad = RatingPad(grace_s=60)
-    pad.serve("t1", now=0, previous_attended=True)
-    pad.serve("t2", now=100, previous_attended=True)
-    assert pad.target(now=130) == "t1"
-    assert pad.press(now=130) == "t1"
-    assert pad.target(now=131) == "t2"
+def test_during_the_grace_period_the_pad_rates_the_citizen_who_leaves_and_nobody_else():
+    rating = pad()
+    rating.serve("t1", now=0, previous_attended=True)
+    rating.serve("t2", now=100, previous_attended=True)
+    assert rating.press(now=130) == "t1"
+    # A second press of the citizen who leaves: t2's attention has lasted 31 s, but it is not t2's rating.
+    assert rating.press(now=131) is None
+    assert rating.target(now=159) is None
 
 
 def test_after_the_grace_period_the_pad_rates_the_turn_being_served():
-    pad = RatingPad(grace_s=60)
-    pad.serve("t1", now=0, previous_attended=True)
-    pad.serve("t2", now=100, previous_attended=True)
-    assert pad.press(now=161) == "t2"
+    rating = pad()
+    rating.serve("t1", now=0, previous_attended=True)
+    rating.serve("t2", now=100, previous_attended=True)
+    assert rating.press(now=161) == "t2"
 
 
 def test_a_no_show_is_never_rated():
-    pad = RatingPad(grace_s=60)
-    pad.serve("t1", now=0, previous_attended=True)
-    pad.serve(None, now=10, previous_attended=False)
-    assert pad.press(now=11) is None
+    rating = pad()
+    rating.serve("t1", now=0, previous_attended=True)
+    rating.serve(None, now=10, previous_attended=False)
+    assert rating.press(now=11) is None

@@ -40,9 +40,10 @@ def ticket(hub, number: int, service: str = "R", preferential: bool = False) -> 
                                  number=f"{prefix}-{number:03d}", service=service, preferential=preferential)
 
 
-def request(desk: int, rid: str, action: str = "next", on_counter: str | None = None) -> contract.DeskRequest:
+def request(desk: int, rid: str, action: str = "next", on_counter: str | None = None,
+            service: str | None = None) -> contract.DeskRequest:
     return contract.DeskRequest(id=rid, at=START.isoformat(), source=f"escritorio-{desk}", desk=desk, action=action,
-                                on_counter=on_counter)
+                                on_counter=on_counter, service=service)
 
 
 def feed(hub, *events) -> None:

@@ -227,3 +227,22 @@ def test_the_retained_board_follows_every_change_of_the_queues_and_the_pace(hub,
     feed(hub, contract.DeskRequest(id="g", at=START.isoformat(), source="escritorio-2", desk=2, action="transfer",
                                    service="V", on_counter=None))
     assert shown("V").normal == 1   # R-005 waits for Vivienda now
+
+
+def test_a_transfer_the_hub_will_not_make_is_answered_with_the_reason_and_moves_nobody(hub, monkeypatch):
+    """The desk shows the reason on its counter display instead of waiting for an answer that never comes."""
+    published = []
+    monkeypatch.setattr(hub.link, "publish", lambda topic, payload, **_: published.append((topic, payload)))
+
+    def answer() -> contract.DeskState:
+        return contract.expect([p for t, p in published if t == contract.desk_state_topic(1)][-1], contract.DeskState)
+
+    feed(hub, request(1, "a", "transfer", service="V"))
+    assert (answer().answered, answer().refused) == ("a", "Nadie en atención")
+    feed(hub, ticket(hub, 1), request(1, "b"))
+    for rid, service, reason in (("c", "R", "Es el mismo servicio"), ("d", "Z", "Servicio desconocido")):
+        feed(hub, request(1, rid, "transfer", service=service))
+        assert (answer().answered, answer().refused, answer().serving["number"]) == (rid, reason, "R-001")
+    feed(hub, request(1, "e", "transfer", service="V"))
+    assert (answer().answered, answer().refused, answer().serving) == ("e", None, None)
+    assert [(t.number, t.service) for t in hub.ledger.waiting()] == [("R-001", "V")]
