@@ -58,6 +58,10 @@ class Figures:
         """How many waits were at most this long."""
         return sum(w <= seconds for w in self.waits)
 
+    def attentions_over(self, seconds: int) -> int:
+        """How many attentions lasted longer than this (the site's limit, seed 003)."""
+        return sum(a > seconds for a in self.attentions)
+
 
 def mean(values) -> float | None:
     return statistics.fmean(values) if values else None
@@ -106,6 +110,7 @@ class Report:
     last: date
     made_at: datetime
     target_min: int
+    attention_limit_min: int
     total: Figures
     void: int
     by_kind: list[tuple[str, Figures]]
@@ -149,7 +154,8 @@ def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: 
     letters = list(config.services)
     return Report(
         site=config.name, first=first, last=last, made_at=now or datetime.now(config.timezone),
-        target_min=config.web.wait_target_min, total=total.figures(), void=void,
+        target_min=config.web.wait_target_min, attention_limit_min=config.desk_settings.attention_limit_min,
+        total=total.figures(), void=void,
         by_kind=[(label, kinds[flag].figures()) for label, flag in (("Normal", "no"), ("Preferencial", "sí"))],
         by_category=_grouped(categories, lambda k: PREFERENTIAL_CATEGORIES.get(k, k),
                              lambda k: (list(PREFERENTIAL_CATEGORIES).index(k) if k in PREFERENTIAL_CATEGORIES

@@ -75,8 +75,9 @@ def render_body(report: Report) -> str:
     if report.by_category:   # only where kiosk buttons name whom their preferential turns serve
         parts.append(_section("Atención preferencial por categoría", report.by_category, _SERVICE_COLUMNS,
                               "Categoría"))
-    parts.append(_section("Por módulo", report.by_desk, _PEOPLE_COLUMNS, "Módulo"))
-    parts.append(_section("Por asesor", report.by_advisor, _PEOPLE_COLUMNS, "Asesor"))
+    people = _people_columns(report.attention_limit_min)
+    parts.append(_section("Por módulo", report.by_desk, people, "Módulo"))
+    parts.append(_section("Por asesor", report.by_advisor, people, "Asesor"))
     parts.append(_notes(report))
     return "\n".join(parts)
 
@@ -153,17 +154,22 @@ _SERVICE_COLUMNS = (
     ("Calificados", lambda f: integer(f.rated)),
     ("4 o 5", lambda f: percent(f.good, f.rated)),
 )
-_PEOPLE_COLUMNS = (
-    ("Llamados", lambda f: integer(f.turns)),
-    ("Atendidos", lambda f: integer(f.outcomes.get("attended", 0))),
-    ("No se presentaron", lambda f: integer(f.outcomes.get("no_show", 0))),
-    ("Transferidos", lambda f: integer(f.outcomes.get("transferred", 0))),
-    ("Atención media", lambda f: minutes(mean(f.attentions))),
-    ("Mediana", lambda f: minutes(median(f.attentions))),
-    ("Calificados", lambda f: integer(f.rated)),
-    ("Promedio", lambda f: "—" if f.rating_mean is None else charts.number(f.rating_mean)),
-    ("4 o 5", lambda f: percent(f.good, f.rated)),
-)
+
+
+def _people_columns(limit_min: int) -> tuple:
+    """A desk's or an advisor's figures, with the attentions that lasted longer than the site's limit."""
+    return (
+        ("Llamados", lambda f: integer(f.turns)),
+        ("Atendidos", lambda f: integer(f.outcomes.get("attended", 0))),
+        ("No se presentaron", lambda f: integer(f.outcomes.get("no_show", 0))),
+        ("Transferidos", lambda f: integer(f.outcomes.get("transferred", 0))),
+        ("Atención media", lambda f: minutes(mean(f.attentions))),
+        ("Mediana", lambda f: minutes(median(f.attentions))),
+        (f"Más de {limit_min} min", lambda f: integer(f.attentions_over(limit_min * 60))),
+        ("Calificados", lambda f: integer(f.rated)),
+        ("Promedio", lambda f: "—" if f.rating_mean is None else charts.number(f.rating_mean)),
+        ("4 o 5", lambda f: percent(f.good, f.rated)),
+    )
 
 
 def _section(title: str, groups: list[tuple[str, Figures]], columns, first_heading: str) -> str:
@@ -187,6 +193,8 @@ def _notes(report: Report) -> str:
         "no superaron.",
         f"Transferidos a otro servicio: {integer(outcomes.get('transferred', 0))}. Cada transferencia cuenta "
         "también como un turno del servicio al que pasó.",
+        f"Atenciones de más de {report.attention_limit_min} minutos, el límite del sitio: "
+        f"{integer(report.total.attentions_over(report.attention_limit_min * 60))}.",
         f"Sin atender al cierre del día: {integer(outcomes.get('unattended', 0))}. Números anulados porque "
         f"el tiquete no se pudo imprimir: {integer(report.void)}.",
     ]

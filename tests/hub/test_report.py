@@ -101,6 +101,26 @@ def test_the_html_has_the_figures_in_spanish_and_four_charts(morning):
     assert [float(r.get("data-value")) for r in ratings.iter(f"{SVG}rect")] == [0, 0, 1, 1, 1]
 
 
+def test_attentions_over_the_sites_limit_are_counted_per_desk_and_advisor(hub):
+    """Seed 003's 15 minutes: 15 min 0 s is within it, 15 min 1 s over."""
+    feed(hub, *(ticket(hub, n) for n in range(1, 5)))
+    when(hub, "09:10", request(1, "a"), request(2, "b"))
+    hub.clock.moment += timedelta(minutes=15, seconds=1)
+    feed(hub, request(1, "c"))                     # R-001 over the limit at desk 1, R-003 called
+    hub.clock.moment += timedelta(minutes=16)
+    feed(hub, request(1, "d"), request(2, "e"))    # R-003 over; R-002 at desk 2 took 31 min 1 s; R-004 called
+    hub.clock.moment += timedelta(minutes=15)
+    feed(hub, request(1, "f"))                     # R-004 exactly 15 min: within
+    report = report_of(hub)
+    desks, advisors = dict(report.by_desk), dict(report.by_advisor)
+    assert desks["Módulo 1"].attentions_over(15 * 60) == 2 and desks["Módulo 2"].attentions_over(15 * 60) == 1
+    assert advisors["Ana María Peña"].attentions_over(15 * 60) == 2
+    html = render_body(report)
+    assert "<th>Más de 15 min</th>" in html and "Atenciones de más de 15 minutos, el límite del sitio: 3." in html
+    row = html.split('<th scope="row">Módulo 1</th>')[1].split("</tr>")[0]
+    assert [cell.split("</td>")[0] for cell in row.split("<td>")[1:]][6] == "2"
+
+
 def test_counts_of_one_agree_in_number(hub):
     feed(hub, ticket(hub, 1, preferential=True), request(1, "a"), request(1, "b"))
     html = render_body(report_of(hub))
