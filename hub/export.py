@@ -22,7 +22,8 @@ from hub.store import DayStore
 
 CSV_COLUMNS = ("turn_id", "number", "service", "service_name", "preferential", "kiosk", "issued_at", "called_at",
            "service_start", "service_end", "desk", "advisor", "wait_seconds", "service_seconds", "outcome",
-           "recalls", "rating", "preferential_category", "issued_local", "called_local", "service_end_local")
+           "recalls", "rating", "preferential_category", "issued_local", "called_local", "service_end_local",
+           "manual")
 CHUNK_BYTES = 64 * 1024     # how much CSV text is gathered before it is handed on (to the socket, to the file)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -47,7 +48,7 @@ def day_rows(ledger: Ledger, service_names: dict[str, str]) -> Iterator[dict]:
             "outcome": turn.outcome or ("in_service" if turn.status == CALLED else "waiting"), "recalls": turn.recalls,
             "rating": _blank(turn.rating), "preferential_category": turn.category or "",
             "issued_local": _wall_clock(turn.issued_at), "called_local": _wall_clock(turn.called_at),
-            "service_end_local": _wall_clock(turn.closed_at)}
+            "service_end_local": _wall_clock(turn.closed_at), "manual": "sí" if turn.manual else "no"}
 
 
 def csv_chunks(table: Iterable[dict], delimiter: str = ";") -> Iterator[bytes]:

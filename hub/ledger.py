@@ -13,10 +13,19 @@ Records (dicts, stored as they are), each with a unique "id", its "kind", "day" 
            (and category, whom a preferential turn serves, when its button says)
   void     the same, and reason                              a number whose ticket came out without it
   request  desk, action (and refused: why nothing was done)            an advisor's button, answered once
-  call     turn_id, desk, advisor, request_id, recall                    the hub sent a turn to a desk
+  call     turn_id, desk, advisor, request_id, recall (and by)           the hub sent a turn to a desk
   close    turn_id, desk, outcome, request_id                  attended, no_show, transferred or unattended
   transfer turn_id, from_turn, service, queued_at, request_id           the citizen joins another queue
   rating   turn_id, desk, advisor, value, received_at                    the citizen rated the attention
+  desk     desk, status, advisor, request_id (and by)                    a desk opened, paused or closed
+  advisor  desk, advisor, request_id, by                                 who sits at the desk from now on
+  command  action, coordinator, order (and refused)                      a coordinator's order, answered once
+  reinstate turn_id, request_id, by                                      a no-show who came back waits again
+  undo     desk, undone, closed_turn, called_turn, seconds, request_id, by
+                                    a desk's last NEXT (request undone) undone: what it closed is served again
+  manual   turn_id, number, service, desk, advisor, issued_at, called_at, closed_at, outcome, by
+                                                 an attention given during a manual contingency, entered later
+"by" names the coordinator whose order it was; records without it come from the devices.
 """
 from __future__ import annotations
 
@@ -26,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 WAITING, CALLED, CLOSED = "waiting", "called", "closed"
+CLOSED_DESK = "closed"      # the status of a desk nobody has opened today
 KEPT_CALLS = 8
 # One batch of the hub's loop can call a turn to every desk (numbered 1 to 99), and a display announces the
 # calls it finds on the next board: the ledger keeps enough of them for the board to list a whole batch.
@@ -50,6 +60,7 @@ class Turn:
     recalls: int = 0
     rating: int | None = None
     category: str | None = None     # whom a preferential turn serves (contract.PREFERENTIAL_CATEGORIES)
+    manual: bool = False            # given on paper during a manual contingency, entered afterwards
 
 
 @dataclass
@@ -65,6 +76,14 @@ class Ledger:
     called: dict[str, Turn] = field(default_factory=dict)        # the turns called and not closed
     attention: dict[str, tuple[int, float]] = field(default_factory=dict)  # service -> (attended, their seconds)
     advisors: dict[int, str] = field(default_factory=dict)       # desk -> advisor of its latest call
+    status: dict[int, str] = field(default_factory=dict)         # desk -> open, paused, closed (missing: closed)
+    # desk -> [(at, status, advisor)], each change of its status or of who sits there: the report's desk times
+    status_log: dict[int, list] = field(default_factory=dict)
+    signed_in: dict[int, str] = field(default_factory=dict)      # desk -> advisor set from the page today
+    commands: dict[str, str | None] = field(default_factory=dict)  # command id -> why it was refused (None: done)
+    # desk -> what its last NEXT did, while nothing else has happened at the desk: {"request", "closed",
+    # "called", "seconds"} (the attention it closed and how long it lasted), for a coordinator's undo
+    last_next: dict[int, dict] = field(default_factory=dict)
 
     def apply(self, record: dict) -> bool:
         """Applies a record once; a record already applied (same id) changes nothing. Returns whether applied."""
@@ -110,12 +129,31 @@ class Ledger:
         self._put(Turn(r["turn_id"], r["number"], r["service"], r["preferential"], r["kiosk"], r["at"],
                        status=CLOSED, closed_at=r["at"], outcome="void", category=r.get("category")))
 
+    def desk_status(self, desk: int) -> str:
+        return self.status.get(desk, CLOSED_DESK)
+
     def _apply_request(self, r: dict) -> None:
         self.answered[r["desk"]] = r["id"]
         self.refused[r["desk"]] = r.get("refused")
+        if r["action"] == "next" and not r.get("refused"):
+            self.last_next[r["desk"]] = {"request": r["id"], "closed": None, "called": None, "seconds": None}
+        else:
+            self.last_next.pop(r["desk"], None)
+
+    def _next_did(self, desk: int | None, request_id: str | None) -> dict | None:
+        """The desk's last NEXT, if this record is part of what it did; any other change at the desk ends the
+        chance to undo it."""
+        last = self.last_next.get(desk)
+        if last is not None and last["request"] == request_id:
+            return last
+        self.last_next.pop(desk, None)
+        return None
 
     def _apply_call(self, r: dict) -> None:
         turn = self.turns[r["turn_id"]]
+        last = self._next_did(r["desk"], r["request_id"])
+        if last is not None:
+            last["called"] = turn.turn_id
         if r["recall"]:
             turn.recalls += 1
         else:
@@ -129,10 +167,12 @@ class Ledger:
 
     def _apply_close(self, r: dict) -> None:
         turn = self.turns[r["turn_id"]]
+        last = self._next_did(r["desk"], r["request_id"])
         if r["outcome"] == "attended" and turn.called_at:
             seconds = (datetime.fromisoformat(r["at"]) - datetime.fromisoformat(turn.called_at)).total_seconds()
-            count, total = self.attention.get(turn.service, (0, 0.0))
-            self.attention[turn.service] = (count + 1, total + seconds)
+            self._measure(turn.service, 1, seconds)
+            if last is not None:
+                last["closed"], last["seconds"] = turn.turn_id, seconds
         self._move(turn, CLOSED)
         turn.closed_at, turn.outcome = r["at"], r["outcome"]
         if turn.desk is not None and self.serving.get(turn.desk) == turn.turn_id:
@@ -146,6 +186,49 @@ class Ledger:
 
     def _apply_rating(self, r: dict) -> None:
         self.turns[r["turn_id"]].rating = r["value"]
+
+    def _measure(self, service: str, count: int, seconds: float) -> None:
+        attended, total = self.attention.get(service, (0, 0.0))
+        self.attention[service] = (attended + count, total + seconds)
+
+    def _apply_desk(self, r: dict) -> None:
+        self.status[r["desk"]] = r["status"]
+        self.status_log.setdefault(r["desk"], []).append((r["at"], r["status"], r["advisor"]))
+
+    def _apply_advisor(self, r: dict) -> None:
+        self.signed_in[r["desk"]] = r["advisor"]
+        self.status_log.setdefault(r["desk"], []).append((r["at"], self.desk_status(r["desk"]), r["advisor"]))
+
+    def _apply_command(self, r: dict) -> None:
+        self.commands[r["id"]] = r.get("refused")
+
+    def _apply_reinstate(self, r: dict) -> None:
+        """Waits again from the time on its ticket, so in the place it had; its absent call is forgotten."""
+        turn = self.turns[r["turn_id"]]
+        self._next_did(turn.desk, None)
+        self._move(turn, WAITING)
+        turn.desk, turn.advisor, turn.called_at, turn.closed_at, turn.outcome = None, "", None, None, ""
+
+    def _apply_undo(self, r: dict) -> None:
+        """The turn the NEXT called waits again in its place, and the one it closed is served again."""
+        self.last_next.pop(r["desk"], None)
+        if r["called_turn"] is not None:
+            called = self.turns[r["called_turn"]]
+            self._move(called, WAITING)
+            called.desk, called.advisor, called.called_at = None, "", None
+            self.serving.pop(r["desk"], None)
+            self.calls = deque((c for c in self.calls if c["request_id"] != r["undone"]), maxlen=CALLS_KEPT)
+        if r["closed_turn"] is not None:
+            closed = self.turns[r["closed_turn"]]
+            self._move(closed, CALLED)
+            closed.closed_at, closed.outcome = None, ""
+            self.serving[r["desk"]] = closed.turn_id
+            self._measure(closed.service, -1, -r["seconds"])
+
+    def _apply_manual(self, r: dict) -> None:
+        self._put(Turn(r["turn_id"], r["number"], r["service"], False, "manual", r["issued_at"], status=CLOSED,
+                       desk=r["desk"], advisor=r["advisor"], called_at=r["called_at"], closed_at=r["closed_at"],
+                       outcome=r["outcome"], manual=True))
 
 
 def fold(records, ledger: Ledger | None = None) -> Ledger:

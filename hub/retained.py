@@ -29,17 +29,25 @@ def build_board(ledger: Ledger, config: SiteConfig, envelope: dict) -> contract.
     waiting = [contract.Waiting(service=letter, service_name=service.name, normal=queued[letter, False],
                                 preferential=queued[letter, True], minutes_per_turn=pace(ledger, config, letter))
                for letter, service in config.services.items()]
-    return contract.Board(**envelope, calls=calls, waiting=waiting)
+    desks = [contract.DeskStatus(desk=number, desk_name=desk.name, status=ledger.desk_status(number))
+             for number, desk in config.desks.items()]
+    return contract.Board(**envelope, calls=calls, waiting=waiting, desks=desks)
 
 
 def pace(ledger: Ledger, config: SiteConfig, service: str) -> int | None:
-    """Minutes between two calls of this service today: the mean attention divided by the desks that attend it.
-    None until three attentions have been measured: a guess is not printed on a ticket."""
+    """Minutes between two calls of this service today: the mean attention divided by the open desks that attend
+    it (a paused or closed desk calls nobody). None until three attentions have been measured, a guess is not
+    printed on a ticket, and while no open desk attends the service."""
     attended, seconds = ledger.attention.get(service, (0, 0.0))
-    desks = sum(service in d.services for d in config.desks.values())
+    desks = sum(service in d.services and ledger.desk_status(n) == "open" for n, d in config.desks.items())
     if attended < 3 or not desks:
         return None
     return max(1, round(seconds / attended / 60 / desks))
+
+
+def advisor_at(ledger: Ledger, config: SiteConfig, number: int) -> str:
+    """Who sits at the desk: the advisor set from the coordinators' page today, or the site file's default."""
+    return ledger.signed_in.get(number) or config.desks[number].advisor
 
 
 def build_desk_state(ledger: Ledger, config: SiteConfig, number: int, envelope: dict, *, overdue: bool) -> contract.DeskState:
@@ -50,7 +58,8 @@ def build_desk_state(ledger: Ledger, config: SiteConfig, number: int, envelope: 
                    "service_name": config.services[turn.service].name,
                    "preferential": turn.preferential, "called_at": turn.called_at}
     return contract.DeskState(**envelope, desk=number, serving=serving, answered=ledger.answered.get(number),
-                              refused=ledger.refused.get(number), overdue=overdue)
+                              refused=ledger.refused.get(number), overdue=overdue,
+                              status=ledger.desk_status(number), advisor=advisor_at(ledger, config, number))
 
 
 class RetainedPublisher:

@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import queue
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -24,22 +24,33 @@ from appliance.site import load as load_config
 from hub.day import REPLAY_DAYS, ServiceDay, oldest_replayable, plausible, recorded_day
 from hub.ledger import Ledger, fold
 from hub.policy import choose_next
-from hub.retained import RetainedPublisher, build_board, build_desk_state
+from hub.retained import RetainedPublisher, advisor_at, build_board, build_desk_state
 from hub.store import DayStore
 
 log = logging.getLogger(__name__)
 BATCH = 500
 # Records that change the board: its calls, its queues (a ticket, a call, a transfer, a waiting turn closed) and
 # its pace (an attention closed). A batch with one of them publishes the board again, even if nobody is called.
-BOARD_KINDS = ("ticket", "call", "close", "transfer")
+BOARD_KINDS = ("ticket", "call", "close", "transfer", "desk", "reinstate", "undo")
 # While nothing changes the board is published again this often, with a new time: a kiosk prints the queue's
 # figures only from a board it received in the last two minutes (kiosk.unit.BOARD_FRESH_S), so a quiet spell must
 # not leave the next citizen without them.
 BOARD_REFRESH_S = 30
+MANUAL_DAYS = 31     # how far back attentions given during a manual contingency may be entered
+# How the page words a desk's status: "Módulo 2 ya está en pausa."
+STATUS_WORDS = {"open": "abierto", "paused": "en pausa", "closed": "cerrado"}
 
 
 class Rejected(ValueError):
     """A well-formed message that cannot be applied; the text says why."""
+
+
+class Refused(Exception):
+    """A coordinator's order the hub will not carry out: the text, in Spanish, is what the page shows."""
+
+
+def _by(coordinator: str | None) -> dict:
+    return {} if coordinator is None else {"by": coordinator}
 
 
 class Hub:
@@ -64,7 +75,8 @@ class Hub:
         self._recorded: dict[str, list[str]] = {}   # device -> ids of its facts the batch records (Applied)
         self.link = Link(self.device, config.broker, self.inbox, persistent_session=True, manual_ack=True,
                          facts_only=True, now=self.now,
-                         subscriptions=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL))
+                         subscriptions=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL,
+                                        contract.COMMAND_TOPIC))
         self.retained = RetainedPublisher(self.link)
 
     @property
@@ -155,9 +167,10 @@ class Hub:
             raise Rejected("a retained copy; facts and commands are never retained (clear it with "
                            "mosquitto_pub -r -n on that topic)")
         kind, device = contract.parse_topic(message.topic)
-        handler = {"ticket": self._ticket, "request": self._request, "rating": self._rating}[kind]
+        handler = {"ticket": self._ticket, "request": self._request, "rating": self._rating,
+                   "command": self._command}[kind]
         expected = {"ticket": (contract.TicketIssued, contract.TicketVoid), "request": (contract.DeskRequest,),
-                    "rating": (contract.Rating,)}[kind]
+                    "rating": (contract.Rating,), "command": (contract.Command,)}[kind]
         event = contract.expect(message.payload, *expected)
         self._note_fact(kind, device, event.id)
         return handler(event, device)
@@ -208,7 +221,7 @@ class Hub:
                 raise Rejected(f"{event.TYPE} {event.id} reuses the id of another turn's ticket; {event.number} "
                                "is NOT recorded")
             return set()
-        if day != self.today and self.store.has(day, event.id):
+        if day != self.today and self._recorded_on(day, event.id):
             return set()
         if day == self.today and event.turn_id in self.ledger.turns:
             raise Rejected(f"{event.TYPE} {event.id} is about turn {event.number}, which is already recorded")
@@ -237,6 +250,11 @@ class Hub:
         log.warning("%s: %s %s says it happened at %s, which cannot be; the hub's time %s is used", event.source,
                     event.TYPE, event.id, event.at, received)
         return received
+
+    def _recorded_on(self, day: str, record_id: str) -> bool:
+        """Whether an earlier day's file has the record, or this batch is about to write it there (two copies of
+        one replayed ticket can come in one batch)."""
+        return self.store.has(day, record_id) or any(r["id"] == record_id for r in self._made)
 
     def _repeat(self, event: contract.Message, kinds: tuple[str, ...]) -> bool:
         """Whether an event's id is already recorded today as one of `kinds` (a repeat, applied once). Ids are
@@ -270,6 +288,13 @@ class Hub:
         if refusal:
             log.info("desk %d: %s %s refused: %s", desk.number, request.action, request.service or "", refusal)
             return {desk.number}
+        if request.action in ("pause", "close"):   # the attention served ends, and nobody else is called
+            if serving:
+                self._record("close", turn_id=serving, desk=desk.number, outcome="attended", request_id=request.id)
+            self._set_status(desk.number, "paused" if request.action == "pause" else "closed", request.id)
+            return {desk.number}
+        if request.action == "next":   # NEXT at a paused or closed desk opens it
+            self._set_status(desk.number, "open", request.id)
         if request.action == "recall" and serving:
             self._call(serving, desk, request.id, recall=True)
         elif request.action in ("next", "no_show", "transfer") and serving:
@@ -308,10 +333,110 @@ class Hub:
         return self._record("transfer", turn_id=f"{turn_id}>{request.service}", from_turn=turn_id,
                             service=request.service, queued_at=queued_at, request_id=request.id)
 
-    def _call(self, turn_id: str, desk, request_id: str, *, recall: bool) -> dict:
-        advisor = self.config.desks[desk.number].advisor
-        return self._record("call", turn_id=turn_id, desk=desk.number, advisor=advisor, request_id=request_id,
-                            recall=recall)
+    def _call(self, turn_id: str, desk, request_id: str, *, recall: bool, by: str | None = None) -> dict:
+        return self._record("call", turn_id=turn_id, desk=desk.number, advisor=advisor_at(self.ledger, self.config,
+                                                                                          desk.number),
+                            request_id=request_id, recall=recall, **_by(by))
+
+    def _set_status(self, number: int, status: str, request_id: str, by: str | None = None) -> None:
+        if self.ledger.desk_status(number) != status:
+            self._record("desk", desk=number, status=status, advisor=advisor_at(self.ledger, self.config, number),
+                         request_id=request_id, **_by(by))
+
+    # --- the coordinators' orders ----------------------------------------------------------------------
+
+    def _command(self, command: contract.Command, _device: str) -> set[int]:
+        """Carried out, or refused with the reason the page shows; either way recorded once, with the
+        coordinator's name, in the same durable batch as what it did."""
+        if command.source != "hub-web":
+            raise Rejected(f"command from {command.source!r}: only the coordinators' page (hub-web) gives them")
+        if self._repeat(command, ("command",)):
+            return set()
+        try:
+            desks, refusal = getattr(self, f"_order_{command.action}")(command), None
+        except Refused as exc:
+            desks, refusal = set(), str(exc)
+        order = {key: value for key, value in command.body().items() if key not in ("v", "type", "id", "at", "source")}
+        self._record("command", id=command.id, action=command.action, coordinator=command.coordinator, order=order,
+                     **({"refused": refusal} if refusal else {}))
+        log.info("%s ordered %s: %s", command.coordinator, command.action, refusal or "done")
+        return desks
+
+    def _desk_named(self, command: contract.Command):
+        desk = self.config.desks.get(command.desk)
+        if desk is None:
+            raise Refused(f"El módulo {command.desk} no existe en este sitio.")
+        return desk
+
+    def _order_desk_status(self, command: contract.Command) -> set[int]:
+        desk = self._desk_named(command)
+        if self.ledger.desk_status(desk.number) == command.status:
+            raise Refused(f"{desk.name} ya está {STATUS_WORDS[command.status]}.")
+        self._set_status(desk.number, command.status, command.id, by=command.coordinator)
+        return {desk.number}
+
+    def _order_advisor(self, command: contract.Command) -> set[int]:
+        desk = self._desk_named(command)
+        if advisor_at(self.ledger, self.config, desk.number) == command.advisor:
+            raise Refused(f"{command.advisor} ya está en {desk.name}.")
+        self._record("advisor", desk=desk.number, advisor=command.advisor, request_id=command.id,
+                     by=command.coordinator)
+        return {desk.number}
+
+    def _order_call(self, command: contract.Command) -> set[int]:
+        desk = self._desk_named(command)
+        if self.ledger.desk_status(desk.number) != "open":
+            raise Refused(f"{desk.name} está {STATUS_WORDS[self.ledger.desk_status(desk.number)]}: ábralo antes.")
+        serving = self.ledger.serving.get(desk.number)
+        if serving:
+            raise Refused(f"{desk.name} atiende el turno {self.ledger.turns[serving].number}: ciérrelo antes de "
+                          "llamar otro.")
+        turn = next((t for t in self.ledger.queue.values() if t.number == command.number), None)
+        if turn is None:
+            raise Refused(f"El turno {command.number} no está en espera.")
+        self._call(turn.turn_id, desk, command.id, recall=False, by=command.coordinator)
+        return {desk.number}
+
+    def _order_reinstate(self, command: contract.Command) -> set[int]:
+        if any(t.number == command.number for t in self.ledger.unfinished()):
+            raise Refused(f"El turno {command.number} ya está en espera o en atención.")
+        absent = [t for t in self.ledger.turns.values() if t.number == command.number and t.outcome == "no_show"]
+        if not absent:
+            raise Refused(f"El turno {command.number} no figura hoy como ausente.")
+        self._record("reinstate", turn_id=absent[-1].turn_id, request_id=command.id, by=command.coordinator)
+        return set()
+
+    def _order_undo_next(self, command: contract.Command) -> set[int]:
+        desk = self._desk_named(command)
+        last = self.ledger.last_next.get(desk.number)
+        if last is None or (last["closed"] is None and last["called"] is None):
+            raise Refused(f"{desk.name} no tiene un SIGUIENTE que deshacer: no lo hubo hoy, o después ocurrió algo "
+                          "más en el módulo.")
+        self._record("undo", desk=desk.number, undone=last["request"], closed_turn=last["closed"],
+                     called_turn=last["called"], seconds=last["seconds"], request_id=command.id,
+                     by=command.coordinator)
+        return {desk.number}
+
+    def _order_manual(self, command: contract.Command) -> set[int]:
+        """An attention given on paper while the system was down, filed under its own day as a closed turn."""
+        desk = self._desk_named(command)
+        if command.service not in self.config.services:
+            raise Refused(f"El servicio {command.service} no existe en este sitio.")
+        day = command.issued_at[:10]
+        oldest = (date.fromisoformat(self.today) - timedelta(days=MANUAL_DAYS)).isoformat()
+        if not oldest <= day <= self.today:
+            raise Refused(f"Las atenciones manuales se registran para los últimos {MANUAL_DAYS} días, hasta hoy; "
+                          f"{day} no lo es.")
+        prefix, digits = contract.NUMBER.fullmatch(command.number).groups()
+        turn_id = f"{day}/manual/{prefix}{digits}"
+        record_id = f"manual:{turn_id}"
+        if record_id in self.ledger.seen if day == self.today else self._recorded_on(day, record_id):
+            raise Refused(f"El número {command.number} ya está registrado el {day}.")
+        self._record("manual", day, id=record_id, at=command.closed_at, turn_id=turn_id, number=command.number,
+                     service=command.service, desk=desk.number, advisor=command.advisor,
+                     issued_at=command.issued_at, called_at=command.called_at, closed_at=command.closed_at,
+                     outcome=command.outcome, request_id=command.id, by=command.coordinator)
+        return set()
 
     def _rating(self, rating: contract.Rating, desk_text: str) -> set[int]:
         if str(rating.desk) != desk_text or rating.source != contract.desk_device(rating.desk):

@@ -34,7 +34,7 @@ MAX_COUNT = 1_000_000                   # any count of turns in a day
 REFUSAL_CHARS = 20   # a desk state's reason for doing nothing: one line of the desk's counter display
 # Text that a person reads: what the screen, the ticket or the page shows, and a log line quotes.
 TEXT_LIMITS = {"service_name": 80, "desk_name": 40, "reason": 200, "detail": 200, "problem": 200, "text": 300,
-               "subject": 40, "kind": 20, "refused": REFUSAL_CHARS}
+               "subject": 40, "kind": 20, "refused": REFUSAL_CHARS, "advisor": 80, "coordinator": 64}
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
                           "\ue000-\uf8ff\ufeff\ufff9-\uffff]")
 
@@ -109,7 +109,7 @@ def check_field(name: str, value: Any) -> None:
         _check_int(name, value, low, high)
     elif name in ("id", "answered"):
         check_pattern(name, value, EVENT_ID, "an id of letters, digits and :._/>+- up to 128")
-    elif name in ("at", "called_at", "void_at"):
+    elif name in ("at", "called_at", "void_at", "issued_at", "closed_at"):
         _check_time(name, value)
     elif name == "source":
         check_pattern(name, value, DEVICE, "kiosco-1")
@@ -122,7 +122,7 @@ def check_field(name: str, value: Any) -> None:
         check_pattern(name, value, NUMBER, "P-007")
     elif name in TEXT_LIMITS:
         check_text(name, value, TEXT_LIMITS[name])
-    elif name in ("action", "state", "category"):
+    elif name in ("action", "state", "category", "status", "outcome"):
         pass  # one of a list: the message's own validate() says which
     elif isinstance(value, str):  # every text field has a rule: a new one without one is a bug, refused loudly
         raise ContractError(f"field '{name}' has no rule in the contract")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import MISSING, asdict, dataclass, fields
-from datetime import date
+from datetime import date, datetime
 from typing import ClassVar
 
 from appliance.contract.fields import (FIRST_YEAR, LAST_YEAR, MAX_ALARMS, MAX_CALLS, MAX_IDS, MAX_SERVICES,
@@ -13,7 +13,20 @@ from appliance.contract.fields import (FIRST_YEAR, LAST_YEAR, MAX_ALARMS, MAX_CA
                                        check_pattern, shown)
 
 SCHEMA_VERSION = 1
-ACTIONS = ("next", "recall", "no_show", "transfer")
+ACTIONS = ("next", "recall", "no_show", "transfer", "pause", "close")
+# A desk is open (it calls turns and counts in the estimates), paused (a break: the advisor comes back) or closed;
+# a desk nobody has opened today is closed, and its NEXT opens it.
+DESK_STATUSES = ("open", "paused", "closed")
+# What a coordinator orders from the page (Command); each names the fields it needs (COMMAND_FIELDS).
+COMMAND_FIELDS = {
+    "desk_status": ("desk", "status"),           # open, pause or close a desk
+    "advisor": ("desk", "advisor"),              # who sits at the desk from now on
+    "call": ("desk", "number"),                  # call this waiting number to that desk
+    "reinstate": ("number",),                    # a no-show who came back waits again, in their place
+    "undo_next": ("desk",),                      # the desk's last NEXT undone: the turn closed is served again
+    "manual": ("number", "service", "desk", "advisor", "issued_at", "called_at", "closed_at", "outcome"),
+}
+MANUAL_OUTCOMES = ("attended", "no_show")
 PRINTER_STATES = ("ok", "low", "out", "offline", "unknown")
 # Whom a preferential turn serves (seed 001's list), as a kiosk's button may say; the names are what the ticket,
 # the CSV's readers and the report show.
@@ -76,7 +89,8 @@ class Message(Record):
         return json.dumps(self.body(), ensure_ascii=False, separators=(",", ":")).encode()
 
 
-_FIELD_KINDS = {"str": (str,), "int": (int,), "bool": (bool,), "list": (list,), "dict": (dict,),
+_FIELD_KINDS = {"str": (str,), "int": (int,), "bool": (bool,), "list": (list,), "list | None": (list, type(None)),
+                "dict": (dict,),
                 "dict | None": (dict, type(None)), "str | None": (str, type(None)), "int | None": (int, type(None))}
 
 
@@ -196,6 +210,49 @@ class DeskRequest(Message):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Command(Message):
+    """A coordinator's order from the page (hub-web), with the coordinator's name. The hub records it once by id,
+    with `refused` when it did nothing and why: the page reads the answer in the day's journal."""
+
+    TYPE: ClassVar[str] = "command"
+    action: str
+    coordinator: str
+    desk: int | None = None
+    status: str | None = None         # desk_status: one of DESK_STATUSES
+    advisor: str | None = None
+    number: str | None = None
+    service: str | None = None        # manual: the service the citizen came for
+    issued_at: str | None = None      # manual: the paper number given, the call and the end of the attention
+    called_at: str | None = None
+    closed_at: str | None = None
+    outcome: str | None = None        # manual: one of MANUAL_OUTCOMES
+
+    def validate(self) -> None:
+        needed = COMMAND_FIELDS.get(self.action)
+        if needed is None:
+            raise ContractError(f"field 'action' must be one of {', '.join(COMMAND_FIELDS)}, got {shown(self.action)}")
+        given = {f.name for f in fields(Command) if f.default is None and getattr(self, f.name) is not None}
+        wrong = sorted(set(needed) ^ given)
+        if wrong:
+            raise ContractError(f"field '{wrong[0]}' is {'required' if wrong[0] in needed else 'not taken'} with "
+                                f"action '{self.action}'")
+        if not self.coordinator.strip() or (self.advisor is not None and not self.advisor.strip()):
+            raise ContractError("a name must not be blank")
+        if self.status is not None and self.status not in DESK_STATUSES:
+            raise ContractError(f"field 'status' must be one of {', '.join(DESK_STATUSES)}, got {shown(self.status)}")
+        if self.outcome is not None and self.outcome not in MANUAL_OUTCOMES:
+            raise ContractError(f"field 'outcome' must be one of {', '.join(MANUAL_OUTCOMES)}, got "
+                                f"{shown(self.outcome)}")
+        if self.action == "manual":
+            issued, called, closed = (datetime.fromisoformat(t) for t in (self.issued_at, self.called_at,
+                                                                          self.closed_at))
+            if not issued <= called <= closed:
+                raise ContractError("a manual attention's times must follow one another: issued, called, closed")
+            if not (self.issued_at[:10] == self.called_at[:10] == self.closed_at[:10]):
+                raise ContractError("a manual attention's times must be of one day")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Rating(Message):
     """A citizen pressed the rating pad for the turn served at a desk."""
 
@@ -242,21 +299,38 @@ class Waiting(Record):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DeskStatus(Record):
+    """Whether one desk is open, paused or closed, inside the Board: the room's screen says so."""
+
+    desk: int
+    desk_name: str
+    status: str
+
+    def validate(self) -> None:
+        if self.status not in DESK_STATUSES:
+            raise ContractError(f"field 'status' must be one of {', '.join(DESK_STATUSES)}, got {shown(self.status)}")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Board(Message):
-    """Retained by the hub: the latest calls, newest first, and the queues. What every display shows."""
+    """Retained by the hub: the latest calls, newest first, the queues and the desks. What every display shows."""
 
     TYPE: ClassVar[str] = "board"
     calls: list
     waiting: list
+    desks: list | None = None    # of DeskStatus, one per desk of the site
 
     def validate(self) -> None:
-        for name, items, limit in (("calls", self.calls, MAX_CALLS), ("waiting", self.waiting, MAX_SERVICES)):
+        for name, items, limit in (("calls", self.calls, MAX_CALLS), ("waiting", self.waiting, MAX_SERVICES),
+                                   ("desks", self.desks or (), MAX_CALLS)):
             if len(items) > limit:
                 raise ContractError(f"field '{name}' lists {len(items)} items; at most {limit}")
         parsed_calls = tuple(_parse_nested(Call, item, "calls") for item in self.calls)
         parsed_waiting = tuple(_parse_nested(Waiting, item, "waiting") for item in self.waiting)
         object.__setattr__(self, "calls", list(parsed_calls))
         object.__setattr__(self, "waiting", list(parsed_waiting))
+        if self.desks is not None:
+            object.__setattr__(self, "desks", [_parse_nested(DeskStatus, item, "desks") for item in self.desks])
 
     def to_json(self) -> bytes:
         # asdict() recurses into the nested records, so the base serialisation serves as it is.
@@ -273,8 +347,12 @@ class DeskState(Message):
     answered: str | None
     overdue: bool = False          # the attention has lasted longer than the site's limit
     refused: str | None = None     # why the request answered did nothing, for the counter display; None: done
+    status: str = "open"           # one of DESK_STATUSES
+    advisor: str = ""              # who sits at the desk now: the one signed in from the page, or the site's default
 
     def validate(self) -> None:
+        if self.status not in DESK_STATUSES:
+            raise ContractError(f"field 'status' must be one of {', '.join(DESK_STATUSES)}, got {shown(self.status)}")
         if self.serving is not None:  # checked, but kept a dict: desks and the coordinators' page read it so
             _parse_nested(Serving, self.serving, "serving")
 
@@ -326,5 +404,5 @@ class Alarms(Message):
             _parse_nested(Alarm, item, "alarms")
 
 
-TYPES = {cls.TYPE: cls for cls in (TicketIssued, TicketVoid, PrinterStatus, Heartbeat, DeskRequest, Rating,
+TYPES = {cls.TYPE: cls for cls in (TicketIssued, TicketVoid, PrinterStatus, Heartbeat, DeskRequest, Command, Rating,
                                    Board, DeskState, Applied, Alarms)}

@@ -50,6 +50,7 @@ def desk_state_topic(desk: int) -> str:
 
 
 BOARD_TOPIC = f"{ROOT}/hub/board"
+COMMAND_TOPIC = f"{ROOT}/hub/command"     # the coordinators' page's orders (Command), read by the hub
 TICKETS_ALL = f"{ROOT}/kiosk/+/ticket"
 REQUESTS_ALL = f"{ROOT}/desk/+/request"
 RATINGS_ALL = f"{ROOT}/desk/+/rating"
@@ -65,7 +66,10 @@ def is_online(status: bytes) -> bool:
 
 
 def parse_topic(topic: str) -> tuple[str, str]:
-    """('ticket', kiosk id), ('request' | 'rating', desk number as text) or ContractError."""
+    """('ticket', kiosk id), ('request' | 'rating', desk number as text), ('command', 'hub-web') or
+    ContractError."""
+    if topic == COMMAND_TOPIC:
+        return "command", "hub-web"
     parts = topic.split("/")
     if len(parts) == 5 and "/".join(parts[:2]) == ROOT:
         role, device, leaf = parts[2:]

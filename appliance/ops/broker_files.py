@@ -124,13 +124,13 @@ def accounts(config: SiteConfig) -> tuple[Account, ...]:
     hub_status = contract.status_topic("hub")
     found = [
         Account("hub", "the hub (turnero hub)",
-                read=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL),
+                read=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL, contract.COMMAND_TOPIC),
                 write=(contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.applied_topic("+"),
                        *own("hub"))),
         Account("hub-web", "the coordinators' page (turnero hub)",
                 read=(contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.status_topic("+"),
                       contract.printer_topic("+"), contract.heartbeat_topic("+")),
-                write=(contract.ALARMS_TOPIC, *own("hub-web"))),
+                write=(contract.ALARMS_TOPIC, contract.COMMAND_TOPIC, *own("hub-web"))),
     ]
     for kiosk in config.kiosks:
         found.append(Account(kiosk, f"kiosk {kiosk}", read=(contract.BOARD_TOPIC, hub_status,

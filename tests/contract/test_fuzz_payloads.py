@@ -592,4 +592,5 @@ def test_a_flood_of_garbage_on_every_topic_the_hub_reads_leaves_it_calling_turns
         wait_until(lambda: hub.ledger.serving.get(1) == f"{today}/kiosco-1/S001",
                    what="desk 1 serving S-001")
         sender.stop()
-    assert [r["kind"] for r in DayStore(tmp_path / "hub" / "days").day(today)] == ["ticket", "request", "call"]
+    kinds = [r["kind"] for r in DayStore(tmp_path / "hub" / "days").day(today)]
+    assert kinds == ["ticket", "request", "desk", "call"]   # the NEXT opened desk 1 and called S-001

@@ -46,10 +46,17 @@ def request(desk: int, rid: str, action: str = "next", on_counter: str | None = 
                                 on_counter=on_counter, service=service)
 
 
+def command(rid: str, action: str, coordinator: str = "Marta Lucía Gómez", **fields) -> contract.Command:
+    """A coordinator's order from the page."""
+    return contract.Command(id=rid, at=START.isoformat(), source="hub-web", action=action, coordinator=coordinator,
+                            **fields)
+
+
 def feed(hub, *events) -> None:
     for event in events:
         topic = (contract.ticket_topic(event.source) if isinstance(event, (contract.TicketIssued, contract.TicketVoid))
                  else contract.request_topic(event.desk) if isinstance(event, contract.DeskRequest)
+                 else contract.COMMAND_TOPIC if isinstance(event, contract.Command)
                  else contract.rating_topic(event.desk))
         hub.inbox.put(mqtt_message(topic, event.to_json()))
     while hub.step(timeout=0):

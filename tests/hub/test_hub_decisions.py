@@ -14,7 +14,7 @@ from hub.export import rows, write_csv
 from hub.ledger import Turn
 from hub.policy import choose_next
 from hub.service import Hub
-from tests.harness.hub_feed import START, feed, mqtt_message, request, serving, ticket
+from tests.harness.hub_feed import START, command, feed, mqtt_message, request, serving, ticket
 from tests.harness.roles import SettableClock
 
 
@@ -199,9 +199,12 @@ def test_the_board_gives_the_pace_of_a_service_once_three_attentions_are_measure
         hub.clock.moment += timedelta(minutes=6)
         feed(hub, request(1, rid))
     registro = next(w for w in hub.board().waiting if w.service == "R")
-    assert (registro.normal, registro.minutes_per_turn) == (1, 2)  # 6-minute attentions, 3 desks attend R
+    assert (registro.normal, registro.minutes_per_turn) == (1, 6)  # 6-minute attentions, desk 1 the only one open
     salud = next(w for w in hub.board().waiting if w.service == "S")
     assert salud.minutes_per_turn is None
+    feed(hub, command("o2", "desk_status", desk=2, status="open"), command("o3", "desk_status", desk=3, status="open"))
+    registro = next(w for w in hub.board().waiting if w.service == "R")
+    assert registro.minutes_per_turn == 2   # three open desks attend R
 
 
 def test_the_retained_board_follows_every_change_of_the_queues_and_the_pace(hub, monkeypatch):
@@ -215,11 +218,12 @@ def test_the_retained_board_follows_every_change_of_the_queues_and_the_pace(hub,
         board = contract.expect([p for t, p in published if t == contract.BOARD_TOPIC][-1], contract.Board)
         return next(w for w in board.waiting if w.service == service)
 
+    feed(hub, command("o2", "desk_status", desk=2, status="open"), command("o3", "desk_status", desk=3, status="open"))
     feed(hub, *(ticket(hub, n) for n in range(1, 5)))
     for rid in "abcd":
         hub.clock.moment += timedelta(minutes=6)
         feed(hub, request(1, rid))
-    assert (shown("R").normal, shown("R").minutes_per_turn) == (0, 2)   # three 6-minute attentions
+    assert (shown("R").normal, shown("R").minutes_per_turn) == (0, 2)   # three 6-minute attentions, 3 open desks
     hub.clock.moment += timedelta(minutes=30)
     feed(hub, request(1, "e"))   # R-004 attended for 30 minutes; nobody waits, nobody is called
     assert shown("R").minutes_per_turn == hub.board().waiting[0].minutes_per_turn == 4
@@ -246,3 +250,11 @@ def test_a_transfer_the_hub_will_not_make_is_answered_with_the_reason_and_moves_
     feed(hub, request(1, "e", "transfer", service="V"))
     assert (answer().answered, answer().refused, answer().serving) == ("e", None, None)
     assert [(t.number, t.service) for t in hub.ledger.waiting()] == [("R-001", "V")]
+
+
+def test_two_copies_of_a_ticket_of_an_earlier_day_in_one_batch_are_recorded_once(hub):
+    """A kiosk's outbox replayed after an outage, its last send repeated: both copies reach one batch."""
+    late = contract.TicketIssued(id="late-7", at="2026-11-23T15:50:00-05:00", source="kiosco-1",
+                                 turn_id="2026-11-23/kiosco-1/R007", number="R-007", service="R", preferential=False)
+    feed(hub, late, late)
+    assert [r["kind"] for r in hub.store.day("2026-11-23")] == ["ticket", "close"]
