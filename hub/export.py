@@ -30,8 +30,14 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def rows(store: DayStore, first: date, last: date, service_names: dict[str, str]) -> Iterator[dict]:
     """The rows of every turn from first to last, day after day, each day folded when it is reached."""
+    for _day, ledger in day_ledgers(store, first, last):
+        yield from day_rows(ledger, service_names)
+
+
+def day_ledgers(store: DayStore, first: date, last: date) -> Iterator[tuple[str, Ledger]]:
+    """Each day from first to last that has records, folded when it is reached (one day in memory at a time)."""
     for day in store.days_between(first, last):
-        yield from day_rows(fold(store.records(day)), service_names)
+        yield day, fold(store.records(day))
 
 
 def day_rows(ledger: Ledger, service_names: dict[str, str]) -> Iterator[dict]:

@@ -1,7 +1,8 @@
 """The figures of the "Informe Turnero CIS" (seed 002, step 5) for a day or a period.
 
-It is built from hub.export.rows(), the rows of the CSV: one fold of the records and one interpretation of
-them, so whatever a coordinator checks in the report can be found in the CSV of the same dates. The rows are
+It is built from the rows of the CSV (hub.export.day_rows): one fold of the records and one interpretation of
+them, so whatever a coordinator checks in the report can be found in the CSV of the same dates; the same fold
+gives each day's desk times (desk_times.py). The rows are
 tallied as they come, day by day: a year's report keeps a few numbers per turn (its wait and attention, shared
 by every group the turn counts in), never the rows themselves.
 
@@ -20,7 +21,8 @@ from datetime import date, datetime, time
 
 from appliance.contract import PREFERENTIAL_CATEGORIES
 from appliance.site import SiteConfig
-from hub.export import rows
+from hub.export import day_ledgers, day_rows
+from hub.report.desk_times import Times, day_times
 from hub.store import DayStore
 
 WAIT_BUCKETS_MIN = (0, 5, 10, 15, 20, 30, 45, 60)   # the histogram's lower bounds, in minutes
@@ -118,6 +120,9 @@ class Report:
     by_service: list[tuple[str, Figures]]
     by_desk: list[tuple[str, Figures]]
     by_advisor: list[tuple[str, Figures]]
+    desk_times: list[tuple[str, Times]]      # open, paused and attending, per desk
+    advisor_times: list[tuple[str, Times]]
+    manual: int                              # turns entered after a manual contingency
     hours: list[int]                    # the hours of the day shown on the charts
     arrivals: dict[int, int]            # hour of the ticket -> turns
     wait_by_hour: dict[int, float]      # hour of the ticket -> mean wait in seconds of the turns called
@@ -132,11 +137,15 @@ def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: 
     advisors: dict[str, _Tally] = {}
     arrivals: Counter = Counter()
     waited: dict[int, list[int]] = {}       # hour of the ticket -> [seconds waited, turns called]
-    void = 0
-    for row in rows(store, first, last, names):
+    desk_times: dict[int, Times] = {}
+    advisor_times: dict[str, Times] = {}
+    made_at = now or datetime.now(config.timezone)
+    void = manual = 0
+    for row in _rows_and_times(store, first, last, config, made_at, desk_times, advisor_times):
         if row["outcome"] == "void":
             void += 1
             continue
+        manual += row["manual"] == "sí"
         hour = datetime.fromisoformat(row["issued_at"]).astimezone(config.timezone).hour
         arrivals[hour] += 1
         groups = [total, kinds[row["preferential"]], services.setdefault(row["service"], _Tally())]
@@ -150,10 +159,13 @@ def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: 
             sums = waited.setdefault(hour, [0, 0])
             sums[0] += row["wait_seconds"]
             sums[1] += 1
+    def desk_label(number: int) -> str:
+        return config.desks[number].name if number in config.desks else f"Módulo {number}"
+
     opening = [h for start, end in config.hours.periods for h in range(start.hour, _last_hour(end) + 1)]
     letters = list(config.services)
     return Report(
-        site=config.name, first=first, last=last, made_at=now or datetime.now(config.timezone),
+        site=config.name, first=first, last=last, made_at=made_at,
         target_min=config.web.wait_target_min, attention_limit_min=config.desk_settings.attention_limit_min,
         total=total.figures(), void=void,
         by_kind=[(label, kinds[flag].figures()) for label, flag in (("Normal", "no"), ("Preferencial", "sí"))],
@@ -162,10 +174,29 @@ def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: 
                                         else len(PREFERENTIAL_CATEGORIES), k)),
         by_service=_grouped(services, lambda k: names.get(k, k),
                             lambda k: (letters.index(k) if k in letters else len(letters), k)),
-        by_desk=_grouped(desks, lambda k: config.desks[k].name if k in config.desks else f"Módulo {k}"),
-        by_advisor=_grouped(advisors, lambda k: k or "Sin asesor registrado"),
+        by_desk=_grouped(desks, desk_label),
+        by_advisor=_grouped(advisors, _advisor_label),
+        desk_times=[(desk_label(k), desk_times[k]) for k in sorted(desk_times)],
+        advisor_times=[(_advisor_label(k), advisor_times[k]) for k in sorted(advisor_times)], manual=manual,
         hours=list(range(min(opening + list(arrivals)), max(opening + list(arrivals)) + 1)), arrivals=arrivals,
         wait_by_hour={h: seconds / called for h, (seconds, called) in waited.items()})
+
+
+def _rows_and_times(store: DayStore, first: date, last: date, config: SiteConfig, made_at: datetime,
+                    desk_times: dict[int, Times], advisor_times: dict[str, Times]):
+    """The rows of the period, day by day; each day's desk times are added up on the way (one fold a day)."""
+    names = config.service_names()
+    closing = config.hours.periods[-1][1]
+    for day, ledger in day_ledgers(store, first, last):
+        day_end = min(made_at, datetime.combine(date.fromisoformat(day), closing, config.timezone))
+        for totals, times in zip((desk_times, advisor_times), day_times(ledger, day_end)):
+            for key, value in times.items():
+                totals.setdefault(key, Times()).add(value)
+        yield from day_rows(ledger, names)
+
+
+def _advisor_label(name: str) -> str:
+    return name or "Sin asesor registrado"
 
 
 def _grouped(tallies: dict, label, order=None) -> list[tuple[str, Figures]]:

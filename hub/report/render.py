@@ -11,6 +11,7 @@ from pathlib import Path
 from appliance.core.spanish import clock, long_date, plural
 from appliance.site import SiteConfig
 from hub.report import charts
+from hub.report.desk_times import Times
 from hub.report.figures import WAIT_BUCKETS_MIN, Figures, Report, build, mean, median, p90
 from hub.store import DayStore
 
@@ -42,6 +43,12 @@ def _capital(text: str) -> str:
 
 def minutes(seconds: float | None) -> str:
     return "—" if seconds is None else f"{charts.number(seconds / 60)} min"
+
+
+def duration(seconds: float) -> str:
+    """'3 h 05 min', '45 min': a desk's time in a day or a period."""
+    hours, rest = divmod(round(seconds / 60), 60)
+    return f"{integer(hours)} h {rest:02d} min" if hours else f"{rest} min"
 
 
 def percent(part: int, whole: int) -> str:
@@ -78,6 +85,8 @@ def render_body(report: Report) -> str:
     people = _people_columns(report.attention_limit_min)
     parts.append(_section("Por módulo", report.by_desk, people, "Módulo"))
     parts.append(_section("Por asesor", report.by_advisor, people, "Asesor"))
+    parts.append(_section("Tiempo de los módulos", report.desk_times, _TIME_COLUMNS, "Módulo"))
+    parts.append(_section("Tiempo de los asesores", report.advisor_times, _TIME_COLUMNS, "Asesor"))
     parts.append(_notes(report))
     return "\n".join(parts)
 
@@ -172,7 +181,15 @@ def _people_columns(limit_min: int) -> tuple:
     )
 
 
-def _section(title: str, groups: list[tuple[str, Figures]], columns, first_heading: str) -> str:
+_TIME_COLUMNS = (
+    ("Abierto", lambda t: duration(t.open_s)),
+    ("En pausa", lambda t: duration(t.paused_s)),
+    ("Atendiendo", lambda t: duration(t.attending_s)),
+    ("Del tiempo abierto", lambda t: percent(round(t.attending_s), round(t.open_s))),
+)
+
+
+def _section(title: str, groups: list[tuple[str, Figures | Times]], columns, first_heading: str) -> str:
     if not groups:
         return f'<section><h2>{escape(title)}</h2><p class="muted">Sin turnos en el periodo.</p></section>'
     head = "".join(f"<th>{escape(heading)}</th>" for heading, _ in columns)
@@ -197,7 +214,13 @@ def _notes(report: Report) -> str:
         f"{integer(report.total.attentions_over(report.attention_limit_min * 60))}.",
         f"Sin atender al cierre del día: {integer(outcomes.get('unattended', 0))}. Números anulados porque "
         f"el tiquete no se pudo imprimir: {integer(report.void)}.",
+        "El tiempo abierto de un módulo va desde que se abre hasta que se pausa o se cierra (o hasta el cierre "
+        "del horario); atendiendo, desde cada llamado hasta el fin de esa atención.",
     ]
+    if report.manual:
+        lines.append(f"Registrados a mano después de una contingencia (turnero manual): "
+                     f"{integer(report.manual)} {plural(report.manual, 'turno', 'turnos')}; cuentan en las cifras "
+                     "de turnos, espera y atención, no en los tiempos de los módulos.")
     if outcomes.get("waiting") or outcomes.get("in_service"):
         lines.append(f"En curso al generar el informe: {integer(outcomes.get('waiting', 0))} en espera y "
                      f"{integer(outcomes.get('in_service', 0))} en atención.")

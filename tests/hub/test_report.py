@@ -9,7 +9,7 @@ from appliance import contract
 from hub.report import charts
 from hub.report.figures import build, p90
 from hub.report.render import render_body, render_document, write_report
-from tests.harness.hub_feed import START, feed, request, ticket
+from tests.harness.hub_feed import START, command, feed, request, ticket
 
 DAY = START.date()
 SVG = "{http://www.w3.org/2000/svg}"
@@ -119,6 +119,27 @@ def test_attentions_over_the_sites_limit_are_counted_per_desk_and_advisor(hub):
     assert "<th>Más de 15 min</th>" in html and "Atenciones de más de 15 minutos, el límite del sitio: 3." in html
     row = html.split('<th scope="row">Módulo 1</th>')[1].split("</tr>")[0]
     assert [cell.split("</td>")[0] for cell in row.split("<td>")[1:]][6] == "2"
+
+
+def test_each_desk_and_advisor_has_its_time_open_paused_and_attending(hub):
+    feed(hub, *(ticket(hub, n) for n in range(1, 5)))
+    when(hub, "09:00", request(1, "a"))               # opens desk 1, R-001 called
+    when(hub, "09:10", request(1, "b"))               # R-002 called
+    when(hub, "09:20", request(1, "c", "pause"))      # R-002 ends; a break
+    when(hub, "09:50", request(1, "d"))               # back: R-003 called
+    when(hub, "10:00", request(1, "e", "close"))      # R-003 ends; the desk closes
+    when(hub, "10:05", command("m1", "manual", number="M-001", service="R", desk=2, advisor="José Muñoz",
+                               outcome="attended", issued_at="2026-11-24T08:10:00-05:00",
+                               called_at="2026-11-24T08:20:00-05:00", closed_at="2026-11-24T08:30:00-05:00"))
+    report = report_of(hub)
+    (desk, times), = report.desk_times
+    assert (desk, times.open_s, times.paused_s, times.attending_s) == ("Módulo 1", 30 * 60, 30 * 60, 30 * 60)
+    assert [(name, t.open_s) for name, t in report.advisor_times] == [("Ana María Peña", 30 * 60)]
+    html = render_body(report)
+    row = html.split("Tiempo de los módulos")[1].split('<th scope="row">Módulo 1</th>')[1].split("</tr>")[0]
+    assert [cell.split("</td>")[0] for cell in row.split("<td>")[1:]] == ["30 min", "30 min", "30 min", "100 %"]
+    assert "Registrados a mano después de una contingencia (turnero manual): 1 turno;" in html
+    assert dict(report.by_desk)["Módulo 2"].outcomes == {"attended": 1}    # the manual attention is counted
 
 
 def test_counts_of_one_agree_in_number(hub):
