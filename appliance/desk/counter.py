@@ -13,8 +13,9 @@ from appliance.core.spanish import plural
 from appliance.drivers.counter_display import DISPLAY_CHARACTERS
 
 
-def idle(desk_name: str) -> tuple[str, str]:
-    return desk_name, "Bienvenido"
+def idle(desk_name: str, status: str) -> tuple[str, str]:
+    """Nobody served: the desk's welcome, or that it is paused or closed (contract.DESK_STATUSES)."""
+    return desk_name, {"open": "Bienvenido", "paused": "En pausa", "closed": "Cerrado"}[status]
 
 
 def attention(desk_name: str, number: str, elapsed_s: float, limit_min: int, warning_min: int) -> tuple[str, str]:

@@ -54,7 +54,8 @@ class DeskPress:
     value: int = 0
 
 
-LIGHT_PATTERNS = {"waiting": (0.05, 0.05), "kept": (0.1, 0.9), "offline": (0.5, 0.5), "overdue": (1.0, 0.2)}
+LIGHT_PATTERNS = {"waiting": (0.05, 0.05), "kept": (0.1, 0.9), "offline": (0.5, 0.5), "overdue": (1.0, 0.2),
+                  "paused": (0.3, 2.7)}
 
 
 @dataclass
@@ -79,6 +80,7 @@ class DeskUnit:
         self.pad = RatingPad(config.rating_grace_s, config.rating_min_attention_s)
         self.serving: dict | None = None
         self.overdue = False
+        self.status = "open"       # of the desk, as the hub says (DeskState.status)
         self.hub_online = True     # until the hub's retained status says otherwise
         self.pending: contract.DeskRequest | None = None
         self._pending_since = 0.0
@@ -98,12 +100,10 @@ class DeskUnit:
         self.buttons = [self._button(pin, DeskPress(action), pin_factory)
                         for pin, action in ((pins.recall, "recall"), (pins.no_show, "no_show"),
                                             (pins.transfer, "transfer")) if pin is not None]
+        if pins.pause is not None:   # a break when pressed, the end of the day when held
+            self.buttons.append(self._tap_or_hold(pins.pause, "pause", "close", pin_factory))
         if pins.recall is None:  # NEXT on release, RECALL when held
-            self.next_button = self._button(pins.next, None, pin_factory, hold_time=config.desk_settings.recall_hold_s)
-            self._next_down, self._held = threading.Event(), threading.Event()
-            self.next_button.when_pressed = self._next_pressed
-            self.next_button.when_held = self._next_held
-            self.next_button.when_released = self._next_released
+            self.next_button = self._tap_or_hold(pins.next, "next", "recall", pin_factory)
         else:
             self.next_button = self._button(pins.next, DeskPress("next"), pin_factory)
         self.rating_buttons = [self._button(pin, DeskPress("rate", value), pin_factory)
@@ -122,23 +122,32 @@ class DeskUnit:
         if self.debounce.edge(pin, True):
             self.inbox.put(press)
 
-    def _next_pressed(self, _device) -> None:
-        if self.debounce.edge(self.config.desk_pins.next, True):
-            self._next_down.set()
+    def _tap_or_hold(self, pin: int, tap: str, hold: str, pin_factory) -> Button:
+        """A button that means `tap` when released before recall_hold_seconds and `hold` once held that long
+        (at once; its release then does nothing)."""
+        button = Button(pin, pull_up=True, pin_factory=pin_factory, hold_time=self.config.desk_settings.recall_hold_s)
+        down, held = threading.Event(), threading.Event()
 
-    def _next_held(self, _device) -> None:
-        self._held.set()
-        self.inbox.put(DeskPress("recall"))
+        def pressed(_device) -> None:
+            if self.debounce.edge(pin, True):
+                down.set()
 
-    def _next_released(self, _device) -> None:
-        self.debounce.edge(self.config.desk_pins.next, False)
-        if not self._next_down.is_set():
-            return  # the release of a bounce, not of a press
-        self._next_down.clear()
-        if self._held.is_set():
-            self._held.clear()
-        else:
-            self.inbox.put(DeskPress("next"))
+        def on_hold(_device) -> None:
+            held.set()
+            self.inbox.put(DeskPress(hold))
+
+        def released(_device) -> None:
+            self.debounce.edge(pin, False)
+            if not down.is_set():
+                return  # the release of a bounce, not of a press
+            down.clear()
+            if held.is_set():
+                held.clear()
+            else:
+                self.inbox.put(DeskPress(tap))
+
+        button.when_pressed, button.when_held, button.when_released = pressed, on_hold, released
+        return button
 
     def start(self) -> None:
         self.link.start()
@@ -286,7 +295,7 @@ class DeskUnit:
             self._remember(None)
         if state.serving != self.serving:
             self.choice = None   # a transfer chosen for another citizen is not sent
-        self.serving, self.overdue = state.serving, state.overdue
+        self.serving, self.overdue, self.status = state.serving, state.overdue, state.status
         self.pad.serve(state.serving["turn_id"] if state.serving else None, self.monotonic(),
                        previous_attended=attended)
 
@@ -308,7 +317,7 @@ class DeskUnit:
         if self.pending is not None and self.hub_away:
             return counter.kept_request()
         if self.serving is None:
-            return counter.idle(self.desk.name)
+            return counter.idle(self.desk.name, self.status)
         elapsed = (self.now() - datetime.fromisoformat(self.serving["called_at"])).total_seconds()
         settings = self.config.desk_settings
         return counter.attention(self.desk.name, self.serving["number"], elapsed, settings.attention_limit_min,
@@ -319,13 +328,16 @@ class DeskUnit:
         self.counter_display.show(*self.counter_lines())
         now = self.monotonic()
         status = ("kept" if self.pending and self.hub_away else "offline" if self.offline else
-                  "waiting" if self.pending else "overdue" if self.overdue else "ready")
+                  "waiting" if self.pending else "overdue" if self.overdue else
+                  "ready" if self.status == "open" or self.serving else self.status)
         pad = "thanks" if now < self._thanks_until else ("armed" if self.pad.target(now) else "off")
         if (status, pad) == self._lights:
             return
         shown_status, shown_pad = self._lights or (None, None)
         if status != shown_status and status == "ready":
             self.status_led.on()
+        elif status != shown_status and status == "closed":
+            self.status_led.off()
         elif status != shown_status:
             self.status_led.blink(*LIGHT_PATTERNS[status])
         if pad == "thanks" and shown_pad != "thanks":

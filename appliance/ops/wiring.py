@@ -73,7 +73,8 @@ def desk_wires(config: SiteConfig) -> list[Wire]:
     wires = [_gpio("NEXT button", "button", pins.next)]
     wires += [_gpio(label, "button", pin) for label, pin in (("RECALL button", pins.recall),
                                                              ("NO-SHOW button", pins.no_show),
-                                                             ("TRANSFER button", pins.transfer)) if pin is not None]
+                                                             ("TRANSFER button", pins.transfer),
+                                                             ("PAUSE button", pins.pause)) if pin is not None]
     wires.append(_gpio("status light", "light", pins.status_led))
     wires += [_gpio(f"rating {value} button ({RATING_LABELS[value]})", "button", pin)
               for value, pin in enumerate(pins.rating, start=1)]

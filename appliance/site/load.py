@@ -469,16 +469,16 @@ class _Reader:
     def desk_pins(self, data: dict) -> DeskPins:
         pins = self.table(data, "desk_pins")
         self.unknown_keys(pins, "desk_pins", {"next", "status_led", "rating", "rating_leds", "recall", "no_show",
-                                              "transfer"})
+                                              "transfer", "pause"})
         rating, leds = (self.get(pins, key, "desk_pins", list) or [] for key in ("rating", "rating_leds"))
         for key, values in (("rating", rating), ("rating_leds", leds)):
             if len(values) != 5 or not all(isinstance(v, int) and v in _GPIO_PINS for v in values):
                 self.problem(f"desk_pins.{key}", f"must be five BCM GPIO numbers (2-27), for ratings 1 to 5, not {values}")
         result = DeskPins(self.pin(pins, "next", "desk_pins"), self.pin(pins, "status_led", "desk_pins"),
                           tuple(rating), tuple(leds), *(self.pin(pins, key, "desk_pins", None)
-                                                        for key in ("recall", "no_show", "transfer")))
+                                                        for key in ("recall", "no_show", "transfer", "pause")))
         used = [pin for pin in (result.next, result.status_led, *rating, *leds, result.recall, result.no_show,
-                                result.transfer) if isinstance(pin, int)]  # a wrong one is reported above
+                                result.transfer, result.pause) if isinstance(pin, int)]  # a wrong one is reported above
         if len(used) != len(set(used)):
             self.problem("desk_pins", "a pin is used twice")
         return result

@@ -110,6 +110,7 @@ class DeskPins:
     recall: int | None = None      # without a RECALL button, a long press of NEXT recalls
     no_show: int | None = None
     transfer: int | None = None
+    pause: int | None = None       # a break: pressed it pauses the desk, held it closes it
 
 
 @dataclass(frozen=True)

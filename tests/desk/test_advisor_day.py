@@ -68,7 +68,8 @@ def test_recall_cancels_a_request_the_hub_has_not_answered(config, tmp_path):
         shows(desk, "Solicitud cancelada", "Pulse de nuevo")
         assert desk.pending is None and not (tmp_path / "desk" / "pending.json").exists()
         with Running(Hub(config, tmp_path / "hub")) as hub:
-            wait_until(lambda: desk.hub_online and desk._lights[0] == "ready", what="the hub back, the desk ready")
+            wait_until(lambda: desk.hub_online and not desk.offline, what="the hub back")
+            shows(desk, "Módulo 1", "Cerrado")   # the NEXT cancelled did not open it
             assert [t.number for t in hub.ledger.waiting()] == ["R-001"] and desk.serving is None
 
 
@@ -158,3 +159,30 @@ def test_the_counter_display_counts_the_minutes_and_warns_before_the_limit(confi
                                           (timedelta(minutes=23), "Tiempo cumplido", "Turno R-001 · 23 min")):
                 clock.moment = called + elapsed
                 shows(desk, upper, lower)
+
+
+def test_pause_takes_the_desk_out_of_the_queue_and_the_estimate_and_next_brings_it_back(config, tmp_path):
+    pins, hold = MockFactory(), config.desk_settings.recall_hold_s
+    with Running(Hub(config, tmp_path / "hub")) as hub, Running(desk_unit(config, tmp_path, pins)) as desk:
+        shows(desk, "Módulo 1", "Cerrado")   # nobody has opened it today
+        issue(hub, *range(1, 7))
+        for n in range(1, 5):   # three attentions measured at desk 1, the only desk open
+            press(pins, config.desk_pins.next)
+            wait_until(lambda: desk.serving and desk.serving["number"] == f"R-{n:03d}", what=f"R-{n:03d} called")
+        wait_until(lambda: hub.board().waiting[0].minutes_per_turn is not None, what="the pace of Registro")
+        press(pins, config.desk_pins.pause)
+        shows(desk, "Módulo 1", "En pausa")
+        wait_until(lambda: desk._lights[0] == "paused", what="the light of a paused desk")
+        assert sorted(t.number for t in hub.ledger.waiting()) == ["R-005", "R-006"]   # nobody called to it
+        assert hub.ledger.turns[f"{hub.today}/kiosco-1/R004"].outcome == "attended"
+        assert hub.board().waiting[0].minutes_per_turn is None   # no open desk attends Registro now
+        assert {d.desk: d.status for d in hub.board().desks}[1] == "paused"
+        pause_pin = pins.pin(config.desk_pins.pause)
+        pause_pin.drive_low()
+        wait_until(lambda: hub.ledger.desk_status(1) == "closed", timeout=hold + 30, what="the desk closed")
+        pause_pin.drive_high()
+        shows(desk, "Módulo 1", "Cerrado")
+        wait_until(lambda: pins.pin(config.desk_pins.status_led).state == 0, what="the status light off")
+        press(pins, config.desk_pins.next)
+        wait_until(lambda: desk.serving and desk.serving["number"] == "R-005", what="the desk open again")
+        assert hub.ledger.desk_status(1) == "open" and hub.board().waiting[0].minutes_per_turn is not None
