@@ -289,6 +289,12 @@ def _waiting(surface, scene: Scene, box: pygame.Rect, columns: int, unit: int) -
     if not scene.waiting:
         return
     top = _section_title(surface, WAITING_TITLE, box, unit)
+    if scene.desks:   # on the title's line, right-aligned, in what room the title leaves
+        title_size = unit // 30
+        room = box.width - _font(title_size, True).size(WAITING_TITLE)[0] - unit // 15
+        size = fit(scene.desks, title_size, False, room)
+        _text(surface, scene.desks, size, False, MUTED, box.right, box.y + _cap(title_size, True) - _cap(size, False),
+              "right")
     gap, inset, size = unit // 60, unit // 40, unit // 30
     tile_w = (box.width - gap * (columns - 1)) // columns
     for i, waiting in enumerate(scene.waiting):

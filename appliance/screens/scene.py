@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from appliance.contract import Board, Call, printable
-from appliance.core.spanish import clock, long_date
+from appliance.core.spanish import clock, long_date, plural
 
 SHOWN_CALLS = 7                       # calls listed under "Turnos anteriores"; the painter keeps a row for each
 CALLED = "Turno"
@@ -70,6 +70,19 @@ class Scene:
     key_help: str | None
     idle: str | None              # the welcome before the first call, or the closed site: a title, then the text
     notice: str | None = None     # what the room must know now: a dispenser without paper, a ticket without number
+    desks: str | None = None      # the desks that call nobody now: "En pausa: Módulo 2 · Cerrado: Módulo 3"
+
+
+def desks_line(board: Board | None) -> str | None:
+    """The paused and the closed desks, by name, beside the queues: the room sees why a desk calls nobody."""
+    named = {status: [printable(d.desk_name) for d in (board.desks or ()) if d.status == status]
+             for status in ("paused", "closed")} if board else {}
+    parts = []
+    if named.get("paused"):
+        parts.append("En pausa: " + ", ".join(named["paused"]))
+    if named.get("closed"):
+        parts.append(plural(len(named["closed"]), "Cerrado", "Cerrados") + ": " + ", ".join(named["closed"]))
+    return " · ".join(parts) or None
 
 
 def dispenser_notice(trouble: str, kiosk: str | None = None) -> str:
@@ -112,4 +125,5 @@ def build_scene(board: Board | None, now: datetime, *, size: tuple[int, int], po
     return Scene(size=size, portrait=portrait, headline=headline, highlight=highlight and headline is not None,
                  history=tuple(history), waiting=waiting, date=long_date(now.date()), time=clock(now),
                  footer=footer[footer_index % len(footer)] if footer else "",
-                 banner=None if hub_online else OFFLINE_BANNER, key_help=key_help, idle=idle, notice=notice)
+                 banner=None if hub_online else OFFLINE_BANNER, key_help=key_help, idle=idle, notice=notice,
+                 desks=desks_line(board) if waiting else None)

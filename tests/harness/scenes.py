@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from appliance.contract import Board, Call, Waiting
+from appliance.contract import Board, Call, DeskStatus, Waiting
 from appliance.screens.scene import build_scene
 
 BOGOTA = timezone(timedelta(hours=-5))
@@ -32,8 +32,13 @@ def call(i: int, number: str, desk: int = 3, *, preferential=False, recall=False
                 desk_name=desk_name or f"Módulo {desk}", recall=recall)
 
 
-def board(*calls: Call, waiting=WAITING) -> Board:
-    return Board(id="b1", at=NOW.isoformat(), source="hub", calls=list(calls), waiting=list(waiting))
+# Desk 2 on a break and desks 4 and 5 not open yet: the room's screen names them beside the queues.
+DESKS = [DeskStatus(desk=n, desk_name=f"Módulo {n}", status=status)
+         for n, status in enumerate(("open", "paused", "open", "closed", "closed"), start=1)]
+
+
+def board(*calls: Call, waiting=WAITING, desks=None) -> Board:
+    return Board(id="b1", at=NOW.isoformat(), source="hub", calls=list(calls), waiting=list(waiting), desks=desks)
 
 
 def ten_calls() -> list[Call]:

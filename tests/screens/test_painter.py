@@ -19,8 +19,8 @@ from appliance.contract import Waiting  # noqa: E402
 from appliance.screens.painter import (ACCENT, BACKGROUND, BANNER, FONT_BOLD, MUTED, NOTICE, PANEL,  # noqa: E402
                                        PREFERENTIAL, fit, layout, paint)
 from appliance.screens.window import Screen  # noqa: E402
-from tests.harness.scenes import (CLOSED, LATER, NO_PAPER, PACED, WAITING, board, call, scene,  # noqa: E402
-                                  ten_calls)
+from tests.harness.scenes import (CLOSED, DESKS, LATER, NO_PAPER, PACED, WAITING, board, call,  # noqa: E402
+                                  scene, ten_calls)
 
 SIZES = [((1920, 1080), False), ((1280, 720), False), ((1080, 1920), True)]
 LONG_DESK = "Ventanilla de atención preferencial 12"
@@ -37,6 +37,7 @@ STATES = {
     "con-estimado": lambda: (board(*ten_calls(), waiting=PACED), {}),
     "fuera-de-horario": lambda: (board(*ten_calls(), waiting=[]), {"closed": CLOSED, "now": LATER}),
     "sin-papel": lambda: (board(*ten_calls(), waiting=PACED), {"notice": NO_PAPER}),
+    "modulos-en-pausa": lambda: (board(*ten_calls(), waiting=PACED, desks=DESKS), {}),
 }
 
 
@@ -167,6 +168,17 @@ def test_the_estimated_wait_is_written_inside_each_tile_of_the_queues(size, port
     paced = painted(scene(board(*ten_calls(), waiting=PACED), size=size, portrait=portrait), size)
     assert count(plain, box, MUTED) < count(paced, box, MUTED)           # the muted "min aprox." beside counts
     assert box.contains(changed(plain, paced))
+
+
+@pytest.mark.parametrize("size, portrait", SIZES)
+def test_paused_and_closed_desks_are_named_on_the_line_of_the_queues_title(size, portrait):
+    box = parts(size, portrait).waiting
+    plain = painted(scene(board(*ten_calls(), waiting=PACED), size=size, portrait=portrait), size)
+    named = painted(scene(board(*ten_calls(), waiting=PACED, desks=DESKS), size=size, portrait=portrait), size)
+    line = changed(plain, named)
+    with_accents = box.inflate(0, line.height // 2).move(0, -line.height // 4)   # "ó" rises above the capitals
+    assert with_accents.contains(line) and line.height < box.height // 3 and line.right > box.centerx
+    assert count(named, line, MUTED) > count(plain, line, MUTED)
 
 
 @pytest.mark.parametrize("size, portrait", SIZES)

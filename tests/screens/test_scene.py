@@ -4,9 +4,10 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from appliance.contract import DeskStatus
 from appliance.screens.scene import (IDLE_MESSAGE, OFFLINE_BANNER, PREFERENTIAL_MARK, RECALLED, SHOWN_CALLS,
                                      WaitingView, build_scene)
-from tests.harness.scenes import FOOTER, NOW, WAITING, board, call, scene, ten_calls
+from tests.harness.scenes import DESKS, FOOTER, NOW, WAITING, board, call, scene, ten_calls
 
 
 def test_a_new_call_is_the_highlighted_headline_with_its_desk_and_the_time_in_spanish():
@@ -46,6 +47,14 @@ def test_the_queues_count_normal_and_preferential_turns_per_service():
     s = scene(board(call(1, "S-012", 1)))
     assert s.waiting[0] == WaitingView("Registro y Aportes", 5)
     assert [w.service for w in s.waiting] == [w.service_name for w in WAITING]
+
+
+def test_the_paused_and_closed_desks_are_named_and_singular_and_plural_agree():
+    assert scene(board(call(1, "S-012", 1), desks=DESKS)).desks == "En pausa: Módulo 2 · Cerrados: Módulo 4, Módulo 5"
+    one_closed = [DeskStatus(desk=1, desk_name="Módulo 1", status="closed")]
+    assert scene(board(desks=one_closed)).desks == "Cerrado: Módulo 1"
+    assert scene(board(desks=[DeskStatus(desk=1, desk_name="Módulo 1", status="open")])).desks is None
+    assert scene(board(desks=DESKS, waiting=[])).desks is None    # no queues on screen, nothing beside them
 
 
 def test_without_the_hub_a_calm_banner_says_the_turn_is_kept():
