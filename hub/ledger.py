@@ -80,7 +80,7 @@ class Ledger:
     # desk -> [(at, status, advisor)], each change of its status or of who sits there: the report's desk times
     status_log: dict[int, list] = field(default_factory=dict)
     signed_in: dict[int, str] = field(default_factory=dict)      # desk -> advisor set from the page today
-    commands: dict[str, str | None] = field(default_factory=dict)  # command id -> why it was refused (None: done)
+    commands: dict[str, dict] = field(default_factory=dict)     # command id -> its record (refused: why not done)
     # desk -> what its last NEXT did, while nothing else has happened at the desk: {"request", "closed",
     # "called", "seconds"} (the attention it closed and how long it lasted), for a coordinator's undo
     last_next: dict[int, dict] = field(default_factory=dict)
@@ -200,7 +200,7 @@ class Ledger:
         self.status_log.setdefault(r["desk"], []).append((r["at"], self.desk_status(r["desk"]), r["advisor"]))
 
     def _apply_command(self, r: dict) -> None:
-        self.commands[r["id"]] = r.get("refused")
+        self.commands[r["id"]] = r
 
     def _apply_reinstate(self, r: dict) -> None:
         """Waits again from the time on its ticket, so in the place it had; its absent call is forgotten."""

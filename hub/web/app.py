@@ -33,6 +33,7 @@ from hub.store import DayStore
 from hub.web.accounts import SESSION_S, Accounts
 from hub.web.auth import Throttle
 from hub.web.live import LiveView
+from hub.web.orders import COMMAND_EXPIRY_S, OUTCOME_NAMES, command_from_form, describe
 from hub.web.queries import MAX_DAYS, BadRequest, parse_query, period
 from hub.web.server import MAX_BODY, PageServer, redirect_app
 
@@ -42,7 +43,10 @@ COOKIE = "__Host-turnero_sesion"    # __Host-: only ever set by this host over H
 MAX_PERIODS = 4                     # CSV downloads and reports being made at once (each holds a day in memory)
 REFRESH_S = 2.0                     # how often the live view is recomputed
 EAGER_S = 0.25                      # how soon after a message it is recomputed
-NAV = (("/en-vivo", "En vivo"), ("/informe", "Informe"), ("/exportar", "Exportar CSV"))
+NAV = (("/en-vivo", "En vivo"), ("/modulos", "Módulos"), ("/informe", "Informe"), ("/exportar", "Exportar CSV"),
+       ("/contingencia", "Contingencia"))
+ANSWER_S = 5.0                      # how long an order waits for the hub's answer before the page says it has none
+ORDER_PAGES = {"/modulos": ("desks.html", "Módulos"), "/contingencia": ("contingency.html", "Contingencia")}
 ERRORS = {
     400: ("Solicitud no válida", "La solicitud no se pudo interpretar."),
     401: ("Inicie sesión", "Inicie sesión para ver esta página."),
@@ -331,6 +335,61 @@ def live_page():
 def live_json():
     return Response(json.dumps(_web().live.snapshot(), ensure_ascii=False),
                     content_type="application/json; charset=utf-8")
+
+
+# --- the coordinators' orders ------------------------------------------------------------------------------
+
+def _order_page(path: str, status: int = 200, message: str = "", form: dict | None = None) -> Response:
+    """The Módulos or the Contingencia page: the desks as the hub last said, the forms, the result of the order
+    just given (?orden=<id>, read back from the day's journal) and today's orders."""
+    web = _web()
+    template, title = ORDER_PAGES[path]
+    result = None
+    shown = (_query().get("orden") or [""])[0][:64] if request.method == "GET" else ""
+    if shown:
+        record = web.live.answer(shown)
+        result = ({"ok": False, "text": "El hub todavía no confirma esa orden. Revise la vista en vivo en un momento "
+                                        "antes de repetirla."} if record is None else
+                  {"ok": not record.get("refused"),
+                   "text": record.get("refused") or describe(record, web.config, done=True)})
+    orders = [{"at": r["at"][11:16], "coordinator": r["coordinator"], "text": describe(r, web.config, done=False),
+               "refused": r.get("refused")} for r in reversed(web.live.answers())]
+    now = web.now()
+    return _render(template, status, title=title, desks=web.live.snapshot().get("desks", []),
+                   config=web.config, outcomes=OUTCOME_NAMES, result=result, message=message,
+                   orders=orders, today=now.date().isoformat(), form=form or {})
+
+
+@route("/modulos")
+def desks_page():
+    return _order_page("/modulos")
+
+
+@route("/contingencia")
+def contingency_page():
+    return _order_page("/contingencia")
+
+
+@route("/ordenes", methods=("POST",))
+def give_order():
+    """Sends the order to the hub and waits a moment for its answer in the journal; then back to the page it came
+    from, which reads the answer (Post/Redirect/Get: a reload never gives the order twice)."""
+    web = _web()
+    form = parse_query(request.get_data(cache=False).decode("utf-8", "replace"))
+    back = (form.get("volver") or [""])[0]
+    if back not in ORDER_PAGES:
+        back = "/modulos"
+    try:
+        command = command_from_form(form, web.config, g.user, web.now())
+    except BadRequest as exc:
+        return _order_page(back, 400, str(exc), {key: values[0][:80] for key, values in form.items()})
+    if not web.link.connected:
+        return _order_page(back, 503, "La página no tiene conexión con el hub: la orden no se envió. Intente de "
+                                      "nuevo en un momento.")
+    web.link.publish(contract.COMMAND_TOPIC, command.to_json(), expiry_s=COMMAND_EXPIRY_S)
+    log.info("hub-web: %s ordered %s (%s)", g.user, command.action, command.id)
+    web.live.answer(command.id, ANSWER_S)
+    return _redirect(f"{back}?orden={command.id}")
 
 
 def _period(template: str, title: str) -> tuple[date, date]:

@@ -22,6 +22,7 @@ from hub.store import DayStore, Follower
 log = logging.getLogger(__name__)
 SETTLE_S = 3.0                      # after connecting, retained statuses have arrived by then
 MAX_SKEW_S = 60                     # a device's clock further than this from the hub's is flagged
+KEPT_ANSWERS = 1000                 # the hub's answers to the page's latest orders, for the page that gave them
 _PRINTER = {"ok": ("Con papel", "ok"), "low": ("Poco papel", "warn"), "out": ("Sin papel", "bad"),
             "offline": ("Desconectada", "bad"), "unknown": ("Estado desconocido", "warn")}
 
@@ -58,6 +59,8 @@ class LiveView:
         self._published: list | None = None
         self._lock = threading.Lock()
         self._snapshot: dict = {}
+        self._answered = threading.Condition(self._lock)
+        self._answers: dict[str, dict] = {}   # command id -> the hub's record of it, as the journal has it
         self.skews: dict[str, float] = {}   # device -> seconds its clock is ahead of this one (negative: behind)
         self.problems: dict[str, str] = {}  # device -> what it says keeps it from working (its heartbeat)
         self.rejected = contract.Refusals()
@@ -65,6 +68,18 @@ class LiveView:
     def snapshot(self) -> dict:
         with self._lock:
             return self._snapshot
+
+    def answers(self) -> list[dict]:
+        """The hub's records of the page's orders it has seen, oldest first."""
+        with self._lock:
+            return list(self._answers.values())
+
+    def answer(self, command_id: str, timeout: float = 0.0) -> dict | None:
+        """The hub's record of an order (with `refused` when it did nothing), once the journal has it; waits up
+        to `timeout` seconds for it."""
+        with self._answered:
+            self._answered.wait_for(lambda: command_id in self._answers, timeout)
+            return self._answers.get(command_id)
 
     def take(self, item) -> None:
         if isinstance(item, Connected):
@@ -139,6 +154,13 @@ class LiveView:
             self._follower = Follower(self.store, day.isoformat())
         again, records = self._follower.poll()
         self._ledger = fold(records, None if again else self._ledger)
+        answers = [r for r in records if r.get("kind") == "command"]
+        if answers:
+            with self._answered:
+                self._answers.update((r["id"], r) for r in answers)
+                for old in list(self._answers)[:max(0, len(self._answers) - KEPT_ANSWERS)]:
+                    del self._answers[old]
+                self._answered.notify_all()
         return self._ledger
 
     def _waits(self, ledger: Ledger, now: datetime) -> dict[str, list[float]]:
@@ -225,7 +247,8 @@ class LiveView:
         for number, desk in sorted(self.config.desks.items()):
             state = self.desks.get(number)
             serving = state.serving if state else None
-            entry = {"desk": number, "name": desk.name, "advisor": ledger.advisors.get(number, desk.advisor),
+            entry = {"desk": number, "name": desk.name, "status": state.status if state else None,
+                     "advisor": state.advisor if state and state.advisor else ledger.advisors.get(number, desk.advisor),
                      "number": None, "service": None, "preferential": False, "minutes": None, "overdue": False}
             if serving:
                 since = now - datetime.fromisoformat(serving["called_at"])

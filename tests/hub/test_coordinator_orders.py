@@ -13,7 +13,7 @@ DAY = START.date()
 def answer(hub, rid: str) -> str | None:
     """What the page reads back: None when the order was carried out, else the reason it was refused."""
     assert rid in hub.ledger.commands, f"order {rid} not recorded"
-    return hub.ledger.commands[rid]
+    return hub.ledger.commands[rid].get("refused")
 
 
 def records(hub, kind: str) -> list[dict]:

@@ -1,5 +1,6 @@
 """The coordinators' page: sign-in, sessions, periods and config in isolation; then the real thing in a headless
 Chromium driven by Selenium, against a real Mosquitto, the real hub and the CSV read back by LibreOffice."""
+import csv
 import io
 import json
 import os
@@ -228,10 +229,13 @@ class Devices:
         self.kiosk.publish(contract.printer_topic("kiosco-1"), status.to_json(), retain=True).wait_for_publish(2)
 
     def next(self, desk: int, expected: str) -> None:
-        request = contract.DeskRequest(id=contract.new_id(), at=self.clock().isoformat(),
-                                       source=f"escritorio-{desk}", desk=desk, action="next")
-        self.desk.publish(contract.request_topic(desk), request.to_json()).wait_for_publish(2)
+        self.press(desk, "next")
         wait_until(lambda: self.number_at(desk) == expected, what=f"desk {desk} serving {expected}")
+
+    def press(self, desk: int, action: str) -> None:
+        request = contract.DeskRequest(id=contract.new_id(), at=self.clock().isoformat(),
+                                       source=f"escritorio-{desk}", desk=desk, action=action)
+        self.desk.publish(contract.request_topic(desk), request.to_json()).wait_for_publish(2)
 
     def rate(self, desk: int, value: int) -> None:
         rating = contract.Rating(id=contract.new_id(), at=self.clock().isoformat(),
@@ -404,8 +408,9 @@ def test_a_coordinator_follows_the_morning_downloads_the_csv_and_reads_the_repor
     assert view["filas"]["R"].startswith("Registro y Aportes\t1\t0\t24 min")
     assert view["filas"]["S"].startswith("Salud\t1\t0") and view["filas"]["E"].startswith("Educación\t1\t0")
     desks, devices = view["modulos"], view["equipos"]
-    assert desks["1"].startswith("Módulo 1\tAna María Peña\tR-001\tRegistro y Aportes") and "En tiempo" in desks["1"]
-    assert "José Muñoz\tR-002" in desks["2"] and "Libre" in desks["3"]
+    assert desks["1"].startswith("Módulo 1\tAbierto\tAna María Peña\tR-001\tRegistro y Aportes")
+    assert "excede" not in desks["1"] and "José Muñoz\tR-002" in desks["2"]
+    assert desks["3"].startswith("Módulo 3\tCerrado\t") and "Libre" in desks["3"]
     assert "En línea" in devices["hub"] and "Poco papel" in devices["kiosco-1"]
     assert "Sin conexión" in devices["pantalla-1"] and "Sin reporte" in devices["escritorio-2"]
     assert "Registro y Aportes: 1 turno espera más de 20 min." in view["alarmas"]
@@ -425,6 +430,7 @@ def test_a_coordinator_follows_the_morning_downloads_the_csv_and_reads_the_repor
 
     # The CSV of yesterday and today, downloaded through the form.
     click_to_page(browser, By.LINK_TEXT, "Exportar CSV")
+    assert f"Máximo {MAX_DAYS} días." in text_of(browser, "form.period + p")
     browser.execute_script("document.getElementById('desde').value = arguments[0]",
                            (today - timedelta(days=1)).isoformat())
     shot(browser, "3-exportar")
@@ -564,7 +570,7 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(site, browser):
     fits(browser, 390)
     labels = browser.execute_script("""return [...document.querySelectorAll('#modulos tr[data-key="1"] td')]
         .map(td => getComputedStyle(td, '::before').content + ' ' + td.textContent);""")
-    assert '"Estado" En tiempo' in " | ".join(labels) or any(label.startswith('"Estado"') for label in labels), labels
+    assert '"Estado" Abierto' in labels and '"Tiempo" ' in " | ".join(labels), labels
     assert any(label.startswith('"Mayor espera"') for label in browser.execute_script(
         """return [...document.querySelectorAll('#filas tr[data-key="R"] td')]
            .map(td => getComputedStyle(td, '::before').content + ' ' + td.textContent);"""))
@@ -575,6 +581,87 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(site, browser):
         layout = fits(browser, width, ".card-value, svg.chart, table.figures th[scope=row]")
         assert layout["width"] <= width and not layout["outside"], (width, layout)
     shot(browser, "9-informe-390", width=390)
-    browser.get(web.url + "exportar")
-    assert fits(browser, 390)["width"] <= 390
-    shot(browser, "10-exportar-390", width=390)
+    for page in ("exportar", "modulos", "contingencia"):
+        browser.get(web.url + page)
+        assert fits(browser, 390)["width"] <= 390, page
+        shot(browser, f"10-{page}-390", width=390)
+
+
+def order_on(browser, form: str, button: str = "button[type=submit]", **fields) -> str:
+    """Fills one order form of the page, sends it and returns what the page answers (done or refused)."""
+    for name, value in fields.items():
+        field = browser.find_element(By.CSS_SELECTOR, f"{form} [name={name}]")
+        if field.tag_name == "select":
+            browser.execute_script("arguments[0].value = arguments[1]", field, value)
+        elif field.get_attribute("type") in ("date", "time"):
+            browser.execute_script("arguments[0].value = arguments[1]", field, value)
+        else:
+            field.clear()
+            field.send_keys(value)
+    click_to_page(browser, By.CSS_SELECTOR, f"{form} {button}")
+    return text_of(browser, "p[role=status], p[role=alert]")
+
+
+def test_a_coordinator_opens_pauses_calls_corrects_and_enters_a_manual_contingency(site, browser, tmp_path):
+    web, hub = site, site.devices.hub
+    today = web.now().date()
+    browser.get(web.url + "ingresar")
+    sign_in(browser, PASSWORD)
+    click_to_page(browser, By.LINK_TEXT, "Módulos")
+    assert "Abierto" in text_of(browser, "#modulo-1 h2") and "Cerrado" in text_of(browser, "#modulo-3 h2")
+    shot(browser, "11-modulos")
+
+    # A break for desk 2's advisor: the desk calls nobody until it opens again.
+    answer = order_on(browser, "#modulo-2 form:nth-of-type(1)", "button[value=paused]")
+    assert answer == "Módulo 2 queda en pausa." and hub.ledger.desk_status(2) == "paused"
+    assert "En pausa" in text_of(browser, "#modulo-2 h2")
+
+    # Desk 3: another advisor today, then a number called to it, refused while it is closed.
+    assert order_on(browser, "#modulo-3 form:nth-of-type(2)", asesor="Carlos Andrés Núñez") == (
+        "Carlos Andrés Núñez atiende desde ahora en Módulo 3.")
+    assert order_on(browser, "#modulo-3 form:nth-of-type(3)", numero="r-003") == "Módulo 3 está cerrado: ábralo antes."
+    assert "error" in browser.find_element(By.CSS_SELECTOR, "p[role=status]").get_attribute("class")
+    order_on(browser, "#modulo-3 form:nth-of-type(1)", "button[value=open]")
+    assert order_on(browser, "#modulo-3 form:nth-of-type(3)", numero="R-003") == "El turno R-003 fue llamado a Módulo 3."
+    (call,) = [r for r in hub.store.day(hub.today) if r["kind"] == "call" and r["desk"] == 3]
+    assert (call["advisor"], call["by"]) == ("Carlos Andrés Núñez", "coordinacion")
+
+    # Desk 1's last NEXT was a mistake: R-001 goes back to the queue and P-001 is served again.
+    assert order_on(browser, "#modulo-1 form:nth-of-type(4)") == "Se deshizo el último SIGUIENTE de Módulo 1."
+    assert hub.ledger.turns[hub.ledger.serving[1]].number == "P-001"
+    assert "R-001" in [t.number for t in hub.ledger.waiting()]
+
+    # R-002 did not come to desk 2, then comes back: in the queue again, in its place.
+    web.devices.press(2, "no_show")
+    wait_until(lambda: hub.ledger.turns[f"{hub.today}/kiosco-1/R002"].outcome == "no_show", what="R-002 absent")
+    assert order_on(browser, "form:has(#ausente)", numero="R-002") == (
+        "El turno R-002 vuelve a la fila, en el lugar que tenía.")
+    assert "R-002" in [t.number for t in hub.ledger.waiting()]
+    assert order_on(browser, "form:has(#ausente)", numero="R-0002x").startswith("El número «R-0002x»")  # no order sent
+    orders = text_of(browser, "#ordenes")
+    assert orders.count("coordinacion") == 7 and "Llamar el turno R-003 a Módulo 3 No se hizo Módulo 3 está cerrado" \
+        in orders and "Pausar Módulo 2 Hecho" in orders
+    shot(browser, "12-modulos-ordenes")
+
+    # Yesterday the system failed for an hour: the paper sheet's attentions are entered.
+    yesterday = (today - timedelta(days=1)).isoformat()
+    click_to_page(browser, By.LINK_TEXT, "Contingencia")
+    shot(browser, "13-contingencia")
+    sheet = {"fecha": yesterday, "numero": "M-001", "servicio": "S", "modulo": "2", "asesor": "José Muñoz",
+             "llegada": "10:02", "llamado": "10:20", "fin": "10:31", "resultado": "attended"}
+    assert order_on(browser, "form.manual", **sheet) == f"Atención manual M-001 del {yesterday} (atendido) registrada."
+    assert order_on(browser, "form.manual", **{**sheet, "llamado": "09:00"}) == (
+        "Las horas deben seguirse: llegada, llamado y fin de la atención.")
+    assert browser.find_element(By.ID, "numero").get_attribute("value") == "M-001"   # the form keeps what was typed
+    assert order_on(browser, "form.manual", **sheet) == f"El número M-001 ya está registrado el {yesterday}."
+    shot(browser, "14-contingencia-registrada")
+
+    # In yesterday's CSV and report, marked as manual.
+    token = browser.get_cookie(COOKIE)["value"]
+    status, _, body = request(web, "GET", f"/exportar/turnos.csv?desde={yesterday}&hasta={yesterday}", cookie=token)
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+    (paper,) = [row for row in rows if row["number"] == "M-001"]
+    assert status == 200 and (paper["kiosk"], paper["manual"], paper["service_seconds"]) == ("manual", "sí", "660")
+    browser.get(web.url + f"informe?desde={yesterday}&hasta={yesterday}")
+    assert "Registrados a mano después de una contingencia (turnero manual): 1 turno;" in text_of(browser, ".notes")
+    shot(browser, "15-informe-manual")

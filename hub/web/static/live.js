@@ -76,11 +76,13 @@ function draw(view) {
     q.pace === null ? "—" : "cada " + q.pace + " min",
   ]]), "El hub aún no ha publicado las filas de espera.");
 
+  const deskStates = { open: ["Abierto", "ok"], paused: ["En pausa", "warn"], closed: ["Cerrado", "bad"] };
   fill("modulos", view.desks.map(d => [d.desk, [
-    d.name, d.advisor || "—",
+    d.name, d.status ? { text: deskStates[d.status][0], tone: deskStates[d.status][1] } : "—", d.advisor || "—",
     d.number ? { text: d.number, tone: d.preferential ? "pref" : "ok" } : "Libre",
-    d.service || "—", minutes(d.minutes),
-    d.number ? (d.overdue ? { text: "Excede el límite", tone: "bad" } : { text: "En tiempo", tone: "ok" }) : "—",
+    d.service || "—",
+    d.number ? { text: minutes(d.minutes) + (d.overdue ? ", excede el límite" : ""), tone: d.overdue ? "bad" : "ok" }
+      : "—",
   ]]), "No hay módulos configurados.");
 
   const states = { online: ["En línea", "ok"], offline: ["Sin conexión", "bad"], unknown: ["Sin reporte", "warn"] };
