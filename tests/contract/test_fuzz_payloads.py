@@ -62,6 +62,19 @@ def rating(desk: int = 1, turn_id: str = f"{TODAY}/kiosco-1/R001", value: int = 
                                      value=value), **changes})
 
 
+# A valid order of each action from the coordinators' page.
+ORDERS = {"desk_status": dict(desk=2, status="paused"), "advisor": dict(desk=3, advisor="Carlos Andrés Núñez"),
+          "call": dict(desk=2, number="R-003"), "reinstate": dict(number="R-002"), "undo_next": dict(desk=1),
+          "manual": dict(number="M-001", service="S", desk=2, advisor="José Muñoz", outcome="attended",
+                         issued_at="2026-11-23T10:02:00-05:00", called_at="2026-11-23T10:20:00-05:00",
+                         closed_at="2026-11-23T10:31:00-05:00")}
+
+
+def order(action: str, rid: str = "o-1") -> contract.Command:
+    return contract.Command(id=rid, at=AT, source="hub-web", action=action, coordinator="coordinacion",
+                            **ORDERS[action])
+
+
 def board() -> contract.Board:
     call = contract.Call(id="c-1", at=AT, source="hub", turn_id=f"{TODAY}/kiosco-1/R001", number="R-001",
                          service="R", service_name="Registro y Aportes", preferential=False, desk=1,
@@ -273,7 +286,8 @@ def hub_topics(kind: str, right: str) -> st.SearchStrategy:
            "request": ["turnero/v1/desk/01/request", "turnero/v1/desk/-1/request", "turnero/v1/desk/١/request",
                        contract.request_topic(2), contract.request_topic(99), contract.rating_topic(1)],
            "rating": ["turnero/v1/desk/1/rating/", "turnero/v1/desk/+/rating", contract.rating_topic(3),
-                      contract.ticket_topic("kiosco-1")]}[kind]
+                      contract.ticket_topic("kiosco-1")],
+           "command": ["turnero/v1/hub/command/", "turnero/v1/hub/Command", contract.request_topic(1)]}[kind]
     return st.sampled_from([right] * 4 + odd + ["turnero/v2/desk/1/request", "turnero/v1/hub/board", ""]) | st.text(
         max_size=40)
 
@@ -287,6 +301,9 @@ HUB_CASES = st.one_of(
               st.tuples(st.sampled_from(contract.ACTIONS), st.uuids()).flatmap(
                   lambda a: payloads(request(action=a[0], rid=a[1].hex)))),
     st.tuples(st.just("rating"), hub_topics("rating", contract.rating_topic(1)), payloads(rating())),
+    st.tuples(st.just("command"), hub_topics("command", contract.COMMAND_TOPIC),
+              st.tuples(st.sampled_from(sorted(ORDERS)), st.uuids()).flatmap(
+                  lambda a: payloads(order(a[0], rid=a[1].hex)))),
 )
 
 
@@ -298,7 +315,8 @@ def test_the_hub_refuses_what_is_wrong_with_its_reason_and_keeps_only_what_is_ri
     reason = deliver(hub, topic, payload, refusals)
     try:
         valid = contract.expect(payload, *{"ticket": (contract.TicketIssued, contract.TicketVoid),
-                                           "request": (contract.DeskRequest,), "rating": (contract.Rating,)}[kind])
+                                           "request": (contract.DeskRequest,), "rating": (contract.Rating,),
+                                           "command": (contract.Command,)}[kind])
     except contract.ContractError:
         valid = None
     event("refused" if reason else "taken (or a repeat)")
@@ -387,6 +405,20 @@ BAD = [
     ("an unknown field", TICKETS, encode({**body(ticket(4)), "priority": 1}), "unknown field 'priority'"),
     ("a request from another desk's unit", REQUESTS, request(rid="r-9", source="escritorio-2").to_json(),
      "from 'escritorio-2'"),
+    ("an order from a kiosk", contract.COMMAND_TOPIC, encode({**body(order("undo_next")), "source": "kiosco-1"}),
+     "only the coordinators' page"),
+    ("an order with a field its action does not take", contract.COMMAND_TOPIC,
+     encode({**body(order("reinstate")), "desk": 1}), "field 'desk' is not taken with action 'reinstate'"),
+    ("an order without a field its action needs", contract.COMMAND_TOPIC,
+     encode({k: v for k, v in body(order("call")).items() if k != "number"}), "field 'number' is required"),
+    ("an order no page gives", contract.COMMAND_TOPIC, encode({**body(order("undo_next")), "action": "delete_day"}),
+     "field 'action' must be one of desk_status"),
+    ("a desk status that is not one", contract.COMMAND_TOPIC,
+     encode({**body(order("desk_status")), "status": "lunch"}), "field 'status' must be one of open"),
+    ("a manual attention that ends before it starts", contract.COMMAND_TOPIC,
+     encode({**body(order("manual")), "closed_at": "2026-11-23T09:00:00-05:00"}), "must follow one another"),
+    ("a blank coordinator", contract.COMMAND_TOPIC, encode({**body(order("undo_next")), "coordinator": " "}),
+     "a name must not be blank"),
 ]
 
 
@@ -570,7 +602,8 @@ def test_a_flood_of_garbage_on_every_topic_the_hub_reads_leaves_it_calling_turns
     flood = [(topic, payload) for name, topic, payload, _ in BAD
              if topic != "turnero/v1/desk/1/other" and "'s id" not in name]
     flood += [(topic, payload) for topic in (contract.ticket_topic("x"), "turnero/v1/desk/0/request",
-                                             contract.rating_topic(99), contract.request_topic(3))
+                                             contract.rating_topic(99), contract.request_topic(3),
+                                             contract.COMMAND_TOPIC)
               for payload in (b"", b"\x00" * 100, b"{}", b'{"v": 1}', DEEP)]
     with Running(Hub(config, tmp_path / "hub")) as hub:
         assert hub.link.wait_connected(STEP_DEADLINE_S)

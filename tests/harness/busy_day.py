@@ -263,6 +263,7 @@ class Advisor:
     serving: str | None = None      # turn id
     until: datetime | None = None   # when the attention ends
     recalled: bool = False
+    back_at: datetime | None = None   # on a break (the desk paused) until then
 
 
 def run_day(site: BusySite, day: date, tickets: int, *, seed: int = 1, last=(15, 30), close=(16, 30),
@@ -284,6 +285,8 @@ def run_day(site: BusySite, day: date, tickets: int, *, seed: int = 1, last=(15,
         wait_until(site.hub_has_everything, timeout=ANSWER_S, what="the minute's tickets and ratings at the hub")
         presses, queues = {}, _queues_on_screen(site)
         for n, advisor in advisors.items():
+            if advisor.back_at is not None and moment < advisor.back_at:
+                continue
             if advisor.serving is None:
                 if any(queues.get(s) for s in site.config.desks[n].services):
                     presses[n] = "next"
@@ -295,6 +298,9 @@ def run_day(site: BusySite, day: date, tickets: int, *, seed: int = 1, last=(15,
             advisor = advisors[n]
             if action == "recall":   # the citizen is called again and comes within a minute
                 advisor.until = moment + timedelta(minutes=1)
+            elif action == "pause":  # a break: the desk calls nobody, and the advisor's next NEXT opens it
+                advisor.serving, advisor.recalled = None, False
+                advisor.back_at = moment + timedelta(minutes=rng.uniform(5, 20))
             else:
                 advisor.serving, advisor.recalled = site.serving(n), False
                 advisor.until = moment + timedelta(minutes=rng.uniform(1.5, 5.0))
@@ -346,7 +352,8 @@ def _queues_on_screen(site: BusySite) -> dict[str, int]:
 
 def _finish(site: BusySite, desk: int, advisor: Advisor, rng: random.Random) -> str:
     """What the advisor does when the attention is over: mostly the citizen rates and NEXT; sometimes the
-    citizen did not come (a recall, then no-show) or goes to another service (transfer)."""
+    citizen did not come (a recall, then no-show) or goes to another service (transfer), or the advisor takes a
+    break (pause)."""
     roll = rng.random()
     if roll < 0.05 and not advisor.recalled:
         advisor.recalled = True
@@ -357,7 +364,7 @@ def _finish(site: BusySite, desk: int, advisor: Advisor, rng: random.Random) -> 
         return "transfer"
     if roll < 0.96:
         site.rate(desk, rng.choices((5, 4, 3, 2, 1), weights=(50, 30, 10, 6, 4))[0])
-    return "next"
+    return "pause" if roll > 0.985 else "next"
 
 
 def roll_over(site: BusySite, next_day: date) -> None:

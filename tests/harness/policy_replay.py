@@ -1,5 +1,6 @@
 """The queue policy replayed from the hub's records: every call checked against the policy as hub/policy.py and
-the README state it, written again from that text (it does not call the hub's code)."""
+the README state it, written again from that text (it does not call the hub's code). A desk gets a turn only
+while it is open: a paused or closed one (or one nobody opened today) gets none, and its PAUSE calls nobody."""
 from __future__ import annotations
 
 import dataclasses
@@ -46,7 +47,9 @@ def policy_problems(records: list[dict], config: SiteConfig) -> tuple[list[str],
     turns: dict[str, _Queued] = {}
     called_at: dict[str, int] = {}
     streak: dict[int, int] = {}
-    problems, rules = [], {"aging": 0, "ratio": 0, "preferential": 0, "normal": 0, "nothing": 0}
+    status: dict[int, str] = {}           # desk -> open, paused, closed (none yet: closed)
+    actions: dict[str, str] = {}          # request id -> its action
+    problems, rules = [], {"aging": 0, "ratio": 0, "preferential": 0, "normal": 0, "nothing": 0, "breaks": 0}
     for r in records:
         kind = r["kind"]
         if kind == "ticket":
@@ -58,7 +61,12 @@ def policy_problems(records: list[dict], config: SiteConfig) -> tuple[list[str],
                 r["turn_id"], r["service"], origin.preferential, datetime.fromisoformat(r["queued_at"]))
         elif kind == "close":
             waiting.pop(r["turn_id"], None)
-        elif kind == "request" and r["action"] == "next" and r["id"] not in answered:
+        elif kind == "desk":
+            status[r["desk"]] = r["status"]
+            rules["breaks"] += r["status"] == "paused"
+        elif kind == "request":
+            actions[r["id"]] = r["action"]
+        if kind == "request" and r["action"] == "next" and r["id"] not in answered:
             desk = config.desks[r["desk"]]
             if any(q.service in desk.services for q in waiting.values()):
                 problems.append(f"NEXT {r['id']} at desk {r['desk']} called nobody while a turn of its services "
@@ -69,6 +77,10 @@ def policy_problems(records: list[dict], config: SiteConfig) -> tuple[list[str],
                 problems.append(f"desk {r['desk']} recalled {r['turn_id']}, which it was not serving")
         elif kind == "call":
             desk, turn = r["desk"], r["turn_id"]
+            if status.get(desk, "closed") != "open":
+                problems.append(f"desk {desk} got {turn} while {status.get(desk, 'closed')}")
+            if actions.get(r["request_id"]) in ("pause", "close"):
+                problems.append(f"desk {desk}'s {actions[r['request_id']]} called {turn}")
             if turn in called_at:
                 problems.append(f"{turn} called to desk {desk} after desk {called_at[turn]}")
             now = datetime.fromisoformat(r["at"])

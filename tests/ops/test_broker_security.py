@@ -155,18 +155,19 @@ def test_a_refused_device_says_which_credentials_it_used_and_what_to_do(secured,
 
 WRITES = {  # device: (topics it must not publish on, its own topics)
     "kiosco-1": ([contract.BOARD_TOPIC, contract.desk_state_topic(1), contract.ticket_topic("kiosco-2"),
-                  contract.printer_topic("kiosco-2"), contract.status_topic("hub"), contract.request_topic(1)],
+                  contract.printer_topic("kiosco-2"), contract.status_topic("hub"), contract.request_topic(1),
+                  contract.COMMAND_TOPIC],
                  [contract.ticket_topic("kiosco-1")]),
     "escritorio-1": ([contract.BOARD_TOPIC, contract.desk_state_topic(1), contract.request_topic(2),
                       contract.rating_topic(2), contract.ticket_topic("kiosco-1"),
-                      contract.status_topic("escritorio-2")],
+                      contract.status_topic("escritorio-2"), contract.COMMAND_TOPIC],
                      [contract.request_topic(1), contract.rating_topic(1)]),
     # A display writes nothing but its own availability.
     "pantalla-1": ([contract.BOARD_TOPIC, contract.status_topic("hub"), contract.ticket_topic("kiosco-1"),
                     contract.request_topic(1), contract.ALARMS_TOPIC],
                    [contract.status_topic("pantalla-1")]),
     "hub-web": ([contract.BOARD_TOPIC, contract.desk_state_topic(1), contract.status_topic("hub")],
-                [contract.ALARMS_TOPIC, contract.status_topic("hub-web")]),
+                [contract.ALARMS_TOPIC, contract.COMMAND_TOPIC, contract.status_topic("hub-web")]),
 }
 
 

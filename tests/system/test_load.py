@@ -97,7 +97,7 @@ def test_a_busy_day_then_a_comparable_one_keep_every_turn_the_policy_and_a_flat_
                 spoken.said.clear()
             kept.append({name: kept_kb(role) for name, role in roles.items()})
         # Each rule of the policy decided some calls: the check above was not vacuous.
-        assert all(rules[rule] for rule in ("aging", "ratio", "preferential", "normal")), rules
+        assert all(rules[rule] for rule in ("aging", "ratio", "preferential", "normal", "breaks")), rules
         # While a morning of 250 turns runs, the hub keeps ~450 KB more (its ledger and records); a display keeps
         # its latest 200 announcements and boards by design. The next morning must find nothing of the day left
         # but a few KB of messages in flight.
