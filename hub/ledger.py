@@ -205,7 +205,6 @@ class Ledger:
     def _apply_reinstate(self, r: dict) -> None:
         """Waits again from the time on its ticket, so in the place it had; its absent call is forgotten."""
         turn = self.turns[r["turn_id"]]
-        self._next_did(turn.desk, None)
         self._move(turn, WAITING)
         turn.desk, turn.advisor, turn.called_at, turn.closed_at, turn.outcome = None, "", None, None, ""
 

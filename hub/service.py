@@ -311,8 +311,9 @@ class Hub:
         return {desk.number}
 
     def _refusal(self, request: contract.DeskRequest, serving: str | None) -> str | None:
-        """Why the hub will not do what the desk asks, in words for its counter display (at most contract.REFUSAL_CHARS):
-        the desk shows them instead of waiting for an answer that never comes. None: it will."""
+        """Why the hub will not do what the desk asks, in words for its counter display (at most
+        contract.REFUSAL_CHARS): the desk shows them instead of waiting for an answer that never comes. None: it
+        will."""
         if request.action in ("recall", "no_show", "transfer") and not serving:
             return "Nadie en atención"
         if request.action != "transfer":

@@ -6,12 +6,14 @@ desk state to name that id. A press made while the answer is still missing repea
 id), so a lost answer never skips a citizen and never calls two. A request the hub has not answered is kept (on
 disk too) and sent again, same id, when the hub is back; RECALL while it waits cancels it. TRANSFER shows on the
 counter display the services the citizen can be sent to, each further press the next one, and NEXT sends the
-citizen to the one shown (RECALL, NO-SHOW or ten seconds without a press: no transfer). Ratings go through the
-durable outbox.
+citizen to the one shown (RECALL, NO-SHOW or ten seconds without a press: no transfer). PAUSE, where there is one,
+ends the attention and pauses the desk (a break); held, it closes the desk; NEXT opens it again. Ratings go
+through the durable outbox.
 
 The status light tells the advisor what is going on: steady when ready, a quick flicker while a press is
 being answered, short flashes while a request is kept for a hub that is away, a slow blink when the hub does not
-answer (offline), long pulses when the attention has lasted longer than the site's limit. The counter display
+answer (offline), long pulses when the attention has lasted longer than the site's limit, a short flash every
+three seconds while the desk is paused, off while it is closed. The counter display
 shows the turn with the minutes of its attention, the minutes left near the limit, a request kept or cancelled,
 the transfer being chosen and why the hub refused a request.
 """

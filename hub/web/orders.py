@@ -103,7 +103,8 @@ def describe(record: dict, config: SiteConfig, *, done: bool) -> str:
         "advisor": (f"Asesor de {desk}: {order.get('advisor')}", f"{order.get('advisor')} atiende desde ahora en "
                                                                   f"{desk}."),
         "call": (f"Llamar el turno {number} a {desk}", f"El turno {number} fue llamado a {desk}."),
-        "reinstate": (f"Reincorporar el turno {number}", f"El turno {number} vuelve a la fila, en el lugar que tenía."),
+        "reinstate": (f"Reincorporar el turno {number}",
+                      f"El turno {number} vuelve a la fila, en el lugar que tenía."),
         "undo_next": (f"Deshacer el último SIGUIENTE de {desk}", f"Se deshizo el último SIGUIENTE de {desk}."),
         "manual": (f"Registrar la atención manual {manual}", f"Atención manual {manual} registrada."),
     }

@@ -29,28 +29,38 @@ def shows(desk: DeskUnit, upper: str, lower: str | None = None) -> None:
                what=f"the counter display to show {upper!r} / {lower!r} (it shows {desk.counter_display.shown})")
 
 
-def test_a_next_kept_through_a_hub_outage_is_sent_when_the_hub_is_back_and_answered_once(config, tmp_path):
-    """Longer than the 60 s a request lives in the broker, and through a restart of the desk itself."""
-    pins = MockFactory()
-    with Running(Hub(config, tmp_path / "hub")) as hub:
+def test_a_next_kept_through_a_three_minute_hub_outage_is_sent_when_the_hub_is_back_and_answered_once(config,
+                                                                                                       tmp_path):
+    """Three minutes by the site's clocks (the desk's and the hub's, moved on), longer than the 60 s a request
+    lives in the broker; and the desk itself restarts in the middle of it."""
+    pins, clock = MockFactory(), SettableClock(datetime.now(config.timezone).replace(hour=10, minute=0, second=0,
+                                                                                       microsecond=0))
+    with Running(Hub(config, tmp_path / "hub", now=clock)) as hub:
         issue(hub, 1, 2)
         wait_until(lambda: len(hub.ledger.waiting()) == 2, what="two waiting turns")
-    with Running(desk_unit(config, tmp_path, pins)) as desk:
+    pressed_at = clock.moment
+    with Running(desk_unit(config, tmp_path, pins, now=clock)) as desk:
         wait_until(lambda: desk.link.connected and not desk.hub_online, what="the desk to see the hub is away")
         press(pins, config.desk_pins.next)
         shows(desk, "Solicitud guardada", "Se enviará al volver")
         wait_until(lambda: desk._lights and desk._lights[0] == "kept", what="the light saying the press is kept")
         request_id = desk.pending.id
+        clock.moment += timedelta(minutes=1)
         press(pins, config.desk_pins.next)   # the advisor tries again: still the same request
         assert desk.pending.id == request_id
-    with Running(desk_unit(config, tmp_path, MockFactory())) as desk:   # the desk's power cut, mid-outage
+    clock.moment += timedelta(minutes=1)
+    with Running(desk_unit(config, tmp_path, MockFactory(), now=clock)) as desk:   # the desk's power cut
         assert desk.pending.id == request_id
         shows(desk, "Solicitud guardada")
-        with Running(Hub(config, tmp_path / "hub")) as hub:
+        clock.moment += timedelta(minutes=1)
+        with Running(Hub(config, tmp_path / "hub", now=clock)) as hub:
             wait_until(lambda: desk.serving, what="the answer once the hub is back")
             assert desk.serving["number"] == "R-001" and desk.pending is None
             shows(desk, "Módulo 1", "Turno R-001")
-            assert [r["id"] for r in hub.store.day(hub.today) if r["kind"] == "request"] == [request_id]
+            (asked,) = [r for r in hub.store.day(hub.today) if r["kind"] == "request"]
+            assert asked["id"] == request_id and asked["device_at"] == pressed_at.isoformat(timespec="milliseconds")
+            (call,) = [r for r in hub.store.day(hub.today) if r["kind"] == "call"]
+            assert datetime.fromisoformat(call["at"]) - pressed_at == timedelta(minutes=3)
             assert [t.number for t in hub.ledger.waiting()] == ["R-002"]
     assert not (tmp_path / "desk" / "pending.json").exists()
 

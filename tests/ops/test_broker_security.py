@@ -249,6 +249,8 @@ def test_a_morning_with_every_role_on_its_own_credentials(secured, tmp_path, mon
             return site.display.announced
         wait_until(on_screen, what="the display's announcement")
         assert site.display.scene().headline.number == number
+        leds = [site.desk_pins[desk].pin(pin) for pin in site.config.desk_pins.rating_leds]
+        wait_until(lambda: all(led.state for led in leds), what="the pad inviting a rating")
         site.rate_at(desk, 5)
         wait_until(lambda: any(t.rating == 5 for t in site.hub.ledger.turns.values()), what="the rating at the hub")
         wait_until(lambda: [c["number"] for c in web.live.snapshot().get("calls", [])] == [number],

@@ -19,8 +19,8 @@ from appliance.contract import Waiting  # noqa: E402
 from appliance.screens.painter import (ACCENT, BACKGROUND, BANNER, FONT_BOLD, MUTED, NOTICE, PANEL,  # noqa: E402
                                        PREFERENTIAL, fit, layout, paint)
 from appliance.screens.window import Screen  # noqa: E402
-from tests.harness.scenes import (CLOSED, DESKS, LATER, NO_PAPER, PACED, WAITING, board, call,  # noqa: E402
-                                  scene, ten_calls)
+from tests.harness.scenes import (CLOSED, DESKS, LATER, NO_PAPER, PACED, WAITING, board, call, scene,  # noqa: E402
+                                  ten_calls)
 
 SIZES = [((1920, 1080), False), ((1280, 720), False), ((1080, 1920), True)]
 LONG_DESK = "Ventanilla de atención preferencial 12"

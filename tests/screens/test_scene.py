@@ -50,7 +50,8 @@ def test_the_queues_count_normal_and_preferential_turns_per_service():
 
 
 def test_the_paused_and_closed_desks_are_named_and_singular_and_plural_agree():
-    assert scene(board(call(1, "S-012", 1), desks=DESKS)).desks == "En pausa: Módulo 2 · Cerrados: Módulo 4, Módulo 5"
+    named = scene(board(call(1, "S-012", 1), desks=DESKS)).desks
+    assert named == "En pausa: Módulo 2 · Cerrados: Módulo 4, Módulo 5"
     one_closed = [DeskStatus(desk=1, desk_name="Módulo 1", status="closed")]
     assert scene(board(desks=one_closed)).desks == "Cerrado: Módulo 1"
     assert scene(board(desks=[DeskStatus(desk=1, desk_name="Módulo 1", status="open")])).desks is None
