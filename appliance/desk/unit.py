@@ -4,7 +4,7 @@ Advisor buttons: NEXT (closes the turn served as attended and calls the next), R
 or NEXT held down), NO-SHOW and TRANSFER. A press sends a request with an id and waits for the hub's retained
 desk state to name that id. A press made while the answer is still missing repeats the same request (same
 id), so a lost answer never skips a citizen and never calls two. A request the hub has not answered is kept (on
-disk too) and sent again, same id, when the hub is back; RECALL while it waits cancels it. TRANSFER shows on the
+disk too) and sent again, same id, when the hub is back; RECALL while the hub is away cancels it. TRANSFER shows on the
 counter display the services the citizen can be sent to, each further press the next one, and NEXT sends the
 citizen to the one shown (RECALL, NO-SHOW or ten seconds without a press: no transfer). PAUSE, where there is one,
 ends the attention and pauses the desk (a break); held, it closes the desk; NEXT opens it again. Ratings go
@@ -187,7 +187,7 @@ class DeskUnit:
             self._choose(action)
         elif action == "transfer":
             self._offer_transfer()
-        elif action == "recall" and self.pending is not None:
+        elif action == "recall" and self.pending is not None and self.hub_away:   # kept, so still the desk's own
             log.info("%s: %s cancelled by the advisor before the hub answered it", self.device, self.pending.action)
             self._remember(None)
             self._say(counter.cancelled_request())

@@ -24,10 +24,15 @@ def test_the_first_press_counts_and_later_ones_for_the_same_turn_do_not():
     assert rating.press(now=36) is None
 
 
-def test_during_the_grace_period_the_pad_rates_the_citizen_who_leaves_and_nobody_else():
+def second_turn_called_at_100() -> RatingPad:
     rating = pad()
     rating.serve("t1", now=0, previous_attended=True)
     rating.serve("t2", now=100, previous_attended=True)
+    return rating
+
+
+def test_during_the_grace_period_the_pad_rates_the_citizen_who_leaves_and_nobody_else():
+    rating = second_turn_called_at_100()
     assert rating.press(now=130) == "t1"
     # A second press of the citizen who leaves: t2's attention has lasted 31 s, but it is not t2's rating.
     assert rating.press(now=131) is None
@@ -35,10 +40,7 @@ def test_during_the_grace_period_the_pad_rates_the_citizen_who_leaves_and_nobody
 
 
 def test_after_the_grace_period_the_pad_rates_the_turn_being_served():
-    rating = pad()
-    rating.serve("t1", now=0, previous_attended=True)
-    rating.serve("t2", now=100, previous_attended=True)
-    assert rating.press(now=161) == "t2"
+    assert second_turn_called_at_100().press(now=161) == "t2"
 
 
 def test_a_no_show_is_never_rated():

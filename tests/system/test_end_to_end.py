@@ -54,7 +54,9 @@ def test_a_morning_from_ticket_to_rating_to_the_crm_export(site, tmp_path):
     assert scene.headline is not None
     assert (scene.headline.number, scene.headline.desk) == ("P-001", "Módulo 1")
 
-    # The citizen rates 4 on desk 1's pad; then desk 2 calls the normal turn.
+    # The citizen rates 4 on desk 1's pad, once it invites a rating; then desk 2 calls the normal turn.
+    leds = [site.desk_pins[1].pin(pin) for pin in site.config.desk_pins.rating_leds]
+    wait_until(lambda: all(led.state for led in leds), what="the pad inviting a rating")
     site.rate_at(1, 4)
     site.next_at(2)
     wait_until(lambda: site.desks[2].serving, what="desk 2's answer")

@@ -112,6 +112,7 @@ class DeskView:
     pending: bool            # a press is waiting for its answer
     turn: str | None         # the turn on the counter display
     offline: bool            # the light says the answer is missing
+    kept: bool               # the light says the press is kept until the hub is back
     pad_lit: bool            # the rating pad invites a press
 
 
@@ -239,6 +240,8 @@ class Morning:
         view = self._look(number)
         if view is None:
             return
+        if view.kept:
+            return  # the light says the desk sends the press itself once the hub is back
         if view.pending:
             # The light says the answer is missing: any button sends the same request again. RECALL, because the
             # answer may come just before the press is read: then it only recalls the citizen being served.
@@ -256,7 +259,11 @@ class Morning:
             self._push(number, self.config.desk_pins.rating[fate.rating - 1])
             return
         self.intents[turn] = OUTCOME_OF[fate.action]
-        self._push(number, getattr(self.config.desk_pins, fate.action))
+        if fate.action == "transfer":   # TRANSFER offers the desk's usual service first; NEXT sends the citizen
+            self._push(number, self.config.desk_pins.transfer)
+            self._push(number, self.config.desk_pins.next)
+        else:
+            self._push(number, getattr(self.config.desk_pins, fate.action))
 
     def _recall(self, _rng, number: int) -> None:
         view = self._look(number)
@@ -268,7 +275,7 @@ class Morning:
         leds = [self.pins[number].pin(pin) for pin in self.config.desk_pins.rating_leds]
         return self.machines[f"escritorio-{number}"].between_steps(lambda desk: DeskView(
             desk.pending is not None, desk.serving["turn_id"] if desk.serving else None, desk.offline,
-            all(led.state for led in leds)))
+            desk.pending is not None and desk.hub_away, all(led.state for led in leds)))
 
     def _in_sync(self, number: int, view: DeskView):
         """The turn the desk shows (None: nobody), or False when it is not the hub's latest answer."""
