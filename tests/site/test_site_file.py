@@ -44,6 +44,11 @@ def test_the_shipped_example_is_a_complete_site():
     ('category = "persona_mayor"', 'category = "anciano"', "kiosks[1].buttons[8].category: 'anciano' is not a"),
     ('preferential = true\ncategory = "persona_mayor"', 'preferential = false\ncategory = "gestante"',
      "kiosks[1].buttons[8].category: is only for a preferential button"),
+    ("attention_warning_minutes = 3", "attention_warning_minutes = 15",
+     "desk.attention_warning_minutes: must be from 0 (no warning) to less than attention_limit_minutes (15)"),
+    ("min_attention_seconds = 60", "min_attention_seconds = 900",
+     "rating.min_attention_seconds: must be between 0 and 600 seconds, not 900"),
+    ("pause = 18", "pause = 17", "desk_pins: a pin is used twice"),
 ])
 def test_a_wrong_value_is_reported_with_its_key(old, new, message):
     assert old in example_text()
