@@ -66,8 +66,9 @@ def busy_day(workdir: Path, turns: int) -> list[str]:
         lines += [
             f"| busy day: {busy.issued_on[DAY]:,} tickets, {calls:,} calls, {count:,} records in {elapsed:.0f} s "
             f"| {count / elapsed:,.0f} records/s | |",
-            f"| policy problems / calls decided by aging, ratio, preferential, normal | {len(problems)} / "
-            f"{rules['aging']}, {rules['ratio']}, {rules['preferential']}, {rules['normal']} | 0 |",
+            f"| policy problems / calls decided by aging, ratio, preferential, normal / breaks taken | "
+            f"{len(problems)} / {rules['aging']}, {rules['ratio']}, {rules['preferential']}, {rules['normal']} / "
+            f"{rules['breaks']} | 0 |",
             f"| announcements per display (3 displays) | {said} | = calls |",
             f"| desk answer, ms ({len(busy.answer_ms):,} requests) | {summary(busy.answer_ms)} | p99 <= 1000 |",
             f"| hub batch, messages ({len(busy.batches.sizes):,} batches) | "
