@@ -29,9 +29,10 @@ def build_board(ledger: Ledger, config: SiteConfig, envelope: dict) -> contract.
     waiting = [contract.Waiting(service=letter, service_name=service.name, normal=queued[letter, False],
                                 preferential=queued[letter, True], minutes_per_turn=pace(ledger, config, letter))
                for letter, service in config.services.items()]
+    # Only the desks that call nobody: a board of a day whose desks are all open is what displays of before read.
     desks = [contract.DeskStatus(desk=number, desk_name=desk.name, status=ledger.desk_status(number))
-             for number, desk in config.desks.items()]
-    return contract.Board(**envelope, calls=calls, waiting=waiting, desks=desks)
+             for number, desk in config.desks.items() if ledger.desk_status(number) != "open"]
+    return contract.Board(**envelope, calls=calls, waiting=waiting, desks=desks or None)
 
 
 def pace(ledger: Ledger, config: SiteConfig, service: str) -> int | None:
@@ -59,7 +60,8 @@ def build_desk_state(ledger: Ledger, config: SiteConfig, number: int, envelope: 
                    "preferential": turn.preferential, "called_at": turn.called_at}
     return contract.DeskState(**envelope, desk=number, serving=serving, answered=ledger.answered.get(number),
                               refused=ledger.refused.get(number), overdue=overdue,
-                              status=ledger.desk_status(number), advisor=advisor_at(ledger, config, number))
+                              status=None if ledger.desk_status(number) == "open" else ledger.desk_status(number),
+                              advisor=ledger.signed_in.get(number))
 
 
 class RetainedPublisher:

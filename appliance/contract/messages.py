@@ -318,7 +318,7 @@ class Board(Message):
     TYPE: ClassVar[str] = "board"
     calls: list
     waiting: list
-    desks: list | None = None    # of DeskStatus, one per desk of the site
+    desks: list | None = None    # of DeskStatus: the desks paused or closed; left out while every desk is open
 
     def validate(self) -> None:
         for name, items, limit in (("calls", self.calls, MAX_CALLS), ("waiting", self.waiting, MAX_SERVICES),
@@ -347,12 +347,12 @@ class DeskState(Message):
     answered: str | None
     overdue: bool = False          # the attention has lasted longer than the site's limit
     refused: str | None = None     # why the request answered did nothing, for the counter display; None: done
-    status: str = "open"           # one of DESK_STATUSES
-    advisor: str = ""              # who sits at the desk now: the one signed in from the page, or the site's default
+    status: str | None = None      # "paused" or "closed"; left out while the desk is open
+    advisor: str | None = None     # who sits at the desk, when set from the coordinators' page today
 
     def validate(self) -> None:
-        if self.status not in DESK_STATUSES:
-            raise ContractError(f"field 'status' must be one of {', '.join(DESK_STATUSES)}, got {shown(self.status)}")
+        if self.status not in (None, "paused", "closed"):
+            raise ContractError(f"field 'status' must be paused or closed (left out: open), got {shown(self.status)}")
         if self.serving is not None:  # checked, but kept a dict: desks and the coordinators' page read it so
             _parse_nested(Serving, self.serving, "serving")
 

@@ -185,14 +185,14 @@ class DeskUnit:
         """An advisor's button: a request to the hub, or a step of choosing a transfer, or a cancel."""
         if self.choice is not None:
             self._choose(action)
-        elif action == "transfer":
-            self._offer_transfer()
-        elif action == "recall" and self.pending is not None and self.hub_away:   # kept, so still the desk's own
+        elif self.pending is not None and action == "recall" and self.hub_away:   # kept, so still the desk's own
             log.info("%s: %s cancelled by the advisor before the hub answered it", self.device, self.pending.action)
             self._remember(None)
             self._say(counter.cancelled_request())
+        elif action == "transfer" and self.pending is None:
+            self._offer_transfer()
         else:
-            self.request(action)
+            self.request(action)   # while a request waits for its answer, any button asks again with it
 
     def request(self, action: str, service: str | None = None) -> None:
         if self.pending is None:
@@ -297,7 +297,7 @@ class DeskUnit:
             self._remember(None)
         if state.serving != self.serving:
             self.choice = None   # a transfer chosen for another citizen is not sent
-        self.serving, self.overdue, self.status = state.serving, state.overdue, state.status
+        self.serving, self.overdue, self.status = state.serving, state.overdue, state.status or "open"
         self.pad.serve(state.serving["turn_id"] if state.serving else None, self.monotonic(),
                        previous_attended=attended)
 

@@ -152,6 +152,8 @@ class LiveView:
         from the day's beginning for a new day."""
         if self._follower is None or self._follower.day != day.isoformat():
             self._follower = Follower(self.store, day.isoformat())
+            with self._answered:   # "today's orders" are the new day's
+                self._answers.clear()
         again, records = self._follower.poll()
         self._ledger = fold(records, None if again else self._ledger)
         answers = [r for r in records if r.get("kind") == "command"]
@@ -247,7 +249,7 @@ class LiveView:
         for number, desk in sorted(self.config.desks.items()):
             state = self.desks.get(number)
             serving = state.serving if state else None
-            entry = {"desk": number, "name": desk.name, "status": state.status if state else None,
+            entry = {"desk": number, "name": desk.name, "status": (state.status or "open") if state else None,
                      "advisor": state.advisor if state and state.advisor else ledger.advisors.get(number, desk.advisor),
                      "number": None, "service": None, "preferential": False, "minutes": None, "overdue": False}
             if serving:

@@ -1,10 +1,12 @@
 """A desk's status and a coordinator's orders, fed straight into the hub's loop: what each does, what it refuses
 and why, and that the day's record names the coordinator."""
+import json
 from datetime import timedelta
 
 from appliance import contract
 from hub.export import rows
 from hub.ledger import fold
+from hub.retained import build_desk_state
 from tests.harness.hub_feed import START, command, feed, request, serving, ticket
 
 DAY = START.date()
@@ -42,7 +44,7 @@ def test_pause_ends_the_attention_calls_nobody_and_takes_the_desk_out_of_the_est
     assert [t.number for t in hub.ledger.waiting()] == ["R-005", "R-006"]   # nobody called to the paused desk
     registro = next(w for w in hub.board().waiting if w.service == "R")
     assert registro.minutes_per_turn == 6    # desk 2 alone
-    assert {d.desk: d.status for d in hub.board().desks} == {1: "paused", 2: "open", 3: "closed"}
+    assert {d.desk: d.status for d in hub.board().desks} == {1: "paused", 3: "closed"}   # the open one left out
     feed(hub, command("c1", "call", desk=1, number="R-005"))
     assert answer(hub, "c1") == "Módulo 1 está en pausa: ábralo antes."
     feed(hub, request(1, "back"))            # the advisor is back: NEXT opens the desk and calls
@@ -134,3 +136,19 @@ def test_attentions_of_a_manual_contingency_are_filed_under_their_day_and_reach_
     assert (first["wait_seconds"], first["service_seconds"], first["outcome"]) == (18 * 60, 11 * 60, "attended")
     assert (second["outcome"], second["service_seconds"]) == ("no_show", "")
     assert not hub.ledger.turns   # today's queue is untouched
+
+
+def test_while_every_desk_is_open_the_board_and_desk_states_are_what_devices_of_before_read(hub):
+    """The hub is updated first on a site: a display or desk of before refuses a field it does not know, so the
+    new ones are left out while they have nothing to say."""
+    feed(hub, *(command(f"o{n}", "desk_status", desk=n, status="open") for n in (1, 2, 3)))
+    feed(hub, ticket(hub, 1), request(1, "a"))
+    board = json.loads(hub.board().to_json())
+    state = json.loads(build_desk_state(hub.ledger, hub.config, 1, {"id": "s", "at": START.isoformat(),
+                                                                    "source": "hub"}, overdue=False).to_json())
+    assert "desks" not in board and not {"status", "advisor", "refused"} & set(state)
+    feed(hub, request(2, "b", "pause"), command("s1", "advisor", desk=1, advisor="Carlos Andrés Núñez"))
+    assert [d.status for d in hub.board().desks] == ["paused"]
+    state = build_desk_state(hub.ledger, hub.config, 1, {"id": "s", "at": START.isoformat(), "source": "hub"},
+                             overdue=False)
+    assert (state.status, state.advisor) == (None, "Carlos Andrés Núñez")
