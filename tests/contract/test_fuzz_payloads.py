@@ -65,7 +65,7 @@ def rating(desk: int = 1, turn_id: str = f"{TODAY}/kiosco-1/R001", value: int = 
 # A valid order of each action from the coordinators' page.
 ORDERS = {"desk_status": dict(desk=2, status="paused"), "advisor": dict(desk=3, advisor="Carlos Andrés Núñez"),
           "call": dict(desk=2, number="R-003"), "reinstate": dict(number="R-002"), "undo_next": dict(desk=1),
-          "manual": dict(number="M-001", service="S", desk=2, advisor="José Muñoz", outcome="attended",
+          "manual": dict(number="TM-001", service="S", desk=2, advisor="José Muñoz", outcome="attended",
                          issued_at="2026-11-23T10:02:00-05:00", called_at="2026-11-23T10:20:00-05:00",
                          closed_at="2026-11-23T10:31:00-05:00")}
 

@@ -123,16 +123,16 @@ def manual(rid: str, number: str, day: str = "2026-11-23", outcome: str = "atten
 
 
 def test_attentions_of_a_manual_contingency_are_filed_under_their_day_and_reach_the_csv(hub):
-    feed(hub, manual("m1", "M-001"), manual("m2", "M-002", outcome="no_show"), manual("m3", "M-001"))
+    feed(hub, manual("m1", "TM-001"), manual("m2", "TM-002", outcome="no_show"), manual("m3", "TM-001"))
     assert (answer(hub, "m1"), answer(hub, "m2")) == (None, None)
-    assert answer(hub, "m3") == "El número M-001 ya está registrado el 2026-11-23."
-    feed(hub, manual("m4", "M-003", day="2026-12-25"), manual("m5", "M-004", day="2026-10-01"))
+    assert answer(hub, "m3") == "El número TM-001 ya está registrado el 2026-11-23."
+    feed(hub, manual("m4", "TM-003", day="2026-12-25"), manual("m5", "TM-004", day="2026-10-01"))
     assert answer(hub, "m4").startswith("Las atenciones manuales se registran para los últimos 31 días")
     assert answer(hub, "m5").startswith("Las atenciones manuales se registran")
     names = hub.config.service_names()
     (first, second) = rows(hub.store, START.date() - timedelta(days=1), START.date() - timedelta(days=1), names)
     assert (first["number"], first["kiosk"], first["manual"], first["desk"], first["advisor"]) == (
-        "M-001", "manual", "sí", 2, "José Muñoz")
+        "TM-001", "manual", "sí", 2, "José Muñoz")
     assert (first["wait_seconds"], first["service_seconds"], first["outcome"]) == (18 * 60, 11 * 60, "attended")
     assert (second["outcome"], second["service_seconds"]) == ("no_show", "")
     assert not hub.ledger.turns   # today's queue is untouched

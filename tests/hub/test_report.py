@@ -128,7 +128,7 @@ def test_each_desk_and_advisor_has_its_time_open_paused_and_attending(hub):
     when(hub, "09:20", request(1, "c", "pause"))      # R-002 ends; a break
     when(hub, "09:50", request(1, "d"))               # back: R-003 called
     when(hub, "10:00", request(1, "e", "close"))      # R-003 ends; the desk closes
-    when(hub, "10:05", command("m1", "manual", number="M-001", service="R", desk=2, advisor="José Muñoz",
+    when(hub, "10:05", command("m1", "manual", number="TM-001", service="R", desk=2, advisor="José Muñoz",
                                outcome="attended", issued_at="2026-11-24T08:10:00-05:00",
                                called_at="2026-11-24T08:20:00-05:00", closed_at="2026-11-24T08:30:00-05:00"))
     report = report_of(hub)

@@ -650,20 +650,20 @@ def test_a_coordinator_opens_pauses_calls_corrects_and_enters_a_manual_contingen
     yesterday = (today - timedelta(days=1)).isoformat()
     click_to_page(browser, By.LINK_TEXT, "Contingencia")
     shot(browser, "13-contingencia")
-    sheet = {"fecha": yesterday, "numero": "M-001", "servicio": "S", "modulo": "2", "asesor": "José Muñoz",
+    sheet = {"fecha": yesterday, "numero": "TM-001", "servicio": "S", "modulo": "2", "asesor": "José Muñoz",
              "llegada": "10:02", "llamado": "10:20", "fin": "10:31", "resultado": "attended"}
-    assert order_on(browser, "form.manual", **sheet) == f"Atención manual M-001 del {yesterday} (atendido) registrada."
+    assert order_on(browser, "form.manual", **sheet) == f"Atención manual TM-001 del {yesterday} (atendido) registrada."
     assert order_on(browser, "form.manual", **{**sheet, "llamado": "09:00"}) == (
         "Las horas deben seguirse: llegada, llamado y fin de la atención.")
-    assert browser.find_element(By.ID, "numero").get_attribute("value") == "M-001"   # the form keeps what was typed
-    assert order_on(browser, "form.manual", **sheet) == f"El número M-001 ya está registrado el {yesterday}."
+    assert browser.find_element(By.ID, "numero").get_attribute("value") == "TM-001"   # the form keeps what was typed
+    assert order_on(browser, "form.manual", **sheet) == f"El número TM-001 ya está registrado el {yesterday}."
     shot(browser, "14-contingencia-registrada")
 
     # In yesterday's CSV and report, marked as manual.
     token = browser.get_cookie(COOKIE)["value"]
     status, _, body = request(web, "GET", f"/exportar/turnos.csv?desde={yesterday}&hasta={yesterday}", cookie=token)
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
-    (paper,) = [row for row in rows if row["number"] == "M-001"]
+    (paper,) = [row for row in rows if row["number"] == "TM-001"]
     assert status == 200 and (paper["kiosk"], paper["manual"], paper["service_seconds"]) == ("manual", "sí", "660")
     browser.get(web.url + f"informe?desde={yesterday}&hasta={yesterday}")
     assert "Registrados a mano después de una contingencia (turnero manual): 1 turno;" in text_of(browser, ".notes")
