@@ -37,6 +37,9 @@ BOARD_KINDS = ("ticket", "call", "close", "transfer", "desk", "reinstate", "undo
 # not leave the next citizen without them.
 BOARD_REFRESH_S = 30
 MANUAL_DAYS = 31     # how far back attentions given during a manual contingency may be entered
+# Why a desk's request did nothing, as its counter display shows it (contract.REFUSAL_CHARS at most).
+REFUSALS = {"nobody": "Nadie en atención", "unknown": "Servicio desconocido", "same": "Es el mismo servicio",
+            "unattended": "No hay quien atienda"}
 # How the page words a desk's status: "Módulo 2 ya está en pausa."
 STATUS_WORDS = {"open": "abierto", "paused": "en pausa", "closed": "cerrado"}
 
@@ -315,15 +318,15 @@ class Hub:
         contract.REFUSAL_CHARS): the desk shows them instead of waiting for an answer that never comes. None: it
         will."""
         if request.action in ("recall", "no_show", "transfer") and not serving:
-            return "Nadie en atención"
+            return REFUSALS["nobody"]
         if request.action != "transfer":
             return None
         if request.service not in self.config.services:   # a desk with another version of the site file
-            return "Servicio desconocido"
+            return REFUSALS["unknown"]
         if request.service == self.ledger.turns[serving].service:
-            return "Es el mismo servicio"
+            return REFUSALS["same"]
         if not any(request.service in d.services for d in self.config.desks.values()):
-            return "No hay quien atienda"
+            return REFUSALS["unattended"]
         return None
 
     def _transfer(self, turn_id: str, request: contract.DeskRequest) -> dict:
