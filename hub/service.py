@@ -40,8 +40,6 @@ MANUAL_DAYS = 31     # how far back attentions given during a manual contingency
 # Why a desk's request did nothing, as its counter display shows it (contract.REFUSAL_CHARS at most).
 REFUSALS = {"nobody": "Nadie en atención", "unknown": "Servicio desconocido", "same": "Es el mismo servicio",
             "unattended": "No hay quien atienda"}
-# How the page words a desk's status: "Módulo 2 ya está en pausa."
-STATUS_WORDS = {"open": "abierto", "paused": "en pausa", "closed": "cerrado"}
 
 
 class Rejected(ValueError):
@@ -375,7 +373,7 @@ class Hub:
     def _order_desk_status(self, command: contract.Command) -> set[int]:
         desk = self._desk_named(command)
         if self.ledger.desk_status(desk.number) == command.status:
-            raise Refused(f"{desk.name} ya está {STATUS_WORDS[command.status]}.")
+            raise Refused(f"{desk.name} ya está {contract.DESK_STATUS_NAMES[command.status]}.")
         self._set_status(desk.number, command.status, command.id, by=command.coordinator)
         return {desk.number}
 
@@ -390,7 +388,8 @@ class Hub:
     def _order_call(self, command: contract.Command) -> set[int]:
         desk = self._desk_named(command)
         if self.ledger.desk_status(desk.number) != "open":
-            raise Refused(f"{desk.name} está {STATUS_WORDS[self.ledger.desk_status(desk.number)]}: ábralo antes.")
+            status = contract.DESK_STATUS_NAMES[self.ledger.desk_status(desk.number)]
+            raise Refused(f"{desk.name} está {status}: ábralo antes.")
         serving = self.ledger.serving.get(desk.number)
         if serving:
             raise Refused(f"{desk.name} atiende el turno {self.ledger.turns[serving].number}: ciérrelo antes de "

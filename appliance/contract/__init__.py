@@ -11,7 +11,7 @@ from appliance.contract.codec import MAX_PAYLOAD_BYTES, Refusals, decode, expect
 from appliance.contract.fields import (DEVICE, EVENT_ID, FIRST_YEAR, LAST_YEAR, MAX_ALARMS, MAX_CALLS, MAX_COUNT,
                                        MAX_DEPTH, MAX_IDS, MAX_SERVICES, NUMBER, REFUSAL_CHARS, SERVICE, TEXT_LIMITS,
                                        TICKET_TURN, TURN, ContractError, check_text, loggable, printable, shown)
-from appliance.contract.messages import (ACTIONS, COMMAND_FIELDS, DESK_STATUSES, MANUAL_OUTCOMES,
+from appliance.contract.messages import (ACTIONS, COMMAND_FIELDS, DESK_STATUS_NAMES, DESK_STATUSES, MANUAL_OUTCOMES,
                                          PREFERENTIAL_CATEGORIES, PRINTER_STATES, SCHEMA_VERSION, TYPES, Alarm,
                                          Alarms, Applied, Board, Call, Command, DeskRequest, DeskState, DeskStatus,
                                          Heartbeat, Message, PrinterStatus, Rating, Record, Serving, TicketIssued,
@@ -22,12 +22,12 @@ from appliance.contract.topics import (ALARMS_TOPIC, BOARD_TOPIC, COMMAND_TOPIC,
                                        request_topic, status_topic, ticket_topic)
 
 __all__ = ["ACTIONS", "ALARMS_TOPIC", "Alarm", "Alarms", "Applied", "BOARD_TOPIC", "Board", "COMMAND_FIELDS",
-           "COMMAND_TOPIC", "Call", "Command", "ContractError", "DESK_STATUSES", "DEVICE", "DeskRequest",
-           "DeskState", "DeskStatus", "EVENT_ID", "FIRST_YEAR", "Heartbeat", "LAST_YEAR", "MANUAL_OUTCOMES",
-           "MAX_ALARMS", "MAX_CALLS", "MAX_COUNT", "MAX_DEPTH", "MAX_IDS", "MAX_PAYLOAD_BYTES", "MAX_SERVICES",
-           "Message", "NUMBER", "OFFLINE", "ONLINE", "PREFERENTIAL_CATEGORIES", "PRINTER_STATES", "PrinterStatus",
-           "RATINGS_ALL", "REFUSAL_CHARS", "REQUESTS_ALL", "ROOT", "Rating", "Record", "Refusals", "SCHEMA_VERSION",
-           "SERVICE", "Serving", "TEXT_LIMITS", "TICKETS_ALL", "TICKET_TURN", "TURN", "TYPES", "TicketIssued",
-           "TicketVoid", "Waiting", "applied_topic", "check_text", "decode", "desk_device", "desk_state_topic",
-           "expect", "heartbeat_topic", "is_online", "loggable", "new_id", "parse_topic", "printable",
-           "printer_topic", "rating_topic", "request_topic", "shown", "status_topic", "ticket_topic"]
+           "COMMAND_TOPIC", "Call", "Command", "ContractError", "DESK_STATUS_NAMES", "DESK_STATUSES", "DEVICE",
+           "DeskRequest", "DeskState", "DeskStatus", "EVENT_ID", "FIRST_YEAR", "Heartbeat", "LAST_YEAR",
+           "MANUAL_OUTCOMES", "MAX_ALARMS", "MAX_CALLS", "MAX_COUNT", "MAX_DEPTH", "MAX_IDS", "MAX_PAYLOAD_BYTES",
+           "MAX_SERVICES", "Message", "NUMBER", "OFFLINE", "ONLINE", "PREFERENTIAL_CATEGORIES", "PRINTER_STATES",
+           "PrinterStatus", "RATINGS_ALL", "REFUSAL_CHARS", "REQUESTS_ALL", "ROOT", "Rating", "Record", "Refusals",
+           "SCHEMA_VERSION", "SERVICE", "Serving", "TEXT_LIMITS", "TICKETS_ALL", "TICKET_TURN", "TURN", "TYPES",
+           "TicketIssued", "TicketVoid", "Waiting", "applied_topic", "check_text", "decode", "desk_device",
+           "desk_state_topic", "expect", "heartbeat_topic", "is_online", "loggable", "new_id", "parse_topic",
+           "printable", "printer_topic", "rating_topic", "request_topic", "shown", "status_topic", "ticket_topic"]

@@ -17,6 +17,7 @@ ACTIONS = ("next", "recall", "no_show", "transfer", "pause", "close")
 # A desk is open (it calls turns and counts in the estimates), paused (a break: the advisor comes back) or closed;
 # a desk nobody has opened today is closed, and its NEXT opens it.
 DESK_STATUSES = ("open", "paused", "closed")
+DESK_STATUS_NAMES = {"open": "abierto", "paused": "en pausa", "closed": "cerrado"}   # "Módulo 2 queda en pausa."
 # What a coordinator orders from the page (Command); each names the fields it needs (COMMAND_FIELDS).
 COMMAND_FIELDS = {
     "desk_status": ("desk", "status"),           # open, pause or close a desk

@@ -10,7 +10,6 @@ from appliance.site import SiteConfig
 from hub.web.queries import BadRequest
 
 COMMAND_EXPIRY_S = 30   # an order the hub has not taken by then is dropped by the broker, never carried out late
-STATUS_NAMES = {"open": "abierto", "paused": "en pausa", "closed": "cerrado"}
 STATUS_VERBS = {"open": "Abrir", "paused": "Pausar", "closed": "Cerrar"}
 OUTCOME_NAMES = {"attended": "atendido", "no_show": "no se presentó"}
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
@@ -99,7 +98,8 @@ def describe(record: dict, config: SiteConfig, *, done: bool) -> str:
     number, status = order.get("number"), order.get("status")
     manual = f"{number} del {str(order.get('issued_at'))[:10]} ({OUTCOME_NAMES.get(order.get('outcome'), '')})"
     sentences = {
-        "desk_status": (f"{STATUS_VERBS.get(status, '')} {desk}", f"{desk} queda {STATUS_NAMES.get(status, '')}."),
+        "desk_status": (f"{STATUS_VERBS.get(status, '')} {desk}",
+                        f"{desk} queda {contract.DESK_STATUS_NAMES.get(status, '')}."),
         "advisor": (f"Asesor de {desk}: {order.get('advisor')}", f"{order.get('advisor')} atiende desde ahora en "
                                                                   f"{desk}."),
         "call": (f"Llamar el turno {number} a {desk}", f"El turno {number} fue llamado a {desk}."),
