@@ -140,25 +140,32 @@ def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: 
     desk_times: dict[int, Times] = {}
     advisor_times: dict[str, Times] = {}
     made_at = now or datetime.now(config.timezone)
+    closing = config.hours.periods[-1][1]
     void = manual = 0
-    for row in _rows_and_times(store, first, last, config, made_at, desk_times, advisor_times):
-        if row["outcome"] == "void":
-            void += 1
-            continue
-        manual += row["manual"] == "sí"
-        hour = datetime.fromisoformat(row["issued_at"]).astimezone(config.timezone).hour
-        arrivals[hour] += 1
-        groups = [total, kinds[row["preferential"]], services.setdefault(row["service"], _Tally())]
-        if row["preferential_category"]:
-            groups.append(categories.setdefault(row["preferential_category"], _Tally()))
-        if row["desk"] != "":   # desks and advisors count the turns they called
-            groups += [desks.setdefault(row["desk"], _Tally()), advisors.setdefault(row["advisor"], _Tally())]
-        for tally in groups:
-            tally.add(row)
-        if row["wait_seconds"] != "":
-            sums = waited.setdefault(hour, [0, 0])
-            sums[0] += row["wait_seconds"]
-            sums[1] += 1
+    for day, ledger in day_ledgers(store, first, last):   # one fold a day gives its rows and its desk times
+        day_end = min(made_at, datetime.combine(date.fromisoformat(day), closing, config.timezone))
+        for totals, times in zip((desk_times, advisor_times), day_times(ledger, day_end)):
+            for key, value in times.items():
+                totals.setdefault(key, Times()).add(value)
+        for row in day_rows(ledger, names):
+            if row["outcome"] == "void":
+                void += 1
+                continue
+            manual += row["manual"] == "sí"
+            hour = datetime.fromisoformat(row["issued_at"]).astimezone(config.timezone).hour
+            arrivals[hour] += 1
+            groups = [total, kinds[row["preferential"]], services.setdefault(row["service"], _Tally())]
+            if row["preferential_category"]:
+                groups.append(categories.setdefault(row["preferential_category"], _Tally()))
+            if row["desk"] != "":   # desks and advisors count the turns they called
+                groups += [desks.setdefault(row["desk"], _Tally()), advisors.setdefault(row["advisor"], _Tally())]
+            for tally in groups:
+                tally.add(row)
+            if row["wait_seconds"] != "":
+                sums = waited.setdefault(hour, [0, 0])
+                sums[0] += row["wait_seconds"]
+                sums[1] += 1
+
     def desk_label(number: int) -> str:
         return config.desks[number].name if number in config.desks else f"Módulo {number}"
 
@@ -180,19 +187,6 @@ def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: 
         advisor_times=[(_advisor_label(k), advisor_times[k]) for k in sorted(advisor_times)], manual=manual,
         hours=list(range(min(opening + list(arrivals)), max(opening + list(arrivals)) + 1)), arrivals=arrivals,
         wait_by_hour={h: seconds / called for h, (seconds, called) in waited.items()})
-
-
-def _rows_and_times(store: DayStore, first: date, last: date, config: SiteConfig, made_at: datetime,
-                    desk_times: dict[int, Times], advisor_times: dict[str, Times]):
-    """The rows of the period, day by day; each day's desk times are added up on the way (one fold a day)."""
-    names = config.service_names()
-    closing = config.hours.periods[-1][1]
-    for day, ledger in day_ledgers(store, first, last):
-        day_end = min(made_at, datetime.combine(date.fromisoformat(day), closing, config.timezone))
-        for totals, times in zip((desk_times, advisor_times), day_times(ledger, day_end)):
-            for key, value in times.items():
-                totals.setdefault(key, Times()).add(value)
-        yield from day_rows(ledger, names)
 
 
 def _advisor_label(name: str) -> str:
