@@ -37,9 +37,6 @@ BOARD_KINDS = ("ticket", "call", "close", "transfer", "desk", "reinstate", "undo
 # not leave the next citizen without them.
 BOARD_REFRESH_S = 30
 MANUAL_DAYS = 31     # how far back attentions given during a manual contingency may be entered
-# Why a desk's request did nothing, as its counter display shows it (contract.REFUSAL_CHARS at most).
-REFUSALS = {"nobody": "Nadie en atención", "unknown": "Servicio desconocido", "same": "Es el mismo servicio",
-            "unattended": "No hay quien atienda"}
 
 
 class Rejected(ValueError):
@@ -316,15 +313,15 @@ class Hub:
         contract.REFUSAL_CHARS): the desk shows them instead of waiting for an answer that never comes. None: it
         will."""
         if request.action in ("recall", "no_show", "transfer") and not serving:
-            return REFUSALS["nobody"]
+            return contract.REFUSALS["nobody"]
         if request.action != "transfer":
             return None
         if request.service not in self.config.services:   # a desk with another version of the site file
-            return REFUSALS["unknown"]
+            return contract.REFUSALS["unknown"]
         if request.service == self.ledger.turns[serving].service:
-            return REFUSALS["same"]
-        if not any(request.service in d.services for d in self.config.desks.values()):
-            return REFUSALS["unattended"]
+            return contract.REFUSALS["same"]
+        if request.service not in self.config.attended_services():
+            return contract.REFUSALS["unattended"]
         return None
 
     def _transfer(self, turn_id: str, request: contract.DeskRequest) -> dict:

@@ -12,10 +12,10 @@ from appliance.contract.fields import (DEVICE, EVENT_ID, FIRST_YEAR, LAST_YEAR, 
                                        MAX_DEPTH, MAX_IDS, MAX_SERVICES, NUMBER, REFUSAL_CHARS, SERVICE, TEXT_LIMITS,
                                        TICKET_TURN, TURN, ContractError, check_text, loggable, printable, shown)
 from appliance.contract.messages import (ACTIONS, COMMAND_FIELDS, DESK_STATUS_NAMES, DESK_STATUSES, MANUAL_OUTCOMES,
-                                         PREFERENTIAL_CATEGORIES, PRINTER_STATES, SCHEMA_VERSION, TYPES, Alarm,
-                                         Alarms, Applied, Board, Call, Command, DeskRequest, DeskState, DeskStatus,
-                                         Heartbeat, Message, PrinterStatus, Rating, Record, Serving, TicketIssued,
-                                         TicketVoid, Waiting, new_id)
+                                         PREFERENTIAL_CATEGORIES, PRINTER_STATES, REFUSALS, SCHEMA_VERSION, TYPES,
+                                         Alarm, Alarms, Applied, Board, Call, Command, DeskRequest, DeskState,
+                                         DeskStatus, Heartbeat, Message, PrinterStatus, Rating, Record, Serving,
+                                         TicketIssued, TicketVoid, Waiting, new_id)
 from appliance.contract.topics import (ALARMS_TOPIC, BOARD_TOPIC, COMMAND_TOPIC, OFFLINE, ONLINE, RATINGS_ALL,
                                        REQUESTS_ALL, ROOT, TICKETS_ALL, applied_topic, desk_device, desk_state_topic,
                                        heartbeat_topic, is_online, parse_topic, printer_topic, rating_topic,
@@ -26,8 +26,8 @@ __all__ = ["ACTIONS", "ALARMS_TOPIC", "Alarm", "Alarms", "Applied", "BOARD_TOPIC
            "DeskRequest", "DeskState", "DeskStatus", "EVENT_ID", "FIRST_YEAR", "Heartbeat", "LAST_YEAR",
            "MANUAL_OUTCOMES", "MAX_ALARMS", "MAX_CALLS", "MAX_COUNT", "MAX_DEPTH", "MAX_IDS", "MAX_PAYLOAD_BYTES",
            "MAX_SERVICES", "Message", "NUMBER", "OFFLINE", "ONLINE", "PREFERENTIAL_CATEGORIES", "PRINTER_STATES",
-           "PrinterStatus", "RATINGS_ALL", "REFUSAL_CHARS", "REQUESTS_ALL", "ROOT", "Rating", "Record", "Refusals",
-           "SCHEMA_VERSION", "SERVICE", "Serving", "TEXT_LIMITS", "TICKETS_ALL", "TICKET_TURN", "TURN", "TYPES",
-           "TicketIssued", "TicketVoid", "Waiting", "applied_topic", "check_text", "decode", "desk_device",
+           "PrinterStatus", "RATINGS_ALL", "REFUSAL_CHARS", "REFUSALS", "REQUESTS_ALL", "ROOT", "Rating", "Record",
+           "Refusals", "SCHEMA_VERSION", "SERVICE", "Serving", "TEXT_LIMITS", "TICKETS_ALL", "TICKET_TURN", "TURN",
+           "TYPES", "TicketIssued", "TicketVoid", "Waiting", "applied_topic", "check_text", "decode", "desk_device",
            "desk_state_topic", "expect", "heartbeat_topic", "is_online", "loggable", "new_id", "parse_topic",
            "printable", "printer_topic", "rating_topic", "request_topic", "shown", "status_topic", "ticket_topic"]

@@ -28,6 +28,9 @@ COMMAND_FIELDS = {
     "manual": ("number", "service", "desk", "advisor", "issued_at", "called_at", "closed_at", "outcome"),
 }
 MANUAL_OUTCOMES = ("attended", "no_show")
+# Why a desk's request did nothing (DeskState.refused), as its counter display shows it: REFUSAL_CHARS at most.
+REFUSALS = {"nobody": "Nadie en atención", "unknown": "Servicio desconocido", "same": "Es el mismo servicio",
+            "unattended": "No hay quien atienda"}
 PRINTER_STATES = ("ok", "low", "out", "offline", "unknown")
 # Whom a preferential turn serves (seed 001's list), as a kiosk's button may say; the names are what the ticket,
 # the CSV's readers and the report show.

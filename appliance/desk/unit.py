@@ -208,12 +208,10 @@ class DeskUnit:
 
     def _offer_transfer(self) -> None:
         if self.serving is None:
-            self._say(counter.refused("Nadie en atención"))
+            self._say(counter.refused(contract.REFUSALS["nobody"]))
             return
         # Any service some desk attends but the citizen's own; the desk's usual one (transfer_to) first.
-        attended = {letter for desk in self.config.desks.values() for letter in desk.services}
-        services = [letter for letter in self.config.services
-                    if letter in attended and letter != self.serving["service"]]
+        services = [letter for letter in self.config.attended_services() if letter != self.serving["service"]]
         services.sort(key=lambda letter: letter != self.desk.transfer_to)
         if not services:
             self._say(counter.refused("Sin otro servicio"))

@@ -225,6 +225,11 @@ class SiteConfig:
         ahead of Bogotá from 19:00)."""
         return datetime.now(self.timezone).date()
 
+    def attended_services(self) -> list[str]:
+        """The letters of the services some desk attends, in the site's order: where a turn can be sent."""
+        attended = {letter for desk in self.desks.values() for letter in desk.services}
+        return [letter for letter in self.services if letter in attended]
+
     def service_names(self) -> dict[str, str]:
         """Each service's letter and the name the CSV and the report print for it."""
         return {letter: service.name for letter, service in self.services.items()}

@@ -6,7 +6,6 @@ from appliance import contract
 from appliance import site as site_config
 from appliance.desk import counter
 from appliance.drivers.counter_display import DISPLAY_CHARACTERS, ENCODING
-from hub.service import REFUSALS
 
 SITE = site_config.load(site_config.EXAMPLE)
 LINES = [
@@ -15,7 +14,7 @@ LINES = [
       for seconds in (0, 59, 60, 12 * 60, 14 * 60 + 1, 15 * 60, 240 * 60)),
     counter.kept_request(), counter.cancelled_request(),
     *(counter.transfer_choice(service.name, 6, 6) for service in SITE.services.values()),
-    *(counter.refused(reason) for reason in REFUSALS.values()), counter.refused("Sin otro servicio"),
+    *(counter.refused(reason) for reason in contract.REFUSALS.values()), counter.refused("Sin otro servicio"),
 ]
 
 
@@ -27,7 +26,7 @@ def test_every_text_fits_the_display_and_its_code_page(upper, lower):
 
 
 def test_the_hubs_reasons_fit_the_contract_and_the_minutes_agree_in_number():
-    assert all(len(reason) <= contract.REFUSAL_CHARS for reason in REFUSALS.values())
+    assert all(len(reason) <= contract.REFUSAL_CHARS for reason in contract.REFUSALS.values())
     assert counter.attention("Módulo 1", "R-001", 14 * 60 + 1, 15, 3)[0] == "Queda 1 minuto"
     assert counter.attention("Módulo 1", "R-001", 12 * 60, 15, 3)[0] == "Quedan 3 minutos"
     assert counter.attention("Módulo 1", "PR-123456", 61 * 60, 240, 3)[1] == "PR-123456 · 61 min"   # no room for "Turno"
