@@ -7,21 +7,16 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from appliance import site as site_config
-from appliance.core.debounce import Debouncer
 from appliance.desk.unit import DeskUnit
 from appliance.drivers.gpio import press
 from hub.service import Hub
-from tests.desk.test_desk import issue
-from tests.harness.roles import Running, SettableClock, Ticking, wait_until
+from tests.desk.test_desk import desk_unit, issue
+from tests.harness.roles import Running, SettableClock, wait_until
 
 
 @pytest.fixture
 def config(broker):
     return site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file)
-
-
-def desk_unit(config, tmp_path, pins, **options) -> DeskUnit:
-    return DeskUnit(config, 1, tmp_path / "desk", pin_factory=pins, debounce=Debouncer(clock=Ticking()), **options)
 
 
 def shows(desk: DeskUnit, upper: str, lower: str | None = None) -> None:
@@ -39,7 +34,7 @@ def test_a_next_kept_through_a_three_minute_hub_outage_is_sent_when_the_hub_is_b
         issue(hub, 1, 2)
         wait_until(lambda: len(hub.ledger.waiting()) == 2, what="two waiting turns")
     pressed_at = clock.moment
-    with Running(desk_unit(config, tmp_path, pins, now=clock)) as desk:
+    with Running(desk_unit(config, 1, tmp_path / "desk", pins, now=clock)) as desk:
         wait_until(lambda: desk.link.connected and not desk.hub_online, what="the desk to see the hub is away")
         press(pins, config.desk_pins.next)
         shows(desk, "Solicitud guardada", "Se enviará al volver")
@@ -49,7 +44,7 @@ def test_a_next_kept_through_a_three_minute_hub_outage_is_sent_when_the_hub_is_b
         press(pins, config.desk_pins.next)   # the advisor tries again: still the same request
         assert desk.pending.id == request_id
     clock.moment += timedelta(minutes=1)
-    with Running(desk_unit(config, tmp_path, MockFactory(), now=clock)) as desk:   # the desk's power cut
+    with Running(desk_unit(config, 1, tmp_path / "desk", MockFactory(), now=clock)) as desk:   # the desk's power cut
         assert desk.pending.id == request_id
         shows(desk, "Solicitud guardada")
         clock.moment += timedelta(minutes=1)
@@ -70,7 +65,7 @@ def test_recall_cancels_a_request_the_hub_has_not_answered(config, tmp_path):
     with Running(Hub(config, tmp_path / "hub")) as hub:
         issue(hub, 1)
         wait_until(lambda: hub.ledger.waiting(), what="a waiting turn")
-    with Running(desk_unit(config, tmp_path, pins)) as desk:
+    with Running(desk_unit(config, 1, tmp_path / "desk", pins)) as desk:
         wait_until(lambda: desk.link.connected and not desk.hub_online, what="the desk to see the hub is away")
         press(pins, config.desk_pins.next)
         shows(desk, "Solicitud guardada")
@@ -88,7 +83,7 @@ def test_transfer_cycles_through_every_service_and_next_sends_the_citizen_to_the
     config = dataclasses.replace(config, desk_settings=dataclasses.replace(config.desk_settings, transfer_front=False))
     pins = MockFactory()
     names = config.service_names()
-    with Running(Hub(config, tmp_path / "hub")) as hub, Running(desk_unit(config, tmp_path, pins)) as desk:
+    with Running(Hub(config, tmp_path / "hub")) as hub, Running(desk_unit(config, 1, tmp_path / "desk", pins)) as desk:
         offered = ["V", "S", "E", "F", "C"]   # desk 1's usual transfer first, then the site's order, never its own
         issue(hub, *range(1, 6))
         for n, target in enumerate(offered, start=1):
@@ -110,7 +105,8 @@ def test_a_transfer_the_hub_refuses_says_why_on_the_counter_display(config, tmp_
     desk_config = dataclasses.replace(
         config, services={**config.services, "Z": extra},
         desks={**config.desks, 3: dataclasses.replace(config.desks[3], services=(*config.desks[3].services, "Z"))})
-    with Running(Hub(config, tmp_path / "hub")) as hub, Running(desk_unit(desk_config, tmp_path, pins)) as desk:
+    with Running(Hub(config, tmp_path / "hub")) as hub, \
+            Running(desk_unit(desk_config, 1, tmp_path / "desk", pins)) as desk:
         issue(hub, 1)
         press(pins, config.desk_pins.next)
         wait_until(lambda: desk.serving, what="R-001 called")
@@ -130,7 +126,7 @@ def test_the_citizen_who_leaves_rates_their_own_attention_and_the_next_one_only_
     pins, clock = MockFactory(), SettableClock(1000.0)
     lit = lambda: all(pins.pin(p).state for p in config.desk_pins.rating_leds)   # noqa: E731
     with Running(Hub(config, tmp_path / "hub")) as hub, \
-            Running(desk_unit(config, tmp_path, pins, monotonic=clock)) as desk:
+            Running(desk_unit(config, 1, tmp_path / "desk", pins, monotonic=clock)) as desk:
         issue(hub, 1, 2)
         press(pins, config.desk_pins.next)
         wait_until(lambda: desk.serving and desk.pending is None, what="R-001 called")
@@ -156,7 +152,7 @@ def test_the_counter_display_counts_the_minutes_and_warns_before_the_limit(confi
     pins = MockFactory()
     with Running(Hub(config, tmp_path / "hub")) as hub:
         clock = SettableClock(hub.now())
-        with Running(desk_unit(config, tmp_path, pins, now=clock)) as desk:
+        with Running(desk_unit(config, 1, tmp_path / "desk", pins, now=clock)) as desk:
             issue(hub, 1)
             press(pins, config.desk_pins.next)
             wait_until(lambda: desk.serving and desk.pending is None, what="R-001 called")
@@ -173,7 +169,7 @@ def test_the_counter_display_counts_the_minutes_and_warns_before_the_limit(confi
 
 def test_pause_takes_the_desk_out_of_the_queue_and_the_estimate_and_next_brings_it_back(config, tmp_path):
     pins, hold = MockFactory(), config.desk_settings.recall_hold_s
-    with Running(Hub(config, tmp_path / "hub")) as hub, Running(desk_unit(config, tmp_path, pins)) as desk:
+    with Running(Hub(config, tmp_path / "hub")) as hub, Running(desk_unit(config, 1, tmp_path / "desk", pins)) as desk:
         shows(desk, "Módulo 1", "Cerrado")   # nobody has opened it today
         issue(hub, *range(1, 7))
         for n in range(1, 5):   # three attentions measured at desk 1, the only desk open

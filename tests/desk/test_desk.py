@@ -18,9 +18,9 @@ from hub.service import Hub
 from tests.harness.roles import STEP_DEADLINE_S, Running, Ticking, wait_until
 
 
-def desk_unit(config, number, state, pins):
+def desk_unit(config, number, state, pins, **options):
     """A desk whose presses, made by a test faster than any hand, are never taken for contact bounce."""
-    return DeskUnit(config, number, state, pin_factory=pins, debounce=Debouncer(clock=Ticking()))
+    return DeskUnit(config, number, state, pin_factory=pins, debounce=Debouncer(clock=Ticking()), **options)
 
 
 @pytest.fixture
