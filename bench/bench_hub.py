@@ -15,7 +15,8 @@ from appliance import contract
 from appliance import site as site_config
 from appliance.core.link import Link
 from appliance.dev.local_broker import LocalBroker
-from hub.export import rows, write_csv
+from appliance.records.turns_csv import write_csv
+from hub.export import rows
 from hub.service import Hub
 from hub.store import DayStore
 

@@ -10,7 +10,8 @@ from datetime import date
 from appliance import site as site_config
 from appliance.core.runtime import serve, state_dir
 from appliance.site import SiteConfig
-from hub.export import rows, write_csv
+from appliance.records.turns_csv import write_csv
+from hub.export import rows
 from hub.report.render import write_report
 from hub.service import Hub
 from hub.store import DayStore

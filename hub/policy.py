@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from appliance.site import QueuePolicy
-from hub.ledger import Turn
+from appliance.records.ledger import Turn
 
 
 def choose_next(waiting: list[Turn], services: tuple[str, ...], *, policy: QueuePolicy = QueuePolicy(),

@@ -10,7 +10,7 @@ from itertools import islice
 from appliance import contract
 from appliance.core.link import Link
 from appliance.site import SiteConfig
-from hub.ledger import KEPT_CALLS, Ledger
+from appliance.records.ledger import KEPT_CALLS, Ledger
 
 log = logging.getLogger(__name__)
 

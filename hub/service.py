@@ -22,7 +22,7 @@ from appliance.core.steps import arrived, refusing
 from appliance.site import ConfigError, SiteConfig
 from appliance.site import load as load_config
 from hub.day import REPLAY_DAYS, ServiceDay, oldest_replayable, plausible, recorded_day
-from hub.ledger import Ledger, fold
+from appliance.records.ledger import Ledger, fold
 from hub.policy import choose_next
 from hub.retained import RetainedPublisher, advisor_at, build_board, build_desk_state
 from hub.store import DayStore

@@ -10,9 +10,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # From the bottom up; a package may import its own modules and those of lower layers only.
-LAYERS = (("appliance.contract",), ("appliance.site",), ("appliance.core",), ("appliance.drivers", "appliance.screens"),
-          ("appliance.kiosk", "appliance.desk", "appliance.display", "hub"), ("appliance.ops",), ("appliance.dev",),
-          ("appliance.cli",))
+LAYERS = (("appliance.contract",), ("appliance.site",), ("appliance.records",), ("appliance.core",),
+          ("appliance.drivers", "appliance.screens"),
+          ("appliance.kiosk", "appliance.desk", "appliance.display", "hub", "central"), ("appliance.ops",),
+          ("appliance.dev",), ("appliance.cli",))
 
 
 def package_of(module: str) -> str:
@@ -26,18 +27,18 @@ def layer_of(module: str) -> int:
 def project_imports() -> list[tuple[str, str, int]]:
     """(importing module, imported module, line) for every import of the project's own code."""
     found = []
-    for path in sorted([*ROOT.glob("appliance/**/*.py"), *ROOT.glob("hub/**/*.py")]):
+    for path in sorted([*ROOT.glob("appliance/**/*.py"), *ROOT.glob("hub/**/*.py"), *ROOT.glob("central/**/*.py")]):
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             assert not (isinstance(node, ast.ImportFrom) and node.level), f"{module}:{node.lineno} imports relatively"
-            if isinstance(node, ast.ImportFrom) and node.module in ("appliance", "hub"):
+            if isinstance(node, ast.ImportFrom) and node.module in ("appliance", "hub", "central"):
                 names = [f"{node.module}.{alias.name}" for alias in node.names]   # `from appliance import site`
             elif isinstance(node, ast.ImportFrom):
                 names = [node.module]
             else:
                 names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
             found += [(module, name, node.lineno) for name in names
-                      if name.split(".")[0] in ("appliance", "hub", "tests", "bench")]
+                      if name.split(".")[0] in ("appliance", "hub", "central", "tests", "bench")]
     return found
 
 

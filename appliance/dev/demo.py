@@ -123,7 +123,8 @@ class DemoSite:
         return True
 
     def export(self) -> Path:
-        from hub.export import rows, write_csv
+        from appliance.records.turns_csv import write_csv
+        from hub.export import rows
         names = {letter: s.name for letter, s in self.config.services.items()}
         today = self.config.today()
         path = self.out / "export.csv"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.ledger import Ledger
+from appliance.records.ledger import Ledger
 
 
 @dataclass

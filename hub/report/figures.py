@@ -21,7 +21,8 @@ from datetime import date, datetime, time
 
 from appliance.contract import PREFERENTIAL_CATEGORIES
 from appliance.site import SiteConfig
-from hub.export import day_ledgers, day_rows
+from appliance.records.turns_csv import day_rows
+from hub.export import day_ledgers
 from hub.report.desk_times import Times, day_times
 from hub.store import DayStore
 

@@ -26,7 +26,8 @@ from appliance import contract
 from appliance.core.link import Link
 from appliance.core.steps import arrived
 from appliance.site import SiteConfig
-from hub.export import csv_chunks, rows
+from appliance.records.turns_csv import csv_chunks
+from hub.export import rows
 from hub.report.figures import Report, build
 from hub.report.render import STYLESHEET, render_body, render_document
 from hub.store import DayStore

@@ -16,7 +16,7 @@ from appliance.core.spanish import clock, plural, short_date
 from appliance.core.steps import refusing
 from appliance.site import SiteConfig
 from hub.day import recorded_day
-from hub.ledger import Ledger, fold
+from appliance.records.ledger import Ledger, fold
 from hub.store import DayStore, Follower
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from appliance.dev.always_open import AlwaysOpen
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.printer import SimulatedPrinter
 from appliance.kiosk.unit import KioskUnit
-from hub.ledger import fold
+from appliance.records.ledger import fold
 from hub.service import Hub
 from hub.store import DayStore
 from tests.harness.hub_feed import mqtt_message

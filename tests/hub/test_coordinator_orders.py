@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from appliance import contract
 from hub.export import rows
-from hub.ledger import fold
+from appliance.records.ledger import fold
 from hub.retained import build_desk_state
 from tests.harness.hub_feed import START, command, feed, request, serving, ticket
 

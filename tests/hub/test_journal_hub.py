@@ -10,7 +10,7 @@ from appliance import contract
 from appliance import site as site_config
 from appliance.core.link import Link
 from hub.export import rows
-from hub.ledger import CALLED, WAITING, fold
+from appliance.records.ledger import CALLED, WAITING, fold
 from hub.report.figures import build
 from hub.service import Hub
 from hub.store import DayStore

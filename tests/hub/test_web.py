@@ -25,7 +25,7 @@ from appliance import site as site_config
 from appliance.cli import main as turnero
 from appliance.core.link import Link
 from appliance.site import BrokerAddress, ConfigError
-from hub.export import CSV_COLUMNS
+from appliance.records.turns_csv import CSV_COLUMNS
 from hub.service import Hub
 from hub.store import DayStore
 from hub.web.accounts import SESSION_S, AccountError, Accounts

@@ -11,7 +11,7 @@ import pytest
 from appliance import contract
 from appliance import site as site_config
 from appliance.core.link import HEARTBEAT_EXPIRY_S, Link
-from hub.ledger import fold
+from appliance.records.ledger import fold
 from hub.service import Hub
 from hub.store import DayStore
 from hub.web.live import LiveView

@@ -13,7 +13,8 @@ from appliance.dev.always_open import AlwaysOpen
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.printer import SimulatedPrinter
 from appliance.kiosk.unit import BOARD_FRESH_S, KioskUnit, TicketPress
-from hub.export import csv_chunks, rows
+from appliance.records.turns_csv import csv_chunks
+from hub.export import rows
 from hub.report.figures import build
 from hub.report.render import render_body
 from hub.service import BOARD_REFRESH_S, Hub
