@@ -59,6 +59,35 @@ def build_parser() -> argparse.ArgumentParser:
     web_user.add_argument("--password-stdin", action="store_true",
                           help="read the password from standard input's first line instead of asking twice")
 
+    ship = role("ship", "ship the hub's record to the organisation's central ([central] in the site file)")
+    ship.add_argument("--days", type=Path, default=Path("/var/lib/turnero/hub/days"),
+                      help="the hub's journals (default /var/lib/turnero/hub/days)")
+
+    central = commands.add_parser("central", help="the organisation's central: every site's record in PostgreSQL",
+                                  description="The central (docs/central.md).")
+    central_actions = central.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def central_action(name: str, text: str) -> argparse.ArgumentParser:
+        sub = central_actions.add_parser(name, help=text, description=text)
+        sub.add_argument("--config", type=Path, default=Path("/etc/turnero/central.toml"),
+                         help="the central's file (default /etc/turnero/central.toml)")
+        return sub
+
+    central_action("serve", "store every site's record as it arrives (the service)")
+    central_action("status", "each site: its bridge, what it has sent and still has to send, its versions")
+    central_export = central_action("export", "the CSV of every site's turns for a date range")
+    central_export.add_argument("--from", dest="first", type=_day, required=True, help="first day (YYYY-MM-DD)")
+    central_export.add_argument("--to", dest="last", type=_day, default=None, help="last day (default: --from)")
+    central_export.add_argument("--site", action="append", help="only this site (again for more); default: all")
+    central_export.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    central_export.add_argument("--delimiter", default=";", help="cell delimiter (default ';')")
+    central_verify = central_action("verify", "compare a site's rows with a copy of its hub's journals")
+    central_verify.add_argument("--site", action="append", required=True, help="the site's id")
+    central_verify.add_argument("--days", type=Path, required=True, help="a copy of the site hub's days/ folder")
+    central_action("broker-files", "make the central broker's CA, users and ACL")
+    add_site = central_action("add-site", "make a site's bridge credential and print what to copy to its hub")
+    add_site.add_argument("site", help="the site's id, as its [central] site will say (like cali)")
+
     check = commands.add_parser("check", help="validate a site configuration")
     check.add_argument("--config", type=Path, required=True)
     broker_files = commands.add_parser("broker-files", help="make the hub's Mosquitto users, passwords and ACL")
@@ -90,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
 # Each command's handler, imported only when that command runs: a kiosk never loads the hub, nor `check` pygame.
 HANDLERS = {
     "hub": "hub.main:serve_hub", "export": "hub.main:export_turns", "report": "hub.main:make_report",
-    "web-user": "hub.main:web_user",
+    "web-user": "hub.main:web_user", "ship": "hub.main:ship",
+    "central": "central.main:main", "central broker-files": "appliance.ops.central_broker:main",
+    "central add-site": "appliance.ops.central_broker:main",
     "kiosk": "appliance.kiosk.main:main", "desk": "appliance.desk.main:main", "display": "appliance.display.main:main",
     "check": "appliance.site.check:main", "broker-files": "appliance.ops.broker_files:main",
     "install": "appliance.ops.install:main", "uninstall": "appliance.ops.install:main",
@@ -102,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    module, function = HANDLERS[args.command].split(":")
+    action = f"{args.command} {getattr(args, 'action', '')}"
+    module, function = HANDLERS.get(action, HANDLERS[args.command]).split(":")
     try:
         return getattr(importlib.import_module(module), function)(args)
     except site_config.SetupError as exc:

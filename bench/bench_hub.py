@@ -18,7 +18,7 @@ from appliance.dev.local_broker import LocalBroker
 from appliance.records.turns_csv import write_csv
 from hub.export import rows
 from hub.service import Hub
-from hub.store import DayStore
+from appliance.records.journal import DayStore
 
 TZ = site_config.load(site_config.EXAMPLE).timezone
 TURNS_PER_DAY = 350  # ~1,370 records a day: a ticket, a call, a close and most of the time a rating

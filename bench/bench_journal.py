@@ -33,7 +33,7 @@ from appliance import site as site_config
 from appliance.core.link import Link
 from appliance.dev.local_broker import LocalBroker, free_port
 from bench.bench_hub import day_records
-from hub.store import DayStore
+from appliance.records.journal import DayStore
 from hub.web.accounts import Accounts
 from hub.web.app import COOKIE
 from tests.harness.page import page_text

@@ -6,7 +6,7 @@ from datetime import date
 
 from appliance.records.ledger import Ledger, fold
 from appliance.records.turns_csv import day_rows
-from hub.store import DayStore
+from appliance.records.journal import DayStore
 
 
 def rows(store: DayStore, first: date, last: date, service_names: dict[str, str]) -> Iterator[dict]:

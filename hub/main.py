@@ -14,7 +14,8 @@ from appliance.records.turns_csv import write_csv
 from hub.export import rows
 from hub.report.render import write_report
 from hub.service import Hub
-from hub.store import DayStore
+from hub.shipper import Shipper
+from appliance.records.journal import DayStore
 from hub.web.accounts import AccountError, Accounts
 from hub.web.app import CoordinatorsWeb, WebError
 
@@ -35,6 +36,13 @@ def serve_hub(args) -> int:
         serve(unit)
     finally:
         web.stop()
+    return 0
+
+
+def ship(args) -> int:
+    """`turnero ship`: the hub's journals to the central, as a service beside the hub."""
+    config = site_config.load(args.config)
+    serve(Shipper(config, args.days, state_dir(args.state, "hub-ship"), config_path=args.config))
     return 0
 
 

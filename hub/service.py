@@ -25,7 +25,7 @@ from hub.day import REPLAY_DAYS, ServiceDay, oldest_replayable, plausible, recor
 from appliance.records.ledger import Ledger, fold
 from hub.policy import choose_next
 from hub.retained import RetainedPublisher, advisor_at, build_board, build_desk_state
-from hub.store import DayStore
+from appliance.records.journal import DayStore
 
 log = logging.getLogger(__name__)
 BATCH = 500

@@ -7,12 +7,12 @@ Every payload is a JSON object with ``v`` (schema version), ``type``, ``id`` (un
 replay is recognised) and ``at`` (ISO 8601 with offset, the sender's clock). Facts are delivered at least
 once (QoS 1) and applied idempotently by ``id``; what a rebooted screen or desk must show is retained.
 """
-from appliance.contract.codec import MAX_PAYLOAD_BYTES, Refusals, decode, expect
+from appliance.contract.codec import MAX_PAYLOAD_BYTES, TYPES, Refusals, decode, expect
 from appliance.contract.fields import (DEVICE, EVENT_ID, FIRST_YEAR, LAST_YEAR, MAX_ALARMS, MAX_CALLS, MAX_COUNT,
                                        MAX_DEPTH, MAX_IDS, MAX_SERVICES, NUMBER, REFUSAL_CHARS, SERVICE, TEXT_LIMITS,
                                        TICKET_TURN, TURN, ContractError, check_text, loggable, printable, shown)
 from appliance.contract.messages import (ACTIONS, COMMAND_FIELDS, DESK_STATUS_NAMES, DESK_STATUSES, MANUAL_OUTCOMES,
-                                         PREFERENTIAL_CATEGORIES, PRINTER_STATES, REFUSALS, SCHEMA_VERSION, TYPES,
+                                         PREFERENTIAL_CATEGORIES, PRINTER_STATES, REFUSALS, SCHEMA_VERSION,
                                          Alarm, Alarms, Applied, Board, Call, Command, DeskRequest, DeskState,
                                          DeskStatus, Heartbeat, Message, PrinterStatus, Rating, Record, Serving,
                                          TicketIssued, TicketVoid, Waiting, new_id)

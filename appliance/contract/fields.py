@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 
@@ -24,6 +24,7 @@ TICKET_TURN = re.compile(r"(\d{4}-\d{2}-\d{2})/([a-z0-9][a-z0-9-]{0,39})/([A-Z]{
 # A transferred turn keeps its number and gets the new service appended: "…/P007>V" (and ">W" if moved again).
 TURN = re.compile(TICKET_TURN.pattern + r"(?:>[A-Z]){0,8}", re.ASCII)
 NUMBER = re.compile(r"([A-Z]{1,2})-(\d{3,6})", re.ASCII)
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 FIRST_YEAR, LAST_YEAR = 2000, 2099      # a time outside these is a broken clock or a forgery, not a ticket
 MAX_DEPTH = 4                           # board -> calls -> a call -> its fields
 MAX_IDS = 200                           # event ids in one `applied`
@@ -31,10 +32,12 @@ MAX_CALLS = 100                         # a board lists at least one call per de
 MAX_SERVICES = 26                       # one per capital letter
 MAX_ALARMS = 200
 MAX_COUNT = 1_000_000                   # any count of turns in a day
+MAX_OFFSET = 1 << 40                    # a byte of a day's journal (megabytes; a terabyte is a forgery)
 REFUSAL_CHARS = 20   # a desk state's reason for doing nothing: one line of the desk's counter display
 # Text that a person reads: what the screen, the ticket or the page shows, and a log line quotes.
 TEXT_LIMITS = {"service_name": 80, "desk_name": 40, "reason": 200, "detail": 200, "problem": 200, "text": 300,
-               "subject": 40, "kind": 20, "refused": REFUSAL_CHARS, "advisor": 80, "coordinator": 64}
+               "subject": 40, "kind": 20, "refused": REFUSAL_CHARS, "advisor": 80, "coordinator": 64,
+               "software": 40, "site_file": 64, "name": 120}
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
                           "\ue000-\uf8ff\ufeff\ufff9-\uffff]")
 
@@ -82,7 +85,7 @@ def check_pattern(name: str, value: str, pattern: re.Pattern, example: str) -> r
     return match
 
 
-def _check_time(name: str, value: str) -> None:
+def check_time(name: str, value: str) -> None:
     if len(value) > 40:
         raise ContractError(f"field '{name}' is not an ISO 8601 time: {shown(value)}")
     try:
@@ -95,6 +98,17 @@ def _check_time(name: str, value: str) -> None:
         raise ContractError(f"field '{name}' is in the year {stamp.year}, outside {FIRST_YEAR}-{LAST_YEAR}")
 
 
+def check_day(name: str, value: str) -> None:
+    """A real day (2026-02-30 must not become a day's file or row) within the contract's years."""
+    check_pattern(name, value, DAY, "2026-11-24")
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ContractError(f"field '{name}' is not a real day: {shown(value)}") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ContractError(f"field '{name}' is in the year {day.year}, outside {FIRST_YEAR}-{LAST_YEAR}")
+
+
 def _check_int(name: str, value: int, low: int, high: int) -> None:
     if not low <= value <= high:
         raise ContractError(f"field '{name}' must be from {low} to {high}, got {shown(value)}")
@@ -105,14 +119,17 @@ def check_field(name: str, value: Any) -> None:
     if value is None or isinstance(value, bool):
         return
     if isinstance(value, int):
-        low, high = {"desk": (1, 99), "value": (1, 5), "minutes_per_turn": (1, 24 * 60)}.get(name, (0, MAX_COUNT))
+        low, high = {"desk": (1, 99), "value": (1, 5), "minutes_per_turn": (1, 24 * 60), "start": (0, MAX_OFFSET),
+                     "end": (0, MAX_OFFSET), "pending": (0, MAX_OFFSET)}.get(name, (0, MAX_COUNT))
         _check_int(name, value, low, high)
     elif name in ("id", "answered"):
         check_pattern(name, value, EVENT_ID, "an id of letters, digits and :._/>+- up to 128")
-    elif name in ("at", "called_at", "void_at", "issued_at", "closed_at"):
-        _check_time(name, value)
-    elif name == "source":
+    elif name in ("at", "called_at", "void_at", "issued_at", "closed_at", "oldest_pending_at"):
+        check_time(name, value)
+    elif name in ("source", "site"):
         check_pattern(name, value, DEVICE, "kiosco-1")
+    elif name == "day":
+        check_day(name, value)
     elif name == "service":
         check_pattern(name, value, SERVICE, "R")
     elif name in ("turn_id", "on_counter"):

@@ -6,7 +6,7 @@ itself survives a power cut).
 
 A journal grows by appends: each append is written whole and fsynced before it returns, and a new file's
 directory is fsynced once, so that its name survives too. What a power cut can leave is a torn end after the
-last complete append; the journal's reader recognises and cuts it (hub/store.py).
+last complete append; the journal's reader recognises and cuts it (appliance/records/journal.py).
 """
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from appliance.ops import broker_files, site_ca
-from appliance.site import BrokerAddress
+from appliance.site import BrokerAddress, CentralLink
 
 HOST = "127.0.0.1"
 DEBIAN_PATH = "/usr/sbin/mosquitto"   # Debian keeps the broker in sbin, outside a normal user's PATH
@@ -85,7 +85,7 @@ class LocalBroker:
     host: str = HOST
 
     def __init__(self, workdir: Path, *, port: int | None = None, persistence: bool = True,
-                 auth: Path | None = None, tls: bool = True):
+                 auth: Path | None = None, tls: bool = True, bridge: CentralLink | None = None):
         self.workdir = Path(workdir).absolute()
         if "\n" in str(self.workdir):
             raise BrokerError(f"the broker's directory cannot be written in mosquitto.conf: {self.workdir!r}")
@@ -95,6 +95,7 @@ class LocalBroker:
         self.auth = auth                    # a directory from broker_files.write_broker_files: the hub's security
         # As on a site: TLS with a CA of its own (made once in its directory), for the loopback address.
         self.tls = tls
+        self.bridge = bridge                # a site's bridge to its central (broker_files.bridge_lines)
         if tls and site_ca.server_certificate(self._tls_dir) is None:   # before a first start: a client may come first
             broker_files.write_tls_files(self._tls_dir, "turnero (local broker)", [self.host, "localhost"])
         self._process: subprocess.Popen | None = None
@@ -205,6 +206,8 @@ class LocalBroker:
         if os.geteuid() == 0:
             # Otherwise Mosquitto 2.x switches to the user "mosquitto", which cannot write in this directory.
             lines.append(f"user {pwd.getpwuid(0).pw_name}")
+        if self.bridge is not None:    # last: every line after `connection` is the bridge's
+            lines += broker_files.bridge_lines(self.bridge)
         return "\n".join(lines) + "\n"
 
     def _diagnostics(self) -> str:

@@ -28,15 +28,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from appliance import contract
+from appliance.contract import shipping
 from appliance.core.durable import fsync_dir, write_atomic
 from appliance.ops import site_ca
-from appliance.site import CA_NAME, SetupError, SiteConfig, load
+from appliance.site import CA_NAME, CentralLink, SetupError, SiteConfig, load
 
 CONF_NAME = "turnero.conf"
 PASSWD_NAME = "passwd"
 ACL_NAME = "acl"
 CREDENTIALS_NAME = "credentials"
 MONITOR = "monitor"              # a technician's read-only account, for mosquitto_sub on the hub
+SHIPPER = "hub-ship"             # `turnero ship`, on a site with a [central]
 MOSQUITTO_USER = "mosquitto"     # Debian's broker reads passwd and acl after dropping to this user
 
 # Debian's mosquitto.conf already says `persistence true` and `persistence_location /var/lib/mosquitto/`; a
@@ -147,6 +149,12 @@ def accounts(config: SiteConfig) -> tuple[Account, ...]:
     for display in config.displays:
         found.append(Account(display, f"display {display}", read=(contract.BOARD_TOPIC, hub_status, *dispensers),
                              write=own(display)))
+    if config.central is not None:
+        found.append(Account(SHIPPER, "the shipper of the record to the central (turnero ship)",
+                             read=(shipping.site_topic(shipping.ACK), shipping.central_topic(config.central.site,
+                                                                                               shipping.BRIDGE)),
+                             write=(shipping.site_topic(shipping.RECORDS), shipping.site_topic(shipping.SITE),
+                                    *own(SHIPPER))))
     found.append(Account(MONITOR, "a technician's read-only account (mosquitto_sub)", read=(f"{contract.ROOT}/#",),
                          write=()))
     seen: dict[str, str] = {}
@@ -215,7 +223,39 @@ def tuning_lines() -> list[str]:
     ]
 
 
-def hub_config(directory: Path) -> str:
+def bridge_lines(central: CentralLink) -> list[str]:
+    """The bridge to the organisation's central: what the shipper publishes under turnero/v1/central/ goes to the
+    site's own prefix there, and the central's acknowledgement comes back. The central keeps the bridge's session
+    (fixed client id, no clean session) and the bridge tells both brokers whether it is up. What the bridge queues
+    is only the shipper's window: the journal, not the broker, holds an outage (docs/central.md)."""
+    password = read_password(central.password_file)
+    if password is None:
+        raise BrokerFilesError(f"{central.password_file} is missing: it is the site's password at the central, made "
+                               f"there by `turnero central add-site {central.site}`; copy it here ([central] "
+                               "password_file)")
+    _check_config_path(central.ca_file)
+    prefix = shipping.remote_prefix(central.site)
+    return [
+        "connection central",
+        f"address {central.host}:{central.port}",
+        f"bridge_cafile {central.ca_file}",
+        "bridge_insecure false",
+        f"remote_username {central.site}",
+        f"remote_password {password}",
+        f"remote_clientid turnero-bridge-{central.site}",
+        "cleansession false",
+        "local_cleansession false",
+        "bridge_protocol_version mqttv311",
+        "notifications true",
+        f"notification_topic {shipping.central_topic(central.site, shipping.BRIDGE)}",
+        "keepalive_interval 30",
+        "restart_timeout 5 60",
+        *(f"topic {leaf} {direction} 1 {shipping.LOCAL_PREFIX} {prefix}"
+          for leaf, direction in ((shipping.RECORDS, "out"), (shipping.SITE, "out"), (shipping.ACK, "in"))),
+    ]
+
+
+def hub_config(directory: Path, central: CentralLink | None = None) -> str:
     """The snippet for /etc/mosquitto/conf.d/ on the hub, next to Debian's mosquitto.conf."""
     lines = [
         "# Written by `turnero broker-files` from the site configuration; rewritten at every run.",
@@ -227,6 +267,8 @@ def hub_config(directory: Path) -> str:
         "persistence true",
         f"autosave_interval {AUTOSAVE_S}",
         *tuning_lines(),
+        # Last: every line after `connection` belongs to the bridge.
+        *(bridge_lines(central) if central is not None else []),
     ]
     return "\n".join(lines) + "\n"
 
@@ -263,7 +305,7 @@ def write_broker_files(config: SiteConfig, directory: Path) -> BrokerFiles:
     passwords, added = {}, []
     for account in found:
         path = credentials / account.device
-        password = _read_password(path)
+        password = read_password(path)
         if password is None:
             password = secrets.token_urlsafe(24)
             added.append(account.device)
@@ -280,13 +322,14 @@ def write_broker_files(config: SiteConfig, directory: Path) -> BrokerFiles:
     write_tls_files(directory, config.name, hub_names(config))
     # Beside the credentials: what a device is handed is its password and the certificate it trusts the broker by.
     write_atomic(credentials / CA_NAME, (directory / site_ca.CA_CERT).read_bytes())
-    _write_broker_readable(directory / PASSWD_NAME, _hash(mosquitto_passwd, passwords, directory))
-    _write_broker_readable(directory / ACL_NAME, acl_text(found).encode())
-    write_atomic(directory / CONF_NAME, hub_config(directory).encode())
+    write_broker_readable(directory / PASSWD_NAME, hash_passwords(mosquitto_passwd, passwords, directory))
+    write_broker_readable(directory / ACL_NAME, acl_text(found).encode())
+    # Broker-readable only: with a [central] it holds the site's password there.
+    write_broker_readable(directory / CONF_NAME, hub_config(directory, config.central).encode())
     return BrokerFiles(directory, found, tuple(added), tuple(removed))
 
 
-def _read_password(path: Path) -> str | None:
+def read_password(path: Path) -> str | None:
     try:
         text = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
@@ -299,7 +342,7 @@ def _read_password(path: Path) -> str | None:
     return text
 
 
-def _hash(mosquitto_passwd: str, passwords: dict[str, str], directory: Path) -> bytes:
+def hash_passwords(mosquitto_passwd: str, passwords: dict[str, str], directory: Path) -> bytes:
     """The passwd file as Mosquitto's own tool hashes it (`mosquitto_passwd -U` on a plain-text copy)."""
     plain = directory / f".{PASSWD_NAME}.plain"
     fd = os.open(plain, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -315,7 +358,7 @@ def _hash(mosquitto_passwd: str, passwords: dict[str, str], directory: Path) -> 
         plain.unlink(missing_ok=True)
 
 
-def _write_broker_readable(path: Path, data: bytes) -> None:
+def write_broker_readable(path: Path, data: bytes) -> None:
     write_atomic(path, data)
     _give_to_broker(path)
 

@@ -6,12 +6,12 @@
 from pathlib import Path
 
 from appliance.site.load import HEADER_UARTS, PRINTER_KEYS, UART_PINS, load, parse, require
-from appliance.site.model import (CA_NAME, DEFAULT_CREDENTIALS_DIR, POLICIES, WEEKDAYS, BrokerAddress, ConfigError,
-                                  Desk, DeskPins, DeskSettings, Display, Hours, Kiosk, KioskButton, Login,
+from appliance.site.model import (CA_NAME, CENTRAL_CA, CENTRAL_PASSWORD, DEFAULT_CREDENTIALS_DIR, POLICIES, WEEKDAYS,
+                                  BrokerAddress, CentralLink, ConfigError, Desk, DeskPins, DeskSettings, Display, Hours, Kiosk, KioskButton, Login,
                                   QueuePolicy, Service, SetupError, SiteConfig, WebSettings)
 
 EXAMPLE = Path(__file__).parent / "example.toml"
-__all__ = ["BrokerAddress", "CA_NAME", "ConfigError", "DEFAULT_CREDENTIALS_DIR", "Desk", "DeskPins", "DeskSettings",
+__all__ = ["BrokerAddress", "CA_NAME", "CENTRAL_CA", "CENTRAL_PASSWORD", "CentralLink", "ConfigError", "DEFAULT_CREDENTIALS_DIR", "Desk", "DeskPins", "DeskSettings",
            "Display", "EXAMPLE", "HEADER_UARTS", "Hours", "Kiosk", "KioskButton", "Login", "POLICIES",
            "PRINTER_KEYS", "QueuePolicy", "Service", "SetupError", "SiteConfig", "UART_PINS", "WEEKDAYS",
            "WebSettings", "load", "parse", "require"]

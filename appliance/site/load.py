@@ -10,9 +10,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from appliance import contract
-from appliance.site.model import (CA_NAME, DEFAULT_CREDENTIALS_DIR, POLICIES, WEB_CERT, WEB_KEY, WEEKDAYS,
-                                  BrokerAddress, ConfigError, Desk, DeskPins, DeskSettings, Display, Hours, Kiosk,
-                                  KioskButton, QueuePolicy, Service, SiteConfig, WebSettings)
+from appliance.site.model import (CA_NAME, CENTRAL_CA, CENTRAL_PASSWORD, DEFAULT_CREDENTIALS_DIR, POLICIES, WEB_CERT,
+                                  WEB_KEY, WEEKDAYS, BrokerAddress, CentralLink, ConfigError, Desk, DeskPins,
+                                  DeskSettings, Display, Hours, Kiosk, KioskButton, QueuePolicy, Service, SiteConfig,
+                                  WebSettings)
 
 
 def load(path: Path) -> SiteConfig:
@@ -136,7 +137,7 @@ class _Reader:
 
     def site(self, data: dict) -> SiteConfig:
         self.unknown_keys(data, "", {"site", "broker", "hours", "ticket", "services", "kiosks", "desks",
-                                     "desk_pins", "desk", "rating", "displays", "queue", "web"})
+                                     "desk_pins", "desk", "rating", "displays", "queue", "web", "central"})
         site = self.table(data, "site")
         self.unknown_keys(site, "site", {"name", "timezone", "holidays"})
         name = self.get(site, "name", "site", str)
@@ -180,6 +181,7 @@ class _Reader:
             desks=desks, desk_pins=self.desk_pins(data), desk_settings=self.desk_settings(data),
             rating_grace_s=float(grace or 0), displays=self.displays(data), queue=self.queue(data),
             web=self.web(data, broker.credentials_dir or DEFAULT_CREDENTIALS_DIR),
+            central=self.central(data, broker.credentials_dir or DEFAULT_CREDENTIALS_DIR),
             press_limit=press_limit, press_window_s=press_window,
             rating_min_attention_s=float(min_attention or 0))
 
@@ -220,6 +222,31 @@ class _Reader:
                            host=host or WebSettings.host, tls=tls is not False,
                            cert_file=Path(files["cert_file"] or credentials_dir / WEB_CERT),
                            key_file=Path(files["key_file"] or credentials_dir / WEB_KEY), wait_target_min=target or 20)
+
+    def central(self, data: dict, credentials_dir: Path) -> CentralLink | None:
+        if "central" not in data:
+            return None
+        table = self.table(data, "central")
+        self.unknown_keys(table, "central", {"site", "host", "port", "ca_file", "password_file"})
+        site = self.get(table, "site", "central", str)
+        if site is not None and not contract.DEVICE.fullmatch(site):
+            self.problem("central.site", f"must be a short id of lower-case letters, digits and '-' (like \"cali\"), "
+                                         f"not {site!r}")
+        host = self.get(table, "host", "central", str)
+        if host is not None and not _host_name_or_address(host):
+            self.problem("central.host", f"must be the central's host name or address, not {host!r}")
+        port = self.get(table, "port", "central", int, 8883)
+        if port is not None and not 1 <= port <= 65535:
+            self.problem("central.port", f"must be a TCP port from 1 to 65535, not {port}")
+        files = {}
+        for key, name in (("ca_file", CENTRAL_CA), ("password_file", CENTRAL_PASSWORD)):
+            files[key] = self.get(table, key, "central", str, str(credentials_dir / name))
+            if files[key] is not None and not Path(files[key]).is_absolute():
+                self.problem(f"central.{key}", f"must be an absolute path like {credentials_dir / name}, "
+                                               f"not {files[key]!r}")
+        if None in (site, host, port, *files.values()):
+            return None
+        return CentralLink(site, host, port, Path(files["ca_file"]), Path(files["password_file"]))
 
     def queue(self, data: dict) -> QueuePolicy:
         table = self.table(data, "queue") if "queue" in data else {}

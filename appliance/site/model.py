@@ -185,6 +185,20 @@ class WebSettings:
 POLICIES = ("strict", "ratio")
 
 
+CENTRAL_CA, CENTRAL_PASSWORD = "central-ca.crt", "central"   # beside the hub's credentials
+
+
+@dataclass(frozen=True)
+class CentralLink:
+    """[central]: the organisation's central, to which this site's hub ships its record (docs/central.md)."""
+
+    site: str                      # this site's id there: its bridge user and the prefix of its topics
+    host: str                      # the central's broker, over TLS
+    port: int
+    ca_file: Path                  # the central CA's certificate, which the bridge trusts the central by
+    password_file: Path            # the site's password at the central (`turnero central add-site`)
+
+
 @dataclass(frozen=True)
 class QueuePolicy:
     """How the hub picks the next turn; hub/policy.py says what each setting does."""
@@ -214,6 +228,7 @@ class SiteConfig:
     displays: dict[str, Display]
     queue: QueuePolicy
     web: WebSettings = WebSettings()
+    central: CentralLink | None = None
     press_limit: int = 10           # tickets one kiosk button gives within press_window_s (0: no limit)
     press_window_s: int = 60
     # A turn just called can be rated only once its attention has lasted this long: a citizen who is leaving and

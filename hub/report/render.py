@@ -13,7 +13,7 @@ from appliance.site import SiteConfig
 from hub.report import charts
 from hub.report.desk_times import Times
 from hub.report.figures import WAIT_BUCKETS_MIN, Figures, Report, build, mean, median, p90
-from hub.store import DayStore
+from appliance.records.journal import DayStore
 
 # One stylesheet for the report and the coordinators' page (which serves this file): inlined here, a report saved
 # from the page looks as it did there.

@@ -30,7 +30,7 @@ from appliance.records.turns_csv import csv_chunks
 from hub.export import rows
 from hub.report.figures import Report, build
 from hub.report.render import STYLESHEET, render_body, render_document
-from hub.store import DayStore
+from appliance.records.journal import DayStore
 from hub.web.accounts import SESSION_S, Accounts
 from hub.web.auth import Throttle
 from hub.web.live import LiveView

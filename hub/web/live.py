@@ -17,7 +17,7 @@ from appliance.core.steps import refusing
 from appliance.site import SiteConfig
 from hub.day import recorded_day
 from appliance.records.ledger import Ledger, fold
-from hub.store import DayStore, Follower
+from appliance.records.journal import DayStore, Follower
 
 log = logging.getLogger(__name__)
 SETTLE_S = 3.0                      # after connecting, retained statuses have arrived by then

@@ -29,7 +29,7 @@ from appliance.drivers.printer import SimulatedPrinter
 from appliance.kiosk.unit import KioskUnit
 from appliance.records.ledger import fold
 from hub.service import Hub
-from hub.store import DayStore
+from appliance.records.journal import DayStore
 from tests.harness.hub_feed import mqtt_message
 from tests.harness.roles import STEP_DEADLINE_S, Running, wait_until
 

@@ -45,7 +45,7 @@ class StubLink:
 
 
 def test_the_coordinators_page_raises_an_alarm_while_the_hub_reports_a_problem(tmp_path):
-    from hub.store import DayStore
+    from appliance.records.journal import DayStore
     live = LiveView(CONFIG, DayStore(tmp_path / "days"), StubLink(), lambda: NOW)
     live.status["hub"] = contract.ONLINE
     live.take(heartbeat("hub", NOW, problem="cannot publish turnero/v1/hub/board: over the broker's packet limit"))
@@ -58,7 +58,7 @@ def test_the_coordinators_page_raises_an_alarm_while_the_hub_reports_a_problem(t
 
 
 def test_the_page_refuses_a_wrong_typed_heartbeat_and_goes_on(tmp_path, caplog):
-    from hub.store import DayStore
+    from appliance.records.journal import DayStore
     live = LiveView(CONFIG, DayStore(tmp_path / "days"), StubLink(), lambda: NOW)
     bad = heartbeat("kiosco-1", NOW)
     bad.payload = json.dumps({**json.loads(bad.payload), "problem": []}).encode()

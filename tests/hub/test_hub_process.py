@@ -11,7 +11,7 @@ from pathlib import Path
 from appliance import contract
 from appliance import site as site_config
 from appliance.core.link import Link
-from hub.store import DayStore
+from appliance.records.journal import DayStore
 from tests.harness.roles import STEP_DEADLINE_S, site_text, wait_until
 
 TURNERO = Path(sys.executable).with_name("turnero")

@@ -1,4 +1,4 @@
-"""The hub's journal (hub/store.py) on real files: a read gives back what was written, an append never rewrites
+"""The hub's journal (appliance/records/journal.py) on real files: a read gives back what was written, an append never rewrites
 what is there, a power cut in the middle of an append loses nothing acknowledged and duplicates nothing, a
 damaged line is reported by its number and the rest is read, and a follower reads only what was added."""
 import errno
@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from hub.store import Damaged, DayStore, Follower, decode_line, encode_batch
+from appliance.records.journal import Damaged, DayStore, Follower, decode_line, encode_batch
 from tests.harness.faults.disk import DurableOs, PowerCut
 
 DAY = "2026-11-24"

@@ -13,7 +13,7 @@ from hub.export import rows
 from appliance.records.ledger import CALLED, WAITING, fold
 from hub.report.figures import build
 from hub.service import Hub
-from hub.store import DayStore
+from appliance.records.journal import DayStore
 from hub.web.live import LiveView
 from tests.harness.hub_feed import START, feed, request, serving, ticket
 from tests.harness.roles import SettableClock

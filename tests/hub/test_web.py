@@ -27,7 +27,7 @@ from appliance.core.link import Link
 from appliance.site import BrokerAddress, ConfigError
 from appliance.records.turns_csv import CSV_COLUMNS
 from hub.service import Hub
-from hub.store import DayStore
+from appliance.records.journal import DayStore
 from hub.web.accounts import SESSION_S, AccountError, Accounts
 from hub.web.app import COOKIE
 from hub.web.auth import Throttle, hash_password, verify_password

@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 from appliance.core import durable
-from hub.store import decode_line
+from appliance.records.journal import decode_line
 
 
 class PowerCut(BaseException):

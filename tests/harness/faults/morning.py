@@ -34,7 +34,7 @@ from appliance.drivers.gpio import press
 from appliance.kiosk.unit import KioskUnit
 from hub.export import rows
 from hub.service import Hub
-from hub.store import DayStore
+from appliance.records.journal import DayStore
 from tests.harness.faults.disk import FailingCard, HubDisk, PowerCut
 from tests.harness.faults.machine import Machine
 from tests.harness.faults.network import Cable

@@ -108,9 +108,13 @@ class _Scan:
         self.tail: tuple[int, str] | None = None
 
     def __iter__(self) -> Iterator[dict]:
+        return (record for _start, _end, record in self.lines())
+
+    def lines(self) -> Iterator[tuple[int, int, dict]]:
+        """(start, end, record) of each line of the complete batches: where the line starts and ends in the file."""
         position, number, batch, suspect = self.end, self.line, [], []
         for raw in self._handle:
-            position, number = position + len(raw), number + 1
+            start, position, number = position, position + len(raw), number + 1
             if not raw.endswith(b"\n"):
                 suspect.append((number, "the line has no end (newline)"))
                 break
@@ -119,7 +123,7 @@ class _Scan:
             except Damaged as exc:
                 suspect.append((number, str(exc)))
                 continue
-            batch.append(record)
+            batch.append((start, position, record))
             if last:
                 self.damage += suspect
                 self.end, self.line = position, number
@@ -206,6 +210,19 @@ class DayStore:
         with handle:
             scan = _Scan(handle)
             yield from scan
+        _report(self.journal(day), scan.damage)
+
+    def lines_from(self, day: str, offset: int) -> Iterator[tuple[int, int, dict]]:
+        """(start, end, record) of each line of the day's journal from byte `offset` (a line's start) on, in the
+        complete batches: what the shipper sends to the central, read as it is needed. Damage is logged."""
+        try:
+            handle = open(self.journal(day), "rb")
+        except FileNotFoundError:
+            return
+        with handle:
+            handle.seek(offset)
+            scan = _Scan(handle, offset)
+            yield from scan.lines()
         _report(self.journal(day), scan.damage)
 
     def day(self, day: str) -> list[dict]:

@@ -1,0 +1,85 @@
+"""The central's file, central.toml: its broker (where the sites' bridges arrive) and its PostgreSQL.
+
+    [central]
+    name = "Comfenalco Valle"                          # the organisation, for people
+    timezone = "America/Bogota"
+
+    [broker]                                           # the central's Mosquitto (turnero central broker-files)
+    host = "127.0.0.1"
+    port = 8883
+    files = "/etc/turnero/central/broker"              # its CA, the central's credential, every site's
+
+    [database]
+    dsn = "dbname=turnero"                             # libpq's connection string: a local socket, peer auth
+
+Every problem is listed at once with its key, as for a site file, and nothing starts half-configured.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from appliance.site import CA_NAME, BrokerAddress, ConfigError
+
+DEVICE = "central"          # the central's user on its own broker
+CREDENTIALS = "credentials"
+
+
+@dataclass(frozen=True)
+class CentralConfig:
+    name: str
+    timezone: ZoneInfo
+    broker: BrokerAddress
+    files: Path                 # the central broker's files: CA, passwd, acl, credentials/<user>
+    dsn: str
+
+
+def load(path: Path) -> CentralConfig:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(str(path), [f"not a TOML file: {exc}"]) from None
+    problems: list[str] = []
+
+    def get(table: str, key: str, kind, default=None):
+        section = data.get(table, {})
+        value = section.get(key, default) if isinstance(section, dict) else None
+        if value is None or (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
+            problems.append(f"{table}.{key}: " + ("is missing" if value is None else
+                                                  f"must be {kind.__name__}, not {value!r}"))
+            return None
+        return value
+
+    for table, known in (("central", {"name", "timezone"}), ("broker", {"host", "port", "files"}),
+                         ("database", {"dsn"})):
+        section = data.get(table, {})
+        for key in (section if isinstance(section, dict) else ()):
+            if key not in known:
+                problems.append(f"{table}.{key}: unknown key (known: {', '.join(sorted(known))})")
+    unknown = set(data) - {"central", "broker", "database"}
+    problems += [f"{key}: unknown table" for key in sorted(unknown)]
+    name = get("central", "name", str)
+    zone_name = get("central", "timezone", str, "America/Bogota")
+    zone = None
+    try:
+        zone = ZoneInfo(zone_name) if zone_name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"central.timezone: unknown time zone {zone_name!r}")
+    host = get("broker", "host", str, "127.0.0.1")
+    port = get("broker", "port", int, 8883)
+    if port is not None and not 1 <= port <= 65535:
+        problems.append(f"broker.port: must be a TCP port from 1 to 65535, not {port}")
+    files = get("broker", "files", str, "/etc/turnero/central/broker")
+    if files is not None and not Path(files).is_absolute():
+        problems.append(f"broker.files: must be an absolute path, not {files!r}")
+    dsn = get("database", "dsn", str, "dbname=turnero")
+    if problems:
+        raise ConfigError(str(path), problems)
+    files = Path(files)
+    broker = BrokerAddress(host, port, credentials_dir=files / CREDENTIALS, ca_file=files / CA_NAME)
+    return CentralConfig(name=name, timezone=zone, broker=broker, files=files, dsn=dsn)

@@ -1,0 +1,176 @@
+"""Many sites, one record: each site's journal reaches the central's PostgreSQL through a real Mosquitto bridge,
+every record once, whatever fails on the way. Real parts: the sites' and the central's Mosquitto with the files
+the commands make, a private PostgreSQL, the shipper and the central (its process, killed at random)."""
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import psycopg
+import pytest
+
+from appliance import contract
+from appliance.contract import shipping
+from appliance.dev.local_postgres import LocalPostgres
+from central.database import migrate
+from central.ingest import Central as CentralLoop
+from central.verify import verify
+from hub.shipper import Shipper
+from tests.harness.network import Central, Site
+from tests.harness.roles import Running, wait_until
+
+DEADLINE_S = 120.0
+TURNERO = Path(sys.executable).with_name("turnero")
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    with LocalPostgres() as db:
+        migrate(db.dsn)
+        yield db
+
+
+@pytest.fixture
+def network(tmp_path, postgres):
+    with psycopg.connect(postgres.dsn, autocommit=True) as db:
+        db.execute("TRUNCATE records, refusals, site_days, sites")
+    central = Central(tmp_path / "central", postgres.dsn, ["cali", "palmira"])
+    sites = [Site(tmp_path / name, name, central) for name in ("cali", "palmira")]
+    central.broker.start()
+    for site in sites:
+        site.broker.start()
+    yield central, sites
+    for site in sites:
+        site.broker.stop()
+        site.hub.store.close()
+    central.broker.stop()
+
+
+def shipper(site: Site) -> Shipper:
+    return Shipper(site.config, site.days, site.folder / "ship")
+
+
+def equal(site: Site, dsn: str, last: str = "9999") -> bool:
+    """Whether the central's rows of the site are its journals', record by record (up to day `last`)."""
+    with psycopg.connect(dsn) as db:
+        found = verify(db, site.id, site.days, last=last)
+    return found.equal and found.records == site.records()
+
+
+def test_every_sites_record_reaches_the_central_once_across_days_and_outages(network, postgres):
+    central, (cali, palmira) = network
+    for day in range(3):          # three days recorded before the central is heard of
+        cali.morning(tickets=12)
+        palmira.morning(tickets=5)
+        cali.next_day()
+        palmira.next_day()
+    with Running(shipper(cali)), Running(shipper(palmira)), Running(CentralLoop(central.config)):
+        for site in (cali, palmira):
+            wait_until(lambda: equal(site, postgres.dsn), DEADLINE_S, f"{site.id}'s three days at the central")
+        central.broker.restart()            # the central's broker restarted: the bridges come back by themselves
+        cali.morning(tickets=8)
+        wait_until(lambda: equal(cali, postgres.dsn), DEADLINE_S, "the day after the central broker's restart")
+        postgres.restart(mode="immediate")  # PostgreSQL crashed and came back: the ingest goes on
+        palmira.morning(tickets=4)
+        wait_until(lambda: equal(palmira, postgres.dsn), DEADLINE_S, "palmira's day after PostgreSQL's restart")
+    with psycopg.connect(postgres.dsn) as db:
+        stored = dict(db.execute("SELECT site, count(*) FROM records GROUP BY site").fetchall())
+        assert stored == {"cali": cali.records(), "palmira": palmira.records()}
+        days = db.execute("SELECT count(DISTINCT day) FROM records WHERE site = 'cali'").fetchone()[0]
+        assert days == 4
+        name, services = db.execute("SELECT name, services FROM sites WHERE site = 'cali'").fetchone()
+        assert name == cali.config.name and services["R"] == "Registro y Aportes"
+
+
+def test_a_central_killed_at_any_instant_stores_every_record_once(network, postgres, tmp_path):
+    central, (cali, _palmira) = network
+    for _ in range(2):
+        cali.morning(tickets=40)
+        cali.next_day()
+    command = [str(TURNERO), "central", "serve", "--config", str(central.config_path)]
+    with Running(shipper(cali)):
+        kills = 0
+        while not equal(cali, postgres.dsn) and kills < 6:
+            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.3 + 0.4 * kills)            # killed before, during and after its commits
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            kills += 1
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "central.log", "w"))
+        try:
+            wait_until(lambda: equal(cali, postgres.dsn), DEADLINE_S, "every record after the kills")
+        finally:
+            process.terminate()
+            process.wait(10)
+    assert kills >= 1
+
+
+def publish(central: Central, user: str, topic: str, payload: bytes, *, retain: bool = False) -> int:
+    """Publishes as a site's credential on the central's broker; returns the PUBACK's reason code."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=user, protocol=mqtt.MQTTv5)
+    client.username_pw_set(user, (central.files / "credentials" / user).read_text().strip())
+    client.tls_set(ca_certs=str(central.files / "ca.crt"))
+    codes = []
+    client.on_publish = lambda c, u, mid, reason, props: codes.append(reason.value)
+    client.connect("127.0.0.1", central.port)
+    client.loop_start()
+    client.publish(topic, payload, qos=1, retain=retain)
+    wait_until(lambda: codes, what="the broker's answer")
+    client.disconnect()
+    client.loop_stop()
+    return codes[0]
+
+
+def batch(site: str, day: str, start: int, records: list[dict], positions: list[int] | None = None) -> bytes:
+    positions = positions or [start + 100 * n for n in range(len(records))]
+    return shipping.RecordBatch(id=contract.new_id(), at="2026-11-24T10:00:00-05:00", source="hub-ship", site=site,
+                                day=day, start=start, end=positions[-1] + 100, positions=positions,
+                                records=records).to_json()
+
+
+def test_what_a_hostile_site_sends_is_refused_counted_and_the_rest_goes_on(network, postgres):
+    central, (cali, _palmira) = network
+    cali.morning(tickets=3)
+    record = {"id": "x-1", "kind": "ticket", "day": "2026-12-01", "at": "2026-12-01T09:00:00-05:00",
+              "turn_id": "2026-12-01/kiosco-1/R901", "number": "R-901", "service": "R", "preferential": False,
+              "kiosk": "kiosco-1"}
+    with Running(CentralLoop(central.config)) as loop:
+        # Under another site's prefix: the broker refuses it (not authorized), nothing arrives.
+        assert publish(central, "cali", shipping.central_topic("palmira", shipping.RECORDS),
+                       batch("palmira", "2026-11-24", 0, [record])) == 0x87
+        # A good record and a bad one in a day of its own (far from the real journal's bytes).
+        bad = {"id": "x-2", "kind": "call", "day": "2026-12-01", "at": "2026-12-01T09:05:00-05:00",
+               "turn_id": "2026-12-01/kiosco-1/R901", "desk": "uno", "advisor": "Ana", "request_id": "r1",
+               "recall": False}
+        assert publish(central, "cali", shipping.central_topic("cali", shipping.RECORDS),
+                       batch("cali", "2026-12-01", 0, [record, bad])) == 0
+        # The same batch again and one that jumps ahead: a copy, and a gap.
+        publish(central, "cali", shipping.central_topic("cali", shipping.RECORDS),
+                batch("cali", "2026-12-01", 0, [record, bad]))
+        publish(central, "cali", shipping.central_topic("cali", shipping.RECORDS),
+                batch("cali", "2026-12-01", 5000, [{**record, "id": "x-3"}]))
+        # The first record's id again, with other content: refused, the first one kept.
+        publish(central, "cali", shipping.central_topic("cali", shipping.RECORDS),
+                batch("cali", "2026-12-01", 200, [{**record, "number": "R-902", "turn_id":
+                                                   "2026-12-01/kiosco-1/R902"}]))
+        # Not JSON at all, and nesting past the limit.
+        publish(central, "cali", shipping.central_topic("cali", shipping.RECORDS), b"\xff\xfe not json")
+        publish(central, "cali", shipping.central_topic("cali", shipping.RECORDS), b"[" * 5000)
+
+        def counted():
+            with psycopg.connect(postgres.dsn) as db:
+                return db.execute("SELECT records, refused, gaps, duplicates FROM sites WHERE site = 'cali'"
+                                  ).fetchone()
+        wait_until(lambda: counted() == (1, 4, 1, 1), what="1 stored, 4 refused, 1 gap, 1 copy")
+        with psycopg.connect(postgres.dsn) as db:
+            (number,) = db.execute("SELECT record->>'number' FROM records WHERE site = 'cali' AND id = 'x-1'"
+                                   ).fetchone()
+            reasons = [r for (r,) in db.execute("SELECT reason FROM refusals WHERE site = 'cali' ORDER BY at")]
+        assert number == "R-901"
+        assert any("'desk'" in r for r in reasons) and any("other content" in r for r in reasons)
+        assert any("not UTF-8" in r for r in reasons) and loop.link.connected
+        # The site's real shipping goes on beside it.
+        with Running(shipper(cali)):
+            wait_until(lambda: equal(cali, postgres.dsn, last="2026-11-30"), DEADLINE_S, "cali's real records")
