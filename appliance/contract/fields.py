@@ -62,7 +62,8 @@ def printable(text: str) -> str:
 def check_kind(name: str, value: Any, kinds: tuple) -> None:
     # bool is an int to Python, not to the contract: a desk number of `true` is refused.
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-        names = {str: "text", int: "an integer", bool: "true or false", list: "a list", dict: "an object",
+        names = {str: "text", int: "an integer", float: "a number", bool: "true or false", list: "a list",
+                 dict: "an object",
                  type(None): "null"}
         expected = " or ".join(names[k] for k in kinds)
         raise ContractError(f"field '{name}' must be {expected}, got {shown(value)}")

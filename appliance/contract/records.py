@@ -65,8 +65,9 @@ def _between(low, high):
 
 def _order(name: str, value: dict) -> None:
     """A coordinator's order as the hub recorded it: the fields of a Command, each by its rule."""
-    if len(value) > len(COMMAND_FIELDS) + 12:
-        raise ContractError(f"field '{name}' has {len(value)} fields")
+    if len(value) > len(COMMAND_FIELDS) + 12 or "action" not in value or "coordinator" not in value:
+        raise ContractError(f"field '{name}' is not an order (its action and coordinator, at most "
+                            f"{len(COMMAND_FIELDS) + 12} fields)")
     known = Command.__dataclass_fields__
     for key, item in value.items():
         if key not in known or key in ("id", "at", "source"):
@@ -102,7 +103,7 @@ _RULES: dict[str, tuple[tuple, Any]] = {
     "outcome": (_TEXT, _one_of(OUTCOMES)),
     "value": ((int,), _between(1, 5)),
     "status": (_TEXT, _one_of(DESK_STATUSES)),
-    "seconds": ((int, float), _between(-MAX_SECONDS, MAX_SECONDS)),
+    "seconds": ((int, float, type(None)), _between(-MAX_SECONDS, MAX_SECONDS)),
     "order": ((dict,), _order),
 }
 _COMMAND_RULES = {**_RULES, "action": (_TEXT, _one_of(tuple(COMMAND_FIELDS)))}

@@ -1,10 +1,12 @@
 """Many sites, one record: each site's journal reaches the central's PostgreSQL through a real Mosquitto bridge,
 every record once, whatever fails on the way. Real parts: the sites' and the central's Mosquitto with the files
 the commands make, a private PostgreSQL, the shipper and the central (its process, killed at random)."""
+import csv
 import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -14,9 +16,11 @@ import pytest
 from appliance import contract
 from appliance.contract import shipping
 from appliance.dev.local_postgres import LocalPostgres
+from appliance.records.turns_csv import CSV_COLUMNS, write_csv
 from central.database import migrate
 from central.ingest import Central as CentralLoop
 from central.verify import verify
+from hub.export import rows
 from hub.shipper import Shipper
 from tests.harness.network import Central, Site
 from tests.harness.roles import Running, wait_until
@@ -82,6 +86,32 @@ def test_every_sites_record_reaches_the_central_once_across_days_and_outages(net
         assert days == 4
         name, services = db.execute("SELECT name, services FROM sites WHERE site = 'cali'").fetchone()
         assert name == cali.config.name and services["R"] == "Registro y Aportes"
+    status = run("central", "status", "--config", str(central.config_path))
+    assert "cali (Comfenalco Valle · CIS Cali): bridge up" in status and "palmira" in status
+    # The consolidated CSV: each site's own export, row for row, with the site in front.
+    out = central.config_path.with_name("central.csv")
+    run("central", "export", "--config", str(central.config_path), "--from", "2026-11-01", "--to", "2026-12-31",
+        "--out", str(out))
+    with open(out, encoding="utf-8-sig", newline="") as handle:
+        exported = list(csv.reader(handle, delimiter=";"))
+    assert exported[0] == ["site", *CSV_COLUMNS]
+    for site in (cali, palmira):
+        own = site.folder / "own.csv"
+        write_csv(own, rows(site.hub.store, date(2026, 11, 1), date(2026, 12, 31), site.config.service_names()))
+        with open(own, encoding="utf-8-sig", newline="") as handle:
+            mine = list(csv.reader(handle, delimiter=";"))[1:]
+        assert sorted(row[1:] for row in exported[1:] if row[0] == site.id) == sorted(mine)
+        assert len(mine) == {"cali": 12 * 3 + 8, "palmira": 5 * 3 + 4}[site.id]
+    only = central.config_path.with_name("cali.csv")
+    run("central", "export", "--config", str(central.config_path), "--from", "2026-11-01", "--to", "2026-12-31",
+        "--site", "cali", "--out", str(only))
+    assert {line.split(";")[0] for line in only.read_text(encoding="utf-8-sig").splitlines()[1:]} == {"cali"}
+
+
+def run(*args: str) -> str:
+    done = subprocess.run([str(TURNERO), *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def test_a_central_killed_at_any_instant_stores_every_record_once(network, postgres, tmp_path):
