@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--headless", action="store_true", help="no window: run a scripted morning and exit")
     demo.add_argument("--seconds", type=float, default=30, help="length of the headless morning (default 30)")
     demo.add_argument("--out", type=Path, default=Path("demo-out"), help="where tickets, screenshots and the CSV go")
+    demo.add_argument("--sites", type=int, choices=range(1, 6), metavar="N",
+                      help="N sites (1 to 5) of one organisation and their central (PostgreSQL), headless; "
+                           "each site's morning lasts --seconds")
     return parser
 
 

@@ -31,21 +31,26 @@ from appliance.kiosk.unit import KioskUnit
 
 log = logging.getLogger(__name__)
 DESKS = (1, 2)
+SITES = {"cali": "Comfenalco Valle · CIS Cali", "palmira": "Comfenalco Valle · CIS Palmira",
+         "buga": "Comfenalco Valle · CIS Buga", "tulua": "Comfenalco Valle · CIS Tuluá",
+         "cartago": "Comfenalco Valle · CIS Cartago"}
 RATING_KEYS = {**{f"f{v}": (1, v) for v in range(1, 6)}, **{f"f{v + 5}": (2, v) for v in range(1, 6)}}
 
 
 class DemoSite:
     """Every role of the demo, each running its own loop in its own thread (the display in the main one)."""
 
-    def __init__(self, out: Path, broker: LocalBroker, *, headless: bool):
+    def __init__(self, out: Path, broker: LocalBroker, *, headless: bool, base: site_config.SiteConfig | None = None):
         from gpiozero.pins.mock import MockFactory
 
         from appliance.screens.window import Screen
         from hub.service import Hub
+        from hub.shipper import Shipper
 
         self.out = out
         self.broker = broker
-        base = site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file)
+        # `base`: a site of a network, with its own broker's credentials and its [central] (dev/network.py).
+        base = base or site_config.load(site_config.EXAMPLE).with_broker(broker.host, broker.port, broker.ca_file)
         kiosk = dataclasses.replace(next(iter(base.kiosks.values())), printer={"kind": "simulated"})
         display = next(iter(base.displays.values()))
         if headless:  # screenshots at 720p keep the demo's output folder light
@@ -67,10 +72,12 @@ class DemoSite:
         self.display = DisplayUnit(self.config, display.id, screen=self.screen, announcer=Announcer(speaker),
                                    key_help=None if headless else self.key_help(), state_dir=state / display.id,
                                    opening=AlwaysOpen())
+        self.shipper = Shipper(self.config, state / "hub" / "days", state / "hub-ship") if base.central else None
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._loop, args=(unit,), name=name, daemon=True)
                          for name, unit in (("hub", self.hub), ("kiosk", self.kiosk),
-                                            *((f"desk-{n}", d) for n, d in self.desks.items()))]
+                                            *((f"desk-{n}", d) for n, d in self.desks.items()),
+                                            *((("ship", self.shipper),) if self.shipper else ()))]
 
     def key_help(self) -> str:
         keys = ", ".join(f"{b.prefix.lower()} {self.config.services[b.service].name}"
@@ -82,19 +89,23 @@ class DemoSite:
         while not self._stop.is_set():
             unit.step(0.05)
 
+    @property
+    def units(self) -> list:
+        return [self.hub, self.kiosk, *self.desks.values(), self.display, *([self.shipper] if self.shipper else [])]
+
     def start(self) -> None:
-        for unit in (self.hub, self.kiosk, *self.desks.values(), self.display):
+        for unit in self.units:
             unit.start()
         for thread in self._threads:
             thread.start()
-        for unit in (self.hub, self.kiosk, *self.desks.values(), self.display):
+        for unit in self.units:
             unit.link.wait_connected(5)
 
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
             thread.join(2)
-        for unit in (self.display, self.kiosk, *self.desks.values(), self.hub):
+        for unit in reversed(self.units):
             unit.stop()
         self.screen.close()
 
@@ -132,11 +143,15 @@ class DemoSite:
         return path
 
 
+def _headless() -> None:
+    os.environ["SDL_VIDEODRIVER"] = "dummy"
+    os.environ["SDL_AUDIODRIVER"] = "dummy"
+
+
 def run_demo(*, headless: bool, seconds: float, out: Path) -> int:
     headless = headless or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     if headless:
-        os.environ["SDL_VIDEODRIVER"] = "dummy"
-        os.environ["SDL_AUDIODRIVER"] = "dummy"
+        _headless()
     out.mkdir(parents=True, exist_ok=True)
     with LocalBroker(out / "broker") as broker:
         site = DemoSite(out, broker, headless=headless)
@@ -213,6 +228,67 @@ def _holiday(site: DemoSite, shots: Path, deadline_s: float = 30.0) -> None:
     site.screen.save(shots / "pantalla-festivo.png")
 
 
+def run_network(*, sites: int, seconds: float, out: Path) -> int:
+    """Sites of one organisation, one after another a scripted morning each, every one shipping its record
+    through its bridge to a central; the central's consolidated CSV and status beside the sites' output."""
+    from appliance.dev.local_postgres import LocalPostgres
+    from appliance.dev.network import LocalCentral, site_for_central
+    from appliance.records.turns_csv import write_csv
+    from central import export
+    from central.database import connect
+    from central.ingest import Central
+    from central.main import status
+
+    _headless()
+    names = list(SITES)[:sites]
+    out.mkdir(parents=True, exist_ok=True)
+    with LocalPostgres() as database:
+        network = LocalCentral(out / "central", database.dsn, names)
+        with network.broker:
+            central = Central(network.config)
+            central.start()
+            stop = threading.Event()
+
+            def ingest() -> None:
+                while not stop.is_set():
+                    central.step(0.05)
+            loop = threading.Thread(target=ingest, name="central", daemon=True)
+            loop.start()
+            try:
+                for name in names:
+                    base = dataclasses.replace(site_config.load(site_config.EXAMPLE), name=SITES[name])
+                    config, broker = site_for_central(base, out / name, name, network)
+                    with broker:
+                        site = DemoSite(out / name, broker, headless=True, base=config)
+                        site.start()
+                        try:
+                            _scripted_morning(site, seconds)
+                            _shipped(site)
+                        finally:
+                            site.stop()
+                    site.export()
+            finally:
+                stop.set()
+                loop.join(5)
+                central.stop()
+        with connect(database.dsn) as db:
+            today = site_config.load(site_config.EXAMPLE).today()
+            count = write_csv(out / "central.csv", export.rows(db, today, today), ";", export.COLUMNS)
+            (out / "central-status.txt").write_text(status(db, datetime.now().astimezone()) + "\n", encoding="utf-8")
+    print(f"\nDemo finished. {len(names)} sites in {out}/ ({', '.join(names)}: each as a one-site demo) and the "
+          f"central's consolidated CSV, central.csv ({count} turns), and its status, central-status.txt")
+    return 0
+
+
+def _shipped(site: DemoSite, deadline_s: float = 60.0) -> None:
+    """Waits until the central has acknowledged every record of the site's journal."""
+    give_up = time.monotonic() + deadline_s
+    while site.shipper.pending()[0] and time.monotonic() < give_up:
+        time.sleep(0.2)
+
+
 def main(args) -> int:
     """`turnero demo`."""
+    if args.sites:
+        return run_network(sites=args.sites, seconds=args.seconds, out=args.out)
     return run_demo(headless=args.headless, seconds=args.seconds, out=args.out)

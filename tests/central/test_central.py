@@ -22,7 +22,8 @@ from central.ingest import Central as CentralLoop
 from central.verify import verify
 from hub.export import rows
 from hub.shipper import Shipper
-from tests.harness.network import Central, Site
+from appliance.dev.network import LocalCentral
+from tests.harness.network import Site
 from tests.harness.roles import Running, wait_until
 
 DEADLINE_S = 120.0
@@ -40,7 +41,7 @@ def postgres():
 def network(tmp_path, postgres):
     with psycopg.connect(postgres.dsn, autocommit=True) as db:
         db.execute("TRUNCATE records, refusals, site_days, sites")
-    central = Central(tmp_path / "central", postgres.dsn, ["cali", "palmira"])
+    central = LocalCentral(tmp_path / "central", postgres.dsn, ["cali", "palmira"])
     sites = [Site(tmp_path / name, name, central) for name in ("cali", "palmira")]
     central.broker.start()
     for site in sites:
@@ -137,7 +138,7 @@ def test_a_central_killed_at_any_instant_stores_every_record_once(network, postg
     assert kills >= 1
 
 
-def publish(central: Central, user: str, topic: str, payload: bytes, *, retain: bool = False) -> int:
+def publish(central: LocalCentral, user: str, topic: str, payload: bytes, *, retain: bool = False) -> int:
     """Publishes as a site's credential on the central's broker; returns the PUBACK's reason code."""
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=user, protocol=mqtt.MQTTv5)
     client.username_pw_set(user, (central.files / "credentials" / user).read_text().strip())
@@ -204,3 +205,17 @@ def test_what_a_hostile_site_sends_is_refused_counted_and_the_rest_goes_on(netwo
         # The site's real shipping goes on beside it.
         with Running(shipper(cali)):
             wait_until(lambda: equal(cali, postgres.dsn, last="2026-11-30"), DEADLINE_S, "cali's real records")
+
+
+def test_the_demo_of_two_sites_leaves_the_central_s_csv_with_every_turn_of_both(tmp_path):
+    run("demo", "--sites", "2", "--seconds", "6", "--out", str(tmp_path))
+
+    def table(path):
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            return list(csv.reader(handle, delimiter=";"))[1:]
+    central = table(tmp_path / "central.csv")
+    for site in ("cali", "palmira"):
+        own = table(tmp_path / site / "export.csv")
+        assert own and sorted(row[1:] for row in central if row[0] == site) == sorted(own)
+    assert len(central) == sum(len(table(tmp_path / site / "export.csv")) for site in ("cali", "palmira"))
+    assert "palmira (Comfenalco Valle · CIS Palmira)" in (tmp_path / "central-status.txt").read_text()

@@ -1,52 +1,24 @@
-"""A network of sites and a central on this machine, all real parts: the central's Mosquitto with its files and
-ACL, a private PostgreSQL, and per site its own Mosquitto (the hub's files and ACL) with the bridge to the
-central. The sites' journals are written by a real Hub fed events straight into its loop (tests/harness/hub_feed)."""
+"""A site of a network (appliance/dev/network.py) whose journals a real Hub writes, fed events straight into its
+loop (tests/harness/hub_feed) on a clock the test moves."""
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from appliance import contract
 from appliance import site as site_config
-from appliance.dev.local_broker import LocalBroker, free_port
-from appliance.ops import broker_files, central_broker
-from appliance.site import CentralLink
-from central.config import load as load_central
+from appliance.dev.network import LocalCentral, site_for_central
 from hub.service import Hub
 from tests.harness import hub_feed
 from tests.harness.roles import SettableClock
 
 
-class Central:
-    """The central's broker and its file; the database is the test's LocalPostgres."""
-
-    def __init__(self, folder: Path, dsn: str, sites: list[str]):
-        self.files = folder / "files"
-        self.port = free_port()
-        for site in sites:
-            central_broker.write_central_files(self.files, ["127.0.0.1", "localhost"], self.port, add=site)
-        self.broker = LocalBroker(folder / "broker", port=self.port, auth=self.files)
-        self.config_path = folder / "central.toml"
-        self.config_path.write_text(f'[central]\nname = "Comfenalco Valle"\n[broker]\nport = {self.port}\n'
-                                    f'files = "{self.files}"\n[database]\ndsn = "{dsn}"\n', encoding="utf-8")
-        self.config = load_central(self.config_path)
-
-
 class Site:
     """One site: its broker with the bridge, its hub's journals (`days`), and a hub to write them."""
 
-    def __init__(self, folder: Path, site: str, central: Central, start: datetime = hub_feed.START):
+    def __init__(self, folder: Path, site: str, central: LocalCentral, start: datetime = hub_feed.START):
         self.id, self.folder = site, folder
-        link = CentralLink(site, "127.0.0.1", central.port, central.files / "ca.crt",
-                           central.files / "credentials" / site)
-        auth, port = folder / "broker-files", free_port()
-        base = site_config.load(site_config.EXAMPLE)
-        files_config = dataclasses.replace(base, central=link).with_broker("127.0.0.1", port, None)
-        broker_files.write_broker_files(files_config, auth)
-        self.broker = LocalBroker(folder / "broker", port=port, auth=auth, bridge=link)
-        self.config = dataclasses.replace(files_config, broker=dataclasses.replace(
-            files_config.broker, credentials_dir=auth / "credentials", ca_file=auth / "ca.crt"))
+        self.config, self.broker = site_for_central(site_config.load(site_config.EXAMPLE), folder, site, central)
         self.clock = SettableClock(start)
         self.hub = Hub(self.config, folder / "hub", now=self.clock)
         self.hub.clock = self.clock

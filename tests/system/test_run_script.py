@@ -11,7 +11,7 @@ import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DEBIAN_12 = ["mosquitto", "espeak-ng", "fonts-dejavu-core", "python3-venv", "systemd", "chromium",
-             "chromium-driver", "libnss3-tools", "libreoffice-calc-nogui"]
+             "chromium-driver", "libnss3-tools", "libreoffice-calc-nogui", "postgresql"]
 RASPBERRY_PI_OS = [*DEBIAN_12, "python3-lgpio"]
 PI_4 = "Raspberry Pi 4 Model B Rev 1.4\0"   # as the firmware writes it
 
@@ -125,6 +125,12 @@ def test_on_a_pi_a_second_run_installs_nothing_and_asks_apt_nothing(tmp_path, ar
     pi.run("demo")
     again = pi.run("demo")
     assert again == ["venv/bin/python -c ", "venv/bin/turnero demo"]
+
+
+def test_the_demo_of_a_network_of_sites_gets_postgresql_and_the_one_site_demo_does_not(tmp_path):
+    pc = PlayedMachine(tmp_path, DEBIAN_12, None)
+    assert installs(pc.run("demo")) == ["mosquitto espeak-ng fonts-dejavu-core python3-venv"]
+    assert installs(pc.run("demo", "--sites", "2")) == ["postgresql"]
 
 
 @pytest.mark.parametrize("model", [None, "QEMU Virt PlayedMachine\0"], ids=["no device tree", "another board"])

@@ -1,0 +1,44 @@
+"""A network of sites and a central on one machine, for the demo and the tests: the central's Mosquitto with the
+files `turnero central broker-files` and `add-site` make, and for each site its own Mosquitto with the hub's
+files and ACL (`turnero broker-files`) and the bridge to the central. The database is a LocalPostgres."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from appliance.dev.local_broker import HOST, LocalBroker, free_port
+from appliance.ops import broker_files, central_broker
+from appliance.site import CentralLink, SiteConfig
+from central.config import CentralConfig
+from central.config import load as load_central
+
+
+class LocalCentral:
+    """The central's broker (not started) and its file, for `sites`, storing into the database at `dsn`."""
+
+    def __init__(self, folder: Path, dsn: str, sites: list[str], name: str = "Comfenalco Valle"):
+        self.files = Path(folder).absolute() / "files"
+        self.port = free_port()
+        for site in sites:
+            central_broker.write_central_files(self.files, [HOST, "localhost"], self.port, add=site)
+        self.broker = LocalBroker(Path(folder) / "broker", port=self.port, auth=self.files)
+        self.config_path = Path(folder) / "central.toml"
+        self.config_path.write_text(f'[central]\nname = "{name}"\n[broker]\nport = {self.port}\n'
+                                    f'files = "{self.files}"\n[database]\ndsn = "{dsn}"\n', encoding="utf-8")
+        self.config: CentralConfig = load_central(self.config_path)
+
+    def link(self, site: str) -> CentralLink:
+        """What a site's [central] says to reach this central."""
+        return CentralLink(site, HOST, self.port, self.files / "ca.crt", self.files / "credentials" / site)
+
+
+def site_for_central(base: SiteConfig, folder: Path, site: str, central: LocalCentral) -> tuple[SiteConfig,
+                                                                                                 LocalBroker]:
+    """A site of the central: its file (`base` with a [central] and its own broker's credentials) and its broker
+    (not started), locked down like a hub's and bridged to the central."""
+    auth, port = Path(folder).absolute() / "broker-files", free_port()
+    with_central = dataclasses.replace(base, central=central.link(site)).with_broker(HOST, port, None)
+    broker_files.write_broker_files(with_central, auth)
+    config = dataclasses.replace(with_central, broker=dataclasses.replace(
+        with_central.broker, credentials_dir=auth / broker_files.CREDENTIALS_NAME, ca_file=auth / "ca.crt"))
+    return config, LocalBroker(Path(folder) / "broker", port=port, auth=auth, bridge=with_central.central)
