@@ -1,0 +1,307 @@
+"""The central, measured as deployed: every role its own process (`turnero hub`, `turnero ship`, `turnero central
+serve`), real Mosquittos with the generated files and bridges, a private PostgreSQL. Run by hand:
+`.venv/bin/python -m bench.bench_central` (about ten minutes; `--month-sites 10` for a quicker export figure).
+
+- a site's NEXT, answered through its broker by its hub, with the central away, while the site catches up three
+  days (about 40,000 records), and once caught up: p50/p99 and the ratios;
+- that catch-up's time;
+- sustained ingest: several sites' backlogs at once, through their bridges into PostgreSQL, records/s;
+- the central process's peak memory while ingesting, and `turnero central export`'s for a week and for a month of
+  50 sites (read from /proc, VmHWM: no tracer in the process, so the timings above are not distorted).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import psycopg
+from psycopg.types.json import Jsonb
+
+from appliance import contract
+from appliance import site as site_config
+from appliance.dev.local_broker import free_port
+from appliance.dev.local_postgres import LocalPostgres
+from appliance.dev.network import LocalCentral, site_for_central
+from appliance.records.journal import DayStore
+from bench.bench_hub import day_records
+
+TURNERO = Path(sys.executable).with_name("turnero")
+TZ = site_config.load(site_config.EXAMPLE).timezone
+BACKLOG_DAYS = 30        # 30 days of a site of 350 turns a day: 41,000 records, three days of a busy centre
+
+
+def site_file(folder: Path, config, broker) -> Path:
+    """The example site file pointed at the site's broker, its credentials and its central."""
+    text = site_config.EXAMPLE.read_text(encoding="utf-8").replace(
+        "port = 8883", f'port = {broker.port}\ncredentials_dir = "{config.broker.credentials_dir}"\n'
+                       f'ca_file = "{config.broker.ca_file}"', 1)
+    text = text.replace("port = 8443", f"port = {free_port()}", 1).replace("http_port = 8080", "http_port = 0", 1)
+    central = config.central
+    text += (f'\n[central]\nsite = "{central.site}"\nhost = "{central.host}"\nport = {central.port}\n'
+             f'ca_file = "{central.ca_file}"\npassword_file = "{central.password_file}"\n')
+    path = folder / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def backlog(days: Path, count: int, last: date) -> int:
+    store = DayStore(days)
+    written = 0
+    for n in range(count, 0, -1):
+        records = day_records(last - timedelta(days=n))
+        store.append(records)
+        written += len(records)
+    store.close()
+    return written
+
+
+class Peak:
+    """A process's peak resident memory (VmHWM), read from /proc until it ends."""
+
+    def __init__(self, process: subprocess.Popen):
+        self.process, self.kib = process, 0
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while self.process.poll() is None:
+            try:
+                text = Path(f"/proc/{self.process.pid}/status").read_text()
+                self.kib = max(self.kib, int(text.split("VmHWM:")[1].split()[0]))
+            except (OSError, IndexError, ValueError):
+                pass
+            time.sleep(0.05)
+
+    @property
+    def mib(self) -> float:
+        return self.kib / 1024
+
+
+class Desk:
+    """Desk 1 and kiosco-1 as clients of the site's broker: tickets, and NEXT timed until the hub's answer."""
+
+    def __init__(self, config, host: str, port: int):
+        self._answered = threading.Event()
+        self._waiting_for = None
+        self.desk = self._client(config, contract.desk_device(1), host, port)
+        self.desk.on_message = self._state
+        self.desk.subscribe(contract.desk_state_topic(1), qos=1)
+        self.kiosk = self._client(config, "kiosco-1", host, port)
+        self.tickets = 0
+
+    @staticmethod
+    def _client(config, user: str, host: str, port: int) -> mqtt.Client:
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"turnero-{user}", protocol=mqtt.MQTTv5)
+        client.username_pw_set(user, (config.broker.credentials_dir / user).read_text().strip())
+        client.tls_set(ca_certs=str(config.broker.ca_file))
+        client.connect(host, port)
+        client.loop_start()
+        return client
+
+    def _state(self, client, userdata, message) -> None:
+        try:
+            state = contract.expect(message.payload, contract.DeskState)
+        except contract.ContractError:
+            return
+        if state.answered == self._waiting_for:
+            self._answered.set()
+
+    def issue(self, count: int) -> None:
+        today, stamp = datetime.now(TZ).date().isoformat(), datetime.now(TZ).isoformat()
+        for _ in range(count):
+            self.tickets += 1
+            n = self.tickets
+            ticket = contract.TicketIssued(id=f"bench-{today}-{n}", at=stamp, source="kiosco-1",
+                                           turn_id=f"{today}/kiosco-1/R{n:04d}", number=f"R-{n:04d}", service="R",
+                                           preferential=False)
+            self.kiosk.publish(contract.ticket_topic("kiosco-1"), ticket.to_json(), qos=1).wait_for_publish(5)
+
+    def nexts(self, count: int, pause_s: float = 0.05) -> list[float]:
+        """NEXT after NEXT (a short pause between, as hands do): milliseconds to the hub's answer."""
+        took = []
+        for _ in range(count):
+            request = contract.DeskRequest(id=contract.new_id(), at=datetime.now(TZ).isoformat(),
+                                           source="escritorio-1", desk=1, action="next")
+            self._answered.clear()
+            self._waiting_for = request.id
+            began = time.perf_counter()
+            self.desk.publish(contract.request_topic(1), request.to_json(), qos=1)
+            if not self._answered.wait(10):
+                raise RuntimeError("the hub did not answer a NEXT within 10 s")
+            took.append((time.perf_counter() - began) * 1000)
+            time.sleep(pause_s)
+        return took
+
+    def close(self) -> None:
+        for client in (self.desk, self.kiosk):
+            client.disconnect()
+            client.loop_stop()
+
+
+def stored(dsn: str, site: str | None = None) -> int:
+    with psycopg.connect(dsn) as db:
+        return db.execute("SELECT coalesce(sum(records), 0) FROM site_days WHERE %s::text IS NULL OR site = %s",
+                          (site, site)).fetchone()[0]
+
+
+def until(predicate, timeout: float, what: str) -> float:
+    began = time.monotonic()
+    while not predicate():
+        if time.monotonic() - began > timeout:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+    return time.monotonic() - began
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def start(*args: str, log: Path) -> subprocess.Popen:
+    return subprocess.Popen([str(TURNERO), *args], stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+
+
+def site_at_work(tmp: Path, dsn: str, central: LocalCentral, nexts: int) -> dict:
+    """One site with three days to ship: its NEXT with the central away, while catching up, and caught up."""
+    folder = tmp / "cali"
+    config, broker = site_for_central(site_config.load(site_config.EXAMPLE), folder, "cali", central)
+    path = site_file(folder, config, broker)
+    records = backlog(folder / "hub" / "days", BACKLOG_DAYS, datetime.now(TZ).date())
+    with broker:
+        hub = start("hub", "--config", str(path), "--state", str(folder / "hub"), log=folder / "hub.log")
+        ship = start("ship", "--config", str(path), "--days", str(folder / "hub" / "days"), "--state",
+                     str(folder / "ship"), log=folder / "ship.log")
+        desk = Desk(config, broker.host, broker.port)
+        try:
+            time.sleep(3)                          # the hub reads its day and connects
+            desk.issue(3 * nexts + 50)
+            away = desk.nexts(nexts)               # the central's broker is not running: the bridge is down
+            central.broker.start()
+            began, during = time.monotonic(), []
+            while stored(dsn, "cali") < records:   # NEXT after NEXT for as long as the catch-up lasts
+                during += desk.nexts(10)
+                if time.monotonic() - began > 600:
+                    raise RuntimeError("the site's backlog did not reach the central in 10 minutes")
+            total = time.monotonic() - began
+            caught_up = desk.nexts(nexts)
+        finally:
+            desk.close()
+            for process in (ship, hub):
+                process.terminate()
+                process.wait(20)
+    return {"records": records, "catch_up_s": total, "away": away, "during": during, "caught_up": caught_up}
+
+
+def sustained(tmp: Path, dsn: str, central: LocalCentral, sites: list[str], days: int) -> tuple[int, float]:
+    """Several sites' backlogs shipped at once: records stored per second, first batch to last commit."""
+    brokers, ships, total = [], [], 0
+    for name in sites:
+        folder = tmp / name
+        config, broker = site_for_central(site_config.load(site_config.EXAMPLE), folder, name, central)
+        total += backlog(folder / "days", days, datetime.now(TZ).date())
+        broker.start()
+        brokers.append((broker, site_file(folder, config, broker), folder))
+    before = stored(dsn)
+    for _broker, path, folder in brokers:
+        ships.append(start("ship", "--config", str(path), "--days", str(folder / "days"), "--state",
+                           str(folder / "ship"), log=folder / "ship.log"))
+    try:
+        elapsed = until(lambda: stored(dsn) - before >= total, 1800, "every site's backlog")
+    finally:
+        for process in ships:
+            process.terminate()
+            process.wait(20)
+        for broker, _path, _folder in brokers:
+            broker.stop()
+    return total, total / elapsed
+
+
+def load_month(dsn: str, sites: int, last: date, days: int = 30) -> int:
+    """A month of `sites` sites straight into the central's tables (COPY), for the export's figures."""
+    count = 0
+    with psycopg.connect(dsn) as db:
+        for s in range(sites):
+            site = f"m{s:02d}"
+            db.execute("INSERT INTO sites (site, name, services) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                       (site, f"Sede {s}", Jsonb({"R": "Registro y Aportes"})))
+            with db.cursor().copy("COPY records (site, id, day, pos, kind, at, turn_id, service, desk, record) "
+                                  "FROM STDIN") as copy:
+                for n in range(days, 0, -1):
+                    day = last - timedelta(days=n)
+                    records = day_records(day)
+                    for pos, record in enumerate(records):
+                        copy.write_row((site, record["id"], day, pos, record["kind"], record["at"],
+                                        record.get("turn_id"), record.get("service"), record.get("desk"),
+                                        Jsonb(record)))
+                    count += len(records)
+            db.cursor().executemany("INSERT INTO site_days (site, day, stored_to, records) VALUES (%s, %s, %s, %s)",
+                                    [(site, last - timedelta(days=n), 0, 0) for n in range(days, 0, -1)])
+            db.commit()
+    return count
+
+
+def export_peak(config_path: Path, first: date, last: date, out: Path) -> tuple[float, float]:
+    began = time.monotonic()
+    process = subprocess.Popen([str(TURNERO), "central", "export", "--config", str(config_path), "--from",
+                                first.isoformat(), "--to", last.isoformat(), "--out", str(out)],
+                               stdout=subprocess.DEVNULL)
+    peak = Peak(process)
+    process.wait()
+    return time.monotonic() - began, peak.mib
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--nexts", type=int, default=300, help="NEXTs per phase")
+    parser.add_argument("--sites", type=int, default=4, help="sites shipping at once for the sustained figure")
+    parser.add_argument("--month-sites", type=int, default=50, help="sites of the month exported")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, LocalPostgres() as database:
+        tmp = Path(tmp)
+        names = ["cali", *(f"s{n:02d}" for n in range(args.sites))]
+        central = LocalCentral(tmp / "central", database.dsn, names)
+        serve = start("central", "serve", "--config", str(central.config_path), log=tmp / "central.log")
+        ingest_peak = Peak(serve)
+        try:
+            work = site_at_work(tmp, database.dsn, central, args.nexts)
+            total, rate = sustained(tmp, database.dsn, central, names[1:], BACKLOG_DAYS)
+        finally:
+            serve.terminate()
+            serve.wait(20)
+            central.broker.stop()
+        last = datetime.now(TZ).date()
+        month = load_month(database.dsn, args.month_sites, last)
+        week_s, week_mib = export_peak(central.config_path, last - timedelta(days=7), last - timedelta(days=1),
+                                       tmp / "week.csv")
+        month_s, month_mib = export_peak(central.config_path, last - timedelta(days=30), last - timedelta(days=1),
+                                         tmp / "month.csv")
+    away, during, caught_up = (percentiles(work[k]) for k in ("away", "during", "caught_up"))
+    print("| figure | result | target |")
+    print("|---|---|---|")
+    print(f"| a site's NEXT, central away (ms, {args.nexts}) | p50 {away[0]:.1f}, p99 {away[1]:.1f} | |")
+    print(f"| the same while it catches up {work['records']:,} records (ms, {len(work['during'])}) | p50 "
+          f"{during[0]:.1f}, p99 "
+          f"{during[1]:.1f} | p99 no worse than away |")
+    print(f"| the same, caught up and connected (ms) | p50 {caught_up[0]:.1f}, p99 {caught_up[1]:.1f} | |")
+    print(f"| p99 ratio: catching up / away, connected / away | {during[1] / away[1]:.2f}, "
+          f"{caught_up[1] / away[1]:.2f} | <= 1.1 |")
+    print(f"| catch-up of {work['records']:,} records (s) | {work['catch_up_s']:.1f} | |")
+    print(f"| sustained ingest, {args.sites} sites at once through their bridges ({total:,} records; records/s) "
+          f"| {rate:,.0f} | >= 5,000 |")
+    print(f"| the central process's peak memory, after all of it (MiB) | {ingest_peak.mib:.0f} | bounded |")
+    print(f"| export of a week of {args.month_sites} sites (s; peak MiB) | {week_s:.1f}; {week_mib:.0f} | |")
+    print(f"| export of a month of {args.month_sites} sites, {month:,} records (s; peak MiB) | {month_s:.1f}; "
+          f"{month_mib:.0f} | memory as the week's |")
+
+
+if __name__ == "__main__":
+    main()
