@@ -27,29 +27,14 @@ from psycopg.types.json import Jsonb
 
 from appliance import contract
 from appliance import site as site_config
-from appliance.dev.local_broker import free_port
 from appliance.dev.local_postgres import LocalPostgres
-from appliance.dev.network import LocalCentral, site_for_central
+from appliance.dev.network import LocalCentral, site_file, site_for_central
 from appliance.records.journal import DayStore
-from bench.bench_hub import day_records
+from tests.harness.records import day_records
 
 TURNERO = Path(sys.executable).with_name("turnero")
 TZ = site_config.load(site_config.EXAMPLE).timezone
 BACKLOG_DAYS = 30        # 30 days of a site of 350 turns a day: 41,000 records, three days of a busy centre
-
-
-def site_file(folder: Path, config, broker) -> Path:
-    """The example site file pointed at the site's broker, its credentials and its central."""
-    text = site_config.EXAMPLE.read_text(encoding="utf-8").replace(
-        "port = 8883", f'port = {broker.port}\ncredentials_dir = "{config.broker.credentials_dir}"\n'
-                       f'ca_file = "{config.broker.ca_file}"', 1)
-    text = text.replace("port = 8443", f"port = {free_port()}", 1).replace("http_port = 8080", "http_port = 0", 1)
-    central = config.central
-    text += (f'\n[central]\nsite = "{central.site}"\nhost = "{central.host}"\nport = {central.port}\n'
-             f'ca_file = "{central.ca_file}"\npassword_file = "{central.password_file}"\n')
-    path = folder / "site.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def backlog(days: Path, count: int, last: date) -> int:
@@ -174,7 +159,7 @@ def site_at_work(tmp: Path, dsn: str, central: LocalCentral, nexts: int) -> dict
     """One site with three days to ship: its NEXT with the central away, while catching up, and caught up."""
     folder = tmp / "cali"
     config, broker = site_for_central(site_config.load(site_config.EXAMPLE), folder, "cali", central)
-    path = site_file(folder, config, broker)
+    path = site_file(folder, config)
     records = backlog(folder / "hub" / "days", BACKLOG_DAYS, datetime.now(TZ).date())
     with broker:
         hub = start("hub", "--config", str(path), "--state", str(folder / "hub"), log=folder / "hub.log")
@@ -209,7 +194,7 @@ def sustained(tmp: Path, dsn: str, central: LocalCentral, sites: list[str], days
         config, broker = site_for_central(site_config.load(site_config.EXAMPLE), folder, name, central)
         total += backlog(folder / "days", days, datetime.now(TZ).date())
         broker.start()
-        brokers.append((broker, site_file(folder, config, broker), folder))
+        brokers.append((broker, site_file(folder, config), folder))
     before = stored(dsn)
     for _broker, path, folder in brokers:
         ships.append(start("ship", "--config", str(path), "--days", str(folder / "days"), "--state",

@@ -32,7 +32,7 @@ from appliance import contract
 from appliance import site as site_config
 from appliance.core.link import Link
 from appliance.dev.local_broker import LocalBroker, free_port
-from bench.bench_hub import day_records
+from tests.harness.records import day_records
 from appliance.records.journal import DayStore
 from hub.web.accounts import Accounts
 from hub.web.app import COOKIE

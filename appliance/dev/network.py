@@ -8,7 +8,7 @@ from pathlib import Path
 
 from appliance.dev.local_broker import HOST, LocalBroker, free_port
 from appliance.ops import broker_files, central_broker
-from appliance.site import CentralLink, SiteConfig
+from appliance.site import EXAMPLE, CentralLink, SiteConfig
 from central.config import CentralConfig
 from central.config import load as load_central
 
@@ -30,6 +30,22 @@ class LocalCentral:
     def link(self, site: str) -> CentralLink:
         """What a site's [central] says to reach this central."""
         return CentralLink(site, HOST, self.port, self.files / "ca.crt", self.files / "credentials" / site)
+
+
+def site_file(folder: Path, config: SiteConfig, *, web_port: int | None = None) -> Path:
+    """The example site file as `site_for_central` made its config: its broker, credentials and [central], for a
+    role run as its own process (`turnero hub`, `turnero ship`). The page on `web_port`, or not at all."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "port = 8883", f'port = {config.broker.port}\ncredentials_dir = "{config.broker.credentials_dir}"\n'
+                       f'ca_file = "{config.broker.ca_file}"', 1)
+    text = text.replace("port = 8443", f"port = {web_port or free_port()}", 1).replace("http_port = 8080",
+                                                                                     "http_port = 0", 1)
+    central = config.central
+    text += (f'\n[central]\nsite = "{central.site}"\nhost = "{central.host}"\nport = {central.port}\n'
+             f'ca_file = "{central.ca_file}"\npassword_file = "{central.password_file}"\n')
+    path = Path(folder) / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def site_for_central(base: SiteConfig, folder: Path, site: str, central: LocalCentral) -> tuple[SiteConfig,

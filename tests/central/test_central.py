@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -22,8 +22,10 @@ from central.ingest import Central as CentralLoop
 from central.verify import verify
 from hub.export import rows
 from hub.shipper import Shipper
-from appliance.dev.network import LocalCentral
+from appliance.dev.network import LocalCentral, site_file
+from appliance.records.journal import DayStore
 from tests.harness.network import Site
+from tests.harness.records import day_records
 from tests.harness.roles import Running, wait_until
 
 DEADLINE_S = 120.0
@@ -219,3 +221,40 @@ def test_the_demo_of_two_sites_leaves_the_central_s_csv_with_every_turn_of_both(
         assert own and sorted(row[1:] for row in central if row[0] == site) == sorted(own)
     assert len(central) == sum(len(table(tmp_path / site / "export.csv")) for site in ("cali", "palmira"))
     assert "palmira (Comfenalco Valle · CIS Palmira)" in (tmp_path / "central-status.txt").read_text()
+
+
+def test_a_wan_cut_mid_batch_a_broker_restored_from_an_older_save_and_a_killed_shipper_cost_nothing(network,
+                                                                                                  postgres):
+    central, (cali, _palmira) = network
+    store = DayStore(cali.days)
+    for n in (3, 2, 1):                     # three days of a busy site
+        store.append(day_records(date(2026, 11, 24) - timedelta(days=n)))
+    store.close()
+    records = cali.records()
+    saved = central.broker.workdir / "mosquitto.db"
+    with Running(CentralLoop(central.config)) as loop:
+        wait_until(lambda: loop.link.connected, what="the central on its broker")
+        central.broker.restart()            # a save with the central's session and nothing of the site's
+        older = saved.read_bytes()
+        wait_until(lambda: loop.link.connected, what="the central back on its broker")
+        ship = subprocess.Popen([str(TURNERO), "ship", "--config", str(site_file(cali.folder, cali.config)),
+                                 "--days", str(cali.days), "--state", str(cali.folder / "ship")],
+                                stderr=subprocess.DEVNULL)
+        try:
+            wait_until(lambda: stored_rows(postgres.dsn) > 0, what="the first batches at the central")
+            central.broker.kill()           # the WAN cut in the middle of the catch-up
+            ship.send_signal(signal.SIGKILL)    # and the site's shipper killed mid-send
+            ship.wait()
+            saved.write_bytes(older)        # the central's broker comes back from an older save
+            central.broker.start()
+            assert stored_rows(postgres.dsn) < records
+            ship = subprocess.Popen(ship.args, stderr=subprocess.DEVNULL)
+            wait_until(lambda: equal(cali, postgres.dsn), DEADLINE_S, "every record, once, after the faults")
+        finally:
+            ship.terminate()
+            ship.wait(10)
+
+
+def stored_rows(dsn: str) -> int:
+    with psycopg.connect(dsn) as db:
+        return db.execute("SELECT count(*) FROM records").fetchone()[0]
