@@ -106,13 +106,18 @@ class Central:
             self._held = items
             return 0
 
-    def _step(self, items: list) -> int:
+    def _step(self, items: list, *, refusal: Exception | None = None) -> int:
+        """Decides on every message, writes it all in one transaction, then acknowledges and tells the sites. A
+        batch PostgreSQL will not take (a value no check foresaw) is taken again one message at a time, and the
+        message it will not take alone is refused: no message can stop the ingest or come back forever."""
         commit, everyone = _Commit(), False
         for item in items:
             if isinstance(item, Connected):
                 everyone = True        # a broker restored from an older save holds old acknowledgements
             elif isinstance(item, mqtt.MQTTMessage):
                 try:
+                    if refusal is not None:
+                        raise refusal
                     self._take(item, commit)
                 except psycopg.OperationalError:
                     raise
@@ -122,10 +127,14 @@ class Central:
             self._write(commit)
         except psycopg.OperationalError:
             raise
-        except Exception:
+        except psycopg.Error as exc:
             self.db.rollback()
             self._stored_to.clear()        # read again from what is committed
-            raise                          # nothing acknowledged: the broker delivers it all again
+            messages = [item for item in items if isinstance(item, mqtt.MQTTMessage)]
+            if len(messages) > 1:
+                return sum(self._step([item]) for item in messages)
+            return self._step(messages, refusal=contract.ContractError(
+                f"the database would not store it ({type(exc).__name__}: {contract.shown(str(exc), 120)})"))
         for item in items:
             if isinstance(item, mqtt.MQTTMessage) and item.qos > 0:
                 self.link.ack(item.mid, item.qos)
@@ -186,7 +195,9 @@ class Central:
         self.refused.note(self.device, f"{site or '?'} {day or ''} {position if position is not None else ''}",
                           error)
         text = content.decode("utf-8", "replace") if isinstance(content, bytes) else repr(content)
-        commit.refusals.append((site, day, position, str(error)[:500], text[:2000]))
+        # Escaped: what a site sends may hold NUL, which a PostgreSQL text cannot.
+        commit.refusals.append((site, day, position, contract.loggable(str(error), 500),
+                                contract.loggable(text, 2000)))
 
     # --- the transaction -----------------------------------------------------------------------------
 

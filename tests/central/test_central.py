@@ -15,9 +15,7 @@ import pytest
 
 from appliance import contract
 from appliance.contract import shipping
-from appliance.dev.local_postgres import LocalPostgres
 from appliance.records.turns_csv import CSV_COLUMNS, write_csv
-from central.database import migrate
 from central.ingest import Central as CentralLoop
 from central.verify import verify
 from hub.export import rows
@@ -30,13 +28,6 @@ from tests.harness.roles import Running, wait_until
 
 DEADLINE_S = 120.0
 TURNERO = Path(sys.executable).with_name("turnero")
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    with LocalPostgres() as db:
-        migrate(db.dsn)
-        yield db
 
 
 @pytest.fixture
