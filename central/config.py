@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from appliance.site import CA_NAME, BrokerAddress, ConfigError
 
 DEVICE = "central"          # the central's user on its own broker
+WHAT = "the central's configuration"
+_KINDS = {str: "text", int: "a whole number"}
 CREDENTIALS = "credentials"
 
 
@@ -41,9 +43,9 @@ def load(path: Path) -> CentralConfig:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
+        raise ConfigError(str(path), [f"cannot read the file: {exc.strerror}"], WHAT) from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(str(path), [f"not a TOML file: {exc}"]) from None
+        raise ConfigError(str(path), [f"not a TOML file: {exc}"], WHAT) from None
     problems: list[str] = []
 
     def get(table: str, key: str, kind, default=None):
@@ -51,7 +53,7 @@ def load(path: Path) -> CentralConfig:
         value = section.get(key, default) if isinstance(section, dict) else None
         if value is None or (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
             problems.append(f"{table}.{key}: " + ("is missing" if value is None else
-                                                  f"must be {kind.__name__}, not {value!r}"))
+                                                  f"must be {_KINDS[kind]}, not {value!r}"))
             return None
         return value
 
@@ -79,7 +81,7 @@ def load(path: Path) -> CentralConfig:
         problems.append(f"broker.files: must be an absolute path, not {files!r}")
     dsn = get("database", "dsn", str, "dbname=turnero")
     if problems:
-        raise ConfigError(str(path), problems)
+        raise ConfigError(str(path), problems, WHAT)
     files = Path(files)
     broker = BrokerAddress(host, port, credentials_dir=files / CREDENTIALS, ca_file=files / CA_NAME)
     return CentralConfig(name=name, timezone=zone, broker=broker, files=files, dsn=dsn)

@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import queue
+import subprocess
 import time
 from datetime import date, datetime, timedelta
 from importlib import metadata
@@ -258,10 +259,17 @@ def _load_cursor(path: Path) -> tuple[str, dict[str, int]]:
 
 
 def _software() -> str:
+    """The version and, from a checkout (how the Pis are installed), its commit: `0.1.0+3f16fb2`."""
     try:
-        return metadata.version("turnero")
+        version = metadata.version("turnero")
     except metadata.PackageNotFoundError:
-        return "unknown"
+        version = "unknown"
+    try:
+        commit = subprocess.run(["git", "-C", str(Path(__file__).resolve().parents[1]), "rev-parse", "--short",
+                                 "HEAD"], capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return version
+    return f"{version}+{commit}"
 
 
 def _file_version(path: Path | None) -> str:

@@ -21,9 +21,9 @@ class SetupError(Exception):
 
 
 class ConfigError(SetupError):
-    def __init__(self, source: str, problems: list[str]):
+    def __init__(self, source: str, problems: list[str], what: str = "the site configuration"):
         self.problems = problems
-        super().__init__(f"{source}: the site configuration has {len(problems)} problem(s):\n"
+        super().__init__(f"{source}: {what} has {len(problems)} problem(s):\n"
                          + "\n".join(f"  - {p}" for p in problems))
 
 

@@ -249,3 +249,30 @@ def test_a_wan_cut_mid_batch_a_broker_restored_from_an_older_save_and_a_killed_s
 def stored_rows(dsn: str) -> int:
     with psycopg.connect(dsn) as db:
         return db.execute("SELECT count(*) FROM records").fetchone()[0]
+
+
+def test_a_site_reads_only_its_own_acknowledgement(network):
+    central, _sites = network
+    for site in ("cali", "palmira"):     # what the central publishes for each site
+        ack = shipping.CentralAck(id=contract.new_id(), at="2026-11-24T10:00:00-05:00", source="central", site=site,
+                                  days={"2026-11-24": 10}, gaps=[])
+        assert publish(central, "central", shipping.central_topic(site, shipping.ACK), ack.to_json(),
+                       retain=True) == 0
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="cali", protocol=mqtt.MQTTv5)
+    client.username_pw_set("cali", (central.files / "credentials" / "cali").read_text().strip())
+    client.tls_set(ca_certs=str(central.files / "ca.crt"))
+    got, granted = [], []
+    client.on_message = lambda c, u, message: got.append(message.topic)
+    client.on_subscribe = lambda c, u, mid, codes, props: granted.extend(code.value for code in codes)
+    client.connect("127.0.0.1", central.port)
+    client.loop_start()
+    try:
+        client.subscribe([(shipping.central_topic("palmira", shipping.ACK), 1), (f"{shipping.CENTRAL_ROOT}/#", 1),
+                          (shipping.central_topic("cali", shipping.ACK), 1)])
+        wait_until(lambda: len(granted) == 3, what="the subscriptions' answers")
+        wait_until(lambda: got, what="cali's own acknowledgement")
+        time.sleep(0.5)                  # what else the broker would send has come by now
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    assert set(got) == {shipping.central_topic("cali", shipping.ACK)}
