@@ -29,23 +29,11 @@ from appliance import contract
 from appliance import site as site_config
 from appliance.dev.local_postgres import LocalPostgres
 from appliance.dev.network import LocalCentral, site_file, site_for_central
-from appliance.records.journal import DayStore
-from tests.harness.records import day_records
+from tests.harness.records import day_records, write_history
 
 TURNERO = Path(sys.executable).with_name("turnero")
 TZ = site_config.load(site_config.EXAMPLE).timezone
 BACKLOG_DAYS = 30        # 30 days of a site of 350 turns a day: 41,000 records, three days of a busy centre
-
-
-def backlog(days: Path, count: int, last: date) -> int:
-    store = DayStore(days)
-    written = 0
-    for n in range(count, 0, -1):
-        records = day_records(last - timedelta(days=n))
-        store.append(records)
-        written += len(records)
-    store.close()
-    return written
 
 
 class Peak:
@@ -160,7 +148,7 @@ def site_at_work(tmp: Path, dsn: str, central: LocalCentral, nexts: int) -> dict
     folder = tmp / "cali"
     config, broker = site_for_central(site_config.load(site_config.EXAMPLE), folder, "cali", central)
     path = site_file(folder, config)
-    records = backlog(folder / "hub" / "days", BACKLOG_DAYS, datetime.now(TZ).date())
+    records = write_history(folder / "hub" / "days", BACKLOG_DAYS, datetime.now(TZ).date())
     with broker:
         hub = start("hub", "--config", str(path), "--state", str(folder / "hub"), log=folder / "hub.log")
         ship = start("ship", "--config", str(path), "--days", str(folder / "hub" / "days"), "--state",
@@ -192,7 +180,7 @@ def sustained(tmp: Path, dsn: str, central: LocalCentral, sites: list[str], days
     for name in sites:
         folder = tmp / name
         config, broker = site_for_central(site_config.load(site_config.EXAMPLE), folder, name, central)
-        total += backlog(folder / "days", days, datetime.now(TZ).date())
+        total += write_history(folder / "days", days, datetime.now(TZ).date())
         broker.start()
         brokers.append((broker, site_file(folder, config), folder))
     before = stored(dsn)

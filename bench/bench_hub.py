@@ -19,16 +19,13 @@ from appliance.records.journal import DayStore
 from appliance.records.turns_csv import write_csv
 from hub.export import rows
 from hub.service import Hub
-from tests.harness.records import day_records
+from tests.harness.records import day_records, write_history
 
 TZ = site_config.load(site_config.EXAMPLE).timezone
 
 
 def history(directory: Path, days: int, last: date) -> DayStore:
-    store = DayStore(directory)
-    for n in range(days, 0, -1):
-        store.append(day_records(last - timedelta(days=n)))
-    store.close()
+    write_history(directory, days, last)
     return DayStore(directory)
 
 

@@ -32,10 +32,9 @@ from appliance import contract
 from appliance import site as site_config
 from appliance.core.link import Link
 from appliance.dev.local_broker import LocalBroker, free_port
-from tests.harness.records import day_records
-from appliance.records.journal import DayStore
 from hub.web.accounts import Accounts
 from hub.web.app import COOKIE
+from tests.harness.records import write_history
 from tests.harness.page import page_text
 from tests.harness.roles import site_text
 
@@ -61,17 +60,6 @@ def _connection(port: int, ca_file: Path, timeout: float) -> http.client.HTTPSCo
     """HTTPS to the page, trusting the site CA only."""
     return http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
                                        context=ssl.create_default_context(cafile=str(ca_file)))
-
-
-def year_of_history(days: Path, today: date) -> int:
-    """A year of past days in the hub's journals, as a site accumulates them (bench_hub's plausible day)."""
-    store, records = DayStore(days), 0
-    for n in range(HISTORY_DAYS, 0, -1):
-        batch = day_records(today - timedelta(days=n))
-        store.append(batch)
-        records += len(batch)
-    store.close()
-    return records
 
 
 class HubSite:
@@ -247,7 +235,7 @@ def main() -> None:
     tz = site_config.load(site_config.EXAMPLE).timezone
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         workdir, today = Path(tmp), datetime.now(tz).date()
-        history = year_of_history(workdir / "history", today)
+        history = write_history(workdir / "history", HISTORY_DAYS, today)
         sites: list[HubSite] = []
         try:
             for name in ("early", "late"):

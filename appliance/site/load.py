@@ -208,12 +208,7 @@ class _Reader:
                 self.problem(f"web.{key}", f"must be a TCP port from {least} to 65535, not {ports[key]}")
         if ports["port"] is not None and ports["port"] == ports["http_port"]:
             self.problem("web.http_port", f"must differ from web.port ({ports['port']}): that one speaks HTTPS")
-        files = {}
-        for key, name in (("cert_file", WEB_CERT), ("key_file", WEB_KEY)):
-            files[key] = self.get(table, key, "web", str, str(credentials_dir / name))
-            if files[key] is not None and not Path(files[key]).is_absolute():
-                self.problem(f"web.{key}", f"must be an absolute path like {credentials_dir / name}, "
-                                           f"not {files[key]!r}")
+        files = self.files(table, "web", {"cert_file": WEB_CERT, "key_file": WEB_KEY}, credentials_dir)
         target = self.get(table, "wait_target_minutes", "web", int, 20)
         if target is not None and not 1 <= target <= 480:
             self.problem("web.wait_target_minutes", f"must be from 1 to 480, not {target}")
@@ -222,6 +217,16 @@ class _Reader:
                            host=host or WebSettings.host, tls=tls is not False,
                            cert_file=Path(files["cert_file"] or credentials_dir / WEB_CERT),
                            key_file=Path(files["key_file"] or credentials_dir / WEB_KEY), wait_target_min=target or 20)
+
+    def files(self, table: dict, path: str, names: dict[str, str], credentials_dir: Path) -> dict[str, str | None]:
+        """Files beside the device's credentials unless the table names others, each an absolute path."""
+        found = {}
+        for key, name in names.items():
+            found[key] = self.get(table, key, path, str, str(credentials_dir / name))
+            if found[key] is not None and not Path(found[key]).is_absolute():
+                self.problem(f"{path}.{key}", f"must be an absolute path like {credentials_dir / name}, "
+                                              f"not {found[key]!r}")
+        return found
 
     def central(self, data: dict, credentials_dir: Path) -> CentralLink | None:
         if "central" not in data:
@@ -238,12 +243,8 @@ class _Reader:
         port = self.get(table, "port", "central", int, 8883)
         if port is not None and not 1 <= port <= 65535:
             self.problem("central.port", f"must be a TCP port from 1 to 65535, not {port}")
-        files = {}
-        for key, name in (("ca_file", CENTRAL_CA), ("password_file", CENTRAL_PASSWORD)):
-            files[key] = self.get(table, key, "central", str, str(credentials_dir / name))
-            if files[key] is not None and not Path(files[key]).is_absolute():
-                self.problem(f"central.{key}", f"must be an absolute path like {credentials_dir / name}, "
-                                               f"not {files[key]!r}")
+        files = self.files(table, "central", {"ca_file": CENTRAL_CA, "password_file": CENTRAL_PASSWORD},
+                           credentials_dir)
         if None in (site, host, port, *files.values()):
             return None
         return CentralLink(site, host, port, Path(files["ca_file"]), Path(files["password_file"]))

@@ -3,8 +3,10 @@ benchmarks and for tests that need days of history."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from appliance import site as site_config
+from appliance.records.journal import DayStore
 
 TZ = site_config.load(site_config.EXAMPLE).timezone
 TURNS_PER_DAY = 350  # ~1,370 records a day: a ticket, a call, a close and most of the time a rating
@@ -31,3 +33,14 @@ def day_records(day: date) -> list[dict]:
                             "at": (issued + timedelta(minutes=18)).isoformat(), "turn_id": turn_id, "desk": 1,
                             "advisor": "Ana María Peña", "value": 1 + i % 5, "received_at": issued.isoformat()})
     return records
+
+
+def write_history(directory: Path, days: int, last: date) -> int:
+    """`days` plausible days before `last` in the journals of `directory`; returns how many records."""
+    store, written = DayStore(directory), 0
+    for n in range(days, 0, -1):
+        records = day_records(last - timedelta(days=n))
+        store.append(records)
+        written += len(records)
+    store.close()
+    return written

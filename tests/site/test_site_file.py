@@ -1,4 +1,6 @@
 """The site configuration: the shipped example is valid, and each wrong value is named with its key."""
+from pathlib import Path
+
 import pytest
 
 from appliance import site as site_config
@@ -49,12 +51,30 @@ def test_the_shipped_example_is_a_complete_site():
     ("min_attention_seconds = 60", "min_attention_seconds = 900",
      "rating.min_attention_seconds: must be between 0 and 600 seconds, not 900"),
     ("pause = 18", "pause = 17", "desk_pins: a pin is used twice"),
+    ('# [central]\n# site = "cali"', '[central]\nsite = "Cali"\nhost = "central.example.org"',
+     "central.site: must be a short id of lower-case letters, digits and '-' (like \"cali\"), not 'Cali'"),
+    ('# [central]\n# site = "cali"', '[central]\nsite = "cali"', "central.host: is missing"),
+    ('# [central]\n# site = "cali"', '[central]\nsite = "cali"\nhost = "central example"\nport = 0',
+     "central.host: must be the central's host name or address, not 'central example'"),
+    ('# [central]\n# site = "cali"', '[central]\nsite = "cali"\nhost = "c.example.org"\nca_file = "ca.crt"',
+     "central.ca_file: must be an absolute path like /etc/turnero/credentials/central-ca.crt, not 'ca.crt'"),
 ])
 def test_a_wrong_value_is_reported_with_its_key(old, new, message):
     assert old in example_text()
     with pytest.raises(site_config.ConfigError) as error:
         site_config.parse(example_text().replace(old, new, 1))
     assert message in str(error.value)
+
+
+def test_a_site_of_a_network_names_its_central_and_the_files_beside_its_credentials():
+    text = example_text()
+    for line in ("[central]", "site = ", "host = "):     # the example's table, commented out, taken in
+        text = text.replace(f"# {line}", line, 1)
+    config = site_config.parse(text)
+    assert config.central == site_config.CentralLink(
+        "cali", "central.comfenalco.example", 8883, Path("/etc/turnero/credentials/central-ca.crt"),
+        Path("/etc/turnero/credentials/central"))
+    assert site_config.parse(example_text()).central is None
 
 
 def test_every_problem_is_reported_at_once():
