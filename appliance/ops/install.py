@@ -215,6 +215,14 @@ def _chown(target: Target, path: Path, group: str | None) -> None:
         os.chown(path, 0, grp.getgrnam(group).gr_gid if group else 0)
 
 
+def _make_folder(path: Path) -> None:
+    """`path` and the folders missing above it, those made 0755 whatever the umask: the services and Mosquitto
+    pass through them (a sudo with umask 077 would otherwise lock them out of /etc/turnero/central/)."""
+    for folder in reversed([folder for folder in (path, *path.parents) if not folder.exists()]):
+        folder.mkdir()
+        folder.chmod(0o755)
+
+
 def file_step(target: Target, where: str, content: Callable[[], bytes], *, mode: int = 0o644,
               group: str | None = None, text: str, marks: str = "") -> Step:
     """`where` holds `content` with `mode`, owned by root (and `group`); a changed file is replaced atomically."""
@@ -228,7 +236,7 @@ def file_step(target: Target, where: str, content: Callable[[], bytes], *, mode:
         return same and _has_mode(target, path, mode, group)
 
     def act() -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(path.parent)
         with _private():
             write_atomic(path, content())
         _give_mode(target, path, mode, group)
@@ -249,7 +257,7 @@ def directory_step(target: Target, where: str, *, mode: int, group: str | None =
     path = target.path(where)
 
     def act() -> None:
-        path.mkdir(parents=True, exist_ok=True)
+        _make_folder(path)
         _give_mode(target, path, mode, group)
 
     return Step(f"{text}: {where}/ ({mode:04o} root:{group or 'root'})",
@@ -269,7 +277,7 @@ def link_step(target: Target, where: str, points_to: Path, *, text: str, marks: 
     path = target.path(where)
 
     def act() -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(path.parent)
         temporary = path.with_name(f".{path.name}.tmp")
         temporary.unlink(missing_ok=True)
         temporary.symlink_to(points_to)

@@ -529,3 +529,17 @@ def test_the_central_takes_no_device_arguments(capsys, tmp_path, central_file, a
     assert message in refused(capsys, "install", "--role", "central", "--config", central_file, "--root", root,
                               *arguments)
     assert list(root.iterdir()) == []
+
+
+def test_under_a_strict_umask_the_services_and_mosquitto_still_pass_through_the_folders(capsys, tmp_path,
+                                                                                         central_file):
+    root = tmp_path / "server"
+    mask = os.umask(0o077)   # a technician's sudo may keep one
+    try:
+        install_central(capsys, root, central_file)
+    finally:
+        os.umask(mask)
+    for folder in ("etc/turnero", "etc/turnero/central", CENTRAL_BROKER, "etc/mosquitto/conf.d"):
+        assert mode(root / folder) == 0o755, folder
+    for certificate in ("ca.crt", "server.crt"):
+        assert mode(root / CENTRAL_BROKER / certificate) == 0o644
