@@ -140,6 +140,8 @@ def main(args) -> int:
     found = write_central_files(config.files, broker_names(config), config.broker.port, add=site)
     if site:
         print(handover(config.files, site, config.broker.host, config.broker.port))
+        # Mosquitto reads a new user on a reload (SIGHUP); install would find these files current and not reload it.
+        print("On this central: sudo systemctl reload mosquitto  (it reads the new user; no bridge is dropped)")
     else:
         print(f"{config.files / CONF_NAME}: link it as /etc/mosquitto/conf.d/{CONF_NAME}, then restart mosquitto; "
               f"{len(found)} site(s): {', '.join(found) or 'none yet (turnero central add-site ID)'}")
