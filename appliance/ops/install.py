@@ -758,12 +758,12 @@ def _central_removal_steps(target: Target, role: Role, purge: bool) -> list[Step
     installed = target.path(CENTRAL_FILE)
     config = central_config.load(installed) if installed.is_file() else None
     others = _installed_units(target, leaving=(role,))
-    files = Path(config.files if config else CENTRAL_BROKER_FILES)
-    database = _database_name(config.dsn) if config else USER
     steps = [*_unit_removal_steps(target, role, others),
              removal_step(target, CENTRAL_MOSQUITTO_CONF, text="the central broker's settings", marks="mosquitto"),
              _restart_step("mosquitto.service", {"mosquitto"})]
     if purge:
+        files = Path(config.files if config else CENTRAL_BROKER_FILES)
+        database = _database_name(config.dsn) if config else USER
         steps += [
             removal_step(target, str(files), text="the central broker's CA and every site's credential"),
             empty_directory_removal_step(target, str(files.parent)),
