@@ -99,13 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
                                   description="Installs a role on this Pi (see docs/install.md); safe to run again.")
     uninstall = commands.add_parser("uninstall", help="stop a role and remove what install put on this Pi")
     for sub in (install, uninstall):
-        sub.add_argument("--role", required=True, choices=("hub", "kiosk", "desk", "display"))
+        sub.add_argument("--role", required=True, choices=("hub", "kiosk", "desk", "display", "central"))
         sub.add_argument("--id", help="kiosk or display id from the site configuration")
         sub.add_argument("--number", type=int, help="desk number from the site configuration")
         sub.add_argument("--dry-run", action="store_true", help="print every step, change nothing")
         sub.add_argument("--root", type=Path, help="write the files under this folder and run no system command "
                                                    "(tests, preparing an image)")
-    install.add_argument("--config", type=Path, required=True, help="the site configuration to install")
+    install.add_argument("--config", type=Path, required=True,
+                         help="the site configuration to install (for --role central, the central's central.toml)")
     install.add_argument("--credential", type=Path, help="this device's MQTT credential file, made on the hub")
     uninstall.add_argument("--purge", action="store_true", help="also delete the role's state (records, counters)")
 

@@ -31,7 +31,7 @@ from appliance import contract
 from appliance.contract import shipping
 from appliance.core.durable import fsync_dir, write_atomic
 from appliance.ops import site_ca
-from appliance.site import CA_NAME, CentralLink, SetupError, SiteConfig, load
+from appliance.site import CA_NAME, CENTRAL_CA, CentralLink, SetupError, SiteConfig, load
 
 CONF_NAME = "turnero.conf"
 PASSWD_NAME = "passwd"
@@ -211,7 +211,12 @@ def _certificate_current(directory: Path, stem: str, names: list[str]) -> bool:
 
 def hub_names(config: SiteConfig) -> list[str]:
     """What devices dial to reach the hub's broker ([broker] host), and loopback for the hub's own roles."""
-    return list(dict.fromkeys([config.broker.host, "127.0.0.1", "localhost"]))
+    return server_names(config.broker.host)
+
+
+def server_names(host: str) -> list[str]:
+    """The names a broker's certificate is for: the host clients dial, and loopback for its own machine."""
+    return list(dict.fromkeys([host, "127.0.0.1", "localhost"]))
 
 
 def tuning_lines() -> list[str]:
@@ -223,22 +228,23 @@ def tuning_lines() -> list[str]:
     ]
 
 
-def bridge_lines(central: CentralLink) -> list[str]:
+def bridge_lines(central: CentralLink, ca_file: Path | None = None) -> list[str]:
     """The bridge to the organisation's central: what the shipper publishes under turnero/v1/central/ goes to the
     site's own prefix there, and the central's acknowledgement comes back. The central keeps the bridge's session
     (fixed client id, no clean session) and the bridge tells both brokers whether it is up. What the bridge queues
-    is only the shipper's window: the journal, not the broker, holds an outage (docs/central.md)."""
+    is only the shipper's window: the journal, not the broker, holds an outage (docs/central.md). `ca_file`: the
+    central CA's certificate where the broker may read it, if not [central] ca_file itself."""
     password = read_password(central.password_file)
     if password is None:
         raise BrokerFilesError(f"{central.password_file} is missing: it is the site's password at the central, made "
                                f"there by `turnero central add-site {central.site}`; copy it here ([central] "
                                "password_file)")
-    _check_config_path(central.ca_file)
+    _check_config_path(ca_file or central.ca_file)
     prefix = shipping.remote_prefix(central.site)
     return [
         "connection central",
         f"address {central.host}:{central.port}",
-        f"bridge_cafile {central.ca_file}",
+        f"bridge_cafile {ca_file or central.ca_file}",
         "bridge_insecure false",
         f"remote_username {central.site}",
         f"remote_password {password}",
@@ -268,7 +274,7 @@ def hub_config(directory: Path, central: CentralLink | None = None) -> str:
         f"autosave_interval {AUTOSAVE_S}",
         *tuning_lines(),
         # Last: every line after `connection` belongs to the bridge.
-        *(bridge_lines(central) if central is not None else []),
+        *(bridge_lines(central, directory / CENTRAL_CA) if central is not None else []),
     ]
     return "\n".join(lines) + "\n"
 
@@ -324,9 +330,24 @@ def write_broker_files(config: SiteConfig, directory: Path) -> BrokerFiles:
     write_atomic(credentials / CA_NAME, (directory / site_ca.CA_CERT).read_bytes())
     write_broker_readable(directory / PASSWD_NAME, hash_passwords(mosquitto_passwd, passwords, directory))
     write_broker_readable(directory / ACL_NAME, acl_text(found).encode())
+    if config.central is not None:
+        write_central_ca(config.central, directory)
     # Broker-readable only: with a [central] it holds the site's password there.
     write_broker_readable(directory / CONF_NAME, hub_config(directory, config.central).encode())
     return BrokerFiles(directory, found, tuple(added), tuple(removed))
+
+
+def write_central_ca(central: CentralLink, directory: Path) -> None:
+    """A copy of [central] ca_file beside the broker's own certificates: Mosquitto loads the bridge's CA after
+    dropping to its user, who cannot enter the folder of the hub's credentials where the site file names it."""
+    try:
+        certificate = central.ca_file.read_bytes()
+    except OSError as exc:
+        raise BrokerFilesError(f"cannot read the central CA's certificate {central.ca_file} ([central] ca_file): "
+                               f"{exc.strerror}; copy it from the central (`turnero central add-site "
+                               f"{central.site}` says where it is)") from None
+    write_atomic(directory / CENTRAL_CA, certificate)
+    (directory / CENTRAL_CA).chmod(0o644)
 
 
 def read_password(path: Path) -> str | None:

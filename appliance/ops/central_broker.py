@@ -18,9 +18,10 @@ from appliance.core.durable import write_atomic
 from appliance.ops import site_ca
 from appliance.ops.broker_files import (ACL_NAME, CREDENTIALS_NAME, MONITOR, PASSWD_NAME, AUTOSAVE_S, Account,
                                         BrokerFilesError, acl_text, hash_passwords, read_password, security_lines,
-                                        tls_lines, tuning_lines, write_broker_readable, write_tls_files)
+                                        server_names, tls_current, tls_lines, tuning_lines,
+                                        write_broker_readable, write_tls_files)
 from appliance.site import CA_NAME, CENTRAL_CA, CENTRAL_PASSWORD
-from central.config import load
+from central.config import CentralConfig, load
 
 CONF_NAME = "turnero-central.conf"
 CENTRAL = "central"
@@ -76,8 +77,9 @@ def write_central_files(directory: Path, names: list[str], port: int, add: str |
         raise BrokerFilesError(f"a site id is lower-case letters, digits and '-' (like \"cali\"), and not "
                                f"{' or '.join(RESERVED)}: {add!r}")
     credentials = directory / CREDENTIALS_NAME
-    credentials.mkdir(parents=True, exist_ok=True)
-    credentials.chmod(0o700)
+    if not credentials.is_dir():
+        credentials.mkdir(parents=True)
+        credentials.chmod(0o700)    # kept as it is afterwards: install lets the central's user reach its own
     users = [CENTRAL, MONITOR, *sorted({*sites(directory), *([add] if add else [])})]
     passwords = {}
     for user in users:
@@ -92,6 +94,25 @@ def write_central_files(directory: Path, names: list[str], port: int, add: str |
     write_broker_readable(directory / ACL_NAME, (acl_patterns() + acl_text(accounts(users[2:]))).encode())
     write_atomic(directory / CONF_NAME, central_config(directory, port).encode())
     return users[2:]
+
+
+def files_current(directory: Path, names: list[str], port: int) -> bool:
+    """What write_central_files would write is there already, for the sites it has."""
+    directory = Path(directory).absolute()
+    found = sites(directory)
+    try:
+        return (all((directory / CREDENTIALS_NAME / user).is_file() for user in RESERVED)
+                and (directory / PASSWD_NAME).is_file()
+                and (directory / ACL_NAME).read_text() == acl_patterns() + acl_text(accounts(found))
+                and (directory / CONF_NAME).read_text() == central_config(directory, port)
+                and tls_current(directory, names))
+    except OSError:
+        return False
+
+
+def broker_names(config: CentralConfig) -> list[str]:
+    """What the sites' bridges dial to reach the central's broker ([broker] host), and loopback for the central."""
+    return server_names(config.broker.host)
 
 
 def handover(directory: Path, site: str, host: str, port: int) -> str:
@@ -115,11 +136,12 @@ def handover(directory: Path, site: str, host: str, port: int) -> str:
 def main(args) -> int:
     """`turnero central broker-files` and `turnero central add-site ID`."""
     config = load(args.config)
-    names = list(dict.fromkeys([config.broker.host, "127.0.0.1", "localhost"]))
     site = getattr(args, "site", None)
-    found = write_central_files(config.files, names, config.broker.port, add=site)
+    found = write_central_files(config.files, broker_names(config), config.broker.port, add=site)
     if site:
         print(handover(config.files, site, config.broker.host, config.broker.port))
+        # Mosquitto reads a new user on a reload (SIGHUP); install would find these files current and not reload it.
+        print("On this central: sudo systemctl reload mosquitto  (it reads the new user; no bridge is dropped)")
     else:
         print(f"{config.files / CONF_NAME}: link it as /etc/mosquitto/conf.d/{CONF_NAME}, then restart mosquitto; "
               f"{len(found)} site(s): {', '.join(found) or 'none yet (turnero central add-site ID)'}")

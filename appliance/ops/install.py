@@ -17,7 +17,16 @@ What install puts on the Pi (uninstall takes it away again; the state stays unle
   /etc/udev/rules.d/60-turnero-<kiosk>.rules  a kiosk's USB printer, for the group lp
   hub only: /etc/turnero/broker/ (passwd, acl, every device's credential, the site CA) and
             /etc/mosquitto/conf.d/turnero.conf; /etc/turnero/credentials/web.crt and web.key, the page's
-            certificate and key ([web] cert_file, key_file; the key 0640 root:turnero)
+            certificate and key ([web] cert_file, key_file; the key 0640 root:turnero); with a [central],
+            turnero-ship.service and its credential hub-ship
+
+The central (`--role central --config central.toml`, on a Debian server) gets instead:
+  /etc/turnero/central.toml                   its file (0640 root:turnero)
+  PostgreSQL's role and database turnero      peer authentication on the local socket
+  /etc/turnero/central/broker/                the central broker's CA, users, ACL and every site's credential
+                                              ([broker] files); credentials/central readable by the service
+  /etc/mosquitto/conf.d/turnero-central.conf  its listener for the sites' bridges
+  /etc/systemd/system/turnero-central.service
 """
 from __future__ import annotations
 
@@ -25,6 +34,7 @@ import grp
 import ipaddress
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -37,18 +47,23 @@ from typing import Callable
 from appliance import contract
 from appliance import site as site_config
 from appliance.core.durable import write_atomic
-from appliance.ops import broker_files, site_ca
+from appliance.ops import broker_files, central_broker, site_ca
 from appliance.site import DEFAULT_CREDENTIALS_DIR
+from central import config as central_config
 
 # The systemd units ship inside this package (units/ is the repository's systemd/ folder, as package data).
 UNITS = resources.files(__package__) / "units"
 SOURCE = Path(__file__).resolve().parents[2]   # the folder holding the package: a checkout, or site-packages
-ROLES = ("hub", "kiosk", "desk", "display")
+ROLES = ("hub", "kiosk", "desk", "display", "central")
 USER = "turnero"
 ETC = "/etc/turnero"
 SITE_FILE = f"{ETC}/site.toml"
+CENTRAL_FILE = f"{ETC}/central.toml"
+CENTRAL_BROKER_FILES = f"{ETC}/central/broker"   # central.toml's [broker] files when it says none
 BROKER_FILES = f"{ETC}/broker"
 MOSQUITTO_CONF = "/etc/mosquitto/conf.d/turnero.conf"
+CENTRAL_MOSQUITTO_CONF = f"/etc/mosquitto/conf.d/{central_broker.CONF_NAME}"
+MOSQUITTO_GROUP = broker_files.MOSQUITTO_USER
 CHRONY_CONF = "/etc/chrony/conf.d/turnero.conf"
 UNIT_DIR = "/etc/systemd/system"
 PROGRAM = "/usr/local/bin/turnero"
@@ -107,11 +122,19 @@ class Role:
         return values
 
 
+# The hub's companion on a site with a [central]: installed, and removed, with the hub.
+SHIP = Role("ship", broker_files.SHIPPER, None)
+
+
 def role_for(name: str, kiosk_or_display: str | None = None, desk: int | None = None) -> Role:
     if name not in ROLES:
         raise InstallError(f"--role must be one of {', '.join(ROLES)}, not {name!r}")
     if name == "hub":
         return Role("hub", "hub", None)
+    if name == "central":
+        if kiosk_or_display or desk is not None:
+            raise InstallError("--role central takes no --id or --number: an organisation has one central")
+        return Role("central", central_broker.CENTRAL, None)
     if name == "desk":
         if desk is None:
             raise InstallError("--role desk needs --number N (the desk number in the site file)")
@@ -192,6 +215,14 @@ def _chown(target: Target, path: Path, group: str | None) -> None:
         os.chown(path, 0, grp.getgrnam(group).gr_gid if group else 0)
 
 
+def _make_folder(path: Path) -> None:
+    """`path` and the folders missing above it, those made 0755 whatever the umask: the services and Mosquitto
+    pass through them (a sudo with umask 077 would otherwise lock them out of /etc/turnero/central/)."""
+    for folder in reversed([folder for folder in (path, *path.parents) if not folder.exists()]):
+        folder.mkdir()
+        folder.chmod(0o755)
+
+
 def file_step(target: Target, where: str, content: Callable[[], bytes], *, mode: int = 0o644,
               group: str | None = None, text: str, marks: str = "") -> Step:
     """`where` holds `content` with `mode`, owned by root (and `group`); a changed file is replaced atomically."""
@@ -202,38 +233,51 @@ def file_step(target: Target, where: str, content: Callable[[], bytes], *, mode:
             same = path.is_file() and not path.is_symlink() and path.read_bytes() == content()
         except OSError:
             return False
-        return same and path.stat().st_mode & 0o7777 == mode and (not target.live or _owner_is(path, group))
+        return same and _has_mode(target, path, mode, group)
 
     def act() -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(path.parent)
         with _private():
             write_atomic(path, content())
-        path.chmod(mode)
-        _chown(target, path, group)
+        _give_mode(target, path, mode, group)
 
     return Step(f"{text}: {where} ({mode:04o} root:{group or 'root'})", done, act, marks=marks)
+
+
+def _has_mode(target: Target, path: Path, mode: int, group: str | None) -> bool:
+    return path.stat().st_mode & 0o7777 == mode and (not target.live or _owner_is(path, group))
+
+
+def _give_mode(target: Target, path: Path, mode: int, group: str | None) -> None:
+    path.chmod(mode)
+    _chown(target, path, group)
 
 
 def directory_step(target: Target, where: str, *, mode: int, group: str | None = None, text: str) -> Step:
     path = target.path(where)
 
-    def done() -> bool:
-        return (path.is_dir() and path.stat().st_mode & 0o7777 == mode
-                and (not target.live or _owner_is(path, group)))
-
     def act() -> None:
-        path.mkdir(parents=True, exist_ok=True)
-        path.chmod(mode)
-        _chown(target, path, group)
+        _make_folder(path)
+        _give_mode(target, path, mode, group)
 
-    return Step(f"{text}: {where}/ ({mode:04o} root:{group or 'root'})", done, act)
+    return Step(f"{text}: {where}/ ({mode:04o} root:{group or 'root'})",
+                lambda: path.is_dir() and _has_mode(target, path, mode, group), act)
+
+
+def mode_step(target: Target, where: str, *, mode: int, group: str | None = None, text: str,
+              marks: str = "") -> Step:
+    """`where`, a file an earlier step made, gets `mode`, owned by root (and `group`)."""
+    path = target.path(where)
+    return Step(f"{text}: {where} ({mode:04o} root:{group or 'root'})",
+                lambda: path.is_file() and _has_mode(target, path, mode, group),
+                lambda: _give_mode(target, path, mode, group), marks=marks)
 
 
 def link_step(target: Target, where: str, points_to: Path, *, text: str, marks: str = "") -> Step:
     path = target.path(where)
 
     def act() -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(path.parent)
         temporary = path.with_name(f".{path.name}.tmp")
         temporary.unlink(missing_ok=True)
         temporary.symlink_to(points_to)
@@ -334,13 +378,24 @@ def validate(role: Role, config_path: Path, credential: Path | None) -> site_con
             raise InstallError(f"{credential.with_name(site_config.CA_NAME)}: the site CA's certificate must be "
                                f"beside the credential (copy it too, from the hub's "
                                f"{BROKER_FILES}/{broker_files.CREDENTIALS_NAME}/{site_config.CA_NAME})")
+    if role.name == "hub" and config.central is not None:
+        _check_central_link(config.central)
     return config
 
 
-def _installed_units(target: Target, leaving: Role | None = None) -> set[str]:
+def _check_central_link(central: site_config.CentralLink) -> None:
+    """What the central handed over for this site is here: the bridge cannot be written without it."""
+    for path, what in ((central.ca_file, "the central CA's certificate ([central] ca_file)"),
+                       (central.password_file, "this site's password at the central ([central] password_file)")):
+        if not path.is_file():
+            raise InstallError(f"{path}: no such file; it is {what}. On the central, `turnero central add-site "
+                               f"{central.site}` makes it and says where to copy it")
+
+
+def _installed_units(target: Target, leaving: tuple[Role, ...] = ()) -> set[str]:
     """The turnero units enabled on this Pi (from their links in /etc/systemd/system/*.wants/), but `leaving`."""
     found = {link.name for link in target.path(UNIT_DIR).glob("*.wants/turnero-*.service")}
-    return found - ({leaving.unit} if leaving else set())
+    return found - {role.unit for role in leaving}
 
 
 def _user_exists() -> bool:
@@ -382,11 +437,8 @@ def _credentials(config: site_config.SiteConfig | None) -> str:
     return str(config.broker.credentials_dir if config else DEFAULT_CREDENTIALS_DIR)
 
 
-def install_steps(target: Target, role: Role, config_path: Path, credential: Path | None) -> list[Step]:
-    config = validate(role, config_path, credential)
-    credentials = _credentials(config)
-    program = venv_program()
-    groups = role.directive("SupplementaryGroups")
+def _user_steps(groups: list[str]) -> list[Step]:
+    """The service user turnero, and the groups its unit asks for."""
     steps = [command_step(f"create the group {group}", ["groupadd", "--system", group],
                           lambda group=group: _group_exists(group)) for group in [USER, *groups]]
     steps.append(command_step(
@@ -397,15 +449,61 @@ def install_steps(target: Target, role: Role, config_path: Path, credential: Pat
         steps.append(command_step(f"put {USER} in the groups its unit asks for",
                                   ["usermod", "--append", "--groups", ",".join(groups), USER],
                                   lambda: _in_groups(groups)))
-    site = config_path.read_bytes()
-    steps += [
-        directory_step(target, ETC, mode=0o755, text="the folder for turnero's settings"),
-        file_step(target, SITE_FILE, lambda: site, mode=0o640, group=USER, text="the site file", marks="service"),
-        directory_step(target, credentials, mode=0o750, group=USER, text="the folder for MQTT credentials"),
-        link_step(target, PROGRAM, program, text="the program the units run", marks="service"),
-        file_step(target, INSTALLED_FROM, lambda: installed_from(program), text="the version installed",
-                  marks="service"),
+    return steps
+
+
+def _settings_steps(target: Target, where: str, config_path: Path, text: str) -> list[Step]:
+    settings = config_path.read_bytes()
+    return [directory_step(target, ETC, mode=0o755, text="the folder for turnero's settings"),
+            file_step(target, where, lambda: settings, mode=0o640, group=USER, text=text, marks="service")]
+
+
+def _program_steps(target: Target, program: Path) -> list[Step]:
+    return [link_step(target, PROGRAM, program, text="the program the units run", marks="service"),
+            file_step(target, INSTALLED_FROM, lambda: installed_from(program), text="the version installed",
+                      marks="service")]
+
+
+def _unit_steps(target: Target, roles: list[Role]) -> list[Step]:
+    """The roles' units in place, enabled, and running; each restarted when its unit or a file it reads changed."""
+    def mark(role: Role) -> str:
+        return f"unit {role.unit}"
+
+    steps = [file_step(target, f"{UNIT_DIR}/{role.template}", lambda role=role: role.unit_text().encode(),
+                       text="the systemd unit", marks=mark(role)) for role in roles]
+    steps.append(command_step(
+        "reload systemd's units", ["systemctl", "daemon-reload"],
+        lambda: all(_output(["systemctl", "show", "-p", "NeedDaemonReload", "--value", role.unit]) == "no"
+                    for role in roles),
+        after=frozenset(map(mark, roles))))
+    for role in roles:
+        steps += [command_step(f"start {role.unit} at boot", target.systemctl("enable", role.unit),
+                               lambda role=role: _succeeds(target.systemctl("is-enabled", "--quiet", role.unit)),
+                               system=False),
+                  _restart_step(role.unit, {mark(role), "service"})]
+    return steps
+
+
+def _broker_restart_steps() -> list[Step]:
+    return [
+        # Listeners and bridges are read only when Mosquitto starts.
+        _restart_step("mosquitto.service", {"mosquitto"}),
+        # New users and ACL need no restart: on SIGHUP Mosquitto rereads them without dropping a connection.
+        command_step("make Mosquitto read its users and ACL again", ["systemctl", "reload", "mosquitto.service"],
+                     lambda: True, after=frozenset({"mosquitto users"})),
     ]
+
+
+def install_steps(target: Target, role: Role, config_path: Path, credential: Path | None) -> list[Step]:
+    if role.name == "central":
+        return _central_steps(target, role, config_path, credential)
+    config = validate(role, config_path, credential)
+    credentials = _credentials(config)
+    program = venv_program()
+    steps = [*_user_steps(role.directive("SupplementaryGroups")),
+             *_settings_steps(target, SITE_FILE, config_path, "the site file"),
+             directory_step(target, credentials, mode=0o750, group=USER, text="the folder for MQTT credentials"),
+             *_program_steps(target, program)]
     if role.name == "hub":
         steps += _hub_steps(target, config, credentials)
     elif credential is not None:
@@ -425,15 +523,11 @@ def install_steps(target: Target, role: Role, config_path: Path, credential: Pat
         _apt_step("chrony", "the site's time service (it replaces systemd-timesyncd)"),
         file_step(target, CHRONY_CONF, lambda: chrony, text="the time settings", marks="chrony"),
         _restart_step("chrony.service", {"chrony"}),
-        file_step(target, f"{UNIT_DIR}/{role.template}", lambda: role.unit_text().encode(),
-                  text="the systemd unit", marks="unit"),
-        command_step("reload systemd's units", ["systemctl", "daemon-reload"],
-                     lambda: _output(["systemctl", "show", "-p", "NeedDaemonReload", "--value", role.unit]) == "no",
-                     after=frozenset({"unit"})),
-        command_step(f"start {role.unit} at boot", target.systemctl("enable", role.unit),
-                     lambda: _succeeds(target.systemctl("is-enabled", "--quiet", role.unit)), system=False),
-        _restart_step(role.unit, {"unit", "service"}),
     ]
+    shipping = role.name == "hub" and config.central is not None
+    steps += _unit_steps(target, [role, SHIP] if shipping else [role])
+    if role.name == "hub" and not shipping and target.path(f"{UNIT_DIR}/{SHIP.template}").exists():
+        steps += _ship_removal_steps(target, credentials)   # the site file dropped its [central]
     return steps
 
 
@@ -445,8 +539,13 @@ def _ca_steps(target: Target, config: site_config.SiteConfig, content: Callable[
                       text="the site CA's certificate, to trust the broker by", marks="service")]
 
 
+def _hub_credentials(config: site_config.SiteConfig) -> tuple[str, ...]:
+    return (*HUB_CREDENTIALS, *([broker_files.SHIPPER] if config.central is not None else []))
+
+
 def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str) -> list[Step]:
     directory = target.path(BROKER_FILES)
+    central = config.central
 
     def broker_files_current() -> bool:
         credentials = directory / broker_files.CREDENTIALS_NAME
@@ -456,7 +555,10 @@ def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str)
             found = broker_files.accounts(config)
             return (have == {a.device for a in found} and (directory / broker_files.PASSWD_NAME).is_file()
                     and (directory / broker_files.ACL_NAME).read_text() == broker_files.acl_text(found)
-                    and (directory / broker_files.CONF_NAME).read_text() == broker_files.hub_config(directory)
+                    and (directory / broker_files.CONF_NAME).read_text() == broker_files.hub_config(directory,
+                                                                                                    central)
+                    and (central is None or (directory / site_config.CENTRAL_CA).read_bytes()
+                         == central.ca_file.read_bytes())
                     and broker_files.tls_current(directory, broker_files.hub_names(config)))
         except OSError:
             return False
@@ -468,21 +570,20 @@ def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str)
     def copy_of(name: str) -> Callable[[], bytes]:
         return lambda: (directory / name).read_bytes()
 
+    # With a [central], the settings hold the site's password there: for Mosquitto's eyes only.
+    settings_mode, settings_group = (0o644, None) if central is None else (0o640, MOSQUITTO_GROUP)
     return [
         _apt_step("mosquitto", "the site's MQTT broker"),
         # Mosquitto reads passwd and acl as the user mosquitto: the folder must let it through.
         directory_step(target, BROKER_FILES, mode=0o755, text="the folder for the broker's security files"),
         Step(f"the broker's users, passwords, ACL and every device's credential: {BROKER_FILES}/",
              broker_files_current, write_broker_files, marks="mosquitto users"),
-        file_step(target, MOSQUITTO_CONF, copy_of(broker_files.CONF_NAME), text="the broker's settings",
-                  marks="mosquitto"),
-        _restart_step("mosquitto.service", {"mosquitto"}),
-        # New users and ACL need no restart: on SIGHUP Mosquitto rereads them without dropping a connection.
-        command_step("make Mosquitto read its users and ACL again", ["systemctl", "reload", "mosquitto.service"],
-                     lambda: True, after=frozenset({"mosquitto users"})),
+        file_step(target, MOSQUITTO_CONF, copy_of(broker_files.CONF_NAME), mode=settings_mode, group=settings_group,
+                  text="the broker's settings", marks="mosquitto"),
+        *_broker_restart_steps(),
         *(file_step(target, f"{credentials}/{device}", copy_of(f"{broker_files.CREDENTIALS_NAME}/{device}"),
                     mode=0o640, group=USER, text=f"the {device} MQTT password", marks="service")
-          for device in HUB_CREDENTIALS),
+          for device in _hub_credentials(config)),
         *_ca_steps(target, config, copy_of(f"{broker_files.CREDENTIALS_NAME}/{site_config.CA_NAME}")),
         # The page's certificate and key, from the site CA, readable by the hub's user ([web] cert_file, key_file).
         file_step(target, str(config.web.cert_file), site_ca.cert_file(directory, site_ca.WEB).read_bytes,
@@ -492,12 +593,94 @@ def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str)
     ]
 
 
-def uninstall_steps(target: Target, role: Role, purge: bool) -> list[Step]:
-    others = _installed_units(target, leaving=role)
-    site = target.path(SITE_FILE)
-    config = site_config.load(site) if site.is_file() else None
-    credentials = _credentials(config)
-    ca_file = config.broker.ca_file if config else None
+# --- the central ---------------------------------------------------------------------------------------------
+
+def _database_name(dsn: str) -> str:
+    """The database that central.toml's [database] dsn names, on this server's PostgreSQL."""
+    try:  # here, not at the top: psycopg is the central's own dependency, which a site's Pi does not have
+        from psycopg import ProgrammingError
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError:
+        raise InstallError("psycopg is missing from the checkout's .venv, and the central needs it: run ./run once "
+                           "on this server (a 64-bit Debian 12)") from None
+    try:
+        name = conninfo_to_dict(dsn).get("dbname") or USER
+    except ProgrammingError as exc:
+        raise InstallError(f"[database] dsn {dsn!r} is not a libpq connection string: {exc}") from None
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):   # it goes into the commands and queries as it is
+        raise InstallError(f"[database] dsn: install makes a database named in lower-case letters, digits and '_', "
+                           f"not {name!r}")
+    return name
+
+
+def _postgres_has(query: str) -> bool:
+    return _output(["runuser", "-u", "postgres", "--", "psql", "-XtAc", query]) == "1"
+
+
+def _database_role_exists() -> bool:
+    return _postgres_has(f"SELECT 1 FROM pg_roles WHERE rolname = '{USER}'")
+
+
+def _database_exists(name: str) -> bool:
+    return _postgres_has(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
+
+
+def _postgres_step(text: str, command: list[str], done: Callable[[], bool]) -> Step:
+    """A command of PostgreSQL's, run as its superuser postgres (peer authentication on the local socket)."""
+    return command_step(text, ["runuser", "-u", "postgres", "--", *command], done)
+
+
+def _database_steps(database: str) -> list[Step]:
+    return [
+        _apt_step("postgresql", "the central's database (PostgreSQL 15 on Debian 12)"),
+        # The service's user logs in as the role of its own name: no password anywhere.
+        _postgres_step(f"create the database role {USER}", ["createuser", USER], _database_role_exists),
+        _postgres_step(f"create the database {database}, owned by {USER}", ["createdb", "--owner", USER, database],
+                       lambda: _database_exists(database)),
+    ]
+
+
+def _central_steps(target: Target, role: Role, config_path: Path, credential: Path | None) -> list[Step]:
+    if credential is not None:
+        raise InstallError("--credential is for a device: the central makes its own credentials")
+    config = central_config.load(config_path)  # a ConfigError names every problem by its key
+    program = venv_program()
+    files = str(config.files)
+    directory = target.path(files)
+    names = central_broker.broker_names(config)
+    credentials = f"{files}/{broker_files.CREDENTIALS_NAME}"
+
+    def write_central_files() -> None:
+        with _private():
+            central_broker.write_central_files(directory, names, config.broker.port)
+
+    return [
+        *_user_steps([]),
+        *_settings_steps(target, CENTRAL_FILE, config_path, "the central's file"),
+        *_program_steps(target, program),
+        *_database_steps(_database_name(config.dsn)),
+        _apt_step("mosquitto", "the central's MQTT broker, where the sites' bridges arrive"),
+        # Mosquitto reads its files as the user mosquitto: the folder must let it through.
+        directory_step(target, files, mode=0o755, text="the folder for the central broker's files"),
+        Step(f"the central broker's CA, users, passwords and ACL: {files}/",
+             lambda: central_broker.files_current(directory, names, config.broker.port), write_central_files,
+             marks="mosquitto users"),
+        # The central process logs in with credentials/central; every site's password stays root's.
+        directory_step(target, credentials, mode=0o750, group=USER, text="the folder of the central's credentials"),
+        mode_step(target, f"{credentials}/{central_broker.CENTRAL}", mode=0o640, group=USER,
+                  text="the central's MQTT password", marks="service"),
+        # A copy, not a link: a changed listener is seen, and restarts Mosquitto.
+        file_step(target, CENTRAL_MOSQUITTO_CONF, lambda: (directory / central_broker.CONF_NAME).read_bytes(),
+                  text="the central broker's settings", marks="mosquitto"),
+        *_broker_restart_steps(),
+        *_unit_steps(target, [role]),
+    ]
+
+
+# --- uninstall -----------------------------------------------------------------------------------------------
+
+def _unit_removal_steps(target: Target, role: Role, others: set[str]) -> list[Step]:
+    """The role's unit stopped, disabled, and its file removed unless another instance of it still runs."""
     steps = [
         command_step(f"stop {role.unit}", ["systemctl", "stop", role.unit],
                      lambda: not _succeeds(["systemctl", "is-active", "--quiet", role.unit])),
@@ -508,8 +691,45 @@ def uninstall_steps(target: Target, role: Role, purge: bool) -> list[Step]:
         steps.append(removal_step(target, f"{UNIT_DIR}/{role.template}", text="the systemd unit", marks="unit"))
         steps.append(command_step("reload systemd's units", ["systemctl", "daemon-reload"], lambda: True,
                                   after=frozenset({"unit"})))
+    return steps
+
+
+def _ship_removal_steps(target: Target, credentials: str) -> list[Step]:
+    return [*_unit_removal_steps(target, SHIP, set()),
+            removal_step(target, f"{credentials}/{SHIP.device}", text=f"the {SHIP.device} MQTT password")]
+
+
+def _shared_removal_steps(target: Target, files: list[tuple[str, str]], credentials: str | None) -> list[Step]:
+    """What the roles of this machine shared, when the last of them goes: the program, the settings' folder."""
+    return [removal_step(target, PROGRAM, text="the program the units ran"),
+            removal_step(target, INSTALLED_FROM, text="the version installed"),
+            *(removal_step(target, where, text=text) for where, text in files),
+            *([empty_directory_removal_step(target, credentials)] if credentials else []),
+            empty_directory_removal_step(target, ETC)]
+
+
+def _purge_steps(target: Target, roles: list[Role], last: bool) -> list[Step]:
+    steps = [removal_step(target, f"/var/lib/{name}", text="the role's state (records, counters, outbox)")
+             for role in roles for name in role.directive("StateDirectory")]
+    if last:
+        steps += [empty_directory_removal_step(target, STATE), removal_step(target, CACHE, text="the cache")]
+    return steps
+
+
+def uninstall_steps(target: Target, role: Role, purge: bool) -> list[Step]:
+    if role.name == "central":
+        return _central_removal_steps(target, role, purge)
+    site = target.path(SITE_FILE)
+    config = site_config.load(site) if site.is_file() else None
+    credentials = _credentials(config)
+    ca_file = config.broker.ca_file if config else None
+    # The hub takes its shipper along, whatever the site file says now.
+    leaving = [role, SHIP] if role.name == "hub" and target.path(f"{UNIT_DIR}/{SHIP.template}").exists() else [role]
+    others = _installed_units(target, leaving=tuple(leaving))
+    steps = _unit_removal_steps(target, role, others)
     if role.name == "hub":
-        steps += [removal_step(target, MOSQUITTO_CONF, text="the broker's settings", marks="mosquitto"),
+        steps += [*(_ship_removal_steps(target, credentials) if SHIP in leaving else []),
+                  removal_step(target, MOSQUITTO_CONF, text="the broker's settings", marks="mosquitto"),
                   _restart_step("mosquitto.service", {"mosquitto"}),
                   removal_step(target, BROKER_FILES, text="the broker's security files"),
                   *(removal_step(target, f"{credentials}/{device}", text=f"the {device} MQTT password")
@@ -524,18 +744,36 @@ def uninstall_steps(target: Target, role: Role, purge: bool) -> list[Step]:
     if not others:  # the last turnero role on this Pi: what they shared goes too
         steps += [removal_step(target, CHRONY_CONF, text="the time settings", marks="chrony"),
                   _restart_step("chrony.service", {"chrony"}),
-                  removal_step(target, PROGRAM, text="the program the units ran"),
-                  removal_step(target, SITE_FILE, text="the site file"),
-                  removal_step(target, INSTALLED_FROM, text="the version installed"),
-                  *([removal_step(target, str(ca_file), text="the site CA's certificate")] if ca_file else []),
-                  empty_directory_removal_step(target, credentials),
-                  empty_directory_removal_step(target, ETC)]
+                  *_shared_removal_steps(target, [(SITE_FILE, "the site file"),
+                                                  *([(str(ca_file), "the site CA's certificate")] if ca_file else [])],
+                                         credentials)]
+    if purge:  # the shipper's state too, whether or not its unit is still there
+        steps += _purge_steps(target, [role, SHIP] if role.name == "hub" else [role], last=not others)
+    return steps
+
+
+def _central_removal_steps(target: Target, role: Role, purge: bool) -> list[Step]:
+    """The central's service and settings go; its broker's files (the CA every site trusts, every site's
+    password) and its database stay unless --purge."""
+    installed = target.path(CENTRAL_FILE)
+    config = central_config.load(installed) if installed.is_file() else None
+    others = _installed_units(target, leaving=(role,))
+    steps = [*_unit_removal_steps(target, role, others),
+             removal_step(target, CENTRAL_MOSQUITTO_CONF, text="the central broker's settings", marks="mosquitto"),
+             _restart_step("mosquitto.service", {"mosquitto"})]
     if purge:
-        state = role.directive("StateDirectory")
-        steps += [removal_step(target, f"/var/lib/{name}", text="the role's state (records, counters, outbox)")
-                  for name in state]
-        if not others:
-            steps += [empty_directory_removal_step(target, STATE), removal_step(target, CACHE, text="the cache")]
+        files = Path(config.files if config else CENTRAL_BROKER_FILES)
+        database = _database_name(config.dsn) if config else USER
+        steps += [
+            removal_step(target, str(files), text="the central broker's CA and every site's credential"),
+            empty_directory_removal_step(target, str(files.parent)),
+            _postgres_step(f"delete the database {database} (every site's record)",
+                           ["dropdb", "--if-exists", database], lambda: not _database_exists(database)),
+            _postgres_step(f"delete the database role {USER}", ["dropuser", "--if-exists", USER],
+                           lambda: not _database_role_exists()),
+        ]
+    if not others:
+        steps += _shared_removal_steps(target, [(CENTRAL_FILE, "the central's file")], None)
     return steps
 
 

@@ -58,7 +58,7 @@ def ensure_ca(folder: Path, site_name: str, *, now: datetime | None = None) -> P
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256()))
     _write_key(folder / CA_KEY, key)
-    write_atomic(folder / CA_CERT, cert.public_bytes(serialization.Encoding.PEM))
+    _write_cert(folder / CA_CERT, cert)
     return folder / CA_CERT
 
 
@@ -90,7 +90,7 @@ def issue_server(folder: Path, names: list[str], *, stem: str = SERVER,
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256()))
     _write_key(key_file(folder, stem), key)
-    write_atomic(cert_file(folder, stem), cert.public_bytes(serialization.Encoding.PEM))
+    _write_cert(cert_file(folder, stem), cert)
     return ServerCertificate(unique, _not_after(cert))
 
 
@@ -118,3 +118,10 @@ def _not_after(cert: x509.Certificate) -> datetime:
 def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
     write_atomic(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                          serialization.NoEncryption()), mode=0o600)
+
+
+def _write_cert(path: Path, cert: x509.Certificate) -> None:
+    # Public, and readable by all whatever the umask: Mosquitto loads its certificates after dropping to its
+    # own user, and the roles read the CA's as theirs.
+    write_atomic(path, cert.public_bytes(serialization.Encoding.PEM))
+    path.chmod(0o644)

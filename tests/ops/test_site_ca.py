@@ -1,5 +1,6 @@
 """The site CA, the broker's certificate and the page's: made once, renewed when due or when the hub's names
 change, the keys readable by their owner only."""
+import os
 import stat
 from datetime import datetime, timedelta, timezone
 
@@ -39,3 +40,17 @@ def test_the_pages_certificate_comes_with_the_brokers_for_the_same_names_with_a_
     assert not broker_files.tls_current(tmp_path, ["hub.local", "127.0.0.1"])     # install issues it again
     broker_files.write_tls_files(tmp_path, CONFIG.name, ["hub.local", "127.0.0.1"])
     assert site_ca.server_certificate(tmp_path, site_ca.WEB).names == ("hub.local", "127.0.0.1")
+
+
+def test_the_certificates_are_readable_by_all_whatever_the_umask(tmp_path):
+    # Mosquitto loads its certificates (and a bridge's CA) after dropping to its own user, and install writes
+    # with umask 077 so that no secret ever shows.
+    mask = os.umask(0o077)
+    try:
+        broker_files.write_tls_files(tmp_path, CONFIG.name, ["hub.local", "127.0.0.1"])
+    finally:
+        os.umask(mask)
+    for stem in (site_ca.SERVER, site_ca.WEB):
+        assert stat.S_IMODE(site_ca.cert_file(tmp_path, stem).stat().st_mode) == 0o644
+        assert stat.S_IMODE(site_ca.key_file(tmp_path, stem).stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / site_ca.CA_CERT).stat().st_mode) == 0o644

@@ -29,11 +29,14 @@ INSTANCES = {  # each unit as a Pi runs it: the template with an instance from t
     "turnero-kiosk@.service": "turnero-kiosk@kiosco-1.service",
     "turnero-desk@.service": "turnero-desk@2.service",
     "turnero-display@.service": "turnero-display@pantalla-1.service",
+    "turnero-ship.service": "turnero-ship.service",         # the hub's, on a site with a [central]
+    "turnero-central.service": "turnero-central.service",   # the organisation's central, on its server
 }
 # `systemd-analyze security --offline=yes` (systemd 252), measured when the units were written (docs/install.md).
 # One hardening option less raises a figure by 0.1 or more, so these are the figures themselves.
 EXPOSURE = {"turnero-hub.service": 1.2, "turnero-kiosk@kiosco-1.service": 1.9,
-            "turnero-desk@2.service": 1.8, "turnero-display@pantalla-1.service": 1.9}
+            "turnero-desk@2.service": 1.8, "turnero-display@pantalla-1.service": 1.9,
+            "turnero-ship.service": 1.2, "turnero-central.service": 1.2}
 HARDWARE = ("turnero-kiosk@.service", "turnero-desk@.service", "turnero-display@.service")
 
 
@@ -44,7 +47,8 @@ def test_there_is_one_unit_per_role():
 @pytest.fixture(scope="module")
 def system_root(tmp_path_factory):
     """A root for `systemd-analyze --root`: systemd's own units (the targets ours are ordered against, and
-    mosquitto.service), the shipped units as they are, and an executable where install links the program."""
+    mosquitto.service and postgresql.service), the shipped units as they are, and an executable where install
+    links the program."""
     root = tmp_path_factory.mktemp("root")
     shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True)
     (root / "etc/systemd/system").mkdir(parents=True)
@@ -104,7 +108,38 @@ def test_every_unit_is_a_watched_notify_service_of_the_turnero_user_that_always_
     found = directives(unit)
     assert found["Type"] == ["notify"] and found["Restart"] == ["always"] and "WatchdogSec" in found
     assert found["User"] == ["turnero"] and found["ExecStart"][0].startswith("/usr/local/bin/turnero ")
-    assert "--config /etc/turnero/site.toml" in found["ExecStart"][0]
+    settings = "central.toml" if unit == "turnero-central.service" else "site.toml"
+    assert f"--config /etc/turnero/{settings}" in found["ExecStart"][0]
+
+
+# What the hub's unit locks down: its companions on the hub and on the central have no hardware either.
+SANDBOX = ("UMask", "ProtectSystem", "ProtectHome", "PrivateTmp", "PrivateDevices", "PrivateUsers", "PrivateMounts",
+           "NoNewPrivileges", "CapabilityBoundingSet", "ProtectClock", "ProtectHostname", "ProtectKernelTunables",
+           "ProtectKernelModules", "ProtectKernelLogs", "ProtectControlGroups", "ProtectProc", "ProcSubset",
+           "RestrictAddressFamilies", "RestrictNamespaces", "RestrictRealtime", "RestrictSUIDSGID", "RemoveIPC",
+           "LockPersonality", "MemoryDenyWriteExecute", "SystemCallArchitectures", "SystemCallFilter",
+           "SystemCallErrorNumber")
+
+
+@pytest.mark.parametrize("unit", ["turnero-ship.service", "turnero-central.service"])
+def test_the_shipper_and_the_central_have_the_hubs_sandbox(unit):
+    hub, found = directives("turnero-hub.service"), directives(unit)
+    assert {key: found.get(key) for key in SANDBOX} == {key: hub[key] for key in SANDBOX}
+
+
+def test_the_shipper_keeps_its_cursor_and_only_reads_the_hubs_journals():
+    found = directives("turnero-ship.service")
+    assert found["StateDirectory"] == ["turnero/hub-ship"]
+    assert found["ExecStart"] == ["/usr/local/bin/turnero ship --config /etc/turnero/site.toml "
+                                  "--days /var/lib/turnero/hub/days"]
+    assert found["ReadOnlyPaths"] == ["-/var/lib/turnero/hub/days"] and "turnero-hub.service" in found["After"][0]
+
+
+def test_the_central_starts_after_its_database_and_its_broker():
+    found = directives("turnero-central.service")
+    for unit in ("postgresql.service", "mosquitto.service"):
+        assert unit in found["After"][0].split() and unit in found["Wants"][0].split()
+    assert found["ExecStart"] == ["/usr/local/bin/turnero central serve --config /etc/turnero/central.toml"]
 
 
 @pytest.mark.parametrize("unit", HARDWARE)
