@@ -18,6 +18,7 @@ from appliance.site import SiteConfig
 from hub.day import recorded_day
 from appliance.records.ledger import Ledger, fold
 from appliance.records.journal import DayStore, Follower
+from hub.shipper import DEVICE as SHIPPER
 
 log = logging.getLogger(__name__)
 SETTLE_S = 3.0                      # after connecting, retained statuses have arrived by then
@@ -189,7 +190,8 @@ class LiveView:
         config = self.config
         known = [("hub", "Servidor central"), *((k, "Dispensador de turnos") for k in config.kiosks),
                  *((contract.desk_device(n), f"Unidad del {d.name}") for n, d in sorted(config.desks.items())),
-                 *((d, "Pantalla de turnos") for d in config.displays)]
+                 *((d, "Pantalla de turnos") for d in config.displays),
+                 *(((SHIPPER, "Envío del registro a la central"),) if config.central else ())]
         names = {device for device, _ in known} | {self.link.device}
         return known + [(device, "Otro equipo") for device in sorted(self.status) if device not in names]
 

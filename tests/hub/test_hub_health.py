@@ -1,5 +1,6 @@
 """A hub whose work no longer reaches the devices says so: in its log, in its heartbeat (the coordinators' page
 raises an alarm) and to systemd, by no longer feeding the watchdog."""
+import dataclasses
 import json
 import logging
 import os
@@ -138,3 +139,14 @@ def test_a_batch_that_records_more_ids_than_one_packet_holds_names_them_in_sever
     assert len({i for a in applied for i in a.ids}) == 450
     assert max(len(payload) for _, payload in sent) <= contract.MAX_PAYLOAD_BYTES
     hub.store.close()
+
+
+def test_a_site_with_a_central_watches_its_shipper_like_any_device(tmp_path):
+    from appliance.records.journal import DayStore
+    central = site_config.CentralLink("cali", "central.example.org", 8883, tmp_path / "ca.crt", tmp_path / "central")
+    live = LiveView(dataclasses.replace(CONFIG, central=central), DayStore(tmp_path / "days"), StubLink(), lambda: NOW)
+    live.status["hub-ship"] = contract.OFFLINE
+    live.refresh()
+    devices = {device["id"]: device for device in live.snapshot()["devices"]}
+    assert devices["hub-ship"]["role"] == "Envío del registro a la central"
+    assert any("hub-ship" in alarm["text"] for alarm in live.snapshot()["alarms"])
