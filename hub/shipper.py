@@ -45,6 +45,7 @@ CURSOR_SAVE_S = 5.0         # the cursor is written at most this often (an SD ca
 # attentions), and a shipped and acknowledged day older than this is not looked at again.
 SETTLED_DAYS = 40
 CURSOR_NAME = "cursor.json"
+LINE_OVERHEAD = len("01234567 + \n")   # a journal line is its checksum, its mark and the record's JSON
 
 
 class Shipper:
@@ -171,7 +172,7 @@ class Shipper:
         start = first = self.sent.get(day, 0)
         positions, records, size = [], [], 0
         for line_start, line_end, record in self.store.lines_from(day, start):
-            text = len(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode())
+            text = line_end - line_start - LINE_OVERHEAD    # the record's JSON, as the batch will carry it
             if records and (size + text > BATCH_BYTES or len(records) == shipping.MAX_BATCH_RECORDS):
                 self._publish(day, start, line_start, positions, records)
                 start, positions, records, size = line_start, [], [], 0
