@@ -3,6 +3,8 @@ change, the keys readable by their owner only."""
 import stat
 from datetime import datetime, timedelta, timezone
 
+from cryptography import x509
+
 from appliance import site as site_config
 from appliance.ops import broker_files, site_ca
 
@@ -39,3 +41,12 @@ def test_the_pages_certificate_comes_with_the_brokers_for_the_same_names_with_a_
     assert not broker_files.tls_current(tmp_path, ["hub.local", "127.0.0.1"])     # install issues it again
     broker_files.write_tls_files(tmp_path, CONFIG.name, ["hub.local", "127.0.0.1"])
     assert site_ca.server_certificate(tmp_path, site_ca.WEB).names == ("hub.local", "127.0.0.1")
+
+
+def test_no_server_certificate_lasts_more_than_825_days_counting_its_backdating(tmp_path):
+    """Apple's platforms refuse a server certificate valid for more than 825 days, notBefore to notAfter."""
+    broker_files.write_tls_files(tmp_path, CONFIG.name, ["hub.local", "127.0.0.1"])
+    for stem in (site_ca.SERVER, site_ca.WEB):
+        cert = x509.load_pem_x509_certificate(site_ca.cert_file(tmp_path, stem).read_bytes())
+        assert cert.not_valid_after_utc - cert.not_valid_before_utc <= timedelta(days=825)
+        assert cert.not_valid_before_utc < datetime.now(timezone.utc) - timedelta(hours=12)   # a slow clock is fine
