@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import resource
 import shutil
 import signal
 import socket
@@ -121,6 +122,10 @@ class LocalBroker:
         return self.workdir / LOG_NAME
 
     @property
+    def pid(self) -> int | None:
+        return self._process.pid if self.running else None
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
@@ -140,6 +145,13 @@ class LocalBroker:
             self._process = subprocess.Popen([executable, "-c", str(self.config_path)], cwd=self.workdir,
                                              stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
                                              start_new_session=True)
+        # The open-file limit of the hub's mosquitto.service (broker_files.systemd_drop_in), within this one's.
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        files = broker_files.OPEN_FILES if hard == resource.RLIM_INFINITY else min(broker_files.OPEN_FILES, hard)
+        try:
+            resource.prlimit(self._process.pid, resource.RLIMIT_NOFILE, (files, files))
+        except ProcessLookupError:
+            pass    # it exited already: said below
         deadline = time.monotonic() + timeout
         while True:
             if self._process.poll() is not None:

@@ -16,7 +16,8 @@ What install puts on the Pi (uninstall takes it away again; the state stays unle
   /etc/chrony/conf.d/turnero.conf             the hub serves the site's time; the devices follow the hub
   /etc/udev/rules.d/60-turnero-<kiosk>.rules  a kiosk's USB printer, for the group lp
   hub only: /etc/turnero/broker/ (passwd, acl, every device's credential, the site CA) and
-            /etc/mosquitto/conf.d/turnero.conf; /etc/turnero/credentials/web.crt and web.key, the page's
+            /etc/mosquitto/conf.d/turnero.conf and the broker's open-file limit
+            (/etc/systemd/system/mosquitto.service.d/turnero-limits.conf); /etc/turnero/credentials/web.crt and web.key, the page's
             certificate and key ([web] cert_file, key_file; the key 0640 root:turnero)
 """
 from __future__ import annotations
@@ -49,6 +50,7 @@ ETC = "/etc/turnero"
 SITE_FILE = f"{ETC}/site.toml"
 BROKER_FILES = f"{ETC}/broker"
 MOSQUITTO_CONF = "/etc/mosquitto/conf.d/turnero.conf"
+MOSQUITTO_DROP_IN = f"/etc/systemd/system/mosquitto.service.d/{broker_files.DROP_IN_NAME}"
 CHRONY_CONF = "/etc/chrony/conf.d/turnero.conf"
 UNIT_DIR = "/etc/systemd/system"
 PROGRAM = "/usr/local/bin/turnero"
@@ -378,6 +380,11 @@ def _restart_step(unit: str, after: set[str]) -> Step:
                         lambda: _succeeds(["systemctl", "is-active", "--quiet", unit]), after=frozenset(after))
 
 
+def _reload_units_step(after: set[str]) -> Step:
+    return command_step("reload systemd's units", ["systemctl", "daemon-reload"], lambda: True,
+                        after=frozenset(after))
+
+
 def _credentials(config: site_config.SiteConfig | None) -> str:
     return str(config.broker.credentials_dir if config else DEFAULT_CREDENTIALS_DIR)
 
@@ -476,7 +483,10 @@ def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str)
              broker_files_current, write_broker_files, marks="mosquitto users"),
         file_step(target, MOSQUITTO_CONF, copy_of(broker_files.CONF_NAME), text="the broker's settings",
                   marks="mosquitto"),
-        _restart_step("mosquitto.service", {"mosquitto"}),
+        file_step(target, MOSQUITTO_DROP_IN, lambda: broker_files.systemd_drop_in().encode(),
+                  text="the broker's open-file limit", marks="mosquitto unit"),
+        _reload_units_step({"mosquitto unit"}),
+        _restart_step("mosquitto.service", {"mosquitto", "mosquitto unit"}),
         # New users and ACL need no restart: on SIGHUP Mosquitto rereads them without dropping a connection.
         command_step("make Mosquitto read its users and ACL again", ["systemctl", "reload", "mosquitto.service"],
                      lambda: True, after=frozenset({"mosquitto users"})),
@@ -506,11 +516,13 @@ def uninstall_steps(target: Target, role: Role, purge: bool) -> list[Step]:
     ]
     if not any(unit.startswith(role.template.replace(".service", "")) for unit in others):
         steps.append(removal_step(target, f"{UNIT_DIR}/{role.template}", text="the systemd unit", marks="unit"))
-        steps.append(command_step("reload systemd's units", ["systemctl", "daemon-reload"], lambda: True,
-                                  after=frozenset({"unit"})))
+        steps.append(_reload_units_step({"unit"}))
     if role.name == "hub":
         steps += [removal_step(target, MOSQUITTO_CONF, text="the broker's settings", marks="mosquitto"),
-                  _restart_step("mosquitto.service", {"mosquitto"}),
+                  removal_step(target, MOSQUITTO_DROP_IN, text="the broker's open-file limit", marks="mosquitto unit"),
+                  empty_directory_removal_step(target, str(Path(MOSQUITTO_DROP_IN).parent)),
+                  _reload_units_step({"mosquitto unit"}),
+                  _restart_step("mosquitto.service", {"mosquitto", "mosquitto unit"}),
                   removal_step(target, BROKER_FILES, text="the broker's security files"),
                   *(removal_step(target, f"{credentials}/{device}", text=f"the {device} MQTT password")
                     for device in HUB_CREDENTIALS),

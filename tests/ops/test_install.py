@@ -132,6 +132,10 @@ def test_the_hub_gets_the_brokers_security_every_password_and_serves_the_time(ca
     assert (root / "etc/turnero/credentials/ca.crt").read_bytes() == (broker / "ca.crt").read_bytes()
     assert (root / "etc/mosquitto/conf.d/turnero.conf").read_bytes() == (broker / "turnero.conf").read_bytes()
     assert mode(root / "etc/mosquitto/conf.d/turnero.conf") == 0o644
+    # Room for the broker's connections: Debian's unit keeps systemd's default of 1,024 open files.
+    drop_in = root / "etc/systemd/system/mosquitto.service.d/turnero-limits.conf"
+    assert f"LimitNOFILE={broker_files.OPEN_FILES}" in drop_in.read_text().splitlines()
+    assert broker_files.OPEN_FILES > broker_files.MAX_CONNECTIONS + 100
     for device in ("hub", "hub-web"):
         copy = root / "etc/turnero/credentials" / device
         assert copy.read_bytes() == (broker / "credentials" / device).read_bytes() and mode(copy) == 0o640
