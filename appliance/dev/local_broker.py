@@ -64,7 +64,7 @@ def _port_in_use(port: int) -> bool:
     return False
 
 
-def _accepts(port: int) -> bool:   # a TCP connect: enough to know the listener is up, TLS or not
+def accepts(port: int) -> bool:   # a TCP connect: enough to know the listener is up, TLS or not
     try:
         with socket.create_connection((HOST, port), timeout=0.5):
             return True
@@ -72,12 +72,24 @@ def _accepts(port: int) -> bool:   # a TCP connect: enough to know the listener 
         return False
 
 
-def _tail(path: Path, lines: int = 20) -> str:
+def tail(path: Path, lines: int = 20) -> str:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ""
     return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def terminate(process: subprocess.Popen | None) -> None:
+    """SIGTERM, then SIGKILL if the process does not end within STOP_TIMEOUT_S."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class LocalBroker:
@@ -158,7 +170,7 @@ class LocalBroker:
                 code = self._process.returncode
                 self._process = None
                 raise BrokerError(f"mosquitto exited with status {code} while starting\n{self._diagnostics()}")
-            if _accepts(self.port):
+            if accepts(self.port):
                 return self
             if time.monotonic() >= deadline:
                 self.kill()
@@ -169,14 +181,7 @@ class LocalBroker:
     def stop(self) -> None:
         """SIGTERM (Mosquitto saves its persistence file), then SIGKILL if it does not end in time."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process)
 
     def kill(self) -> None:
         """SIGKILL, like a crash or a power cut: whatever was not saved to disk yet is lost."""
@@ -222,7 +227,7 @@ class LocalBroker:
     def _diagnostics(self) -> str:
         parts = []
         for path in (self.log_path, self.workdir / STDERR_NAME):
-            tail = _tail(path)
+            tail = tail(path)
             if tail:
                 parts.append(f"--- {path} (last lines)\n{tail}")
         return "\n".join(parts) or f"(mosquitto wrote nothing to {self.log_path})"

@@ -24,6 +24,16 @@ log = logging.getLogger(__name__)
 THREADS = 16                # requests served at once: a handful of coordinators, each with a few open requests
 TIMEOUT_S = 10              # the longest a connection may stay silent in the middle of a request
 MAX_BODY = 4096             # the largest form the page takes (sign-in); a longer one is refused by the app (413)
+# What every answer carries (nginx adds the same to its own answers: appliance/ops/front.py).
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; "
+                               "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+    # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" with the page's own forms.
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+    "Strict-Transport-Security": "max-age=31536000",
+}
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
 
 

@@ -115,24 +115,32 @@ def test_web_user_adds_changes_and_removes_accounts_on_the_command_line(tmp_path
     assert turnero(["web-user", "remove", "ana", *state]) == 0 and Accounts(tmp_path).names() == []
 
 
-def test_failed_sign_ins_are_throttled_per_name_and_address_and_a_right_password_clears_them():
+def test_failed_sign_ins_are_throttled_per_name_address_and_account_and_a_right_password_clears_them():
     moment = [0.0]
-    throttle = Throttle(limit=2, window=60, spray=5, now=lambda: moment[0])
-    for _ in range(2):
-        throttle.failed("10.0.0.5", "ana")
-    assert throttle.blocked("10.0.0.5", "ana") and not throttle.blocked("10.0.0.6", "ana")
-    assert not throttle.blocked("10.0.0.5", "coordinacion")   # behind the site's NAT the others still sign in
+    throttle = Throttle(limit=2, window=60, spray=5, account=4, now=lambda: moment[0])
+    assert throttle.admit("10.0.0.5", "ana") and throttle.admit("10.0.0.5", "ana")    # both wrong
+    assert not throttle.admit("10.0.0.5", "ana") and throttle.admit("10.0.0.6", "ana")
+    throttle.succeeded("10.0.0.6", "ana")
+    assert throttle.admit("10.0.0.5", "coordinacion")     # behind the site's NAT the others still sign in
+    throttle.succeeded("10.0.0.5", "coordinacion")
     moment[0] = 61
-    assert not throttle.blocked("10.0.0.5", "ana")
-    throttle.failed("10.0.0.5", "ana")
-    throttle.succeeded("10.0.0.5", "ana")                      # she found her password: the count starts again
-    throttle.failed("10.0.0.5", "ana")
-    assert not throttle.blocked("10.0.0.5", "ana")
-    for name in ("a", "b", "c"):                                 # one address trying name after name
-        throttle.failed("10.0.0.7", name)
-    throttle.failed("10.0.0.7", "d")
-    throttle.failed("10.0.0.7", "e")
-    assert throttle.blocked("10.0.0.7", "coordinacion")
+    assert throttle.admit("10.0.0.5", "ana")
+    throttle.succeeded("10.0.0.5", "ana")                  # she found her password: the count starts again
+    assert throttle.admit("10.0.0.5", "ana") and throttle.admit("10.0.0.5", "ana")
+    assert not throttle.admit("10.0.0.5", "ana")
+    assert [throttle.admit("10.0.0.7", name) for name in "abcdef"] == [True] * 5 + [False]   # name after name
+    assert not throttle.admit("10.0.0.7", "coordinacion")
+
+
+def test_past_an_accounts_limit_only_an_address_without_failures_is_heard():
+    throttle = Throttle(limit=5, window=60, spray=30, account=4, now=lambda: 0.0)
+    assert [throttle.admit("10.0.0.1", "ana") for _ in range(4)] == [True] * 4
+    assert not throttle.admit("10.0.0.1", "ana")           # the account's limit, before the address's
+    assert throttle.admit("10.0.0.2", "ana")               # a clean address, once
+    assert not throttle.admit("10.0.0.2", "ana")
+    assert throttle.admit("10.0.0.3", "ana")               # the coordinator, from her own desk
+    throttle.succeeded("10.0.0.3", "ana")
+    assert throttle.admit("10.0.0.1", "luis")              # other accounts are not held
 
 
 @pytest.mark.parametrize("query, message", [
