@@ -227,7 +227,7 @@ class LocalBroker:
     def _diagnostics(self) -> str:
         parts = []
         for path in (self.log_path, self.workdir / STDERR_NAME):
-            tail = tail(path)
-            if tail:
-                parts.append(f"--- {path} (last lines)\n{tail}")
+            last = tail(path)
+            if last:
+                parts.append(f"--- {path} (last lines)\n{last}")
         return "\n".join(parts) or f"(mosquitto wrote nothing to {self.log_path})"

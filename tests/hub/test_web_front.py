@@ -31,7 +31,7 @@ def site(broker, tmp_path):
     """(site configuration, nginx) for a page behind a private nginx, an account USER / PASSWORD on it."""
     config = page_config(site_config.load(site_config.EXAMPLE), broker)
     config = dataclasses.replace(config, web=dataclasses.replace(
-        config.web, port=free_port(), http_port=free_port(), app_port=free_port()))
+        config.web, host="127.0.0.1", port=free_port(), http_port=free_port(), app_port=free_port()))
     Accounts(tmp_path / "hub").add(USER, PASSWORD)
     web = CoordinatorsWeb(config, tmp_path / "hub", front=True)
     web.start()
