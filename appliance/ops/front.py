@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 
 from appliance.ops import broker_files
-from appliance.site import SiteConfig
+from appliance.site import SetupError, SiteConfig
 from hub.web.server import HEADERS, MAX_BODY
 
 HEADER_TIMEOUT_S = 5         # the TLS handshake and the request's headers, together
@@ -30,7 +30,7 @@ _BUSY_PAGE = ('<!doctype html><html lang="es"><meta charset="utf-8"><title>Demas
               "<p>Hay demasiadas solicitudes desde este equipo. Espere un momento y vuelva a intentarlo.</p></html>")
 
 
-class FrontError(ValueError):
+class FrontError(SetupError):
     """nginx cannot be set up from this site file; the message names the setting."""
 
 

@@ -18,7 +18,8 @@ What install puts on the Pi (uninstall takes it away again; the state stays unle
   hub only: /etc/turnero/broker/ (passwd, acl, every device's credential, the site CA) and
             /etc/mosquitto/conf.d/turnero.conf and the broker's open-file limit
             (/etc/systemd/system/mosquitto.service.d/turnero-limits.conf); /etc/turnero/credentials/web.crt and web.key, the page's
-            certificate and key ([web] cert_file, key_file; the key 0640 root:turnero)
+            certificate and key ([web] cert_file, key_file; the key 0640 root:turnero); nginx-light and
+            /etc/nginx/conf.d/turnero.conf, the page's front (appliance/ops/front.py)
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ from typing import Callable
 from appliance import contract
 from appliance import site as site_config
 from appliance.core.durable import write_atomic
-from appliance.ops import broker_files, site_ca
+from appliance.ops import broker_files, front, site_ca
 from appliance.site import DEFAULT_CREDENTIALS_DIR
 
 # The systemd units ship inside this package (units/ is the repository's systemd/ folder, as package data).
@@ -51,6 +52,7 @@ SITE_FILE = f"{ETC}/site.toml"
 BROKER_FILES = f"{ETC}/broker"
 MOSQUITTO_CONF = "/etc/mosquitto/conf.d/turnero.conf"
 MOSQUITTO_DROP_IN = f"/etc/systemd/system/mosquitto.service.d/{broker_files.DROP_IN_NAME}"
+NGINX_SITE = "/etc/nginx/conf.d/turnero.conf"      # Debian's nginx.conf includes conf.d/*.conf in its http {}
 CHRONY_CONF = "/etc/chrony/conf.d/turnero.conf"
 UNIT_DIR = "/etc/systemd/system"
 PROGRAM = "/usr/local/bin/turnero"
@@ -475,6 +477,8 @@ def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str)
     def copy_of(name: str) -> Callable[[], bytes]:
         return lambda: (directory / name).read_bytes()
 
+    nginx_site = front.site_text(config).encode()     # a FrontError here stops the plan before any step
+
     return [
         _apt_step("mosquitto", "the site's MQTT broker"),
         # Mosquitto reads passwd and acl as the user mosquitto: the folder must let it through.
@@ -494,11 +498,16 @@ def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str)
                     mode=0o640, group=USER, text=f"the {device} MQTT password", marks="service")
           for device in HUB_CREDENTIALS),
         *_ca_steps(target, config, copy_of(f"{broker_files.CREDENTIALS_NAME}/{site_config.CA_NAME}")),
-        # The page's certificate and key, from the site CA, readable by the hub's user ([web] cert_file, key_file).
+        # The page's certificate and key, from the site CA ([web] cert_file, key_file), read by nginx (as root),
+        # which serves the page in front of the hub's loopback.
+        _apt_step("nginx-light", "the front of the coordinators' page"),
         file_step(target, str(config.web.cert_file), site_ca.cert_file(directory, site_ca.WEB).read_bytes,
-                  text="the coordinators' page's certificate", marks="service"),
+                  text="the coordinators' page's certificate", marks="nginx"),
         file_step(target, str(config.web.key_file), site_ca.key_file(directory, site_ca.WEB).read_bytes,
-                  mode=0o640, group=USER, text="the coordinators' page's key", marks="service"),
+                  mode=0o640, group=USER, text="the coordinators' page's key", marks="nginx"),
+        file_step(target, NGINX_SITE, lambda: nginx_site,
+                  text="the page's front: TLS, timeouts, limits, the redirect", marks="nginx"),
+        _restart_step("nginx.service", {"nginx"}),
     ]
 
 
@@ -526,6 +535,8 @@ def uninstall_steps(target: Target, role: Role, purge: bool) -> list[Step]:
                   removal_step(target, BROKER_FILES, text="the broker's security files"),
                   *(removal_step(target, f"{credentials}/{device}", text=f"the {device} MQTT password")
                     for device in HUB_CREDENTIALS),
+                  removal_step(target, NGINX_SITE, text="the page's front", marks="nginx"),
+                  _restart_step("nginx.service", {"nginx"}),
                   *([removal_step(target, str(config.web.cert_file), text="the page's certificate"),
                      removal_step(target, str(config.web.key_file), text="the page's key")] if config else [])]
     else:
@@ -585,7 +596,7 @@ def main(args) -> int:
         else:
             steps = uninstall_steps(target, role, args.purge)
         taken = run_steps(steps, target, dry_run=args.dry_run)
-    except (InstallError, broker_files.BrokerFilesError) as exc:
+    except (InstallError, broker_files.BrokerFilesError, front.FrontError) as exc:
         print(f"turnero {args.command}: {exc}", file=sys.stderr)
         return 2
     verb = "would change" if args.dry_run else "changed"

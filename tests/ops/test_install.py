@@ -16,7 +16,7 @@ import pytest
 
 from appliance import cli
 from appliance import site as site_config
-from appliance.ops import broker_files, install
+from appliance.ops import broker_files, front, install
 from appliance.ops.install import Step, Target, run_steps
 
 UNITS = install.UNITS   # as the installer finds them: through the package (its units/ is systemd/)
@@ -136,6 +136,8 @@ def test_the_hub_gets_the_brokers_security_every_password_and_serves_the_time(ca
     drop_in = root / "etc/systemd/system/mosquitto.service.d/turnero-limits.conf"
     assert f"LimitNOFILE={broker_files.OPEN_FILES}" in drop_in.read_text().splitlines()
     assert broker_files.OPEN_FILES > broker_files.MAX_CONNECTIONS + 100
+    # The page's front: the same server blocks the tests run in a real nginx (tests/hub/test_web_front.py).
+    assert (root / "etc/nginx/conf.d/turnero.conf").read_text() == front.site_text(config)
     for device in ("hub", "hub-web"):
         copy = root / "etc/turnero/credentials" / device
         assert copy.read_bytes() == (broker / "credentials" / device).read_bytes() and mode(copy) == 0o640
@@ -197,6 +199,7 @@ def test_a_dry_run_writes_nothing_and_shows_every_step_with_its_commands(capsys,
     assert f"enable {unit})" in plan and f"(systemctl restart {unit})" in plan
     assert ("install mosquitto)" in plan) == (role == "hub")
     assert ("systemctl restart mosquitto.service" in plan) == (role == "hub")
+    assert ("install nginx-light" in plan and "systemctl restart nginx.service" in plan) == (role == "hub")
     # the same plan, taken: every step the dry run showed as "would do" is what the run does
     would = [line.split(None, 2)[2] for line in lines[:-1] if line.startswith("would do")]
     taken = [line.split(None, 1)[1] for line in install(capsys, root, site, role)[:-1] if line.startswith("done")]
@@ -205,7 +208,8 @@ def test_a_dry_run_writes_nothing_and_shows_every_step_with_its_commands(capsys,
 
 def test_a_dry_run_on_this_machine_changes_nothing_on_it(capsys, site):
     watched = [Path("/etc/turnero"), Path("/usr/local/bin/turnero"), Path("/etc/systemd/system/turnero-hub.service"),
-               Path("/etc/chrony/conf.d/turnero.conf"), Path("/etc/mosquitto/conf.d/turnero.conf")]
+               Path("/etc/chrony/conf.d/turnero.conf"), Path("/etc/mosquitto/conf.d/turnero.conf"),
+               Path("/etc/nginx/conf.d/turnero.conf")]
     before = [(p.exists(), p.stat().st_mtime if p.exists() else None) for p in watched]
     lines = turnero(capsys, "install", "--role", "hub", "--config", site, "--dry-run")
     assert all(line.startswith(("would do", "already done")) for line in lines[:-1]), lines
