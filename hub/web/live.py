@@ -134,7 +134,8 @@ class LiveView:
         now = self.now()
         day = date.fromisoformat(recorded_day(now.date().isoformat(), self.store.days()))   # as the hub does
         ledger = self._today(day)
-        alarms = self._wait_alarms(ledger, now) + self._device_alarms() + self._clock_alarms(now, day)
+        alarms = (self._wait_alarms(ledger, now) + self._device_alarms() + self._impossible_alarms(ledger)
+                  + self._clock_alarms(now, day))
         view = {
             "connected": self.link.connected, "updated": now.strftime("%H:%M:%S"),
             "target_min": self.config.web.wait_target_min, "alarms": alarms, "queues": self._queues(ledger, now),
@@ -216,6 +217,16 @@ class LiveView:
                 alarms.append({"kind": "device", "subject": device,
                                "text": f"Impresora {_PRINTER[printer.state][0].lower()}: {what}."})
         return alarms
+
+    def _impossible_alarms(self, ledger: Ledger) -> list[dict]:
+        """A kiosk's credential sending more tickets than its buttons can give (hub/pace.py): refused by the hub,
+        and a technician must find who has that credential."""
+        kiosks = dict(self._device_list())
+        return [{"kind": "device", "subject": kiosk, "text": (
+            f"{_named(kiosk, kiosks.get(kiosk, 'Dispensador de turnos'))}: el servidor rechazó hoy {count} "
+            f"{plural(count, 'tiquete', 'tiquetes')} que sus botones no pueden dar y no {plural(count, 'lo', 'los')} "
+            "puso en la fila. Alguien puede estar usando la clave de ese equipo: avise al técnico.")}
+            for kiosk, count in sorted(ledger.impossible.items())]
 
     def _clock_alarms(self, now: datetime, day: date) -> list[dict]:
         alarms = []

@@ -1,5 +1,7 @@
 """The page's HTTP server: cheroot, a pure-Python WSGI server that runs inside the hub's process, in a fixed pool
-of threads with a timeout on every connection, and speaks TLS with the standard library's ssl module.
+of threads with a timeout on every connection, and speaks TLS with the standard library's ssl module. On the hub
+it listens on the loopback only, in plain HTTP, behind nginx (appliance/ops/front.py), which holds the site
+network's connections: a thread here is taken only by a request nginx has read whole.
 
 A kept-alive connection waiting for its next request holds no thread (cheroot watches those with a selector); a
 new one, or one that sends its request slowly, holds a thread for at most TIMEOUT_S between two packets. Beyond
