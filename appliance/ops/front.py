@@ -10,11 +10,9 @@ appliance/dev/local_front.py runs a private nginx with it for the tests.
 """
 from __future__ import annotations
 
-import ipaddress
-
 from appliance.ops import broker_files
 from appliance.site import SetupError, SiteConfig
-from hub.web.server import HEADERS, MAX_BODY
+from hub.web.server import HEADERS, MAX_BODY, url_host
 
 HEADER_TIMEOUT_S = 5         # the TLS handshake and the request's headers, together
 BODY_TIMEOUT_S = 5           # between two reads of a body (a sign-in form is one packet)
@@ -36,11 +34,7 @@ class FrontError(SetupError):
 
 def https_name(config: SiteConfig) -> str:
     """The name the redirect sends browsers to: the first of the page's certificate ([broker] host)."""
-    name = broker_files.hub_names(config)[0]
-    try:
-        return f"[{name}]" if ipaddress.ip_address(name).version == 6 else name
-    except ValueError:
-        return name
+    return url_host(broker_files.hub_names(config)[0])
 
 
 def _listen(host: str, port: int) -> str:

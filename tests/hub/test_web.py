@@ -166,6 +166,8 @@ def test_a_period_defaults_to_today_and_to_one_day():
     ("wait_target_minutes = 20", "wait_target_minutes = 0", "web.wait_target_minutes: must be from 1 to 480, not 0"),
     ("port = 8443", "port = 0", "web.port: must be a TCP port from 1"),
     ("http_port = 8080", "http_port = 8443", "web.http_port: must differ from web.port"),
+    ("app_port = 8081", "app_port = 8080", "web.app_port: must differ from web.port and web.http_port, not 8080"),
+    ("app_port = 8081", "app_port = 70000", "web.app_port: must be a TCP port from 1 to 65535"),
     ("http_port = 8080", "tls = false", "web.tls: false is only for a page behind a proxy on the hub itself"),
     ("http_port = 8080", 'cert_file = "web.crt"', "web.cert_file: must be an absolute path"),
     ("http_port = 8080", '[[web.users]]\nname = "ana"', "web.users: the coordinators' accounts are no longer kept"),
@@ -180,7 +182,7 @@ def test_a_wrong_web_setting_is_reported_with_its_key(old, new, message):
 
 def test_the_example_site_has_a_web_section():
     web = site_config.load(site_config.EXAMPLE).web
-    assert (web.port, web.http_port, web.tls, web.wait_target_min) == (8443, 8080, True, 20)
+    assert (web.port, web.http_port, web.app_port, web.tls, web.wait_target_min) == (8443, 8080, 8081, True, 20)
     assert web.cert_file == site_config.DEFAULT_CREDENTIALS_DIR / "web.crt"
 
 

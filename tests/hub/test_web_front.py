@@ -150,3 +150,10 @@ def test_guesses_sent_at_once_from_one_address_get_the_limit_not_more(broker, tm
     finally:
         web.stop()
     assert statuses.count(401) == PER_NAME_AND_ADDRESS and statuses.count(429) == 100 - PER_NAME_AND_ADDRESS
+
+
+def test_a_certificate_path_nginx_cannot_read_is_refused_naming_its_key(broker):
+    config = page_config(site_config.load(site_config.EXAMPLE), broker)
+    config = dataclasses.replace(config, web=dataclasses.replace(config.web, key_file=Path("/etc/mi clave;.key")))
+    with pytest.raises(front.FrontError, match="web.key_file: nginx cannot read the path"):
+        front.site_text(config)
