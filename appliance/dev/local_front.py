@@ -25,7 +25,7 @@ from appliance.site import SiteConfig
 DEBIAN_PATH = "/usr/sbin/nginx"
 CONFIG_NAME = "nginx.conf"
 LOG_NAME = "error.log"
-CONNECTIONS = 4096      # a worker's connections: more than the tests' hostile ones
+CONNECTIONS = 768       # a worker's connections, as Debian's nginx.conf has them (it runs a worker per core)
 TEMPORARY = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
@@ -90,7 +90,6 @@ class LocalFront:
             "# Written by turnero's LocalFront; rewritten at every start.",
             *([f"user {pwd.getpwuid(0).pw_name};"] if os.geteuid() == 0 else []),
             "worker_processes 1;",
-            f"worker_rlimit_nofile {2 * CONNECTIONS};",
             f"error_log {self.workdir / LOG_NAME} warn;",
             f"events {{ worker_connections {CONNECTIONS}; }}",
             "http {",
