@@ -58,10 +58,10 @@ MAX_QUEUED_BYTES = 32 * 1024 * 1024
 # above, the connections below and their TLS state, with room to spare, on a hub Pi of 1 GB.
 MEMORY_LIMIT_BYTES = 256 * 1024 * 1024
 # A site has tens of devices. Connections that never log in are closed by Mosquitto after 90 s (it gives a new
-# connection the keepalive of 60 s, times 1.5), but until then each holds a descriptor: the listener takes this
-# many at once, and systemd lets the broker open OPEN_FILES (its default, 1,024, was the limit a thousand silent
-# sockets reached).
-MAX_CONNECTIONS = 3000
+# connection the keepalive of 60 s, times 1.5), but until then each holds a descriptor and some 40 KB (its TLS
+# state): the listener takes this many at once (80 MB at most), and systemd lets the broker open OPEN_FILES (its
+# default, 1,024, was the limit a thousand silent sockets reached).
+MAX_CONNECTIONS = 2000
 OPEN_FILES = 4096
 DROP_IN_NAME = "turnero-limits.conf"    # in /etc/systemd/system/mosquitto.service.d/
 
