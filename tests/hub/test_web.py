@@ -28,7 +28,7 @@ from appliance.site import BrokerAddress, ConfigError
 from hub.export import CSV_COLUMNS
 from hub.service import Hub
 from hub.store import DayStore
-from hub.web.accounts import SESSION_S, AccountError, Accounts
+from hub.web.accounts import DECOY, SESSION_S, AccountError, Accounts
 from hub.web.app import COOKIE
 from hub.web.auth import Throttle, hash_password, verify_password
 from hub.web.queries import MAX_DAYS, BadRequest, period
@@ -47,6 +47,8 @@ def test_a_password_hash_is_salted_and_verified_in_constant_time():
     assert first != second and first.startswith("scrypt$16384$8$1$")
     assert verify_password("la misma clave", first) and not verify_password("la misma Clave", first)
     assert not verify_password("x", "scrypt$16384$8$1$no-base64$AAAA")
+    # An unknown name is checked against a hash made as every account's: it takes as long as a wrong password.
+    assert DECOY.split("$")[:4] == first.split("$")[:4]
 
 
 def test_a_session_is_a_record_that_expires_and_ends_with_a_new_password_or_the_account(tmp_path):

@@ -115,7 +115,7 @@ def test_every_answer_carries_the_security_headers_once_nginxs_own_too(site):
 
 def test_a_hundred_wrong_sign_ins_leave_the_hubs_memory_where_it_was(site):
     config, _ = site
-    assert sign_in(config, "calentamiento", "no-es-la-clave", "127.0.1.1") == 401   # the decoy hash, the pool
+    assert sign_in(config, "calentamiento", "no-es-la-clave", "127.0.1.1") == 401   # the pool's threads start
     before = rss_mb()
     # 20 addresses, 5 names each: none is throttled, all 100 are checked.
     attempts = [(f"nadie-{n}", "no-es-la-clave", f"127.0.2.{a}") for a in range(1, 21) for n in range(5)]
