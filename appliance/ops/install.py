@@ -15,11 +15,11 @@ What install puts on the Pi (uninstall takes it away again; the state stays unle
   /etc/systemd/system/turnero-<role>...       the role's unit (the package's units/), enabled, started
   /etc/chrony/conf.d/turnero.conf             the hub serves the site's time; the devices follow the hub
   /etc/udev/rules.d/60-turnero-<kiosk>.rules  a kiosk's USB printer, for the group lp
-  hub only: /etc/turnero/broker/ (passwd, acl, every device's credential, the site CA) and
+  hub only: /etc/turnero/broker/ (passwd, acl, every device's credential, the site CA);
             /etc/mosquitto/conf.d/turnero.conf and the broker's open-file limit
-            (/etc/systemd/system/mosquitto.service.d/turnero-limits.conf); /etc/turnero/credentials/web.crt and web.key, the page's
-            certificate and key ([web] cert_file, key_file; the key 0640 root:turnero); nginx-light and
-            /etc/nginx/conf.d/turnero.conf, the page's front (appliance/ops/front.py)
+            (/etc/systemd/system/mosquitto.service.d/turnero-limits.conf); /etc/turnero/credentials/web.crt and
+            web.key, the page's certificate and key ([web] cert_file, key_file; the key 0640 root:turnero);
+            nginx-light and /etc/nginx/conf.d/turnero.conf, the page's front (appliance/ops/front.py)
 """
 from __future__ import annotations
 

@@ -10,9 +10,9 @@ from hub.pace import MARGIN
 from hub.service import Hub
 from hub.store import DayStore
 from tests.harness.hub_feed import feed, hub  # noqa: F401 (a fixture)
+from tests.harness.measure import rss_mb
 from tests.harness.page import make_page, page_config
 from tests.harness.roles import Running, wait_until
-from tests.ops.test_broker_limits import rss_mb
 from tests.ops.test_broker_security import Client, password, secured  # noqa: F401 (a fixture)
 
 FLOOD = 5000

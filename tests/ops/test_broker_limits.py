@@ -11,19 +11,13 @@ from paho.mqtt.enums import CallbackAPIVersion
 from appliance import contract
 from appliance.ops import broker_files
 from tests.harness.hostile import Held
+from tests.harness.measure import rss_mb
 from tests.harness.roles import wait_until
 from tests.ops.test_broker_security import Client, password, secured  # noqa: F401 (a fixture)
 
 SILENT = 1100          # more than the 1,024 open files systemd gives a service by default
 FLOOD = 2000           # messages of FLOOD_BYTES from one kiosk's credential while the hub is away
 FLOOD_BYTES = 60_000
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError(f"no VmRSS for {pid}")
 
 
 def test_a_thousand_silent_connections_do_not_keep_a_device_from_connecting(secured):
