@@ -5,6 +5,8 @@ spread over many addresses or sent at once are held to the throttle's limits, an
 the certificate, never the Host a client sends."""
 import dataclasses
 import http.client
+import re
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 
 from appliance import site as site_config
 from appliance.dev.local_broker import free_port
-from appliance.dev.local_front import LocalFront
+from appliance.dev.local_front import LocalFront, find_nginx
 from appliance.ops import front
 from hub.web.accounts import Accounts
 from hub.web.app import CoordinatorsWeb
@@ -154,3 +156,19 @@ def test_a_certificate_path_nginx_cannot_read_is_refused_naming_its_key(broker):
     config = dataclasses.replace(config, web=dataclasses.replace(config.web, key_file=Path("/etc/mi clave;.key")))
     with pytest.raises(front.FrontError, match="web.key_file: nginx cannot read the path"):
         front.site_text(config)
+
+
+def test_the_installed_front_loads_in_debians_own_nginx_conf(site, tmp_path):
+    """install puts site_text in /etc/nginx/conf.d/, inside Debian's http {} (beside its default site and its
+    ssl_protocols): nginx -t takes the two together. The logs are pointed into tmp_path, nothing of the system's
+    nginx is touched."""
+    config, _ = site
+    (tmp_path / "turnero.conf").write_text(front.site_text(config), encoding="utf-8")
+    debian = Path("/etc/nginx/nginx.conf").read_text(encoding="utf-8")
+    assert "include /etc/nginx/conf.d/*.conf;" in debian
+    text = debian.replace("include /etc/nginx/conf.d/*.conf;", f"include {tmp_path / 'turnero.conf'};")
+    text = re.sub(r"(access_log|error_log) [^;]+;", rf"\1 {tmp_path / 'log'};", text)
+    (tmp_path / "nginx.conf").write_text(text, encoding="utf-8")
+    done = subprocess.run([find_nginx(), "-t", "-p", "/usr/share/nginx/", "-c", str(tmp_path / "nginx.conf"),
+                           "-e", str(tmp_path / "log")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
