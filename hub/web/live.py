@@ -139,7 +139,7 @@ class LiveView:
         view = {
             "connected": self.link.connected, "updated": now.strftime("%H:%M:%S"),
             "target_min": self.config.web.wait_target_min, "alarms": alarms, "queues": self._queues(ledger, now),
-            "desks": self._desks(ledger, now), "devices": self._devices(), "calls": self._calls()}
+            "desks": self._desks(ledger, now), "devices": self._devices(ledger), "calls": self._calls()}
         with self._lock:
             self._snapshot = view
         if self.link.connected and alarms != self._published:
@@ -271,12 +271,12 @@ class LiveView:
             result.append(entry)
         return result
 
-    def _devices(self) -> list[dict]:
+    def _devices(self, ledger: Ledger) -> list[dict]:
         result = []
         for device, role in self._device_list():
             text, tone = _PRINTER[self.printers[device].state] if device in self.printers else (None, None)
             result.append({"id": device, "role": role, "state": self._state(device), "printer": text,
-                           "printer_tone": tone})
+                           "printer_tone": tone, "refused": ledger.impossible.get(device, 0)})
         return result
 
     def _calls(self) -> list[dict]:

@@ -72,5 +72,7 @@ def test_a_stolen_kiosk_credential_floods_a_real_hub_and_no_impossible_ticket_is
     page.live.refresh()
     texts = [a["text"] for a in page.live.snapshot()["alarms"] if a["subject"] == "kiosco-1"]
     assert any(f"rechazó hoy {FLOOD - waiting} tiquetes" in text for text in texts), texts
+    # The kiosk's own line among the devices, for the technician.
+    assert {d["id"]: d["refused"] for d in page.live.snapshot()["devices"]}["kiosco-1"] == FLOOD - waiting
     print(f"{FLOOD} tickets from one kiosk credential: {waiting} turns, {FLOOD - waiting} refused; the broker "
           f"grew by {grown:.1f} MB")
