@@ -27,7 +27,7 @@ def serve_hub(args) -> int:
     config = site_config.load(args.config)
     state = state_dir(args.state, "hub")
     unit = Hub(config, state, config_path=args.config)
-    web = CoordinatorsWeb(config, state)
+    web = CoordinatorsWeb(config, state, front=True)   # behind nginx (install --role hub sets it up)
     try:
         web.start()
     except WebError as exc:  # e.g. the port is taken: the hub keeps deciding without its page

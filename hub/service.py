@@ -23,6 +23,7 @@ from appliance.site import ConfigError, SiteConfig
 from appliance.site import load as load_config
 from hub.day import REPLAY_DAYS, ServiceDay, oldest_replayable, plausible, recorded_day
 from appliance.records.ledger import Ledger, fold
+from hub.pace import Pace
 from hub.policy import choose_next
 from hub.retained import RetainedPublisher, advisor_at, build_board, build_desk_state
 from appliance.records.journal import DayStore
@@ -68,6 +69,7 @@ class Hub:
         # A clock set back at boot keeps the newest day already recorded (day.py).
         self.day = ServiceDay(recorded_day(self.now().date().isoformat(), self.store.days()))
         self.ledger = fold(self.store.resume(self.today))   # a torn end of the day's journal is cut here
+        self.pace = self._pace_of_today()
         self.rejected = contract.Refusals()
         self._made: list[dict] = []                 # records of this batch, for its one durable write
         self._recorded: dict[str, list[str]] = {}   # device -> ids of its facts the batch records (Applied)
@@ -209,6 +211,8 @@ class Hub:
         if button not in {(b.service, b.preferential, b.prefix) for b in spec.buttons}:
             raise Rejected(f"ticket {event.number} ({'preferential' if event.preferential else 'normal'}, service "
                            f"{event.service}) matches no button of kiosk {kiosk}")
+        if self.ledger.seen.get(event.id) == "impossible":      # refused already, and the kiosk told so
+            return set()
         # A kiosk whose clock runs ahead must not hide a citizen in a future day: the turn joins today.
         day = min(event.day, self.today)
         if day < oldest_replayable(self.today):
@@ -226,6 +230,11 @@ class Hub:
         void = isinstance(event, contract.TicketVoid)
         extra = {"reason": event.reason} if void else {}
         received = self.now().isoformat(timespec="milliseconds")
+        if not self.pace.admits(kiosk, button, datetime.fromisoformat(event.at)):
+            self._record("impossible", day, id=event.id, kiosk=kiosk, number=event.number, service=event.service,
+                         device_at=event.at, received_at=received)
+            raise Rejected(f"{event.TYPE} {event.number} at {event.at}: more than kiosk {kiosk}'s button could give "
+                           f"({self.config.press_limit} in {self.config.press_window_s} s); NOT recorded as a turn")
         at = self._plausible_time(event, day, received)
         if at != event.at:
             extra["device_at"] = event.at
@@ -239,6 +248,15 @@ class Hub:
         elif day < self.today:  # replayed after the day it was for: recorded, and closed as never served
             self._record("close", day, turn_id=event.turn_id, desk=None, outcome="unattended", request_id=None)
         return set()
+
+    def _pace_of_today(self) -> Pace:
+        """The buttons' pace, counting the tickets already recorded today (after a restart too)."""
+        pace = Pace(self.config.press_limit, self.config.press_window_s)
+        for turn in self.ledger.turns.values():
+            if turn.kiosk in self.config.kiosks and ">" not in turn.turn_id:     # not a transfer's second turn
+                button = (turn.service, turn.preferential, turn.number.split("-")[0])
+                pace.admits(turn.kiosk, button, datetime.fromisoformat(turn.issued_at))
+        return pace
 
     def _plausible_time(self, event: contract.Message, day: str, received: str) -> str:
         """The kiosk's time of a ticket orders the queue and measures the wait: one that cannot be true (before
@@ -470,6 +488,7 @@ class Hub:
         log.info("new service day %s; %d turn(s) of %s closed as unattended", today, len(leftovers), self.today)
         self.store.close()  # the old day's records leave memory (a late event for it reopens its file)
         self.day.today, self.ledger = today, Ledger()
+        self.pace.forget()
         self._warned.clear()
         self._publish_board()
         for desk in self.config.desks:

@@ -37,6 +37,7 @@ KINDS = {
     "undo": (("desk", "undone", "closed_turn", "called_turn", "seconds"), ("request_id", "by")),
     "manual": (("turn_id", "number", "service", "desk", "advisor", "issued_at", "called_at", "closed_at", "outcome"),
                ("request_id", "by")),
+    "impossible": (("kiosk", "number", "service"), ("device_at", "received_at")),
 }
 _ENVELOPE = ("id", "kind", "day", "at")
 

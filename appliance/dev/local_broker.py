@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import resource
 import shutil
 import signal
 import socket
@@ -63,7 +64,7 @@ def _port_in_use(port: int) -> bool:
     return False
 
 
-def _accepts(port: int) -> bool:   # a TCP connect: enough to know the listener is up, TLS or not
+def accepts(port: int) -> bool:   # a TCP connect: enough to know the listener is up, TLS or not
     try:
         with socket.create_connection((HOST, port), timeout=0.5):
             return True
@@ -71,12 +72,24 @@ def _accepts(port: int) -> bool:   # a TCP connect: enough to know the listener 
         return False
 
 
-def _tail(path: Path, lines: int = 20) -> str:
+def tail(path: Path, lines: int = 20) -> str:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ""
     return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def terminate(process: subprocess.Popen | None) -> None:
+    """SIGTERM, then SIGKILL if the process does not end within STOP_TIMEOUT_S."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class LocalBroker:
@@ -122,6 +135,10 @@ class LocalBroker:
         return self.workdir / LOG_NAME
 
     @property
+    def pid(self) -> int | None:
+        return self._process.pid if self.running else None
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
@@ -141,13 +158,20 @@ class LocalBroker:
             self._process = subprocess.Popen([executable, "-c", str(self.config_path)], cwd=self.workdir,
                                              stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
                                              start_new_session=True)
+        # The open-file limit of the hub's mosquitto.service (broker_files.systemd_drop_in), within this one's.
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        files = broker_files.OPEN_FILES if hard == resource.RLIM_INFINITY else min(broker_files.OPEN_FILES, hard)
+        try:
+            resource.prlimit(self._process.pid, resource.RLIMIT_NOFILE, (files, files))
+        except ProcessLookupError:
+            pass    # it exited already: said below
         deadline = time.monotonic() + timeout
         while True:
             if self._process.poll() is not None:
                 code = self._process.returncode
                 self._process = None
                 raise BrokerError(f"mosquitto exited with status {code} while starting\n{self._diagnostics()}")
-            if _accepts(self.port):
+            if accepts(self.port):
                 return self
             if time.monotonic() >= deadline:
                 self.kill()
@@ -158,14 +182,7 @@ class LocalBroker:
     def stop(self) -> None:
         """SIGTERM (Mosquitto saves its persistence file), then SIGKILL if it does not end in time."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process)
 
     def kill(self) -> None:
         """SIGKILL, like a crash or a power cut: whatever was not saved to disk yet is lost."""
@@ -213,7 +230,7 @@ class LocalBroker:
     def _diagnostics(self) -> str:
         parts = []
         for path in (self.log_path, self.workdir / STDERR_NAME):
-            tail = _tail(path)
-            if tail:
-                parts.append(f"--- {path} (last lines)\n{tail}")
+            last = tail(path)
+            if last:
+                parts.append(f"--- {path} (last lines)\n{last}")
         return "\n".join(parts) or f"(mosquitto wrote nothing to {self.log_path})"

@@ -53,6 +53,19 @@ AUTOSAVE_S = 30
 MAX_QUEUED_MESSAGES = 20000
 # A PUBLISH packet is its payload plus the fixed header, the topic and the properties: 1 KiB covers those.
 MAX_PACKET_BYTES = contract.MAX_PAYLOAD_BYTES + 1024
+# Beside the count, the bytes the hub's queue may hold: a real ticket is under 1 KiB, so 20,000 of them fit in
+# a few MB; a stolen credential sending 64 KiB messages to an absent hub stops here instead of at 1.3 GB.
+MAX_QUEUED_BYTES = 32 * 1024 * 1024
+# Mosquitto's own ceiling on its heap (past it a message is dropped and its sender disconnected): the queue
+# above, the connections below and their TLS state, with room to spare, on a hub Pi of 1 GB.
+MEMORY_LIMIT_BYTES = 256 * 1024 * 1024
+# A site has tens of devices. Connections that never log in are closed by Mosquitto after 90 s (it gives a new
+# connection the keepalive of 60 s, times 1.5), but until then each holds a descriptor and some 40 KB (its TLS
+# state): the listener takes this many at once (80 MB at most), and systemd lets the broker open OPEN_FILES (its
+# default, 1,024, was the limit a thousand silent sockets reached).
+MAX_CONNECTIONS = 2000
+OPEN_FILES = 4096
+DROP_IN_NAME = "turnero-limits.conf"    # in /etc/systemd/system/mosquitto.service.d/
 
 _PASSWORD = re.compile(r"[A-Za-z0-9_-]{16,}")   # what secrets.token_urlsafe makes; never a ':' (passwd format)
 
@@ -224,8 +237,18 @@ def tuning_lines() -> list[str]:
         # Small packets at once: with Nagle's algorithm a call waits for the previous packet's ACK (~40 ms).
         "set_tcp_nodelay true",
         f"max_queued_messages {MAX_QUEUED_MESSAGES}",
+        f"max_queued_bytes {MAX_QUEUED_BYTES}",
+        f"memory_limit {MEMORY_LIMIT_BYTES}",
         f"max_packet_size {MAX_PACKET_BYTES}",
+        # A listener's option: it follows the one listener line above it.
+        f"max_connections {MAX_CONNECTIONS}",
     ]
+
+
+def systemd_drop_in() -> str:
+    """Debian's mosquitto.service sets no open-file limit: this drop-in gives it room for MAX_CONNECTIONS."""
+    return ("# Written by `turnero install`: room for the broker's connections (appliance/ops/broker_files.py).\n"
+            f"[Service]\nLimitNOFILE={OPEN_FILES}\n")
 
 
 def bridge_lines(central: CentralLink, ca_file: Path | None = None) -> list[str]:

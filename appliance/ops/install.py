@@ -15,17 +15,19 @@ What install puts on the Pi (uninstall takes it away again; the state stays unle
   /etc/systemd/system/turnero-<role>...       the role's unit (the package's units/), enabled, started
   /etc/chrony/conf.d/turnero.conf             the hub serves the site's time; the devices follow the hub
   /etc/udev/rules.d/60-turnero-<kiosk>.rules  a kiosk's USB printer, for the group lp
-  hub only: /etc/turnero/broker/ (passwd, acl, every device's credential, the site CA) and
-            /etc/mosquitto/conf.d/turnero.conf; /etc/turnero/credentials/web.crt and web.key, the page's
-            certificate and key ([web] cert_file, key_file; the key 0640 root:turnero); with a [central],
-            turnero-ship.service and its credential hub-ship
+  hub only: /etc/turnero/broker/ (passwd, acl, every device's credential, the site CA);
+            /etc/mosquitto/conf.d/turnero.conf and the broker's open-file limit
+            (/etc/systemd/system/mosquitto.service.d/turnero-limits.conf); /etc/turnero/credentials/web.crt and
+            web.key, the page's certificate and key ([web] cert_file, key_file; the key 0640 root:turnero);
+            nginx-light and /etc/nginx/conf.d/turnero.conf, the page's front (appliance/ops/front.py); with a
+            [central], turnero-ship.service and its credential hub-ship
 
 The central (`--role central --config central.toml`, on a Debian server) gets instead:
   /etc/turnero/central.toml                   its file (0640 root:turnero)
   PostgreSQL's role and database turnero      peer authentication on the local socket
   /etc/turnero/central/broker/                the central broker's CA, users, ACL and every site's credential
                                               ([broker] files); credentials/central readable by the service
-  /etc/mosquitto/conf.d/turnero-central.conf  its listener for the sites' bridges
+  /etc/mosquitto/conf.d/turnero-central.conf  its listener for the sites' bridges, and the broker's open-file limit
   /etc/systemd/system/turnero-central.service
 """
 from __future__ import annotations
@@ -47,7 +49,7 @@ from typing import Callable
 from appliance import contract
 from appliance import site as site_config
 from appliance.core.durable import write_atomic
-from appliance.ops import broker_files, central_broker, site_ca
+from appliance.ops import broker_files, central_broker, front, site_ca
 from appliance.site import DEFAULT_CREDENTIALS_DIR
 from central import config as central_config
 
@@ -64,6 +66,8 @@ BROKER_FILES = f"{ETC}/broker"
 MOSQUITTO_CONF = "/etc/mosquitto/conf.d/turnero.conf"
 CENTRAL_MOSQUITTO_CONF = f"/etc/mosquitto/conf.d/{central_broker.CONF_NAME}"
 MOSQUITTO_GROUP = broker_files.MOSQUITTO_USER
+MOSQUITTO_DROP_IN = f"/etc/systemd/system/mosquitto.service.d/{broker_files.DROP_IN_NAME}"
+NGINX_SITE = "/etc/nginx/conf.d/turnero.conf"      # Debian's nginx.conf includes conf.d/*.conf in its http {}
 CHRONY_CONF = "/etc/chrony/conf.d/turnero.conf"
 UNIT_DIR = "/etc/systemd/system"
 PROGRAM = "/usr/local/bin/turnero"
@@ -433,6 +437,11 @@ def _restart_step(unit: str, after: set[str]) -> Step:
                         lambda: _succeeds(["systemctl", "is-active", "--quiet", unit]), after=frozenset(after))
 
 
+def _reload_units_step(after: set[str]) -> Step:
+    return command_step("reload systemd's units", ["systemctl", "daemon-reload"], lambda: True,
+                        after=frozenset(after))
+
+
 def _credentials(config: site_config.SiteConfig | None) -> str:
     return str(config.broker.credentials_dir if config else DEFAULT_CREDENTIALS_DIR)
 
@@ -484,10 +493,13 @@ def _unit_steps(target: Target, roles: list[Role]) -> list[Step]:
     return steps
 
 
-def _broker_restart_steps() -> list[Step]:
+def _broker_restart_steps(target: Target) -> list[Step]:
     return [
+        file_step(target, MOSQUITTO_DROP_IN, lambda: broker_files.systemd_drop_in().encode(),
+                  text="the broker's open-file limit", marks="mosquitto unit"),
+        _reload_units_step({"mosquitto unit"}),
         # Listeners and bridges are read only when Mosquitto starts.
-        _restart_step("mosquitto.service", {"mosquitto"}),
+        _restart_step("mosquitto.service", {"mosquitto", "mosquitto unit"}),
         # New users and ACL need no restart: on SIGHUP Mosquitto rereads them without dropping a connection.
         command_step("make Mosquitto read its users and ACL again", ["systemctl", "reload", "mosquitto.service"],
                      lambda: True, after=frozenset({"mosquitto users"})),
@@ -572,6 +584,8 @@ def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str)
 
     # With a [central], the settings hold the site's password there: for Mosquitto's eyes only.
     settings_mode, settings_group = (0o644, None) if central is None else (0o640, MOSQUITTO_GROUP)
+    nginx_site = front.site_text(config).encode()     # a FrontError here stops the plan before any step
+
     return [
         _apt_step("mosquitto", "the site's MQTT broker"),
         # Mosquitto reads passwd and acl as the user mosquitto: the folder must let it through.
@@ -580,16 +594,21 @@ def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str)
              broker_files_current, write_broker_files, marks="mosquitto users"),
         file_step(target, MOSQUITTO_CONF, copy_of(broker_files.CONF_NAME), mode=settings_mode, group=settings_group,
                   text="the broker's settings", marks="mosquitto"),
-        *_broker_restart_steps(),
+        *_broker_restart_steps(target),
         *(file_step(target, f"{credentials}/{device}", copy_of(f"{broker_files.CREDENTIALS_NAME}/{device}"),
                     mode=0o640, group=USER, text=f"the {device} MQTT password", marks="service")
           for device in _hub_credentials(config)),
         *_ca_steps(target, config, copy_of(f"{broker_files.CREDENTIALS_NAME}/{site_config.CA_NAME}")),
-        # The page's certificate and key, from the site CA, readable by the hub's user ([web] cert_file, key_file).
+        # The page's certificate and key, from the site CA ([web] cert_file, key_file), read by nginx (as root),
+        # which serves the page in front of the hub's loopback.
+        _apt_step("nginx-light", "the front of the coordinators' page"),
         file_step(target, str(config.web.cert_file), site_ca.cert_file(directory, site_ca.WEB).read_bytes,
-                  text="the coordinators' page's certificate", marks="service"),
+                  text="the coordinators' page's certificate", marks="nginx"),
         file_step(target, str(config.web.key_file), site_ca.key_file(directory, site_ca.WEB).read_bytes,
-                  mode=0o640, group=USER, text="the coordinators' page's key", marks="service"),
+                  mode=0o640, group=USER, text="the coordinators' page's key", marks="nginx"),
+        file_step(target, NGINX_SITE, lambda: nginx_site,
+                  text="the page's front: TLS, timeouts, limits, the redirect", marks="nginx"),
+        _restart_step("nginx.service", {"nginx"}),
     ]
 
 
@@ -672,7 +691,7 @@ def _central_steps(target: Target, role: Role, config_path: Path, credential: Pa
         # A copy, not a link: a changed listener is seen, and restarts Mosquitto.
         file_step(target, CENTRAL_MOSQUITTO_CONF, lambda: (directory / central_broker.CONF_NAME).read_bytes(),
                   text="the central broker's settings", marks="mosquitto"),
-        *_broker_restart_steps(),
+        *_broker_restart_steps(target),
         *_unit_steps(target, [role]),
     ]
 
@@ -689,9 +708,16 @@ def _unit_removal_steps(target: Target, role: Role, others: set[str]) -> list[St
     ]
     if not any(unit.startswith(role.template.replace(".service", "")) for unit in others):
         steps.append(removal_step(target, f"{UNIT_DIR}/{role.template}", text="the systemd unit", marks="unit"))
-        steps.append(command_step("reload systemd's units", ["systemctl", "daemon-reload"], lambda: True,
-                                  after=frozenset({"unit"})))
+        steps.append(_reload_units_step({"unit"}))
     return steps
+
+
+def _broker_removal_steps(target: Target) -> list[Step]:
+    """Mosquitto without turnero's settings and open-file limit, restarted."""
+    return [removal_step(target, MOSQUITTO_DROP_IN, text="the broker's open-file limit", marks="mosquitto unit"),
+            empty_directory_removal_step(target, str(Path(MOSQUITTO_DROP_IN).parent)),
+            _reload_units_step({"mosquitto unit"}),
+            _restart_step("mosquitto.service", {"mosquitto", "mosquitto unit"})]
 
 
 def _ship_removal_steps(target: Target, credentials: str) -> list[Step]:
@@ -730,10 +756,12 @@ def uninstall_steps(target: Target, role: Role, purge: bool) -> list[Step]:
     if role.name == "hub":
         steps += [*(_ship_removal_steps(target, credentials) if SHIP in leaving else []),
                   removal_step(target, MOSQUITTO_CONF, text="the broker's settings", marks="mosquitto"),
-                  _restart_step("mosquitto.service", {"mosquitto"}),
+                  *_broker_removal_steps(target),
                   removal_step(target, BROKER_FILES, text="the broker's security files"),
                   *(removal_step(target, f"{credentials}/{device}", text=f"the {device} MQTT password")
                     for device in HUB_CREDENTIALS),
+                  removal_step(target, NGINX_SITE, text="the page's front", marks="nginx"),
+                  _restart_step("nginx.service", {"nginx"}),
                   *([removal_step(target, str(config.web.cert_file), text="the page's certificate"),
                      removal_step(target, str(config.web.key_file), text="the page's key")] if config else [])]
     else:
@@ -760,7 +788,7 @@ def _central_removal_steps(target: Target, role: Role, purge: bool) -> list[Step
     others = _installed_units(target, leaving=(role,))
     steps = [*_unit_removal_steps(target, role, others),
              removal_step(target, CENTRAL_MOSQUITTO_CONF, text="the central broker's settings", marks="mosquitto"),
-             _restart_step("mosquitto.service", {"mosquitto"})]
+             *_broker_removal_steps(target)]
     if purge:
         files = Path(config.files if config else CENTRAL_BROKER_FILES)
         database = _database_name(config.dsn) if config else USER
@@ -811,7 +839,7 @@ def main(args) -> int:
         else:
             steps = uninstall_steps(target, role, args.purge)
         taken = run_steps(steps, target, dry_run=args.dry_run)
-    except (InstallError, broker_files.BrokerFilesError) as exc:
+    except (InstallError, broker_files.BrokerFilesError, front.FrontError) as exc:
         print(f"turnero {args.command}: {exc}", file=sys.stderr)
         return 2
     verb = "would change" if args.dry_run else "changed"

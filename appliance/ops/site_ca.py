@@ -25,7 +25,10 @@ from appliance.core.durable import write_atomic
 CA_KEY, CA_CERT = "ca.key", "ca.crt"
 SERVER, WEB = "server", "web"       # the stems of the broker's and the page's key and certificate files
 CA_YEARS = 20            # the site's trust anchor: replacing it means visiting every Pi
-SERVER_DAYS = 825        # the longest a browser accepts for a server certificate; renewed by `broker-files --renew`
+# The longest a browser accepts for a server certificate (Apple's platforms refuse more), counted from its
+# notBefore, which is backdated a day for a Pi whose clock is a little behind. Renewed within RENEW_BEFORE.
+SERVER_DAYS = 825
+BACKDATED = timedelta(days=1)
 RENEW_BEFORE = timedelta(days=60)
 
 
@@ -50,7 +53,7 @@ def ensure_ca(folder: Path, site_name: str, *, now: datetime | None = None) -> P
                       x509.NameAttribute(NameOID.COMMON_NAME, "turnero site CA")])
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=365 * CA_YEARS))
+            .not_valid_before(now - BACKDATED).not_valid_after(now + timedelta(days=365 * CA_YEARS))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
                                          data_encipherment=False, key_agreement=False, key_cert_sign=True,
@@ -75,7 +78,7 @@ def issue_server(folder: Path, names: list[str], *, stem: str = SERVER,
     """A server's key and certificate (`stem`.key, `stem`.crt) in `folder`, signed by the CA there, for these
     host names and addresses (a new key each time: renewing is issuing again)."""
     folder = Path(folder)
-    now = now or datetime.now(timezone.utc)
+    start = (now or datetime.now(timezone.utc)) - BACKDATED
     ca_key = serialization.load_pem_private_key((folder / CA_KEY).read_bytes(), password=None)
     ca_cert = x509.load_pem_x509_certificate((folder / CA_CERT).read_bytes())
     key = ec.generate_private_key(ec.SECP256R1())
@@ -83,7 +86,7 @@ def issue_server(folder: Path, names: list[str], *, stem: str = SERVER,
     cert = (x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, unique[0][:64])]))
             .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=SERVER_DAYS))
+            .not_valid_before(start).not_valid_after(start + timedelta(days=SERVER_DAYS))
             .add_extension(x509.SubjectAlternativeName([_general_name(n) for n in unique]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)

@@ -25,6 +25,8 @@ Records (dicts, stored as they are), each with a unique "id", its "kind", "day" 
                                     a desk's last NEXT (request undone) undone: what it closed is served again
   manual   turn_id, number, service, desk, advisor, issued_at, called_at, closed_at, outcome, by
                                                  an attention given during a manual contingency, entered later
+  impossible kiosk, number, service, device_at, received_at   a ticket (or void) beyond what the kiosk's buttons
+           can give (hub/pace.py): refused, no turn; its id is the ticket's, so a resend is not counted again
 "by" names the coordinator whose order it was; records without it come from the devices.
 """
 from __future__ import annotations
@@ -84,6 +86,7 @@ class Ledger:
     # desk -> what its last NEXT did, while nothing else has happened at the desk: {"request", "closed",
     # "called", "seconds"} (the attention it closed and how long it lasted), for a coordinator's undo
     last_next: dict[int, dict] = field(default_factory=dict)
+    impossible: dict[str, int] = field(default_factory=dict)     # kiosk -> tickets refused as impossible today
 
     def apply(self, record: dict) -> bool:
         """Applies a record once; a record already applied (same id) changes nothing. Returns whether applied."""
@@ -223,6 +226,9 @@ class Ledger:
             closed.closed_at, closed.outcome = None, ""
             self.serving[r["desk"]] = closed.turn_id
             self._measure(closed.service, -1, -r["seconds"])
+
+    def _apply_impossible(self, r: dict) -> None:
+        self.impossible[r["kiosk"]] = self.impossible.get(r["kiosk"], 0) + 1
 
     def _apply_manual(self, r: dict) -> None:
         self._put(Turn(r["turn_id"], r["number"], r["service"], False, "manual", r["issued_at"], status=CLOSED,

@@ -191,7 +191,7 @@ class _Reader:
             self.problem("web.users", "the coordinators' accounts are no longer kept in the site file: remove "
                                       "[[web.users]] and add each one on the hub with `turnero web-user add NAME` "
                                       "(docs/install.md)")
-        self.unknown_keys(table, "web", {"port", "http_port", "host", "tls", "cert_file", "key_file",
+        self.unknown_keys(table, "web", {"port", "http_port", "app_port", "host", "tls", "cert_file", "key_file",
                                          "wait_target_minutes", "users"})
         host = self.get(table, "host", "web", str, WebSettings.host)
         if host is not None and not _host_name_or_address(host):
@@ -202,18 +202,23 @@ class _Reader:
             self.problem("web.tls", f"false is only for a page behind a proxy on the hub itself (host = "
                                     f"\"127.0.0.1\"), not on {host!r}: passwords would cross the network in clear")
         ports = {}
-        for key, default, least in (("port", WebSettings.port, 1), ("http_port", WebSettings.http_port, 0)):
+        for key, default, least in (("port", WebSettings.port, 1), ("http_port", WebSettings.http_port, 0),
+                                    ("app_port", WebSettings.app_port, 1)):
             ports[key] = self.get(table, key, "web", int, default)
             if ports[key] is not None and not least <= ports[key] <= 65535:
                 self.problem(f"web.{key}", f"must be a TCP port from {least} to 65535, not {ports[key]}")
         if ports["port"] is not None and ports["port"] == ports["http_port"]:
             self.problem("web.http_port", f"must differ from web.port ({ports['port']}): that one speaks HTTPS")
+        if ports["app_port"] is not None and ports["app_port"] in (ports["port"], ports["http_port"]):
+            self.problem("web.app_port", f"must differ from web.port and web.http_port, not {ports['app_port']}: "
+                                         "nginx listens there and passes the requests to the page on this one")
         files = self.files(table, "web", {"cert_file": WEB_CERT, "key_file": WEB_KEY}, credentials_dir)
         target = self.get(table, "wait_target_minutes", "web", int, 20)
         if target is not None and not 1 <= target <= 480:
             self.problem("web.wait_target_minutes", f"must be from 1 to 480, not {target}")
         return WebSettings(port=ports["port"] or WebSettings.port,
                            http_port=WebSettings.http_port if ports["http_port"] is None else ports["http_port"],
+                           app_port=ports["app_port"] or WebSettings.app_port,
                            host=host or WebSettings.host, tls=tls is not False,
                            cert_file=Path(files["cert_file"] or credentials_dir / WEB_CERT),
                            key_file=Path(files["key_file"] or credentials_dir / WEB_KEY), wait_target_min=target or 20)

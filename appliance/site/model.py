@@ -175,6 +175,7 @@ class WebSettings:
 
     port: int = 8443                # HTTPS (or plain HTTP with tls = false, behind a proxy on the hub itself)
     http_port: int = 8080           # plain HTTP that only redirects to the HTTPS address; 0: none
+    app_port: int = 8081            # on the hub, the page itself on the loopback; nginx serves port and http_port
     host: str = "0.0.0.0"           # every interface; one address to listen on it alone (a proxy in front, say)
     tls: bool = True
     cert_file: Path = DEFAULT_CREDENTIALS_DIR / WEB_CERT

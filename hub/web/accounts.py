@@ -20,7 +20,6 @@ import secrets
 import threading
 import time
 from contextlib import contextmanager
-from functools import cached_property
 from pathlib import Path
 
 from tinydb import Query, TinyDB
@@ -34,6 +33,9 @@ FILE = "coordinators.json"
 SESSION_S = 12 * 3600               # a working day; then sign in again
 NAME_CHARACTERS = 64
 MIN_PASSWORD = 10
+# Checked against for an unknown name, so that it costs what a wrong password costs, the first time too: the hash
+# of a random password nobody kept, with the parameters of every account's.
+DECOY = "scrypt$16384$8$1$m/+oLqo3ZSmdyNKNq52Vyw==$jD8JxS7L0FTF/VZFGLjF2aldlKCpKRo+jD9raG4A9qw="
 
 
 class AccountError(ValueError):
@@ -86,12 +88,6 @@ class Accounts:
         self._now = now
         self._thread_lock = threading.Lock()
 
-    @cached_property
-    def _decoy(self) -> str:
-        """Checked against for an unknown name, so that it costs as much as a wrong password (made when first
-        needed: the CLI and the hub's start need none)."""
-        return hash_password(secrets.token_hex(8))
-
     @contextmanager
     def _locked(self):
         # Read-only is enough for flock: a lock file that `sudo turnero web-user` made stays usable by the hub.
@@ -143,7 +139,7 @@ class Accounts:
         """A new session's token for the cookie, or None when the name or the password is wrong."""
         with self._locked():
             user = self._users.get(Query().name == name)
-        if not verify_password(password, user["password_hash"] if user else self._decoy) or user is None:
+        if not verify_password(password, user["password_hash"] if user else DECOY) or user is None:
             return None
         token, now = secrets.token_urlsafe(32), self._now()
         with self._locked():

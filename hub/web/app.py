@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 from flask import Blueprint, Flask, Response, abort, current_app, g, render_template, request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from appliance import contract
 from appliance.core.link import Link
@@ -36,7 +37,7 @@ from hub.web.auth import Throttle
 from hub.web.live import LiveView
 from hub.web.orders import COMMAND_EXPIRY_S, OUTCOME_NAMES, command_from_form, describe
 from hub.web.queries import MAX_DAYS, BadRequest, parse_query, period
-from hub.web.server import MAX_BODY, PageServer, redirect_app
+from hub.web.server import HEADERS, MAX_BODY, PageServer, redirect_app
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -58,15 +59,6 @@ ERRORS = {
     429: ("Demasiados intentos", "Hubo demasiados intentos fallidos. Espere unos minutos y vuelva a intentarlo."),
     500: ("Error interno", "Ocurrió un error interno. Intente de nuevo; si continúa, avise al técnico."),
 }
-HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; "
-                               "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-    # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" with the page's own forms.
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-    "Strict-Transport-Security": "max-age=31536000",
-}
 EVERY_INTERFACE = ("", "0.0.0.0", "::")
 _BUSY = (f"Ya se están preparando {MAX_PERIODS} informes o archivos CSV, lo más que el servidor hace a la vez. "
          "Espere a que termine alguno y vuelva a intentarlo en un momento.")
@@ -84,11 +76,15 @@ class CoordinatorsWeb:
     device = "hub-web"
 
     def __init__(self, config: SiteConfig, state_dir: Path, *, host: str | None = None, port: int | None = None,
-                 http_port: int | None = None, now=None):
+                 http_port: int | None = None, front: bool = False, now=None):
+        """`front`: behind nginx (appliance/ops/front.py), as on the hub: plain HTTP on the loopback at
+        [web] app_port, a client's address from nginx's header; nginx does TLS and the redirect. Otherwise the
+        page serves HTTPS itself on `host`:`port` and redirects from `http_port`."""
         self.config = config
-        self.host = config.web.host if host is None else host
-        self.port = config.web.port if port is None else port
-        self.http_port = config.web.http_port if http_port is None else http_port
+        self.front = front
+        self.host = "127.0.0.1" if front else config.web.host if host is None else host
+        self.port = config.web.app_port if front else config.web.port if port is None else port
+        self.http_port = 0 if front else config.web.http_port if http_port is None else http_port
         self.now = now or (lambda: datetime.now(config.timezone))
         self.store = DayStore(Path(state_dir) / "days")
         self.periods = threading.BoundedSemaphore(MAX_PERIODS)   # CSVs and reports being made
@@ -106,7 +102,7 @@ class CoordinatorsWeb:
 
     @property
     def scheme(self) -> str:
-        return "https" if self.config.web.tls else "http"
+        return "https" if self.config.web.tls and not self.front else "http"
 
     @property
     def url(self) -> str:
@@ -116,9 +112,9 @@ class CoordinatorsWeb:
     def start(self) -> None:
         web = self.config.web
         page = self._listener(self.app, self.port, "the coordinators' page",
-                              tls=(web.cert_file, web.key_file) if web.tls else None)
+                              tls=(web.cert_file, web.key_file) if self.scheme == "https" else None)
         self.port = page.port
-        if self.http_port and web.tls:
+        if self.http_port and self.scheme == "https":
             redirect = self._listener(redirect_app(self.port, self.config.broker.host), self.http_port,
                                       "the page's plain-HTTP redirect")
             self.http_port = redirect.port
@@ -182,6 +178,8 @@ PUBLIC = {"pages.login_form", "pages.login", "pages.logout", "pages.stylesheet",
 
 def make_app(web: CoordinatorsWeb) -> Flask:
     app = Flask(__name__, static_folder=None)
+    if web.front:   # only nginx reaches the loopback port: its header names the client (the throttle counts it)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=0, x_host=0, x_port=0, x_prefix=0)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY)
     app.extensions["turnero"] = web
     app.register_blueprint(pages)
@@ -289,11 +287,10 @@ def login():
     web, client = _web(), request.remote_addr
     form = parse_query(request.get_data(cache=False).decode("utf-8", "replace"))
     name, password = (form.get(k, [""])[0][:64] for k in ("usuario", "clave"))
-    if web.throttle.blocked(client, name):
+    if not web.throttle.admit(client, name):
         return login_form(429, ERRORS[429][1])
     token = web.accounts.sign_in(name, password)
     if token is None:
-        web.throttle.failed(client, name)
         log.warning("hub-web: failed sign-in for %r from %s", name, client)
         return login_form(401, "El usuario o la contraseña no son correctos.")
     web.throttle.succeeded(client, name)

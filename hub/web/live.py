@@ -135,11 +135,12 @@ class LiveView:
         now = self.now()
         day = date.fromisoformat(recorded_day(now.date().isoformat(), self.store.days()))   # as the hub does
         ledger = self._today(day)
-        alarms = self._wait_alarms(ledger, now) + self._device_alarms() + self._clock_alarms(now, day)
+        alarms = (self._wait_alarms(ledger, now) + self._device_alarms() + self._impossible_alarms(ledger)
+                  + self._clock_alarms(now, day))
         view = {
             "connected": self.link.connected, "updated": now.strftime("%H:%M:%S"),
             "target_min": self.config.web.wait_target_min, "alarms": alarms, "queues": self._queues(ledger, now),
-            "desks": self._desks(ledger, now), "devices": self._devices(), "calls": self._calls()}
+            "desks": self._desks(ledger, now), "devices": self._devices(ledger), "calls": self._calls()}
         with self._lock:
             self._snapshot = view
         if self.link.connected and alarms != self._published:
@@ -219,6 +220,16 @@ class LiveView:
                                "text": f"Impresora {_PRINTER[printer.state][0].lower()}: {what}."})
         return alarms
 
+    def _impossible_alarms(self, ledger: Ledger) -> list[dict]:
+        """A kiosk's credential sending more tickets than its buttons can give (hub/pace.py): refused by the hub,
+        and a technician must find who has that credential."""
+        kiosks = dict(self._device_list())
+        return [{"kind": "device", "subject": kiosk, "text": (
+            f"{_named(kiosk, kiosks.get(kiosk, 'Dispensador de turnos'))}: el servidor rechazó hoy {count} "
+            f"{plural(count, 'tiquete', 'tiquetes')} que sus botones no pueden dar y no {plural(count, 'lo', 'los')} "
+            "puso en la fila. Alguien puede estar usando la clave de ese equipo: avise al técnico.")}
+            for kiosk, count in sorted(ledger.impossible.items())]
+
     def _clock_alarms(self, now: datetime, day: date) -> list[dict]:
         alarms = []
         if day > now.date():
@@ -262,12 +273,12 @@ class LiveView:
             result.append(entry)
         return result
 
-    def _devices(self) -> list[dict]:
+    def _devices(self, ledger: Ledger) -> list[dict]:
         result = []
         for device, role in self._device_list():
             text, tone = _PRINTER[self.printers[device].state] if device in self.printers else (None, None)
             result.append({"id": device, "role": role, "state": self._state(device), "printer": text,
-                           "printer_tone": tone})
+                           "printer_tone": tone, "refused": ledger.impossible.get(device, 0)})
         return result
 
     def _calls(self) -> list[dict]:

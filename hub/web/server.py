@@ -1,5 +1,7 @@
 """The page's HTTP server: cheroot, a pure-Python WSGI server that runs inside the hub's process, in a fixed pool
-of threads with a timeout on every connection, and speaks TLS with the standard library's ssl module.
+of threads with a timeout on every connection, and speaks TLS with the standard library's ssl module. On the hub
+it listens on the loopback only, in plain HTTP, behind nginx (appliance/ops/front.py), which holds the site
+network's connections: a thread here is taken only by a request nginx has read whole.
 
 A kept-alive connection waiting for its next request holds no thread (cheroot watches those with a selector); a
 new one, or one that sends its request slowly, holds a thread for at most TIMEOUT_S between two packets. Beyond
@@ -11,11 +13,10 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 import ssl
 import threading
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
@@ -24,7 +25,16 @@ log = logging.getLogger(__name__)
 THREADS = 16                # requests served at once: a handful of coordinators, each with a few open requests
 TIMEOUT_S = 10              # the longest a connection may stay silent in the middle of a request
 MAX_BODY = 4096             # the largest form the page takes (sign-in); a longer one is refused by the app (413)
-_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
+# What every answer carries (nginx adds the same to its own answers: appliance/ops/front.py).
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; "
+                               "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+    # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" with the page's own forms.
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+    "Strict-Transport-Security": "max-age=31536000",
+}
 
 
 class _Gateway(wsgi.Gateway_10):
@@ -101,23 +111,22 @@ def _tls(cert_file: Path, key_file: Path) -> BuiltinSSLAdapter:
     return adapter
 
 
-def redirect_app(https_port: int, fallback_host: str):
-    """The plain-HTTP listener's whole application: every request is sent to the same path over HTTPS, on the
-    host the browser asked for (or `fallback_host` when its Host header is not a plain name or address)."""
+def redirect_app(https_port: int, name: str):
+    """The plain-HTTP listener's whole application: every request is sent to the same path over HTTPS, at `name`,
+    the name the page's certificate carries ([broker] host), never at the Host a client sends (a link to this
+    port with `Host: evil.example` would otherwise send the browser elsewhere)."""
+    host = url_host(name)
+
     def app(environ, start_response):
         path = quote(environ.get("PATH_INFO") or "/", safe="/-._~")
         query = quote(environ.get("QUERY_STRING") or "", safe="=&%+-._~")
-        location = f"https://{_host_of(environ.get('HTTP_HOST') or '', fallback_host)}:{https_port}{path}"
+        location = f"https://{host}:{https_port}{path}"
         start_response("301 Moved Permanently", [("Location", location + (f"?{query}" if query else "")),
                                                  ("Content-Length", "0"), ("Cache-Control", "no-store")])
         return [b""]
     return app
 
 
-def _host_of(header: str, fallback: str) -> str:
-    try:
-        name = urlsplit(f"//{header}").hostname or ""
-    except ValueError:
-        name = ""
-    name = f"[{name}]" if ":" in name else name
-    return name if _HOST.fullmatch(name) else fallback
+def url_host(name: str) -> str:
+    """A host name or address as a URL writes it: an IPv6 address in brackets."""
+    return f"[{name}]" if ":" in name else name

@@ -15,6 +15,9 @@ def every_kind(hub) -> list[dict]:
                                  turn_id="2026-11-23/kiosco-1/R050", number="R-050", service="R", preferential=False)
     void = contract.TicketVoid(id="void", at=START.isoformat(), source="kiosco-1", turn_id="2026-11-24/kiosco-1/R099",
                                number="R-099", service="R", preferential=False, reason="Sin papel: ¿cambió el rollo?")
+    burst = [contract.TicketIssued(id=f"burst{n}", at=START.isoformat(), source="kiosco-1",
+                                   turn_id=f"2026-11-24/kiosco-1/S{n:03d}", number=f"S-{n:03d}", service="S",
+                                   preferential=False) for n in range(1, 100)]   # more than a button can give
     feed(hub, *(ticket(hub, n) for n in range(1, 6)), ticket(hub, 1, preferential=True), void, late)
     feed(hub, request(1, "n1"), request(1, "r1", "recall"), request(1, "n2"), request(1, "x1", "no_show"))
     feed(hub, request(1, "n3"), request(1, "t1", "transfer", service="V"), request(1, "n4"))
@@ -28,6 +31,7 @@ def every_kind(hub) -> list[dict]:
          command("o7", "manual", number="TM-001", service="R", desk=2, advisor="Ñoño Pérez",
                  issued_at=START.isoformat(), called_at=(START + timedelta(minutes=5)).isoformat(),
                  closed_at=(START + timedelta(minutes=9)).isoformat(), outcome="attended"))
+    feed(hub, *burst)
     return [record for day in hub.store.days() for record in hub.store.day(day)]
 
 

@@ -54,8 +54,15 @@ def ask(web: CoordinatorsWeb, method: str, path: str, *, cookie: str | None = No
         body: bytes | None = None, timeout: float = 15) -> tuple[int, dict, str]:
     """One request as written (no client-side normalisation), over HTTPS trusting the site CA: status, headers
     (lower-case names), body as text."""
-    connection = http.client.HTTPSConnection("127.0.0.1", web.port, timeout=timeout,
-                                             context=client_context(web.config))
+    return request(web.config, web.port, method, path, cookie=cookie, headers=headers, body=body, timeout=timeout)
+
+
+def request(config: SiteConfig, port: int, method: str, path: str, *, cookie: str | None = None,
+            headers: dict | None = None, body: bytes | None = None, timeout: float = 15,
+            source: str | None = None) -> tuple[int, dict, str]:
+    """`ask` to any HTTPS port of the page (nginx's too), from a loopback address of its own if `source`."""
+    connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=client_context(config),
+                                             source_address=(source, 0) if source else None)
     sent = {**({"Cookie": f"{COOKIE}={cookie}"} if cookie else {}), **(headers or {})}
     connection.request(method, path, body=body, headers=sent)
     answer = connection.getresponse()

@@ -28,7 +28,7 @@ from appliance.site import BrokerAddress, ConfigError
 from appliance.records.turns_csv import CSV_COLUMNS
 from hub.service import Hub
 from appliance.records.journal import DayStore
-from hub.web.accounts import SESSION_S, AccountError, Accounts
+from hub.web.accounts import DECOY, SESSION_S, AccountError, Accounts
 from hub.web.app import COOKIE
 from hub.web.auth import Throttle, hash_password, verify_password
 from hub.web.queries import MAX_DAYS, BadRequest, period
@@ -47,6 +47,8 @@ def test_a_password_hash_is_salted_and_verified_in_constant_time():
     assert first != second and first.startswith("scrypt$16384$8$1$")
     assert verify_password("la misma clave", first) and not verify_password("la misma Clave", first)
     assert not verify_password("x", "scrypt$16384$8$1$no-base64$AAAA")
+    # An unknown name is checked against a hash made as every account's: it takes as long as a wrong password.
+    assert DECOY.split("$")[:4] == first.split("$")[:4]
 
 
 def test_a_session_is_a_record_that_expires_and_ends_with_a_new_password_or_the_account(tmp_path):
@@ -115,24 +117,32 @@ def test_web_user_adds_changes_and_removes_accounts_on_the_command_line(tmp_path
     assert turnero(["web-user", "remove", "ana", *state]) == 0 and Accounts(tmp_path).names() == []
 
 
-def test_failed_sign_ins_are_throttled_per_name_and_address_and_a_right_password_clears_them():
+def test_failed_sign_ins_are_throttled_per_name_address_and_account_and_a_right_password_clears_them():
     moment = [0.0]
-    throttle = Throttle(limit=2, window=60, spray=5, now=lambda: moment[0])
-    for _ in range(2):
-        throttle.failed("10.0.0.5", "ana")
-    assert throttle.blocked("10.0.0.5", "ana") and not throttle.blocked("10.0.0.6", "ana")
-    assert not throttle.blocked("10.0.0.5", "coordinacion")   # behind the site's NAT the others still sign in
+    throttle = Throttle(limit=2, window=60, spray=5, account=4, now=lambda: moment[0])
+    assert throttle.admit("10.0.0.5", "ana") and throttle.admit("10.0.0.5", "ana")    # both wrong
+    assert not throttle.admit("10.0.0.5", "ana") and throttle.admit("10.0.0.6", "ana")
+    throttle.succeeded("10.0.0.6", "ana")
+    assert throttle.admit("10.0.0.5", "coordinacion")     # behind the site's NAT the others still sign in
+    throttle.succeeded("10.0.0.5", "coordinacion")
     moment[0] = 61
-    assert not throttle.blocked("10.0.0.5", "ana")
-    throttle.failed("10.0.0.5", "ana")
-    throttle.succeeded("10.0.0.5", "ana")                      # she found her password: the count starts again
-    throttle.failed("10.0.0.5", "ana")
-    assert not throttle.blocked("10.0.0.5", "ana")
-    for name in ("a", "b", "c"):                                 # one address trying name after name
-        throttle.failed("10.0.0.7", name)
-    throttle.failed("10.0.0.7", "d")
-    throttle.failed("10.0.0.7", "e")
-    assert throttle.blocked("10.0.0.7", "coordinacion")
+    assert throttle.admit("10.0.0.5", "ana")
+    throttle.succeeded("10.0.0.5", "ana")                  # she found her password: the count starts again
+    assert throttle.admit("10.0.0.5", "ana") and throttle.admit("10.0.0.5", "ana")
+    assert not throttle.admit("10.0.0.5", "ana")
+    assert [throttle.admit("10.0.0.7", name) for name in "abcdef"] == [True] * 5 + [False]   # name after name
+    assert not throttle.admit("10.0.0.7", "coordinacion")
+
+
+def test_past_an_accounts_limit_only_an_address_without_failures_is_heard():
+    throttle = Throttle(limit=5, window=60, spray=30, account=4, now=lambda: 0.0)
+    assert [throttle.admit("10.0.0.1", "ana") for _ in range(4)] == [True] * 4
+    assert not throttle.admit("10.0.0.1", "ana")           # the account's limit, before the address's
+    assert throttle.admit("10.0.0.2", "ana")               # a clean address, once
+    assert not throttle.admit("10.0.0.2", "ana")
+    assert throttle.admit("10.0.0.3", "ana")               # the coordinator, from her own desk
+    throttle.succeeded("10.0.0.3", "ana")
+    assert throttle.admit("10.0.0.1", "luis")              # other accounts are not held
 
 
 @pytest.mark.parametrize("query, message", [
@@ -158,6 +168,8 @@ def test_a_period_defaults_to_today_and_to_one_day():
     ("wait_target_minutes = 20", "wait_target_minutes = 0", "web.wait_target_minutes: must be from 1 to 480, not 0"),
     ("port = 8443", "port = 0", "web.port: must be a TCP port from 1"),
     ("http_port = 8080", "http_port = 8443", "web.http_port: must differ from web.port"),
+    ("app_port = 8081", "app_port = 8080", "web.app_port: must differ from web.port and web.http_port, not 8080"),
+    ("app_port = 8081", "app_port = 70000", "web.app_port: must be a TCP port from 1 to 65535"),
     ("http_port = 8080", "tls = false", "web.tls: false is only for a page behind a proxy on the hub itself"),
     ("http_port = 8080", 'cert_file = "web.crt"', "web.cert_file: must be an absolute path"),
     ("http_port = 8080", '[[web.users]]\nname = "ana"', "web.users: the coordinators' accounts are no longer kept"),
@@ -172,7 +184,7 @@ def test_a_wrong_web_setting_is_reported_with_its_key(old, new, message):
 
 def test_the_example_site_has_a_web_section():
     web = site_config.load(site_config.EXAMPLE).web
-    assert (web.port, web.http_port, web.tls, web.wait_target_min) == (8443, 8080, True, 20)
+    assert (web.port, web.http_port, web.app_port, web.tls, web.wait_target_min) == (8443, 8080, 8081, True, 20)
     assert web.cert_file == site_config.DEFAULT_CREDENTIALS_DIR / "web.crt"
 
 

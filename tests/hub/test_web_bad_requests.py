@@ -312,9 +312,10 @@ def test_plain_http_only_redirects_to_https(broker, tmp_path):
             answer = connection.getresponse()
             assert answer.status == 301 and answer.getheader("Location") == f"https://127.0.0.1:{page.port}{where}"
             assert answer.read() == b""
-        connection = http.client.HTTPConnection("127.0.0.1", page.http_port, timeout=10)
-        connection.request("GET", "/", headers={"Host": "evil\\x/.example:80"})
-        assert connection.getresponse().getheader("Location") == f"https://{page.config.broker.host}:{page.port}/"
+        for host in ("evil\\x/.example:80", "evil.example"):    # the certificate's name, never the Host sent
+            connection = http.client.HTTPConnection("127.0.0.1", page.http_port, timeout=10)
+            connection.request("GET", "/", headers={"Host": host})
+            assert connection.getresponse().getheader("Location") == f"https://{page.config.broker.host}:{page.port}/"
     finally:
         page.stop()
 

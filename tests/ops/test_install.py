@@ -16,7 +16,7 @@ import pytest
 
 from appliance import cli
 from appliance import site as site_config
-from appliance.ops import broker_files, central_broker, install
+from appliance.ops import broker_files, central_broker, front, install
 from appliance.ops import install as installer   # `install` is this file's helper below
 from appliance.ops.install import Step, Target, run_steps
 
@@ -171,6 +171,12 @@ def test_the_hub_gets_the_brokers_security_every_password_and_serves_the_time(ca
     assert (root / "etc/turnero/credentials/ca.crt").read_bytes() == (broker / "ca.crt").read_bytes()
     assert (root / "etc/mosquitto/conf.d/turnero.conf").read_bytes() == (broker / "turnero.conf").read_bytes()
     assert mode(root / "etc/mosquitto/conf.d/turnero.conf") == 0o644
+    # Room for the broker's connections: Debian's unit keeps systemd's default of 1,024 open files.
+    drop_in = root / "etc/systemd/system/mosquitto.service.d/turnero-limits.conf"
+    assert f"LimitNOFILE={broker_files.OPEN_FILES}" in drop_in.read_text().splitlines()
+    assert broker_files.OPEN_FILES > broker_files.MAX_CONNECTIONS + 100
+    # The page's front: the same server blocks the tests run in a real nginx (tests/hub/test_web_front.py).
+    assert (root / "etc/nginx/conf.d/turnero.conf").read_text() == front.site_text(config)
     for device in ("hub", "hub-web"):
         copy = root / "etc/turnero/credentials" / device
         assert copy.read_bytes() == (broker / "credentials" / device).read_bytes() and mode(copy) == 0o640
@@ -233,6 +239,7 @@ def test_a_dry_run_writes_nothing_and_shows_every_step_with_its_commands(capsys,
     assert ("install mosquitto)" in plan) == (role == "hub")
     assert ("systemctl restart mosquitto.service" in plan) == (role == "hub")
     assert "turnero-ship" not in plan and "postgres" not in plan
+    assert ("install nginx-light" in plan and "systemctl restart nginx.service" in plan) == (role == "hub")
     assert_the_run_takes_the_plan(lines, install(capsys, root, site, role))
 
 
@@ -245,7 +252,8 @@ def assert_the_run_takes_the_plan(plan: list[str], run: list[str]) -> None:
 
 def test_a_dry_run_on_this_machine_changes_nothing_on_it(capsys, site):
     watched = [Path("/etc/turnero"), Path("/usr/local/bin/turnero"), Path("/etc/systemd/system/turnero-hub.service"),
-               Path("/etc/chrony/conf.d/turnero.conf"), Path("/etc/mosquitto/conf.d/turnero.conf")]
+               Path("/etc/chrony/conf.d/turnero.conf"), Path("/etc/mosquitto/conf.d/turnero.conf"),
+               Path("/etc/nginx/conf.d/turnero.conf")]
     before = [(p.exists(), p.stat().st_mtime if p.exists() else None) for p in watched]
     lines = turnero(capsys, "install", "--role", "hub", "--config", site, "--dry-run")
     assert all(line.startswith(("would do", "already done")) for line in lines[:-1]), lines

@@ -4,6 +4,8 @@ import os
 import stat
 from datetime import datetime, timedelta, timezone
 
+from cryptography import x509
+
 from appliance import site as site_config
 from appliance.ops import broker_files, site_ca
 
@@ -54,3 +56,12 @@ def test_the_certificates_are_readable_by_all_whatever_the_umask(tmp_path):
         assert stat.S_IMODE(site_ca.cert_file(tmp_path, stem).stat().st_mode) == 0o644
         assert stat.S_IMODE(site_ca.key_file(tmp_path, stem).stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / site_ca.CA_CERT).stat().st_mode) == 0o644
+
+
+def test_no_server_certificate_lasts_more_than_825_days_counting_its_backdating(tmp_path):
+    """Apple's platforms refuse a server certificate valid for more than 825 days, notBefore to notAfter."""
+    broker_files.write_tls_files(tmp_path, CONFIG.name, ["hub.local", "127.0.0.1"])
+    for stem in (site_ca.SERVER, site_ca.WEB):
+        cert = x509.load_pem_x509_certificate(site_ca.cert_file(tmp_path, stem).read_bytes())
+        assert cert.not_valid_after_utc - cert.not_valid_before_utc <= timedelta(days=825)
+        assert cert.not_valid_before_utc < datetime.now(timezone.utc) - timedelta(hours=12)   # a slow clock is fine

@@ -11,7 +11,7 @@ import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DEBIAN_12 = ["mosquitto", "espeak-ng", "fonts-dejavu-core", "python3-venv", "systemd", "chromium",
-             "chromium-driver", "libnss3-tools", "libreoffice-calc-nogui", "postgresql"]
+             "chromium-driver", "libnss3-tools", "libreoffice-calc-nogui", "nginx-light", "postgresql"]
 RASPBERRY_PI_OS = [*DEBIAN_12, "python3-lgpio"]
 PI_4 = "Raspberry Pi 4 Model B Rev 1.4\0"   # as the firmware writes it
 

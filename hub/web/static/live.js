@@ -86,8 +86,11 @@ function draw(view) {
   ]]), "No hay módulos configurados.");
 
   const states = { online: ["En línea", "ok"], offline: ["Sin conexión", "bad"], unknown: ["Sin reporte", "warn"] };
+  // A kiosk whose credential sent tickets its buttons cannot give (hub/pace.py) says so on its own line.
+  const refused = d => d.refused === 1 ? ", 1 tiquete rechazado hoy" : `, ${d.refused} tiquetes rechazados hoy`;
   fill("equipos", view.devices.map(d => [d.id, [
-    d.id, d.role, { text: states[d.state][0], tone: states[d.state][1] },
+    d.id, d.role,
+    { text: states[d.state][0] + (d.refused ? refused(d) : ""), tone: d.refused ? "bad" : states[d.state][1] },
     d.printer ? { text: d.printer, tone: d.printer_tone } : "—",
   ]]), "No hay equipos configurados.");
 
