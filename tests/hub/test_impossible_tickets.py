@@ -2,13 +2,12 @@
 give (hub/pace.py), by each ticket's own time, counts them in the day's record and raises an alarm; an outbox
 replayed after an outage, whose tickets carry the times they were printed at, is taken whole."""
 from datetime import timedelta
-from pathlib import Path
 
 from appliance import contract
-from hub.ledger import fold
+from appliance.records.ledger import fold
 from hub.pace import MARGIN
 from hub.service import Hub
-from hub.store import DayStore
+from appliance.records.journal import DayStore
 from tests.harness.hub_feed import feed, hub  # noqa: F401 (a fixture)
 from tests.harness.measure import rss_mb
 from tests.harness.page import make_page, page_config

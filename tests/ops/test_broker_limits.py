@@ -5,7 +5,6 @@ max_queued_bytes."""
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from appliance import contract
