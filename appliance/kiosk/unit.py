@@ -35,7 +35,7 @@ from appliance.drivers.printer import PrinterConfig, PrinterError, open_printer,
 from appliance.kiosk.numbering import TicketCounter, turn_id, turn_number
 from appliance.kiosk.press_limit import PressLimit
 from appliance.kiosk.ticket import NumberPrinted, Slip, Ticket, TicketLayout, print_ticket
-from appliance.site import KioskButton, SiteConfig
+from appliance.site import DEFAULT_CODE_PAGE, KioskButton, SiteConfig
 
 log = logging.getLogger(__name__)
 BOARD_FRESH_S = 120      # older queue figures are not printed: never a wrong "people ahead"
@@ -66,7 +66,7 @@ class KioskUnit:
         self.numbering = TicketCounter(state_dir / "counter.json")
         self.hours = opening or OpeningHours(config.hours, config.holidays)
         self.layout = TicketLayout(paper_mm=self.kiosk.printer.get("paper_mm", config.paper_mm),
-                                   encoding=self.kiosk.printer.get("encoding"))
+                                   encoding=self.kiosk.printer.get("encoding", DEFAULT_CODE_PAGE))
         self.printer = printer or open_printer(PrinterConfig(**self.kiosk.printer))
         self.on_printed = on_printed     # (ticket, layout, ESC/POS bytes): the demo keeps a copy of each ticket
         self.issued: list[Ticket] = []

@@ -10,8 +10,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from appliance import contract
-from appliance.site.model import (CA_NAME, DEFAULT_CREDENTIALS_DIR, POLICIES, WEB_CERT, WEB_KEY, WEEKDAYS,
-                                  BrokerAddress, ConfigError, Desk, DeskPins, DeskSettings, Display, Hours, Kiosk,
+from appliance.site.model import (CA_NAME, CODE_PAGES, DEFAULT_CODE_PAGE, DEFAULT_CREDENTIALS_DIR, POLICIES,
+                                  WEB_CERT, WEB_KEY, WEEKDAYS, BrokerAddress, ConfigError, Desk, DeskPins, DeskSettings, Display, Hours, Kiosk,
                                   KioskButton, QueuePolicy, Service, SiteConfig, WebSettings)
 
 
@@ -171,9 +171,16 @@ class _Reader:
         if kiosks and not notice.strip():
             self.problem("ticket.notice", "is missing: every ticket tells the citizen how their data are treated "
                                           "(Ley 1581 de 2012); example.toml has the wording")
+        hours = self.hours(data)
+        service_tables = data.get("services") if isinstance(data.get("services"), list) else []
+        self.printable(kiosks, [("site.name", name), ("ticket.notice", notice),
+                                ("ticket.footer", ticket.get("footer", DEFAULT_FOOTER)),
+                                *((f"hours.closed.{day}", words) for day, words in hours.closed),
+                                *((f"services[{i}].name", table.get("name"))
+                                  for i, table in enumerate(service_tables, 1) if isinstance(table, dict))])
         broker = self.broker(data)
         return SiteConfig(
-            name=name, timezone=zone, holidays=holidays_code, broker=broker, hours=self.hours(data),
+            name=name, timezone=zone, holidays=holidays_code, broker=broker, hours=hours,
             paper_mm=paper, notice=notice,
             ticket_footer=self.get(ticket, "footer", "ticket", str, DEFAULT_FOOTER),
             closed_slip=self.get(ticket, "closed_slip", "ticket", bool, False), services=services, kiosks=kiosks,
@@ -438,7 +445,22 @@ class _Reader:
             self.problem(f"{where}.kind", f"must be one of {', '.join(_PRINTER_KINDS)}, not {kind!r}")
         typed = {key: self.get(printer, key, where, PRINTER_KEYS[key], None) for key in printer
                  if key in known and key != "kind"}
+        if typed.get("encoding") is not None and typed["encoding"] not in CODE_PAGES:
+            self.problem(f"{where}.encoding", f"must be a code page that holds every Spanish letter "
+                                              f"({', '.join(CODE_PAGES)}), not {typed['encoding']!r}")
         return {"kind": kind, **{key: value for key, value in typed.items() if value is not None}}
+
+    def printable(self, kiosks: dict[str, Kiosk], texts: list[tuple[str, object]]) -> None:
+        """Every text a ticket or slip prints fits each kiosk's code page: a letter it lacks would print as '?'."""
+        for kiosk in kiosks.values():
+            page = kiosk.printer.get("encoding", DEFAULT_CODE_PAGE)
+            for key, text in texts:
+                if page not in CODE_PAGES or not isinstance(text, str):
+                    continue
+                missing = "".join(sorted({char for char in text if not _encodes(char, CODE_PAGES[page])}))
+                if missing:
+                    self.problem(key, f"{missing!r} cannot be printed in code page {page} (kiosks.{kiosk.id} "
+                                      f"printer.encoding): write it otherwise or choose another page")
 
     def desks(self, data: dict, services: dict) -> dict[int, Desk]:
         desks = {}
@@ -531,6 +553,14 @@ class _Reader:
                                            self.get(table, "voice", path, bool, True), volume,
                                            tuple(str(line) for line in footer))
         return displays
+
+
+def _encodes(char: str, codec: str) -> bool:
+    try:
+        char.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _describe(kinds: tuple) -> str:

@@ -13,6 +13,10 @@ from appliance.contract import PREFERENTIAL_CATEGORIES
 WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")   # as the site file names them
 DEFAULT_CREDENTIALS_DIR = Path("/etc/turnero/credentials")
 CA_NAME = "ca.crt"               # the site CA's certificate, beside the device's credential
+# The code pages a kiosk's printer may print in (python-escpos's names), each holding every Spanish letter, ¿ and
+# ¡, with Python's codec for each; CP858 (CP850 with the euro sign) unless the site file names another.
+CODE_PAGES = {"CP858": "cp858", "CP850": "cp850", "CP1252": "cp1252", "ISO_8859-15": "iso8859_15"}
+DEFAULT_CODE_PAGE = "CP858"
 
 
 class SetupError(Exception):

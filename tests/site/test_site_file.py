@@ -49,6 +49,11 @@ def test_the_shipped_example_is_a_complete_site():
     ("min_attention_seconds = 60", "min_attention_seconds = 900",
      "rating.min_attention_seconds: must be between 0 and 600 seconds, not 900"),
     ("pause = 18", "pause = 17", "desk_pins: a pin is used twice"),
+    ('encoding = "CP858"', 'encoding = "CP437"',
+     "kiosks[1].printer.encoding: must be a code page that holds every Spanish letter (CP858, CP850, CP1252, "
+     "ISO_8859-15), not 'CP437'"),
+    ('name = "Salud"', 'name = "Salud “integral”"',
+     "services[2].name: '“”' cannot be printed in code page CP858 (kiosks.kiosco-1 printer.encoding)"),
 ])
 def test_a_wrong_value_is_reported_with_its_key(old, new, message):
     assert old in example_text()
