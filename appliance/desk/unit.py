@@ -312,7 +312,7 @@ class DeskUnit:
             return self._notice[0]
         if self.choice is not None:
             letter = self.choice.services[self.choice.shown]
-            return counter.transfer_choice(self.config.services[letter].name, self.choice.shown + 1,
+            return counter.transfer_choice(self.config.services[letter].counter_name, self.choice.shown + 1,
                                            len(self.choice.services))
         if self.pending is not None and self.hub_away:
             return counter.kept_request()

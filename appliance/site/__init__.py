@@ -6,12 +6,13 @@
 from pathlib import Path
 
 from appliance.site.load import HEADER_UARTS, PRINTER_KEYS, UART_PINS, load, parse, require
-from appliance.site.model import (CA_NAME, CODE_PAGES, DEFAULT_CODE_PAGE, DEFAULT_CREDENTIALS_DIR, POLICIES, WEEKDAYS, BrokerAddress, ConfigError,
+from appliance.site.model import (CA_NAME, CODE_PAGES, COUNTER_CHARACTERS, COUNTER_ENCODING, DEFAULT_CODE_PAGE,
+                                  DEFAULT_CREDENTIALS_DIR, POLICIES, WEEKDAYS, BrokerAddress, ConfigError,
                                   Desk, DeskPins, DeskSettings, Display, Hours, Kiosk, KioskButton, Login,
                                   QueuePolicy, Service, SetupError, SiteConfig, WebSettings)
 
 EXAMPLE = Path(__file__).parent / "example.toml"
-__all__ = ["BrokerAddress", "CA_NAME", "CODE_PAGES", "ConfigError", "DEFAULT_CODE_PAGE", "DEFAULT_CREDENTIALS_DIR", "Desk", "DeskPins", "DeskSettings",
+__all__ = ["BrokerAddress", "CA_NAME", "CODE_PAGES", "COUNTER_CHARACTERS", "COUNTER_ENCODING", "ConfigError", "DEFAULT_CODE_PAGE", "DEFAULT_CREDENTIALS_DIR", "Desk", "DeskPins", "DeskSettings",
            "Display", "EXAMPLE", "HEADER_UARTS", "Hours", "Kiosk", "KioskButton", "Login", "POLICIES",
            "PRINTER_KEYS", "QueuePolicy", "Service", "SetupError", "SiteConfig", "UART_PINS", "WEEKDAYS",
            "WebSettings", "load", "parse", "require"]

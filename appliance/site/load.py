@@ -10,9 +10,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from appliance import contract
-from appliance.site.model import (CA_NAME, CODE_PAGES, DEFAULT_CODE_PAGE, DEFAULT_CREDENTIALS_DIR, POLICIES,
-                                  WEB_CERT, WEB_KEY, WEEKDAYS, BrokerAddress, ConfigError, Desk, DeskPins, DeskSettings, Display, Hours, Kiosk,
-                                  KioskButton, QueuePolicy, Service, SiteConfig, WebSettings)
+from appliance.site.model import (CA_NAME, CODE_PAGES, COUNTER_CHARACTERS, DEFAULT_CODE_PAGE, DEFAULT_CREDENTIALS_DIR,
+                                  POLICIES, WEB_CERT, WEB_KEY, WEEKDAYS, BrokerAddress, ConfigError, Desk, DeskPins,
+                                  DeskSettings, Display, Hours, Kiosk, KioskButton, QueuePolicy, Service, SiteConfig,
+                                  WebSettings, fits_counter)
 
 
 def load(path: Path) -> SiteConfig:
@@ -367,19 +368,29 @@ class _Reader:
     def services(self, data: dict) -> dict[str, Service]:
         services = {}
         for path, table in self.tables(data, "services"):
-            self.unknown_keys(table, path, {"letter", "name"})
+            self.unknown_keys(table, path, {"letter", "name", "short_name"})
             letter = self.get(table, "letter", path, str)
             name = self.get(table, "name", path, str)
             self.readable(f"{path}.name", name, "service_name")
+            short_name = self.get(table, "short_name", path, str, None)
+            self.counter_name(path, name, short_name)
             if letter is not None and not _LETTER.fullmatch(letter):
                 self.problem(f"{path}.letter", f"must be one capital letter A-Z, not {letter!r}")
             elif letter in services:
                 self.problem(f"{path}.letter", f"{letter!r} is used by another service")
             elif letter and name:
-                services[letter] = Service(letter, name)
+                services[letter] = Service(letter, name, short_name)
         if not services:
             self.problem("services", "at least one [[services]] is needed")
         return services
+
+    def counter_name(self, path: str, name, short_name) -> None:
+        """The desk's counter display shows a service by its short name, or its name when that fits."""
+        limit = f"the desk's counter display shows {COUNTER_CHARACTERS} characters of code page 437 (no Á Í Ó Ú)"
+        if short_name is not None and not fits_counter(short_name):
+            self.problem(f"{path}.short_name", f"{short_name!r} does not fit: {limit}")
+        elif short_name is None and isinstance(name, str) and not fits_counter(name):
+            self.problem(f"{path}.short_name", f"is missing: the name {name!r} does not fit ({limit})")
 
     def service_ref(self, letter, path: str, services: dict) -> None:
         if letter is not None and services and letter not in services:

@@ -17,6 +17,8 @@ CA_NAME = "ca.crt"               # the site CA's certificate, beside the device'
 # ¡, with Python's codec for each; CP858 (CP850 with the euro sign) unless the site file names another.
 CODE_PAGES = {"CP858": "cp858", "CP850": "cp850", "CP1252": "cp1252", "ISO_8859-15": "iso8859_15"}
 DEFAULT_CODE_PAGE = "CP858"
+# The desk's counter display (a CD5220 pole display): two lines of this many characters, in its factory code page.
+COUNTER_CHARACTERS, COUNTER_ENCODING = 20, "cp437"
 
 
 class SetupError(Exception):
@@ -70,6 +72,20 @@ class Login:
 class Service:
     letter: str
     name: str
+    short_name: str | None = None   # for the desk's counter display, when the name does not fit it
+
+    @property
+    def counter_name(self) -> str:
+        return self.short_name or self.name
+
+
+def fits_counter(text: str) -> bool:
+    """Whether the desk's counter display shows this text whole: its length and its code page's letters."""
+    try:
+        text.encode(COUNTER_ENCODING)
+    except UnicodeEncodeError:
+        return False
+    return len(text) <= COUNTER_CHARACTERS
 
 
 @dataclass(frozen=True)
