@@ -50,10 +50,11 @@ class DemoSite:
         display = next(iter(base.displays.values()))
         if headless:  # screenshots at 720p keep the demo's output folder light
             display = dataclasses.replace(display, size=(1280, 720))
-        # The scripted morning's citizens come faster than any real queue: no per-button limit, and an attention
-        # of a few seconds can be rated.
+        # The scripted morning's citizens come faster than any real queue: no press limits, and an attention of a
+        # few seconds can be rated.
         self.config = dataclasses.replace(base, kiosks={kiosk.id: kiosk}, displays={display.id: display},
-                                          press_limit=0, rating_grace_s=1.0, rating_min_attention_s=1.0)
+                                          press_limit=0, kiosk_limit=0, rating_grace_s=1.0,
+                                          rating_min_attention_s=1.0)
         self.kiosk_pins, self.desk_pins = MockFactory(), {n: MockFactory() for n in DESKS}
         state = out / "state"
         self.hub = Hub(self.config, state / "hub")

@@ -18,7 +18,7 @@ from typing import ClassVar
 
 from escpos.escpos import Escpos
 
-from appliance.core.spanish import clock, long_date, plural
+from appliance.core.spanish import clock, duration, long_date, plural
 from appliance.drivers.printer import PrinterError
 from appliance.site import DEFAULT_CODE_PAGE
 
@@ -61,7 +61,7 @@ class Slip:
     entity: str
     reason: str                     # "Hoy es festivo, Día de la Independencia: no estamos atendiendo."
     reopening: str | None           # "Volvemos a atender el martes 21 de julio de 2026 a las 8:00."
-    hours: str                      # as on a ticket
+    hours: str | None               # as on a ticket; None where the hours are not why (a press limit)
     last_ticket: str | None         # "15:45" when the site stops issuing before it closes
     issued_at: datetime
     label: ClassVar[str] = "aviso"
@@ -72,11 +72,20 @@ class Slip:
         lines = [Line(self.entity, bold=True), Line("", rule=True), Line(self.reason, "large", True)]
         if self.reopening:
             lines.append(Line(self.reopening, bold=True))
-        lines.append(Line(self.hours))
+        if self.hours:
+            lines.append(Line(self.hours))
         if self.last_ticket:
             lines.append(Line(f"El último turno del día se entrega a las {self.last_ticket}."))
         lines += _when(self.issued_at, layout)
         return [wrapped for line in lines for wrapped in _wrap(line, layout)]
+
+
+def limit_slip(entity: str, service_name: str | None, wait_s: float, issued_at: datetime) -> Slip:
+    """The slip of a press refused by a limit: its button's, which names the service, or (None) the kiosk's."""
+    where = f"el botón de {service_name}" if service_name else "este dispensador"
+    return Slip(entity=entity, reason=f"En este momento {where} no entrega más turnos.",
+                reopening=f"Podrá tomar su turno en {duration(wait_s)}. Si necesita ayuda, acérquese a un asesor.",
+                hours=None, last_ticket=None, issued_at=issued_at)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ The kiosk owns numbering and keeps issuing while the hub or the broker is down (
 procedure PRD-SYE-ATC-01). For each press, in this order:
 1. outside opening hours, on a holiday or a closed day, or past the day's last ticket, no number is given (the
    light says so; a slip saying why, with the hours, if the site wants one: one per citizen, not one per press);
-2. a button that has given its limit of tickets in a short while gives no more for now (the light says so);
+2. a button, or the whole kiosk, that has given its limit of tickets in a short while gives no more for now (the
+   light says so, and a slip says when the citizen can take one: one slip per citizen);
 3. the printer is asked for its state: with no paper or no printer, no number is given;
 4. the number is written to disk (never repeated, whatever happens next);
 5. the ticket is printed. If printing fails after the number went to the printer, the citizen holds a readable
@@ -34,7 +35,7 @@ from appliance.core.hours import OpeningHours
 from appliance.drivers.printer import PrinterConfig, PrinterError, open_printer, paper_state
 from appliance.kiosk.numbering import TicketCounter, turn_id, turn_number
 from appliance.kiosk.press_limit import PressLimit
-from appliance.kiosk.ticket import NumberPrinted, Slip, Ticket, TicketLayout, print_ticket
+from appliance.kiosk.ticket import NumberPrinted, Slip, Ticket, TicketLayout, limit_slip, print_ticket
 from appliance.site import DEFAULT_CODE_PAGE, KioskButton, SiteConfig
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class KioskUnit:
         self._signal: tuple[str, float] | None = None     # a light saying why a press gave nothing, until when
         self._slip_at = float("-inf")
         self._void_at: str | None = None
-        self.limit = PressLimit(config.press_limit, config.press_window_s, monotonic)
+        self.limit = PressLimit(config.press_limit, config.kiosk_limit, config.press_window_s, monotonic)
         self.rejected = contract.Refusals()
         self.link = Link(kiosk_id, config.broker, self.inbox, outbox=Outbox(state_dir / "outbox"),
                          subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub")))
@@ -129,10 +130,15 @@ class KioskUnit:
         if not self.hours.issues_tickets(moment):
             self._refuse_closed(moment)
             return None
-        if not self.limit.allows(spec.pin):
-            log.warning("%s: no ticket: the %s button gave %d in %d s", self.kiosk.id, spec.prefix,
-                        self.config.press_limit, self.config.press_window_s)
+        limit = self.limit.refusal(spec.pin)
+        if limit is not None:
+            log.warning("%s: no ticket: the %s gave %d in %d s", self.kiosk.id,
+                        "kiosk" if limit == "kiosk" else f"{spec.prefix} button", self.limit.limits[limit],
+                        self.config.press_window_s)
             self._show_signal("limit")
+            self._print_slip(limit_slip(self.config.name, None if limit == "kiosk" else
+                                        self.config.services[spec.service].name,
+                                        self.limit.wait_s(limit, spec.pin), moment))
             return None
         if self._check_printer() in ("out", "offline"):
             log.error("%s: no ticket: the printer is %s", self.kiosk.id, self.printer_state)
@@ -215,18 +221,20 @@ class KioskUnit:
     def _refuse_closed(self, moment: datetime) -> None:
         reason = self.hours.reason(moment)
         log.info("%s: press while no tickets are given (%s)", self.kiosk.id, reason)
-        if not self.config.closed_slip or self.monotonic() - self._slip_at < SLIP_HOLD_S:
+        if self.config.closed_slip:
+            self._print_slip(Slip(entity=self.config.name, reason=reason, reopening=self.hours.reopening(moment),
+                                  hours=self.config.hours.line(), last_ticket=self.config.hours.last_ticket_text(),
+                                  issued_at=moment))
+
+    def _print_slip(self, slip: Slip) -> None:
+        """A slip saying why a press gave no ticket, one per citizen: presses soon after a slip print nothing."""
+        if self.monotonic() - self._slip_at < SLIP_HOLD_S or self._check_printer() in ("out", "offline"):
             return
-        if self._check_printer() in ("out", "offline"):
-            return
-        slip = Slip(entity=self.config.name, reason=reason, reopening=self.hours.reopening(moment),
-                    hours=self.config.hours.line(), last_ticket=self.config.hours.last_ticket_text(),
-                    issued_at=moment)
         self._slip_at = self.monotonic()
         try:
             self._print(slip)
         except PrinterError as exc:
-            log.error("%s: the hours slip was not printed: %s", self.kiosk.id, exc)
+            log.error("%s: the slip was not printed: %s", self.kiosk.id, exc)
 
     def _print(self, printed: Ticket | Slip) -> None:
         """Prints a ticket or a slip whole, and hands the demo its bytes; a failure is a PrinterError."""

@@ -148,10 +148,13 @@ class _Reader:
         desks = self.desks(data, services)
         ticket = self.table(data, "ticket")
         self.unknown_keys(ticket, "ticket", {"paper_mm", "notice", "footer", "closed_slip", "press_limit",
-                                             "press_window_seconds"})
+                                             "kiosk_limit", "press_window_seconds"})
         press_limit = self.get(ticket, "press_limit", "ticket", int, SiteConfig.press_limit)
         if press_limit is not None and not 0 <= press_limit <= 100:
             self.problem("ticket.press_limit", f"must be from 0 (no limit) to 100 tickets, not {press_limit}")
+        kiosk_limit = self.get(ticket, "kiosk_limit", "ticket", int, SiteConfig.kiosk_limit)
+        if kiosk_limit is not None and not 0 <= kiosk_limit <= 1000:
+            self.problem("ticket.kiosk_limit", f"must be from 0 (no limit) to 1000 tickets, not {kiosk_limit}")
         press_window = self.get(ticket, "press_window_seconds", "ticket", int, SiteConfig.press_window_s)
         if press_window is not None and not 1 <= press_window <= 3600:
             self.problem("ticket.press_window_seconds", f"must be from 1 to 3600 seconds, not {press_window}")
@@ -188,7 +191,7 @@ class _Reader:
             desks=desks, desk_pins=self.desk_pins(data), desk_settings=self.desk_settings(data),
             rating_grace_s=float(grace or 0), displays=self.displays(data), queue=self.queue(data),
             web=self.web(data, broker.credentials_dir or DEFAULT_CREDENTIALS_DIR),
-            press_limit=press_limit, press_window_s=press_window,
+            press_limit=press_limit, kiosk_limit=kiosk_limit, press_window_s=press_window,
             rating_min_attention_s=float(min_attention or 0))
 
     def web(self, data: dict, credentials_dir: Path) -> WebSettings:

@@ -236,6 +236,7 @@ class SiteConfig:
     web: WebSettings = WebSettings()
     press_limit: int = 10           # tickets one kiosk button gives within press_window_s (0: no limit)
     press_window_s: int = 60
+    kiosk_limit: int = 20           # tickets one kiosk gives within press_window_s, all its buttons together
     # A turn just called can be rated only once its attention has lasted this long: a citizen who is leaving and
     # presses again must not rate the next one.
     rating_min_attention_s: float = 60.0

@@ -15,7 +15,7 @@ from appliance import site as site_config
 from appliance.dev.always_open import AlwaysOpen
 from appliance.drivers.printer import PrinterError, SimulatedPrinter
 from appliance.contract import PREFERENTIAL_CATEGORIES
-from appliance.kiosk.ticket import Slip, Ticket, TicketLayout, print_ticket, ticket_lines
+from appliance.kiosk.ticket import Slip, Ticket, TicketLayout, limit_slip, print_ticket, ticket_lines
 from appliance.kiosk.unit import KioskUnit
 from tests.harness.escpos_text import code_pages_used, printed_lines, printed_text
 from tests.harness.roles import SettableClock
@@ -207,6 +207,8 @@ def every_kind() -> dict[str, object]:
         "slip": Slip(entity=CONFIG.name, reason="Hoy es festivo, Día de la Independencia: no estamos atendiendo.",
                      reopening="Volvemos a atender el miércoles 30 de septiembre de 2026 a las 8:00.", hours=hours,
                      last_ticket="15:45", issued_at=TUESDAY_MORNING),
+        "button limit": limit_slip(CONFIG.name, longest, 42, TUESDAY_MORNING),
+        "kiosk limit": limit_slip(CONFIG.name, None, 125, TUESDAY_MORNING),
     }
 
 
