@@ -18,6 +18,7 @@ import paho.mqtt.client as mqtt
 
 from appliance import contract
 from appliance.core.link import Connected, Link
+from appliance.core.spanish import either
 from appliance.core.steps import arrived, refusing
 from appliance.site import ConfigError, SiteConfig
 from appliance.site import load as load_config
@@ -387,13 +388,19 @@ class Hub:
         if self.ledger.desk_status(desk.number) != "open":
             status = contract.DESK_STATUS_NAMES[self.ledger.desk_status(desk.number)]
             raise Refused(f"{desk.name} está {status}: ábralo antes.")
+        turn = next((t for t in self.ledger.queue.values() if t.number == command.number), None)
+        if turn is None:
+            raise Refused(f"El turno {command.number} no está en espera.")
+        if turn.service not in desk.services:   # its advisor does not do that: the citizen would be sent back
+            service = self.config.services[turn.service].name
+            others = [d.name for d in self.config.desks.values() if turn.service in d.services]
+            raise Refused(f"{desk.name} no atiende {service}: " + (
+                f"llame el turno {turn.number} a {either(others)}." if others else
+                f"ningún módulo lo atiende; traslade el turno {turn.number} a otro servicio."))
         serving = self.ledger.serving.get(desk.number)
         if serving:
             raise Refused(f"{desk.name} atiende el turno {self.ledger.turns[serving].number}: ciérrelo antes de "
                           "llamar otro.")
-        turn = next((t for t in self.ledger.queue.values() if t.number == command.number), None)
-        if turn is None:
-            raise Refused(f"El turno {command.number} no está en espera.")
         self._call(turn.turn_id, desk, command.id, recall=False, by=command.coordinator)
         return {desk.number}
 

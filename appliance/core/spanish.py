@@ -31,6 +31,11 @@ def plural(count: int, singular: str, plural_form: str) -> str:
     return singular if count == 1 else plural_form
 
 
+def either(names: list[str]) -> str:
+    """'Módulo 2', 'Módulo 2 o Módulo 3', 'Módulo 1, Módulo 2 o Módulo 3'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} o {names[-1]}"
+
+
 def duration(seconds: float) -> str:
     """'40 segundos', '1 minuto', '3 minutos': a wait in whole units, rounded up (never shorter than it is)."""
     if seconds > 60:

@@ -81,6 +81,15 @@ def test_a_coordinator_calls_a_number_to_an_open_desk_that_serves_nobody(hub):
     assert answer(hub, "c5") == "El módulo 9 no existe en este sitio."
 
 
+def test_a_call_to_a_desk_that_does_not_serve_the_turns_service_is_refused_naming_the_desks_that_do(hub):
+    feed(hub, ticket(hub, 1, "E"), ticket(hub, 1, "S"), command("o1", "desk_status", desk=2, status="open"))
+    feed(hub, command("c1", "call", desk=2, number="S-001"))
+    assert answer(hub, "c1") == "Módulo 2 no atiende Salud: llame el turno S-001 a Módulo 1 o Módulo 3."
+    assert serving(hub, 2) is None and [t.number for t in hub.ledger.waiting()] == ["E-001", "S-001"]
+    feed(hub, command("c2", "call", desk=2, number="E-001"))
+    assert answer(hub, "c2") is None and serving(hub, 2) == "E-001"
+
+
 def test_a_no_show_who_comes_back_waits_again_in_their_place(hub):
     feed(hub, ticket(hub, 1), ticket(hub, 2), ticket(hub, 3), request(1, "a"), request(1, "b", "no_show"))
     feed(hub, command("r1", "reinstate", number="R-001"))

@@ -628,6 +628,11 @@ def test_a_coordinator_opens_pauses_calls_corrects_and_enters_a_manual_contingen
     (call,) = [r for r in hub.store.day(hub.today) if r["kind"] == "call" and r["desk"] == 3]
     assert (call["advisor"], call["by"]) == ("Carlos Andrés Núñez", "coordinacion")
 
+    # Education's citizen called to desk 1, which does not attend Educación: refused, saying which desks do.
+    assert order_on(browser, "#modulo-1 form:nth-of-type(3)", numero="E-001") == (
+        "Módulo 1 no atiende Educación: llame el turno E-001 a Módulo 2 o Módulo 3.")
+    assert "E-001" in [t.number for t in hub.ledger.waiting()]
+
     # Desk 1's last NEXT was a mistake: R-001 goes back to the queue and P-001 is served again.
     assert order_on(browser, "#modulo-1 form:nth-of-type(4)") == "Se deshizo el último SIGUIENTE de Módulo 1."
     assert hub.ledger.turns[hub.ledger.serving[1]].number == "P-001"
@@ -642,8 +647,9 @@ def test_a_coordinator_opens_pauses_calls_corrects_and_enters_a_manual_contingen
     not_sent = order_on(browser, "form:has(#ausente)", numero="R-0002x")   # refused by the page, never sent
     assert not_sent.startswith("El número «R-0002x»")
     orders = text_of(browser, "#ordenes")
-    assert orders.count("coordinacion") == 7 and "Pausar Módulo 2 Hecho" in orders
+    assert orders.count("coordinacion") == 8 and "Pausar Módulo 2 Hecho" in orders
     assert "Llamar el turno R-003 a Módulo 3 No se hizo Módulo 3 está cerrado" in orders
+    assert "Llamar el turno E-001 a Módulo 1 No se hizo Módulo 1 no atiende Educación" in orders
     shot(browser, "12-modulos-ordenes")
 
     # Yesterday the system failed for an hour: the paper sheet's attentions are entered.
