@@ -58,6 +58,20 @@ def test_the_paused_and_closed_desks_are_named_and_singular_and_plural_agree():
     assert scene(board(desks=DESKS, waiting=[])).desks is None    # no queues on screen, nothing beside them
 
 
+def test_a_call_to_a_desk_now_closed_leaves_the_headline_to_the_newest_call_of_an_open_desk():
+    closed = [DeskStatus(desk=3, desk_name="Módulo 3", status="closed")]
+    s = scene(board(call(2, "S-003", 3), call(1, "R-010", 1), desks=closed))
+    assert (s.headline.number, s.headline.desk, s.highlight) == ("R-010", "Módulo 1", False)   # not news: no highlight
+    assert [c.number for c in s.history] == ["S-003"] and s.desks == "Cerrado: Módulo 3"
+    alone = scene(board(call(2, "S-003", 3), desks=closed))
+    assert alone.headline is None and [c.number for c in alone.history] == ["S-003"] and alone.idle == IDLE_MESSAGE
+
+
+def test_calls_of_an_earlier_day_are_not_shown():
+    s = scene(board(*ten_calls()), NOW + timedelta(days=1))
+    assert (s.headline, s.history, s.idle) == (None, (), IDLE_MESSAGE)
+
+
 def test_without_the_hub_a_calm_banner_says_the_turn_is_kept():
     assert scene(board(call(1, "S-012", 1)), hub_online=False).banner == OFFLINE_BANNER
     assert "su turno se conserva" in OFFLINE_BANNER and not OFFLINE_BANNER.isupper()
