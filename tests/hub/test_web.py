@@ -32,10 +32,10 @@ from hub.web.accounts import SESSION_S, AccountError, Accounts
 from hub.web.app import COOKIE
 from hub.web.auth import Throttle, hash_password, verify_password
 from hub.web.queries import MAX_DAYS, BadRequest, period
+from tests.harness.chromium import CERTUTIL, CHROMEDRIVER, chromium_options, emulate_width, require
 from tests.harness.page import PASSWORD, ask, make_page, page_config
 from tests.harness.roles import STEP_DEADLINE_S, Running, wait_until
 
-CHROMIUM, CHROMEDRIVER, CERTUTIL = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"), Path("/usr/bin/certutil")
 SHOTS = Path("/tmp/web-shots")
 FORMULA = "=cmd|' /C calc'!A0"
 
@@ -178,12 +178,6 @@ def test_the_example_site_has_a_web_section():
 
 # --- the site: broker, hub, devices, the page --------------------------------------------------------------
 
-def require(path: Path, package: str) -> None:
-    """CI installs these: a missing one is a failure to fix, never a silent skip."""
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"{path} is missing: apt-get install {package} (the ./run bootstrap installs it for the tests)")
-
-
 def yesterday_with_a_formula(state: Path, today: date) -> None:
     """Yesterday's day file: one attended Educación turn whose advisor name is a spreadsheet formula."""
     day = (today - timedelta(days=1)).isoformat()
@@ -303,8 +297,6 @@ def site(broker, tmp_path):
 def browser(tmp_path, broker):
     """Headless Chromium that trusts the site CA as a coordinator's browser does once it is imported
     (docs/install.md): in its NSS certificate store, and nothing else is relaxed."""
-    require(CHROMIUM, "chromium")
-    require(CHROMEDRIVER, "chromium-driver")
     require(CERTUTIL, "libnss3-tools")
     home = tmp_path / "home"
     nssdb = home / ".pki" / "nssdb"
@@ -312,12 +304,7 @@ def browser(tmp_path, broker):
     for command in (["-N", "--empty-password"], ["-A", "-t", "C,,", "-n", "turnero site CA", "-i", str(broker.ca_file)]):
         subprocess.run([str(CERTUTIL), "-d", f"sql:{nssdb}", *command], check=True, capture_output=True, timeout=30)
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)     # with both paths given, Selenium Manager never runs
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1366,900", "--lang=es-CO"):
-        options.add_argument(flag)
+    options = chromium_options(tmp_path / "chromium-profile")
     downloads = tmp_path / "descargas"
     downloads.mkdir()
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
@@ -547,8 +534,7 @@ def test_bad_input_strangers_and_path_tricks_get_clean_4xx(site, browser):
 
 def fits(driver, width: int, figures: str = "td") -> dict:
     """At `width` CSS pixels: how wide the page is, and every one of `figures` that lies outside the screen."""
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": 844,
-                                                                  "deviceScaleFactor": 1, "mobile": width < 600})
+    emulate_width(driver, width)
     return driver.execute_script("""
         const outside = [...document.querySelectorAll(arguments[0])].filter(e => {
             const box = e.getBoundingClientRect();
