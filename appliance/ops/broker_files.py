@@ -215,13 +215,14 @@ def tuning_lines() -> list[str]:
     ]
 
 
-def hub_config(directory: Path) -> str:
-    """The snippet for /etc/mosquitto/conf.d/ on the hub, next to Debian's mosquitto.conf."""
+def hub_config(directory: Path, port: int) -> str:
+    """The snippet for /etc/mosquitto/conf.d/ on the hub, next to Debian's mosquitto.conf; it listens on the
+    site file's [broker] port, the one every device dials."""
     lines = [
         "# Written by `turnero broker-files` from the site configuration; rewritten at every run.",
         "# Goes in /etc/mosquitto/conf.d/, next to Debian's mosquitto.conf (which sets persistence_location).",
         # Every interface (the devices are other Pis), TLS only: nothing, a password least of all, in clear.
-        "listener 8883",
+        f"listener {port}",
         *tls_lines(directory),
         *security_lines(directory),
         "persistence true",
@@ -282,7 +283,7 @@ def write_broker_files(config: SiteConfig, directory: Path) -> BrokerFiles:
     write_atomic(credentials / CA_NAME, (directory / site_ca.CA_CERT).read_bytes())
     _write_broker_readable(directory / PASSWD_NAME, _hash(mosquitto_passwd, passwords, directory))
     _write_broker_readable(directory / ACL_NAME, acl_text(found).encode())
-    write_atomic(directory / CONF_NAME, hub_config(directory).encode())
+    write_atomic(directory / CONF_NAME, hub_config(directory, config.broker.port).encode())
     return BrokerFiles(directory, found, tuple(added), tuple(removed))
 
 
