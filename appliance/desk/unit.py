@@ -23,7 +23,7 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -54,6 +54,7 @@ CHOICE_S = 10.0         # a transfer being chosen is given up after this long wi
 class DeskPress:
     action: str          # a desk_request action, or "rate"
     value: int = 0
+    at: float | None = None   # the monotonic time of the press itself: what it means depends on when it was made
 
 
 LIGHT_PATTERNS = {"waiting": (0.05, 0.05), "kept": (0.1, 0.9), "offline": (0.5, 0.5), "overdue": (1.0, 0.2),
@@ -122,7 +123,9 @@ class DeskUnit:
 
     def _pressed(self, pin: int, press: DeskPress) -> None:
         if self.debounce.edge(pin, True):
-            self.inbox.put(press)
+            # Stamped here, in gpiozero's thread: a loop that takes the press a moment later (a busy Pi) must not
+            # rate the next citizen because the grace of the one leaving ran out in between.
+            self.inbox.put(replace(press, at=self.monotonic()))
 
     def _tap_or_hold(self, pin: int, tap: str, hold: str, pin_factory) -> Button:
         """A button that means `tap` when released before recall_hold_seconds and `hold` once held that long
@@ -172,7 +175,7 @@ class DeskUnit:
     def step(self, timeout: float = 0.2) -> None:
         for item in arrived(self.inbox, timeout):
             if isinstance(item, DeskPress) and item.action == "rate":
-                self.rate(item.value)
+                self.rate(item.value, item.at)
             elif isinstance(item, DeskPress):
                 self.press(item.action)
             elif isinstance(item, mqtt.MQTTMessage):   # whatever a state holds, the desk goes on with the last good one
@@ -262,8 +265,9 @@ class DeskUnit:
             return
         self.link.publish(contract.request_topic(self.desk.number), request.to_json(), expiry_s=REQUEST_EXPIRY_S)
 
-    def rate(self, value: int) -> None:
-        turn = self.pad.press(self.monotonic())
+    def rate(self, value: int, at: float | None = None) -> None:
+        """A press on the pad at `at` (monotonic; None: now) rates the turn the pad was armed for then."""
+        turn = self.pad.press(self.monotonic() if at is None else at)
         if turn is None:
             log.info("%s: rating %d ignored: no turn to rate (or already rated)", self.device, value)
             return

@@ -82,7 +82,6 @@ def test_transfer_cycles_through_every_service_and_next_sends_the_citizen_to_the
     # Sent to the back of their new queues, so that desk 1, which attends S and F too, calls the R turns first.
     config = dataclasses.replace(config, desk_settings=dataclasses.replace(config.desk_settings, transfer_front=False))
     pins = MockFactory()
-    names = config.service_names()
     with Running(Hub(config, tmp_path / "hub")) as hub, Running(desk_unit(config, 1, tmp_path / "desk", pins)) as desk:
         offered = ["V", "S", "E", "F", "C"]   # desk 1's usual transfer first, then the site's order, never its own
         issue(hub, *range(1, 6))
@@ -91,7 +90,7 @@ def test_transfer_cycles_through_every_service_and_next_sends_the_citizen_to_the
             wait_until(lambda: desk.serving and desk.serving["number"] == f"R-{n:03d}", what=f"R-{n:03d} called")
             for position in range(1, offered.index(target) + 2):
                 press(pins, config.desk_pins.transfer)
-                shows(desk, f"Trasladar a {position}/5", names[offered[position - 1]][:20])   # the display's width
+                shows(desk, f"Trasladar a {position}/5", config.services[offered[position - 1]].counter_name)
             press(pins, config.desk_pins.next)
             wait_until(lambda: desk.serving is None and desk.pending is None, what=f"R-{n:03d} sent to {target}")
         queues = sorted((t.number, t.service) for t in hub.ledger.waiting())
