@@ -25,7 +25,8 @@ from appliance.site import load as load_config
 from hub.day import REPLAY_DAYS, ServiceDay, oldest_replayable, plausible, recorded_day
 from hub.ledger import Ledger, fold
 from hub.policy import choose_next
-from hub.retained import RetainedPublisher, advisor_at, build_board, build_desk_state
+from hub.history import past_attentions
+from hub.retained import Past, RetainedPublisher, advisor_at, build_board, build_desk_state
 from hub.store import DayStore
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class Hub:
         # A clock set back at boot keeps the newest day already recorded (day.py).
         self.day = ServiceDay(recorded_day(self.now().date().isoformat(), self.store.days()))
         self.ledger = fold(self.store.resume(self.today))   # a torn end of the day's journal is cut here
+        self._past = past_attentions(self.store, date.fromisoformat(self.today), config.timezone)
         self.rejected = contract.Refusals()
         self._made: list[dict] = []                 # records of this batch, for its one durable write
         self._recorded: dict[str, list[str]] = {}   # device -> ids of its facts the batch records (Applied)
@@ -477,6 +479,7 @@ class Hub:
         log.info("new service day %s; %d turn(s) of %s closed as unattended", today, len(leftovers), self.today)
         self.store.close()  # the old day's records leave memory (a late event for it reopens its file)
         self.day.today, self.ledger = today, Ledger()
+        self._past = past_attentions(self.store, date.fromisoformat(today), self.config.timezone)
         self._warned.clear()
         self._publish_board()
         for desk in self.config.desks:
@@ -494,7 +497,7 @@ class Hub:
                               build_desk_state(self.ledger, self.config, number, self._envelope(), overdue=overdue))
 
     def board(self) -> contract.Board:
-        return build_board(self.ledger, self.config, self._envelope())
+        return build_board(self.ledger, self.config, self._envelope(), Past(self._past, self.now().hour))
 
     def _publish_board(self) -> None:
         self.retained.publish(contract.BOARD_TOPIC, self.board())

@@ -293,7 +293,8 @@ class Waiting(Record):
     service_name: str
     normal: int
     preferential: int
-    minutes_per_turn: int | None = None   # today's pace for this service; None until the hub has measured it
+    minutes_per_turn: int | None = None   # the pace for this service; None until the hub has measured it
+    from_history: bool = False            # the pace is that of other days (the same weekday and hour), not today's
 
     def estimated_minutes(self, ahead: int) -> int | None:
         """The wait of a citizen with `ahead` people before them, at today's pace; None while it is unknown."""

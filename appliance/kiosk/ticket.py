@@ -25,6 +25,7 @@ from appliance.site import DEFAULT_CODE_PAGE
 # Text sizes: the ESC/POS character magnification (width, height) on each paper width.
 SIZES = {80: {"huge": 4, "large": 2, "normal": 1}, 58: {"huge": 3, "large": 2, "normal": 1}}
 LINE_CHARACTERS = {80: 48, 58: 32}   # font A characters per line
+HISTORY_NOTE = "(calculado con la atención de otros días)"   # today has not measured its own pace yet
 # A number stays on one line with the words beside it: "12 minutos", "a las 8:00", "de 2026".
 _BESIDE_A_NUMBER = re.compile(r"(?<=\d) (?=\S)|(?<=\S) (?=\d)")
 _KEPT = "\xa0"                                    # textwrap breaks at ASCII spaces only
@@ -43,6 +44,7 @@ class Ticket:
     hours: str                      # "Horario: lunes a viernes de 8:00 a 12:00." (site.Hours.line)
     footer: str                     # [ticket] footer: the site's last line
     category: str | None = None     # whom the preferential line serves ("Persona mayor"), when the button says
+    estimate_from_history: bool = False   # the wait rests on other days' pace: the ticket says so
     qr: str | None = None
     logo: Path | None = None
 
@@ -125,6 +127,8 @@ def ticket_lines(ticket: Ticket, layout: TicketLayout) -> list[Line]:
     if ticket.estimated_wait_min is not None:
         minutes = ticket.estimated_wait_min
         lines.append(Line(f"Tiempo estimado de espera: {minutes} {plural(minutes, 'minuto', 'minutos')}"))
+        if ticket.estimate_from_history:
+            lines.append(Line(HISTORY_NOTE))
     lines += [Line("Espere el llamado en la pantalla."), Line("", rule=True)]
     lines += [Line(ticket.notice), Line(ticket.hours)]
     if ticket.footer.strip():

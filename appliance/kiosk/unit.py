@@ -28,7 +28,7 @@ from gpiozero import LED, Button
 
 from appliance import contract
 from appliance.core.debounce import Debouncer
-from appliance.core.link import Link
+from appliance.core.link import Connected, Link
 from appliance.core.outbox import Outbox
 from appliance.core.steps import arrived, refusing
 from appliance.core.hours import OpeningHours
@@ -40,6 +40,7 @@ from appliance.site import DEFAULT_CODE_PAGE, KioskButton, SiteConfig
 
 log = logging.getLogger(__name__)
 BOARD_FRESH_S = 120      # older queue figures are not printed: never a wrong "people ahead"
+BOARD_WAIT_S = 5         # just started, a press waits this long at most for the hub's retained board
 PRINTER_CHECK_S = 10     # how often an idle kiosk asks its printer for its state
 SLIP_HOLD_S = 20         # outside hours, one slip per citizen: presses this soon after a slip print nothing
 SIGNAL_S = 8             # how long the light says why a press gave no ticket
@@ -74,7 +75,11 @@ class KioskUnit:
         self.printer_state = "unknown"
         self._printer_checked = float("-inf")
         self._board: contract.Board | None = None
-        self._board_at = 0.0
+        self._board_at = float("-inf")
+        self._started_at = float("-inf")
+        self._awaiting_board = False             # just started: presses wait for the hub's retained state
+        self._connected_before = False
+        self._deferred: list[TicketPress] = []
         self._hub_online = False
         self.light: str | None = None     # what the status light says now: a key of LIGHTS
         self._signal: tuple[str, float] | None = None     # a light saying why a press gave nothing, until when
@@ -103,6 +108,7 @@ class KioskUnit:
 
     def start(self) -> None:
         self._settle_pending()
+        self._started_at, self._awaiting_board = self.monotonic(), True
         self.link.start()
         self._check_printer()
         self._show()
@@ -114,11 +120,24 @@ class KioskUnit:
                 device.close()
 
     def step(self, timeout: float = 0.5) -> None:
+        connected = False
         for item in arrived(self.inbox, timeout):
             if isinstance(item, TicketPress):
-                self.issue(item.button)
+                self._deferred.append(item)
+            elif isinstance(item, Connected):
+                connected = True
             elif isinstance(item, mqtt.MQTTMessage):   # whatever a board holds, the kiosk issues with what it knew
                 refusing(self.rejected, self.kiosk.id, self._on_message, item)
+        # Just started, the hub's retained board and status come right after the connection: the first citizens
+        # wait for them, one step past it (or BOARD_WAIT_S without a broker), or their tickets would leave out the
+        # people ahead and the wait.
+        if self._connected_before or self.monotonic() - self._started_at >= BOARD_WAIT_S:
+            self._awaiting_board = False
+        self._connected_before = self._connected_before or connected
+        if not self._awaiting_board:
+            presses, self._deferred = self._deferred, []
+            for press in presses:
+                self.issue(press.button)
         if self.monotonic() - self._printer_checked > PRINTER_CHECK_S:
             self._check_printer()
         self._show()
@@ -170,10 +189,11 @@ class KioskUnit:
         return ticket
 
     def _ticket(self, spec: KioskButton, number: int, moment: datetime) -> Ticket:
-        ahead, minutes = self.queue_figures(spec.service, spec.preferential)
+        ahead, minutes, from_history = self.queue_figures(spec.service, spec.preferential)
         return Ticket(entity=self.config.name, number=turn_number(spec.prefix, number),
                       service_name=self.config.services[spec.service].name, preferential=spec.preferential,
-                      issued_at=moment, people_ahead=ahead, estimated_wait_min=minutes, notice=self.config.notice,
+                      issued_at=moment, people_ahead=ahead, estimated_wait_min=minutes,
+                      estimate_from_history=from_history, notice=self.config.notice,
                       hours=self.config.hours.line(), footer=self.config.ticket_footer,
                       category=contract.PREFERENTIAL_CATEGORIES.get(spec.category))
 
@@ -206,17 +226,18 @@ class KioskUnit:
         else:
             self.numbering.settle()
 
-    def queue_figures(self, service: str, preferential: bool) -> tuple[int | None, int | None]:
-        """People ahead and estimated minutes, from the hub's retained board, only while the hub is online and
-        the figures are fresh: otherwise (None, None) and the ticket leaves them out."""
+    def queue_figures(self, service: str, preferential: bool) -> tuple[int | None, int | None, bool]:
+        """People ahead, estimated minutes and whether the pace is that of other days, from the hub's retained
+        board, only while the hub is online and the figures are fresh: otherwise (None, None, False) and the
+        ticket leaves them out."""
         fresh = self._board and self.monotonic() - self._board_at <= BOARD_FRESH_S
         if not (self._hub_online and self.link.connected and fresh):
-            return None, None
+            return None, None, False
         for waiting in self._board.waiting:
             if waiting.service == service:
                 ahead = waiting.preferential if preferential else waiting.normal + waiting.preferential
-                return ahead, waiting.estimated_minutes(ahead)
-        return None, None
+                return ahead, waiting.estimated_minutes(ahead), waiting.from_history
+        return None, None, False
 
     def _refuse_closed(self, moment: datetime) -> None:
         reason = self.hours.reason(moment)
@@ -264,10 +285,12 @@ class KioskUnit:
             self._hub_online = contract.is_online(message.payload)
         else:
             self._board = contract.expect(message.payload, contract.Board)
-            # Only a board the hub publishes now says its figures are current: a retained copy handed out at a
-            # (re)connect may come from a hub whose loop stands still. A live one comes within BOARD_REFRESH_S.
-            if not message.retain:
-                self._board_at = self.monotonic()
+            # A board the hub publishes now is current. A retained copy handed out at a (re)connect is as old as
+            # the hub's time on it says: a hub whose loop stands still leaves an ever older one; a live hub
+            # publishes it again every BOARD_REFRESH_S, so a kiosk just started has current figures at once.
+            age = 0.0 if not message.retain else max(
+                0.0, (self.now() - datetime.fromisoformat(self._board.at)).total_seconds())
+            self._board_at = max(self._board_at, self.monotonic() - age)
 
     def _show_signal(self, light: str) -> None:
         self._signal = (light, self.monotonic() + SIGNAL_S)

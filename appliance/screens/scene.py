@@ -48,11 +48,15 @@ class WaitingView:
     service: str
     count: int                    # normal and preferential together: everyone ahead of a new ticket
     minutes: int | None = None    # the estimated wait of a new ticket, once the hub knows the pace
+    from_history: bool = False    # that pace is other days' (today has not measured its own yet)
 
     @property
     def estimate(self) -> str | None:
-        """'15 min aprox.'; nothing beside an empty queue, where a citizen is called at once."""
-        return None if self.minutes is None or not self.count else f"{self.minutes} min aprox."
+        """'15 min aprox.', or '15 min (otros días)' at the pace of other days; nothing beside an empty queue,
+        where a citizen is called at once."""
+        if self.minutes is None or not self.count:
+            return None
+        return f"{self.minutes} min (otros días)" if self.from_history else f"{self.minutes} min aprox."
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ def build_scene(board: Board | None, now: datetime, *, size: tuple[int, int], po
     stopped = {d.desk for d in (board.desks or ()) if d.status != "open"} if board else set()
     current = next((c for c in calls if c.desk not in stopped), None)
     waiting = tuple(WaitingView(printable(w.service_name), w.normal + w.preferential,
-                                w.estimated_minutes(w.normal + w.preferential))
+                                w.estimated_minutes(w.normal + w.preferential), w.from_history)
                     for w in (board.waiting if board else ()))
     # Closed, nobody left waiting and the last call a while ago: the screen says so instead of the last call.
     # While citizens still wait after closing time they are still called, and the screen goes on showing them.

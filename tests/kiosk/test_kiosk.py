@@ -120,7 +120,7 @@ def test_a_ticket_that_could_not_be_printed_is_recorded_void_with_its_reason(tmp
 
 def test_the_ticket_says_how_many_are_ahead_only_with_fresh_figures_from_the_hub(tmp_path):
     unit, _ = make_kiosk(tmp_path)
-    assert unit.queue_figures("R", False) == (None, None)  # no hub yet: left out of the ticket
+    assert unit.queue_figures("R", False) == (None, None, False)  # no hub yet: left out of the ticket
 
 
 @pytest.mark.parametrize("step", ["after_take", "while_printing", "after_print", "after_outbox"])
@@ -207,6 +207,7 @@ def every_kind() -> dict[str, object]:
         "slip": Slip(entity=CONFIG.name, reason="Hoy es festivo, Día de la Independencia: no estamos atendiendo.",
                      reopening="Volvemos a atender el miércoles 30 de septiembre de 2026 a las 8:00.", hours=hours,
                      last_ticket="15:45", issued_at=TUESDAY_MORNING),
+        "estimate of other days": dataclasses.replace(figures, estimate_from_history=True),
         "button limit": limit_slip(CONFIG.name, longest, 42, TUESDAY_MORNING),
         "kiosk limit": limit_slip(CONFIG.name, None, 125, TUESDAY_MORNING),
     }
@@ -242,6 +243,14 @@ def test_the_people_ahead_read_naturally_in_singular_and_plural(ahead, line):
 def test_an_unknown_paper_width_is_refused_with_its_value():
     with pytest.raises(ValueError, match="58 or 80 mm, not 76"):
         TicketLayout(76)
+
+
+def test_an_estimate_from_other_days_pace_says_so_on_the_ticket():
+    from_history = dataclasses.replace(SPANISH, estimated_wait_min=12, estimate_from_history=True)
+    text = printed_text(_printed(from_history, 58)).replace("\n", " ")
+    assert "Tiempo estimado de espera: 12 minutos (calculado con la atención de otros días)" in text
+    assert "otros días" not in printed_text(_printed(dataclasses.replace(from_history, estimate_from_history=False),
+                                                     58))
 
 
 @pytest.mark.parametrize("minutes, line", [(1, "Tiempo estimado de espera: 1 minuto"),

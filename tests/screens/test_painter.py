@@ -37,6 +37,8 @@ STATES = {
     "sin-llamados": lambda: (board(), {}),
     "inicio": lambda: (None, {}),
     "con-estimado": lambda: (board(*ten_calls(), waiting=PACED), {}),
+    "con-estimado-de-otros-dias": lambda: (board(*ten_calls(), waiting=[Waiting(**{**vars(w), "from_history": True})
+                                                                        for w in PACED]), {}),
     "fuera-de-horario": lambda: (board(*ten_calls(), waiting=[]), {"closed": CLOSED, "now": LATER}),
     "sin-papel": lambda: (board(*ten_calls(), waiting=PACED), {"notice": NO_PAPER}),
     "modulos-en-pausa": lambda: (board(*ten_calls(), waiting=PACED, desks=DESKS), {}),

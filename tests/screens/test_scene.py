@@ -4,10 +4,10 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from appliance.contract import DeskStatus
+from appliance.contract import DeskStatus, Waiting
 from appliance.screens.scene import (IDLE_MESSAGE, OFFLINE_BANNER, PREFERENTIAL_MARK, RECALLED, SHOWN_CALLS,
                                      WaitingView, build_scene)
-from tests.harness.scenes import DESKS, FOOTER, NOW, WAITING, board, call, scene, ten_calls
+from tests.harness.scenes import DESKS, FOOTER, NOW, PACED, WAITING, board, call, scene, ten_calls
 
 
 def test_a_new_call_is_the_highlighted_headline_with_its_desk_and_the_time_in_spanish():
@@ -47,6 +47,13 @@ def test_the_queues_count_normal_and_preferential_turns_per_service():
     s = scene(board(call(1, "S-012", 1)))
     assert s.waiting[0] == WaitingView("Registro y Aportes", 5)
     assert [w.service for w in s.waiting] == [w.service_name for w in WAITING]
+
+
+def test_an_estimate_at_the_pace_of_other_days_says_so():
+    other_days = [Waiting(**{**vars(w), "from_history": True}) for w in PACED]
+    registro = scene(board(call(1, "S-012", 1), waiting=other_days)).waiting[0]
+    assert (registro.count, registro.estimate) == (5, "18 min (otros días)")    # five ahead, at 3 minutes
+    assert scene(board(call(1, "S-012", 1), waiting=PACED)).waiting[0].estimate == "18 min aprox."
 
 
 def test_the_paused_and_closed_desks_are_named_and_singular_and_plural_agree():
