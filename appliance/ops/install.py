@@ -456,7 +456,8 @@ def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str)
             found = broker_files.accounts(config)
             return (have == {a.device for a in found} and (directory / broker_files.PASSWD_NAME).is_file()
                     and (directory / broker_files.ACL_NAME).read_text() == broker_files.acl_text(found)
-                    and (directory / broker_files.CONF_NAME).read_text() == broker_files.hub_config(directory, config.broker.port)
+                    and (directory / broker_files.CONF_NAME).read_text()
+                    == broker_files.hub_config(directory, config.broker.port)
                     and broker_files.tls_current(directory, broker_files.hub_names(config)))
         except OSError:
             return False

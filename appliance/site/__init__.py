@@ -12,7 +12,7 @@ from appliance.site.model import (CA_NAME, CODE_PAGES, COUNTER_CHARACTERS, COUNT
                                   QueuePolicy, Service, SetupError, SiteConfig, WebSettings)
 
 EXAMPLE = Path(__file__).parent / "example.toml"
-__all__ = ["BrokerAddress", "CA_NAME", "CODE_PAGES", "COUNTER_CHARACTERS", "COUNTER_ENCODING", "ConfigError", "DEFAULT_CODE_PAGE", "DEFAULT_CREDENTIALS_DIR", "Desk", "DeskPins", "DeskSettings",
-           "Display", "EXAMPLE", "HEADER_UARTS", "Hours", "Kiosk", "KioskButton", "Login", "POLICIES",
-           "PRINTER_KEYS", "QueuePolicy", "Service", "SetupError", "SiteConfig", "UART_PINS", "WEEKDAYS",
-           "WebSettings", "load", "parse", "require"]
+__all__ = ["BrokerAddress", "CA_NAME", "CODE_PAGES", "COUNTER_CHARACTERS", "COUNTER_ENCODING", "ConfigError",
+           "DEFAULT_CODE_PAGE", "DEFAULT_CREDENTIALS_DIR", "Desk", "DeskPins", "DeskSettings", "Display", "EXAMPLE",
+           "HEADER_UARTS", "Hours", "Kiosk", "KioskButton", "Login", "POLICIES", "PRINTER_KEYS", "QueuePolicy",
+           "Service", "SetupError", "SiteConfig", "UART_PINS", "WEEKDAYS", "WebSettings", "load", "parse", "require"]
