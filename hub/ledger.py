@@ -196,7 +196,10 @@ class Ledger:
         self.status_log.setdefault(r["desk"], []).append((r["at"], r["status"], r["advisor"]))
 
     def _apply_advisor(self, r: dict) -> None:
-        self.signed_in[r["desk"]] = r["advisor"]
+        if r["advisor"]:
+            self.signed_in[r["desk"]] = r["advisor"]
+        else:   # signed out: the site file's advisor again
+            self.signed_in.pop(r["desk"], None)
         self.status_log.setdefault(r["desk"], []).append((r["at"], self.desk_status(r["desk"]), r["advisor"]))
 
     def _apply_command(self, r: dict) -> None:

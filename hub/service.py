@@ -289,6 +289,10 @@ class Hub:
         if refusal:
             log.info("desk %d: %s %s refused: %s", desk.number, request.action, request.service or "", refusal)
             return {desk.number}
+        if request.action == "sign_in":   # the advisor's code typed on the pad: recorded as the page's sign-in is
+            self._record("advisor", desk=desk.number, advisor=self.config.desk_settings.advisor_codes[request.code],
+                         request_id=request.id)
+            return {desk.number}
         if request.action in ("pause", "close"):   # the attention served ends, and nobody else is called
             if serving:
                 self._record("close", turn_id=serving, desk=desk.number, outcome="attended", request_id=request.id)
@@ -317,6 +321,8 @@ class Hub:
         will."""
         if request.action in ("recall", "no_show", "transfer") and not serving:
             return contract.REFUSALS["nobody"]
+        if request.action == "sign_in" and request.code not in self.config.desk_settings.advisor_codes:
+            return contract.REFUSALS["code"]
         if request.action != "transfer":
             return None
         if request.service not in self.config.services:   # a desk with another version of the site file
@@ -344,6 +350,8 @@ class Hub:
         if self.ledger.desk_status(number) != status:
             self._record("desk", desk=number, status=status, advisor=advisor_at(self.ledger, self.config, number),
                          request_id=request_id, **_by(by))
+        if status == "closed" and number in self.ledger.signed_in:   # a closed desk has nobody signed in
+            self._record("advisor", desk=number, advisor="", request_id=request_id, **_by(by))
 
     # --- the coordinators' orders ----------------------------------------------------------------------
 

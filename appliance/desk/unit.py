@@ -48,6 +48,7 @@ ANSWER_TIMEOUT_S = 1.0  # past this without an answer the desk shows it is offli
 REQUEST_EXPIRY_S = 60
 NOTICE_S = 6.0          # how long the counter display says that a request was refused or cancelled
 CHOICE_S = 10.0         # a transfer being chosen is given up after this long without a press
+CODE_S = 10.0           # an advisor's code being typed on the pad is given up after this long without a press
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class DeskUnit:
         self.pending: contract.DeskRequest | None = None
         self._pending_since = 0.0
         self.choice: TransferChoice | None = None
+        self._code: tuple[str, float] | None = None   # the digits of an advisor's code typed so far, and when
         self._notice: tuple[tuple[str, str], float] | None = None   # lines for the counter display, until when
         self._thanks_until = 0.0
         self._lights: tuple[str, str] | None = None
@@ -197,11 +199,11 @@ class DeskUnit:
         else:
             self.request(action)   # while a request waits for its answer, any button asks again with it
 
-    def request(self, action: str, service: str | None = None) -> None:
+    def request(self, action: str, service: str | None = None, code: str | None = None) -> None:
         if self.pending is None:
             self._remember(contract.DeskRequest(
                 id=contract.new_id(), at=self._stamp(), source=self.device, desk=self.desk.number, action=action,
-                service=service, on_counter=self.serving["turn_id"] if self.serving else ""))
+                service=service, on_counter=self.serving["turn_id"] if self.serving else "", code=code))
             self._pending_since = self.monotonic()
         else:
             log.info("%s: still waiting for the answer to %s; asking again", self.device, self.pending.action)
@@ -266,8 +268,13 @@ class DeskUnit:
         self.link.publish(contract.request_topic(self.desk.number), request.to_json(), expiry_s=REQUEST_EXPIRY_S)
 
     def rate(self, value: int, at: float | None = None) -> None:
-        """A press on the pad at `at` (monotonic; None: now) rates the turn the pad was armed for then."""
-        turn = self.pad.press(self.monotonic() if at is None else at)
+        """A press on the pad at `at` (monotonic; None: now) rates the turn the pad was armed for then; on a
+        closed desk with nobody to rate, it is a digit of an advisor's sign-in code."""
+        at = self.monotonic() if at is None else at
+        if self.status == "closed" and self.pad.target(at) is None and self.config.desk_settings.advisor_codes:
+            self._type_code(value, at)
+            return
+        turn = self.pad.press(at)
         if turn is None:
             log.info("%s: rating %d ignored: no turn to rate (or already rated)", self.device, value)
             return
@@ -276,6 +283,16 @@ class DeskUnit:
         self.link.send(contract.rating_topic(self.desk.number), rating)
         log.info("%s: rating %d (%s) for %s", self.device, value, LABELS[value], turn)
         self._thank()
+
+    def _type_code(self, digit: int, at: float) -> None:
+        typed = self._code[0] if self._code and at - self._code[1] <= CODE_S else ""
+        typed += str(digit)
+        if len(typed) < contract.SIGN_IN_DIGITS:
+            self._code = (typed, at)
+            self._say(("Código de asesor", "*" * len(typed)))
+            return
+        self._code = None
+        self.request("sign_in", code=typed)
 
     def _on_message(self, message: mqtt.MQTTMessage) -> None:
         if message.topic == contract.status_topic("hub"):
@@ -296,6 +313,8 @@ class DeskUnit:
             if state.refused:
                 log.info("%s: %s refused by the hub: %s", self.device, self.pending.action, state.refused)
                 self._say(counter.refused(state.refused))
+            elif self.pending.action == "sign_in":
+                self._say(counter.signed_in(state.advisor or self.desk.advisor))
             self._remember(None)
         if state.serving != self.serving:
             self.choice = None   # a transfer chosen for another citizen is not sent

@@ -522,7 +522,8 @@ class _Reader:
     def desk_settings(self, data: dict) -> DeskSettings:
         table = self.table(data, "desk") if "desk" in data else {}
         self.unknown_keys(table, "desk", {"recall_hold_seconds", "attention_limit_minutes",
-                                          "attention_warning_minutes", "transfer_position", "counter"})
+                                          "attention_warning_minutes", "transfer_position", "counter",
+                                          "advisor_codes"})
         hold = self.get(table, "recall_hold_seconds", "desk", (int, float), 1.5)
         if hold is not None and not 0.5 <= hold <= 10:
             self.problem("desk.recall_hold_seconds", f"must be from 0.5 to 10 seconds, not {hold}")
@@ -546,7 +547,20 @@ class _Reader:
             self.problem("desk.counter.baudrate", f"must be 2400, 4800, 9600, 19200 or 38400, not {baud}")
         return DeskSettings(float(hold or 1.5), limit or 15, warning or 0, position == "front",
                             {"kind": kind, "device": self.get(counter, "device", "desk.counter", str, "/dev/ttyUSB0"),
-                             "baudrate": baud})
+                             "baudrate": baud}, self.advisor_codes(table))
+
+    def advisor_codes(self, table: dict) -> dict[str, str]:
+        codes = {}
+        for code, name in (self.get(table, "advisor_codes", "desk", dict, {}) or {}).items():
+            where = f"desk.advisor_codes.{code}"
+            if not contract.SIGN_IN_CODE.fullmatch(code):
+                self.problem(where, f"{code!r} is not a code: four digits from 1 to 5, the rating pad's buttons")
+            elif not isinstance(name, str) or not name.strip():
+                self.problem(where, f"must be the advisor's name, not {name!r}")
+            else:
+                self.readable(where, name, "advisor")
+                codes[code] = name
+        return codes
 
     def displays(self, data: dict) -> dict[str, Display]:
         displays = {}

@@ -140,6 +140,8 @@ class DeskSettings:
     attention_warning_min: int     # the counter display says the time left this long before the limit (0: not)
     transfer_front: bool           # a transferred turn goes to the front of its new queue (else the back)
     counter_display: dict          # [desk] counter in the site file: {"kind": "serial", "device": ..., "baudrate": ...}
+    # [desk] advisor_codes: the code each advisor types on the rating pad of a closed desk to sign in there
+    advisor_codes: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -48,10 +48,12 @@ def day_times(ledger: Ledger, day_end: datetime) -> tuple[dict[int, Times], dict
             end = datetime.fromisoformat(following[0]) if following else max([start, day_end, *attending_until])
             seconds = (end - start).total_seconds()
             attending = sum(max(0.0, (min(until, end) - max(since, start)).total_seconds()) for since, until in spans)
+            if status == "closed":   # no time of anybody's: a desk closed, or an advisor signed out
+                continue
             for times in (desks.setdefault(desk, Times()), advisors.setdefault(advisor, Times())):
                 if status == "open":
                     times.open_s += seconds
                     times.attending_s += attending
-                elif status == "paused":
+                else:
                     times.paused_s += seconds
     return desks, advisors

@@ -15,7 +15,8 @@ LINES = [
     *(counter.idle(desk.name, status) for desk in SITE.desks.values() for status in contract.DESK_STATUSES),
     *(counter.attention("Módulo 1", number, seconds, 15, 3) for number in ("R-001", "PR-123456")
       for seconds in (0, 59, 60, 12 * 60, 14 * 60 + 1, 15 * 60, 240 * 60)),
-    counter.kept_request(), counter.cancelled_request(),
+    counter.kept_request(), counter.cancelled_request(), ("Código de asesor", "***"),
+    *(counter.signed_in(name) for name in SITE.desk_settings.advisor_codes.values()),
     *(counter.transfer_choice(service.counter_name, 6, 6) for service in SITE.services.values()),
     *(counter.refused(reason) for reason in contract.REFUSALS.values()), counter.refused("Sin otro servicio"),
 ]

@@ -41,6 +41,7 @@ def test_the_shipped_example_is_a_complete_site():
     ('last_ticket = "15:45"', 'last_ticket = "3:45 pm"', "hours.last_ticket: '3:45 pm' is not a time of day"),
     ("port = 8443", 'port = 8443\nhost = "hub central"', "web.host: must be an address of the hub"),
     ("press_limit = 10", "press_limit = -1", "ticket.press_limit: must be from 0 (no limit) to 100"),
+    ('"5213" = "Carlos', '"5216" = "Carlos', "desk.advisor_codes.5216: '5216' is not a code: four digits from 1 to 5"),
     ("kiosk_limit = 20", "kiosk_limit = -5", "ticket.kiosk_limit: must be from 0 (no limit) to 1000 tickets, not -5"),
     ('category = "persona_mayor"', 'category = "anciano"', "kiosks[1].buttons[8].category: 'anciano' is not a"),
     ('preferential = true\ncategory = "persona_mayor"', 'preferential = false\ncategory = "gestante"',
