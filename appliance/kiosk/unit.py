@@ -70,7 +70,7 @@ class KioskUnit:
         self.layout = TicketLayout(paper_mm=self.kiosk.printer.get("paper_mm", config.paper_mm),
                                    encoding=self.kiosk.printer.get("encoding", DEFAULT_CODE_PAGE))
         self.printer = printer or open_printer(PrinterConfig(**self.kiosk.printer))
-        self.on_printed = on_printed     # (ticket, layout, ESC/POS bytes): the demo keeps a copy of each ticket
+        self.on_printed = on_printed     # (ticket, layout, ESC/POS bytes): a simulated kiosk keeps a copy of each
         self.issued: list[Ticket] = []
         self.printer_state = "unknown"
         self._printer_checked = float("-inf")
