@@ -24,7 +24,7 @@ from appliance.drivers.gpio import press
 class Key:
     key: str
     pin: int
-    what: str             # what the button does, as the help says it: "Salud", "SIGUIENTE"
+    what: str             # what the button does, as the help says it: "Salud", "siguiente"
     hold_s: float = 0.0   # a long press: the button is held this long (PAUSE held closes a desk)
 
 
