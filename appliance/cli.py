@@ -35,10 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     role("hub", "run the hub: queue decisions, the record, retained state")
     kiosk = role("kiosk", "run a kiosk: buttons, numbering, printed tickets")
     kiosk.add_argument("--id", required=True, help="kiosk id from the site configuration")
-    kiosk.add_argument("--simulated", action="store_true", help="mock pins and a simulated printer")
+    kiosk.add_argument("--simulated", action="store_true",
+                       help="mock pins pressed by this terminal's keys, a simulated printer that keeps each ticket "
+                            "in the state folder (tickets/*.bin and *.png)")
     desk = role("desk", "run a desk unit: NEXT button, counter display, rating pad")
     desk.add_argument("--number", type=int, required=True, help="desk number from the site configuration")
-    desk.add_argument("--simulated", action="store_true", help="mock pins")
+    desk.add_argument("--simulated", action="store_true", help="mock pins pressed by this terminal's keys")
     display = role("display", "run a waiting-room display")
     display.add_argument("--id", required=True, help="display id from the site configuration")
     display.add_argument("--windowed", action="store_true", help="a window instead of full screen")

@@ -10,7 +10,7 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 from appliance import contract  # noqa: E402
 from appliance import site as site_config  # noqa: E402
 from appliance.core.hours import OpeningHours  # noqa: E402
-from appliance.dev.ticket_preview import save_preview  # noqa: E402
+from appliance.kiosk.preview import save_preview  # noqa: E402
 from appliance.kiosk.ticket import Slip, Ticket, TicketLayout  # noqa: E402
 from appliance.screens.scene import build_scene, dispenser_notice  # noqa: E402
 from appliance.screens.window import Screen  # noqa: E402

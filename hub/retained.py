@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass
 from itertools import islice
 
 from appliance import contract
@@ -13,9 +14,12 @@ from appliance.site import SiteConfig
 from appliance.records.ledger import KEPT_CALLS, Ledger
 
 log = logging.getLogger(__name__)
+MEASURED = 3     # attentions that make a pace: fewer say too little to print on a ticket
 
 
-def build_board(ledger: Ledger, config: SiteConfig, envelope: dict) -> contract.Board:
+def build_board(ledger: Ledger, config: SiteConfig, envelope: dict, past: Past | None = None) -> contract.Board:
+    """`past`: the attentions of the same weekday and hour in the last weeks (hub.history), for the services that
+    have not measured enough today."""
     calls = []
     # At least every call of one batch (one per desk): a display that lists fewer would never announce some.
     for record in islice(ledger.calls, max(KEPT_CALLS, len(config.desks))):
@@ -26,24 +30,38 @@ def build_board(ledger: Ledger, config: SiteConfig, envelope: dict) -> contract.
             preferential=turn.preferential, desk=record["desk"],
             desk_name=config.desks[record["desk"]].name, recall=record["recall"]))
     queued = Counter((t.service, t.preferential) for t in ledger.waiting())
-    waiting = [contract.Waiting(service=letter, service_name=service.name, normal=queued[letter, False],
-                                preferential=queued[letter, True], minutes_per_turn=pace(ledger, config, letter))
-               for letter, service in config.services.items()]
+    waiting = []
+    for letter, service in config.services.items():
+        minutes, from_history = pace(ledger, config, letter, past)
+        waiting.append(contract.Waiting(service=letter, service_name=service.name, normal=queued[letter, False],
+                                        preferential=queued[letter, True], minutes_per_turn=minutes,
+                                        from_history=from_history))
     # Only the desks that call nobody: a board of a day whose desks are all open is what displays of before read.
     desks = [contract.DeskStatus(desk=number, desk_name=desk.name, status=ledger.desk_status(number))
              for number, desk in config.desks.items() if ledger.desk_status(number) != "open"]
     return contract.Board(**envelope, calls=calls, waiting=waiting, desks=desks or None)
 
 
-def pace(ledger: Ledger, config: SiteConfig, service: str) -> int | None:
-    """Minutes between two calls of this service today: the mean attention divided by the open desks that attend
-    it (a paused or closed desk calls nobody). None until three attentions have been measured, a guess is not
-    printed on a ticket, and while no open desk attends the service."""
-    attended, seconds = ledger.attention.get(service, (0, 0.0))
+@dataclass(frozen=True)
+class Past:
+    """What other days say of a service's pace at this hour: hub.history's attentions, and the hour now."""
+    attentions: dict[tuple[str, int], tuple[int, float]]
+    hour: int
+
+
+def pace(ledger: Ledger, config: SiteConfig, service: str, past: Past | None = None) -> tuple[int | None, bool]:
+    """Minutes between two calls of this service, and whether they come from other days: the mean attention
+    divided by the open desks that attend it (a paused or closed desk calls nobody). Today's own once three
+    attentions have been measured; before that, the same weekday and hour of the last weeks when they had three;
+    else None, for a guess is not printed on a ticket. None too while no open desk attends the service."""
     desks = sum(service in d.services and ledger.desk_status(n) == "open" for n, d in config.desks.items())
-    if attended < 3 or not desks:
-        return None
-    return max(1, round(seconds / attended / 60 / desks))
+    attended, seconds = ledger.attention.get(service, (0, 0.0))
+    from_history = attended < MEASURED and past is not None
+    if from_history:
+        attended, seconds = past.attentions.get((service, past.hour), (0, 0.0))
+    if attended < MEASURED or not desks:
+        return None, False
+    return max(1, round(seconds / attended / 60 / desks)), from_history
 
 
 def advisor_at(ledger: Ledger, config: SiteConfig, number: int) -> str:

@@ -18,6 +18,7 @@ import paho.mqtt.client as mqtt
 
 from appliance import contract
 from appliance.core.link import Connected, Link
+from appliance.core.spanish import either
 from appliance.core.steps import arrived, refusing
 from appliance.site import ConfigError, SiteConfig
 from appliance.site import load as load_config
@@ -25,8 +26,9 @@ from hub.day import REPLAY_DAYS, ServiceDay, oldest_replayable, plausible, recor
 from appliance.records.ledger import Ledger, fold
 from hub.pace import Pace
 from hub.policy import choose_next
-from hub.retained import RetainedPublisher, advisor_at, build_board, build_desk_state
 from appliance.records.journal import DayStore
+from hub.history import past_attentions
+from hub.retained import Past, RetainedPublisher, advisor_at, build_board, build_desk_state
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -70,6 +72,7 @@ class Hub:
         self.day = ServiceDay(recorded_day(self.now().date().isoformat(), self.store.days()))
         self.ledger = fold(self.store.resume(self.today))   # a torn end of the day's journal is cut here
         self.pace = self._pace_of_today()
+        self._past = past_attentions(self.store, date.fromisoformat(self.today), config.timezone)
         self.rejected = contract.Refusals()
         self._made: list[dict] = []                 # records of this batch, for its one durable write
         self._recorded: dict[str, list[str]] = {}   # device -> ids of its facts the batch records (Applied)
@@ -304,6 +307,10 @@ class Hub:
         if refusal:
             log.info("desk %d: %s %s refused: %s", desk.number, request.action, request.service or "", refusal)
             return {desk.number}
+        if request.action == "sign_in":   # the advisor's code typed on the pad: recorded as the page's sign-in is
+            self._record("advisor", desk=desk.number, advisor=self.config.desk_settings.advisor_codes[request.code],
+                         request_id=request.id)
+            return {desk.number}
         if request.action in ("pause", "close"):   # the attention served ends, and nobody else is called
             if serving:
                 self._record("close", turn_id=serving, desk=desk.number, outcome="attended", request_id=request.id)
@@ -332,6 +339,8 @@ class Hub:
         will."""
         if request.action in ("recall", "no_show", "transfer") and not serving:
             return contract.REFUSALS["nobody"]
+        if request.action == "sign_in" and request.code not in self.config.desk_settings.advisor_codes:
+            return contract.REFUSALS["code"]
         if request.action != "transfer":
             return None
         if request.service not in self.config.services:   # a desk with another version of the site file
@@ -359,6 +368,8 @@ class Hub:
         if self.ledger.desk_status(number) != status:
             self._record("desk", desk=number, status=status, advisor=advisor_at(self.ledger, self.config, number),
                          request_id=request_id, **_by(by))
+        if status == "closed" and number in self.ledger.signed_in:   # a closed desk has nobody signed in
+            self._record("advisor", desk=number, advisor="", request_id=request_id, **_by(by))
 
     # --- the coordinators' orders ----------------------------------------------------------------------
 
@@ -405,13 +416,19 @@ class Hub:
         if self.ledger.desk_status(desk.number) != "open":
             status = contract.DESK_STATUS_NAMES[self.ledger.desk_status(desk.number)]
             raise Refused(f"{desk.name} está {status}: ábralo antes.")
+        turn = next((t for t in self.ledger.queue.values() if t.number == command.number), None)
+        if turn is None:
+            raise Refused(f"El turno {command.number} no está en espera.")
+        if turn.service not in desk.services:   # its advisor does not do that: the citizen would be sent back
+            service = self.config.services[turn.service].name
+            others = [d.name for d in self.config.desks.values() if turn.service in d.services]
+            raise Refused(f"{desk.name} no atiende {service}: " + (
+                f"llame el turno {turn.number} a {either(others)}." if others else
+                f"ningún módulo lo atiende; traslade el turno {turn.number} a otro servicio."))
         serving = self.ledger.serving.get(desk.number)
         if serving:
             raise Refused(f"{desk.name} atiende el turno {self.ledger.turns[serving].number}: ciérrelo antes de "
                           "llamar otro.")
-        turn = next((t for t in self.ledger.queue.values() if t.number == command.number), None)
-        if turn is None:
-            raise Refused(f"El turno {command.number} no está en espera.")
         self._call(turn.turn_id, desk, command.id, recall=False, by=command.coordinator)
         return {desk.number}
 
@@ -489,6 +506,7 @@ class Hub:
         self.store.close()  # the old day's records leave memory (a late event for it reopens its file)
         self.day.today, self.ledger = today, Ledger()
         self.pace.forget()
+        self._past = past_attentions(self.store, date.fromisoformat(today), self.config.timezone)
         self._warned.clear()
         self._publish_board()
         for desk in self.config.desks:
@@ -506,7 +524,7 @@ class Hub:
                               build_desk_state(self.ledger, self.config, number, self._envelope(), overdue=overdue))
 
     def board(self) -> contract.Board:
-        return build_board(self.ledger, self.config, self._envelope())
+        return build_board(self.ledger, self.config, self._envelope(), Past(self._past, self.now().hour))
 
     def _publish_board(self) -> None:
         self.retained.publish(contract.BOARD_TOPIC, self.board())

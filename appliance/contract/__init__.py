@@ -9,7 +9,8 @@ once (QoS 1) and applied idempotently by ``id``; what a rebooted screen or desk 
 """
 from appliance.contract.codec import MAX_PAYLOAD_BYTES, TYPES, Refusals, decode, expect
 from appliance.contract.fields import (DEVICE, EVENT_ID, FIRST_YEAR, LAST_YEAR, MAX_ALARMS, MAX_CALLS, MAX_COUNT,
-                                       MAX_DEPTH, MAX_IDS, MAX_SERVICES, NUMBER, REFUSAL_CHARS, SERVICE, TEXT_LIMITS,
+                                       MAX_DEPTH, MAX_IDS, MAX_SERVICES, NUMBER, REFUSAL_CHARS, SERVICE, SIGN_IN_CODE,
+                                       SIGN_IN_DIGITS, TEXT_LIMITS,
                                        TICKET_TURN, TURN, ContractError, check_text, loggable, printable, shown)
 from appliance.contract.messages import (ACTIONS, COMMAND_FIELDS, DESK_STATUS_NAMES, DESK_STATUSES, MANUAL_OUTCOMES,
                                          PREFERENTIAL_CATEGORIES, PRINTER_STATES, REFUSALS, SCHEMA_VERSION,
@@ -27,7 +28,8 @@ __all__ = ["ACTIONS", "ALARMS_TOPIC", "Alarm", "Alarms", "Applied", "BOARD_TOPIC
            "MANUAL_OUTCOMES", "MAX_ALARMS", "MAX_CALLS", "MAX_COUNT", "MAX_DEPTH", "MAX_IDS", "MAX_PAYLOAD_BYTES",
            "MAX_SERVICES", "Message", "NUMBER", "OFFLINE", "ONLINE", "PREFERENTIAL_CATEGORIES", "PRINTER_STATES",
            "PrinterStatus", "RATINGS_ALL", "REFUSAL_CHARS", "REFUSALS", "REQUESTS_ALL", "ROOT", "Rating", "Record",
-           "Refusals", "SCHEMA_VERSION", "SERVICE", "Serving", "TEXT_LIMITS", "TICKETS_ALL", "TICKET_TURN", "TURN",
-           "TYPES", "TicketIssued", "TicketVoid", "Waiting", "applied_topic", "check_text", "decode", "desk_device",
-           "desk_state_topic", "expect", "heartbeat_topic", "is_online", "loggable", "new_id", "parse_topic",
-           "printable", "printer_topic", "rating_topic", "request_topic", "shown", "status_topic", "ticket_topic"]
+           "Refusals", "SCHEMA_VERSION", "SERVICE", "SIGN_IN_CODE", "SIGN_IN_DIGITS", "Serving", "TEXT_LIMITS",
+           "TICKETS_ALL", "TICKET_TURN", "TURN", "TYPES", "TicketIssued", "TicketVoid", "Waiting", "applied_topic",
+           "check_text", "decode", "desk_device", "desk_state_topic", "expect", "heartbeat_topic", "is_online",
+           "loggable", "new_id", "parse_topic", "printable", "printer_topic", "rating_topic", "request_topic",
+           "shown", "status_topic", "ticket_topic"]

@@ -25,6 +25,9 @@ TICKET_TURN = re.compile(r"(\d{4}-\d{2}-\d{2})/([a-z0-9][a-z0-9-]{0,39})/([A-Z]{
 TURN = re.compile(TICKET_TURN.pattern + r"(?:>[A-Z]){0,8}", re.ASCII)
 NUMBER = re.compile(r"([A-Z]{1,2})-(\d{3,6})", re.ASCII)
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+# An advisor's sign-in code, typed on the rating pad: four presses of its five buttons.
+SIGN_IN_DIGITS = 4
+SIGN_IN_CODE = re.compile(rf"[1-5]{{{SIGN_IN_DIGITS}}}", re.ASCII)
 FIRST_YEAR, LAST_YEAR = 2000, 2099      # a time outside these is a broken clock or a forgery, not a ticket
 MAX_DEPTH = 4                           # board -> calls -> a call -> its fields
 MAX_IDS = 200                           # event ids in one `applied`
@@ -138,6 +141,8 @@ def check_field(name: str, value: Any) -> None:
             check_pattern(name, value, TURN, "2026-11-24/kiosco-1/P007")
     elif name == "number":
         check_pattern(name, value, NUMBER, "P-007")
+    elif name == "code":
+        check_pattern(name, value, SIGN_IN_CODE, "four digits from 1 to 5, as the rating pad types them: 3152")
     elif name in TEXT_LIMITS:
         check_text(name, value, TEXT_LIMITS[name])
     elif name in ("action", "state", "category", "status", "outcome"):

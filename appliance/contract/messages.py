@@ -13,7 +13,7 @@ from appliance.contract.fields import (FIRST_YEAR, LAST_YEAR, MAX_ALARMS, MAX_CA
                                        check_pattern, shown)
 
 SCHEMA_VERSION = 1
-ACTIONS = ("next", "recall", "no_show", "transfer", "pause", "close")
+ACTIONS = ("next", "recall", "no_show", "transfer", "pause", "close", "sign_in")
 # A desk is open (it calls turns and counts in the estimates), paused (a break: the advisor comes back) or closed;
 # a desk nobody has opened today is closed, and its NEXT opens it.
 DESK_STATUSES = ("open", "paused", "closed")
@@ -30,7 +30,7 @@ COMMAND_FIELDS = {
 MANUAL_OUTCOMES = ("attended", "no_show")
 # Why a desk's request did nothing (DeskState.refused), as its counter display shows it: REFUSAL_CHARS at most.
 REFUSALS = {"nobody": "Nadie en atención", "unknown": "Servicio desconocido", "same": "Es el mismo servicio",
-            "unattended": "No hay quien atienda"}
+            "unattended": "No hay quien atienda", "code": "Código desconocido"}
 PRINTER_STATES = ("ok", "low", "out", "offline", "unknown")
 # Whom a preferential turn serves (seed 001's list), as a kiosk's button may say; the names are what the ticket,
 # the CSV's readers and the report show.
@@ -205,12 +205,15 @@ class DeskRequest(Message):
     # the turn it has the desk serving: a counter showing an old state (a broker restored from an older save) must
     # not close another citizen. None: not said, the hub acts on the turn it has the desk serving.
     on_counter: str | None = None
+    code: str | None = None        # with "sign_in": the advisor's code typed on the rating pad
 
     def validate(self) -> None:
         if self.action not in ACTIONS:
             raise ContractError(f"field 'action' must be one of {', '.join(ACTIONS)}, got {shown(self.action)}")
         if (self.action == "transfer") != (self.service is not None):
             raise ContractError("field 'service' is required with action 'transfer', and only with it")
+        if (self.action == "sign_in") != (self.code is not None):
+            raise ContractError("field 'code' is required with action 'sign_in', and only with it")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -293,7 +296,8 @@ class Waiting(Record):
     service_name: str
     normal: int
     preferential: int
-    minutes_per_turn: int | None = None   # today's pace for this service; None until the hub has measured it
+    minutes_per_turn: int | None = None   # the pace for this service; None until the hub has measured it
+    from_history: bool = False            # the pace is that of other days (the same weekday and hour), not today's
 
     def estimated_minutes(self, ahead: int) -> int | None:
         """The wait of a citizen with `ahead` people before them, at today's pace; None while it is unknown."""

@@ -2,6 +2,7 @@
 (a Pi image rarely has es_CO generated)."""
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 
 from appliance.site.model import WEEKDAYS
@@ -28,3 +29,17 @@ def clock(moment: datetime) -> str:
 def plural(count: int, singular: str, plural_form: str) -> str:
     """The word that agrees with the count: 1 minuto, 0 and 2 minutos (Spanish uses the plural for zero)."""
     return singular if count == 1 else plural_form
+
+
+def either(names: list[str]) -> str:
+    """'Módulo 2', 'Módulo 2 o Módulo 3', 'Módulo 1, Módulo 2 o Módulo 3'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} o {names[-1]}"
+
+
+def duration(seconds: float) -> str:
+    """'40 segundos', '1 minuto', '3 minutos': a wait in whole units, rounded up (never shorter than it is)."""
+    if seconds > 60:
+        minutes = math.ceil(seconds / 60)
+        return f"{minutes} {plural(minutes, 'minuto', 'minutos')}"
+    whole = max(1, math.ceil(seconds))
+    return "1 minuto" if whole == 60 else f"{whole} {plural(whole, 'segundo', 'segundos')}"

@@ -8,9 +8,10 @@ will send the citizen to.
 from __future__ import annotations
 
 import math
+import unicodedata
 
 from appliance.core.spanish import plural
-from appliance.drivers.counter_display import DISPLAY_CHARACTERS
+from appliance.drivers.counter_display import DISPLAY_CHARACTERS, ENCODING
 
 
 def idle(desk_name: str, status: str) -> tuple[str, str]:
@@ -50,3 +51,14 @@ def transfer_choice(service_name: str, position: int, count: int) -> tuple[str, 
 def refused(reason: str) -> tuple[str, str]:
     """The hub did not do what the advisor asked: why, in its words (at most 20 characters)."""
     return "No se pudo", reason[:DISPLAY_CHARACTERS]
+
+
+def signed_in(advisor: str) -> tuple[str, str]:
+    """The advisor's code was taken: the desk's calls and ratings go under this name from now on."""
+    return "Sesión iniciada", _displayable(advisor)[:DISPLAY_CHARACTERS]
+
+
+def _displayable(name: str) -> str:
+    """A person's name in the display's code page: a letter it lacks (Á, Í, Ó, Ú) without its accent."""
+    return "".join(char if char.encode(ENCODING, "ignore") else unicodedata.normalize("NFD", char)[0]
+                   for char in name)

@@ -23,7 +23,7 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -48,12 +48,14 @@ ANSWER_TIMEOUT_S = 1.0  # past this without an answer the desk shows it is offli
 REQUEST_EXPIRY_S = 60
 NOTICE_S = 6.0          # how long the counter display says that a request was refused or cancelled
 CHOICE_S = 10.0         # a transfer being chosen is given up after this long without a press
+CODE_S = 10.0           # an advisor's code being typed on the pad is given up after this long without a press
 
 
 @dataclass(frozen=True)
 class DeskPress:
     action: str          # a desk_request action, or "rate"
     value: int = 0
+    at: float | None = None   # the monotonic time of the press itself: what it means depends on when it was made
 
 
 LIGHT_PATTERNS = {"waiting": (0.05, 0.05), "kept": (0.1, 0.9), "offline": (0.5, 0.5), "overdue": (1.0, 0.2),
@@ -87,6 +89,7 @@ class DeskUnit:
         self.pending: contract.DeskRequest | None = None
         self._pending_since = 0.0
         self.choice: TransferChoice | None = None
+        self._code: tuple[str, float] | None = None   # the digits of an advisor's code typed so far, and when
         self._notice: tuple[tuple[str, str], float] | None = None   # lines for the counter display, until when
         self._thanks_until = 0.0
         self._lights: tuple[str, str] | None = None
@@ -122,7 +125,9 @@ class DeskUnit:
 
     def _pressed(self, pin: int, press: DeskPress) -> None:
         if self.debounce.edge(pin, True):
-            self.inbox.put(press)
+            # Stamped here, in gpiozero's thread: a loop that takes the press a moment later (a busy Pi) must not
+            # rate the next citizen because the grace of the one leaving ran out in between.
+            self.inbox.put(replace(press, at=self.monotonic()))
 
     def _tap_or_hold(self, pin: int, tap: str, hold: str, pin_factory) -> Button:
         """A button that means `tap` when released before recall_hold_seconds and `hold` once held that long
@@ -172,7 +177,7 @@ class DeskUnit:
     def step(self, timeout: float = 0.2) -> None:
         for item in arrived(self.inbox, timeout):
             if isinstance(item, DeskPress) and item.action == "rate":
-                self.rate(item.value)
+                self.rate(item.value, item.at)
             elif isinstance(item, DeskPress):
                 self.press(item.action)
             elif isinstance(item, mqtt.MQTTMessage):   # whatever a state holds, the desk goes on with the last good one
@@ -194,11 +199,11 @@ class DeskUnit:
         else:
             self.request(action)   # while a request waits for its answer, any button asks again with it
 
-    def request(self, action: str, service: str | None = None) -> None:
+    def request(self, action: str, service: str | None = None, code: str | None = None) -> None:
         if self.pending is None:
             self._remember(contract.DeskRequest(
                 id=contract.new_id(), at=self._stamp(), source=self.device, desk=self.desk.number, action=action,
-                service=service, on_counter=self.serving["turn_id"] if self.serving else ""))
+                service=service, on_counter=self.serving["turn_id"] if self.serving else "", code=code))
             self._pending_since = self.monotonic()
         else:
             log.info("%s: still waiting for the answer to %s; asking again", self.device, self.pending.action)
@@ -262,8 +267,14 @@ class DeskUnit:
             return
         self.link.publish(contract.request_topic(self.desk.number), request.to_json(), expiry_s=REQUEST_EXPIRY_S)
 
-    def rate(self, value: int) -> None:
-        turn = self.pad.press(self.monotonic())
+    def rate(self, value: int, at: float | None = None) -> None:
+        """A press on the pad at `at` (monotonic; None: now) rates the turn the pad was armed for then; on a
+        closed desk with nobody to rate, it is a digit of an advisor's sign-in code."""
+        at = self.monotonic() if at is None else at
+        if self.status == "closed" and self.pad.target(at) is None and self.config.desk_settings.advisor_codes:
+            self._type_code(value, at)
+            return
+        turn = self.pad.press(at)
         if turn is None:
             log.info("%s: rating %d ignored: no turn to rate (or already rated)", self.device, value)
             return
@@ -272,6 +283,16 @@ class DeskUnit:
         self.link.send(contract.rating_topic(self.desk.number), rating)
         log.info("%s: rating %d (%s) for %s", self.device, value, LABELS[value], turn)
         self._thank()
+
+    def _type_code(self, digit: int, at: float) -> None:
+        typed = self._code[0] if self._code and at - self._code[1] <= CODE_S else ""
+        typed += str(digit)
+        if len(typed) < contract.SIGN_IN_DIGITS:
+            self._code = (typed, at)
+            self._say(("Código de asesor", "*" * len(typed)))
+            return
+        self._code = None
+        self.request("sign_in", code=typed)
 
     def _on_message(self, message: mqtt.MQTTMessage) -> None:
         if message.topic == contract.status_topic("hub"):
@@ -292,6 +313,8 @@ class DeskUnit:
             if state.refused:
                 log.info("%s: %s refused by the hub: %s", self.device, self.pending.action, state.refused)
                 self._say(counter.refused(state.refused))
+            elif self.pending.action == "sign_in":
+                self._say(counter.signed_in(state.advisor or self.desk.advisor))
             self._remember(None)
         if state.serving != self.serving:
             self.choice = None   # a transfer chosen for another citizen is not sent
@@ -312,7 +335,7 @@ class DeskUnit:
             return self._notice[0]
         if self.choice is not None:
             letter = self.choice.services[self.choice.shown]
-            return counter.transfer_choice(self.config.services[letter].name, self.choice.shown + 1,
+            return counter.transfer_choice(self.config.services[letter].counter_name, self.choice.shown + 1,
                                            len(self.choice.services))
         if self.pending is not None and self.hub_away:
             return counter.kept_request()

@@ -21,12 +21,13 @@ from appliance.core.hours import OpeningHours
 from appliance.desk.unit import DeskUnit
 from appliance.dev.always_open import AlwaysOpen
 from appliance.dev.local_broker import LocalBroker
-from appliance.dev.ticket_preview import TicketKeeper
+from appliance.kiosk.preview import TicketKeeper
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.gpio import press
 from appliance.drivers.printer import SimulatedPrinter
 from appliance.drivers.sound import Announcer, EspeakSpeaker, SilentSpeaker
 from appliance.screens.scene import CLOSED_TITLE
+from appliance.kiosk.main import button_keys
 from appliance.kiosk.unit import KioskUnit
 
 log = logging.getLogger(__name__)
@@ -55,11 +56,13 @@ class DemoSite:
         display = next(iter(base.displays.values()))
         if headless:  # screenshots at 720p keep the demo's output folder light
             display = dataclasses.replace(display, size=(1280, 720))
-        # The scripted morning's citizens come faster than any real queue: no per-button limit, and an attention
-        # of a few seconds can be rated.
+        # The scripted morning's citizens come faster than any real queue: no press limits, and an attention of a
+        # few seconds can be rated.
         self.config = dataclasses.replace(base, kiosks={kiosk.id: kiosk}, displays={display.id: display},
-                                          press_limit=0, rating_grace_s=1.0, rating_min_attention_s=1.0)
+                                          press_limit=0, kiosk_limit=0, rating_grace_s=1.0,
+                                          rating_min_attention_s=1.0)
         self.kiosk_pins, self.desk_pins = MockFactory(), {n: MockFactory() for n in DESKS}
+        self.kiosk_keys = {key.key: key for key in button_keys(self.config, kiosk.id)}   # as a kiosk alone has
         state = out / "state"
         self.hub = Hub(self.config, state / "hub")
         self.kiosk = KioskUnit(self.config, kiosk.id, state / kiosk.id, pin_factory=self.kiosk_pins,
@@ -80,8 +83,7 @@ class DemoSite:
                                             *((("ship", self.shipper),) if self.shipper else ()))]
 
     def key_help(self) -> str:
-        keys = ", ".join(f"{b.prefix.lower()} {self.config.services[b.service].name}"
-                         + (f" ({b.kind})" if b.preferential else "") for b in self.kiosk.kiosk.buttons)
+        keys = ", ".join(f"{key.key} {key.what}" for key in self.kiosk_keys.values())
         return (f"Teclas: turno: {keys} · 1/2 siguiente en módulo 1/2 · F1-F5 calificar módulo 1, "
                 f"F6-F10 módulo 2 · Esc salir")
 
@@ -122,11 +124,10 @@ class DemoSite:
 
     def on_key(self, key: str) -> bool:
         """Returns False when the demo should end."""
-        buttons = {b.prefix.lower(): i for i, b in enumerate(self.kiosk.kiosk.buttons)}
         if key in ("quit", "escape"):
             return False
-        if key in buttons:
-            self.take_turn(buttons[key])
+        if key in self.kiosk_keys:
+            press(self.kiosk_pins, self.kiosk_keys[key].pin)
         elif key in ("1", "2"):
             self.next_at(int(key))
         elif key in RATING_KEYS:

@@ -14,11 +14,12 @@ from typing import Protocol
 
 import serial
 
+from appliance.site import COUNTER_CHARACTERS as DISPLAY_CHARACTERS
+from appliance.site import COUNTER_ENCODING as ENCODING
+
 log = logging.getLogger(__name__)
-DISPLAY_CHARACTERS = 20
 INIT = b"\x1b@"
 UPPER, LOWER, END = b"\x1bQA", b"\x1bQB", b"\r"
-ENCODING = "cp437"
 
 
 class CounterDisplay(Protocol):

@@ -15,6 +15,8 @@ from escpos.constants import RT_STATUS_PAPER
 from escpos.escpos import Escpos
 from escpos.exceptions import Error as EscposError
 
+from appliance.site import DEFAULT_CODE_PAGE
+
 log = logging.getLogger(__name__)
 
 # Bits of the DLE EOT 4 (paper sensor) status byte.
@@ -30,7 +32,7 @@ class PrinterConfig:
     kind: str                 # "simulated" | "file" | "usb" | "serial" | "network"
     profile: str = "TM-T20II"
     paper_mm: int = 80
-    encoding: str | None = None
+    encoding: str = DEFAULT_CODE_PAGE
     path: str = ""            # file: /dev/usb/lp0 or a plain file
     vendor_id: int = 0
     product_id: int = 0
@@ -63,6 +65,14 @@ class SimulatedPrinter(escpos_printer.Dummy):
 def open_printer(cfg: PrinterConfig) -> Escpos:
     """The python-escpos printer for a configuration. Connections open on first use, so a printer that is
     switched off at boot makes the kiosk report "offline", not fail to start."""
+    printer = _connection(cfg)
+    if cfg.encoding not in printer.profile.get_code_pages():
+        raise PrinterError(f"printer.encoding: the profile {cfg.profile} has no code page {cfg.encoding!r} "
+                           f"(it has {', '.join(sorted(printer.profile.get_code_pages()))})")
+    return printer
+
+
+def _connection(cfg: PrinterConfig) -> Escpos:
     try:
         if cfg.kind == "simulated":
             return SimulatedPrinter(cfg.profile)

@@ -2,11 +2,14 @@
 sent to an ESC/POS printer.
 
 The same lines feed the printer and the PNG preview, so the picture in the docs is what the paper shows.
-Accents: python-escpos selects, character by character, a code page of the printer's profile that has it
-(ESC t n) and encodes the text in it; a site whose printer lies about its code pages forces one instead.
+Accents: every ticket selects one code page (ESC t n), the printer's from the site file (CP858 unless it says
+otherwise, a page that holds every Spanish letter), and all its text is encoded in it. python-escpos would
+otherwise choose a page character by character ("Ó" selects CP857), and the clone printers many centres buy map
+those pages differently: the site's check makes sure the texts fit the chosen page.
 """
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,12 +18,17 @@ from typing import ClassVar
 
 from escpos.escpos import Escpos
 
-from appliance.core.spanish import clock, long_date, plural
+from appliance.core.spanish import clock, duration, long_date, plural
 from appliance.drivers.printer import PrinterError
+from appliance.site import DEFAULT_CODE_PAGE
 
 # Text sizes: the ESC/POS character magnification (width, height) on each paper width.
 SIZES = {80: {"huge": 4, "large": 2, "normal": 1}, 58: {"huge": 3, "large": 2, "normal": 1}}
 LINE_CHARACTERS = {80: 48, 58: 32}   # font A characters per line
+HISTORY_NOTE = "(calculado con la atención de otros días)"   # today has not measured its own pace yet
+# A number stays on one line with the words beside it: "12 minutos", "a las 8:00", "de 2026".
+_BESIDE_A_NUMBER = re.compile(r"(?<=\d) (?=\S)|(?<=\S) (?=\d)")
+_KEPT = "\xa0"                                    # textwrap breaks at ASCII spaces only
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,7 @@ class Ticket:
     hours: str                      # "Horario: lunes a viernes de 8:00 a 12:00." (site.Hours.line)
     footer: str                     # [ticket] footer: the site's last line
     category: str | None = None     # whom the preferential line serves ("Persona mayor"), when the button says
+    estimate_from_history: bool = False   # the wait rests on other days' pace: the ticket says so
     qr: str | None = None
     logo: Path | None = None
 
@@ -54,7 +63,7 @@ class Slip:
     entity: str
     reason: str                     # "Hoy es festivo, Día de la Independencia: no estamos atendiendo."
     reopening: str | None           # "Volvemos a atender el martes 21 de julio de 2026 a las 8:00."
-    hours: str                      # as on a ticket
+    hours: str | None               # as on a ticket; None where the hours are not why (a press limit)
     last_ticket: str | None         # "15:45" when the site stops issuing before it closes
     issued_at: datetime
     label: ClassVar[str] = "aviso"
@@ -65,17 +74,26 @@ class Slip:
         lines = [Line(self.entity, bold=True), Line("", rule=True), Line(self.reason, "large", True)]
         if self.reopening:
             lines.append(Line(self.reopening, bold=True))
-        lines.append(Line(self.hours))
+        if self.hours:
+            lines.append(Line(self.hours))
         if self.last_ticket:
             lines.append(Line(f"El último turno del día se entrega a las {self.last_ticket}."))
-        lines.append(Line(f"{long_date(self.issued_at.date())} · {clock(self.issued_at)}"))
+        lines += _when(self.issued_at, layout)
         return [wrapped for line in lines for wrapped in _wrap(line, layout)]
+
+
+def limit_slip(entity: str, service_name: str | None, wait_s: float, issued_at: datetime) -> Slip:
+    """The slip of a press refused by a limit: its button's, which names the service, or (None) the kiosk's."""
+    where = f"el botón de {service_name}" if service_name else "este dispensador"
+    return Slip(entity=entity, reason=f"En este momento {where} no entrega más turnos.",
+                reopening=f"Podrá tomar su turno en {duration(wait_s)}. Si necesita ayuda, acérquese a un asesor.",
+                hours=None, last_ticket=None, issued_at=issued_at)
 
 
 @dataclass(frozen=True)
 class TicketLayout:
     paper_mm: int = 80
-    encoding: str | None = None
+    encoding: str = DEFAULT_CODE_PAGE   # the printer's one code page (python-escpos's name for it)
 
     def __post_init__(self):
         if self.paper_mm not in LINE_CHARACTERS:
@@ -101,19 +119,16 @@ def ticket_lines(ticket: Ticket, layout: TicketLayout) -> list[Line]:
         lines.append(Line(" Atención preferencial ", bold=True, invert=True))
         if ticket.category:
             lines.append(Line(ticket.category, bold=True))
-    when = f"{long_date(ticket.issued_at.date())} · {clock(ticket.issued_at)}"
-    if len(when) > LINE_CHARACTERS[layout.paper_mm]:  # on 58 mm paper the time goes on a line of its own
-        lines += [Line(long_date(ticket.issued_at.date())), Line(f"Hora: {clock(ticket.issued_at)}")]
-    else:
-        lines.append(Line(when))
-    lines.append(Line("", rule=True))
+    lines += [*_when(ticket.issued_at, layout), Line("", rule=True)]
     if ticket.people_ahead is not None:
-        ahead = "No hay personas antes que usted." if ticket.people_ahead == 0 else \
-            f"Personas antes que usted: {ticket.people_ahead}"
-        lines.append(Line(ahead))
+        ahead = ticket.people_ahead
+        lines.append(Line("No hay personas antes que usted." if ahead == 0 else
+                          f"Hay {ahead} {plural(ahead, 'persona', 'personas')} antes que usted."))
     if ticket.estimated_wait_min is not None:
         minutes = ticket.estimated_wait_min
         lines.append(Line(f"Tiempo estimado de espera: {minutes} {plural(minutes, 'minuto', 'minutos')}"))
+        if ticket.estimate_from_history:
+            lines.append(Line(HISTORY_NOTE))
     lines += [Line("Espere el llamado en la pantalla."), Line("", rule=True)]
     lines += [Line(ticket.notice), Line(ticket.hours)]
     if ticket.footer.strip():
@@ -121,12 +136,23 @@ def ticket_lines(ticket: Ticket, layout: TicketLayout) -> list[Line]:
     return [wrapped for line in lines for wrapped in _wrap(line, layout)]
 
 
+def _when(moment: datetime, layout: TicketLayout) -> list[Line]:
+    """The date and time on one line, or on 58 mm paper the time on a line of its own."""
+    when = f"{long_date(moment.date())} · {clock(moment)}"
+    if len(when) <= LINE_CHARACTERS[layout.paper_mm]:
+        return [Line(when)]
+    return [Line(long_date(moment.date())), Line(f"Hora: {clock(moment)}")]
+
+
 def _wrap(line: Line, layout: TicketLayout) -> list[Line]:
     if line.rule or not line.text.strip():
         return [line]
     width = LINE_CHARACTERS[layout.paper_mm] // SIZES[layout.paper_mm][line.size]
-    return [Line(part, line.size, line.bold, line.invert, number=line.number)
-            for part in textwrap.wrap(line.text, width)]
+    kept = _BESIDE_A_NUMBER.sub(_KEPT, line.text)
+    if max(len(word) for word in kept.split(" ")) > width:   # too long a group would be cut: wrap it plainly
+        kept = line.text
+    return [Line(part.replace(_KEPT, " "), line.size, line.bold, line.invert, number=line.number)
+            for part in textwrap.wrap(kept, width)]
 
 
 class NumberPrinted(PrinterError):
@@ -142,10 +168,10 @@ def print_ticket(printer: Escpos, printed: Ticket | Slip, layout: TicketLayout) 
     try:
         printer.hw("INIT")
         # ESC @ puts the printer back on its default code page, but python-escpos remembers the page it selected
-        # last and would not select it again: forget it, so every ticket selects its own (ESC t) as the first did.
+        # last and would not select it again: forget it, so every ticket selects its page (ESC t) as the first
+        # did. charcode() then fixes that page: no other is selected until the next ticket.
         printer.magic.encoding = None
-        if layout.encoding:
-            printer.charcode(layout.encoding)
+        printer.charcode(layout.encoding)
         if printed.logo is not None:
             printer.set(align="center")
             printer.image(str(printed.logo), center=True)

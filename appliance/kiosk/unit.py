@@ -4,7 +4,8 @@ The kiosk owns numbering and keeps issuing while the hub or the broker is down (
 procedure PRD-SYE-ATC-01). For each press, in this order:
 1. outside opening hours, on a holiday or a closed day, or past the day's last ticket, no number is given (the
    light says so; a slip saying why, with the hours, if the site wants one: one per citizen, not one per press);
-2. a button that has given its limit of tickets in a short while gives no more for now (the light says so);
+2. a button, or the whole kiosk, that has given its limit of tickets in a short while gives no more for now (the
+   light says so, and a slip says when the citizen can take one: one slip per citizen);
 3. the printer is asked for its state: with no paper or no printer, no number is given;
 4. the number is written to disk (never repeated, whatever happens next);
 5. the ticket is printed. If printing fails after the number went to the printer, the citizen holds a readable
@@ -27,18 +28,19 @@ from gpiozero import LED, Button
 
 from appliance import contract
 from appliance.core.debounce import Debouncer
-from appliance.core.link import Link
+from appliance.core.link import Connected, Link
 from appliance.core.outbox import Outbox
 from appliance.core.steps import arrived, refusing
 from appliance.core.hours import OpeningHours
 from appliance.drivers.printer import PrinterConfig, PrinterError, open_printer, paper_state
 from appliance.kiosk.numbering import TicketCounter, turn_id, turn_number
 from appliance.kiosk.press_limit import PressLimit
-from appliance.kiosk.ticket import NumberPrinted, Slip, Ticket, TicketLayout, print_ticket
-from appliance.site import KioskButton, SiteConfig
+from appliance.kiosk.ticket import NumberPrinted, Slip, Ticket, TicketLayout, limit_slip, print_ticket
+from appliance.site import DEFAULT_CODE_PAGE, KioskButton, SiteConfig
 
 log = logging.getLogger(__name__)
 BOARD_FRESH_S = 120      # older queue figures are not printed: never a wrong "people ahead"
+BOARD_WAIT_S = 5         # just started, a press waits this long at most for the hub's retained board
 PRINTER_CHECK_S = 10     # how often an idle kiosk asks its printer for its state
 SLIP_HOLD_S = 20         # outside hours, one slip per citizen: presses this soon after a slip print nothing
 SIGNAL_S = 8             # how long the light says why a press gave no ticket
@@ -66,20 +68,24 @@ class KioskUnit:
         self.numbering = TicketCounter(state_dir / "counter.json")
         self.hours = opening or OpeningHours(config.hours, config.holidays)
         self.layout = TicketLayout(paper_mm=self.kiosk.printer.get("paper_mm", config.paper_mm),
-                                   encoding=self.kiosk.printer.get("encoding"))
+                                   encoding=self.kiosk.printer.get("encoding", DEFAULT_CODE_PAGE))
         self.printer = printer or open_printer(PrinterConfig(**self.kiosk.printer))
-        self.on_printed = on_printed     # (ticket, layout, ESC/POS bytes): the demo keeps a copy of each ticket
+        self.on_printed = on_printed     # (ticket, layout, ESC/POS bytes): a simulated kiosk keeps a copy of each
         self.issued: list[Ticket] = []
         self.printer_state = "unknown"
         self._printer_checked = float("-inf")
         self._board: contract.Board | None = None
-        self._board_at = 0.0
+        self._board_at = float("-inf")
+        self._started_at = float("-inf")
+        self._awaiting_board = False             # just started: presses wait for the hub's retained state
+        self._connected_before = False
+        self._deferred: list[TicketPress] = []
         self._hub_online = False
         self.light: str | None = None     # what the status light says now: a key of LIGHTS
         self._signal: tuple[str, float] | None = None     # a light saying why a press gave nothing, until when
         self._slip_at = float("-inf")
         self._void_at: str | None = None
-        self.limit = PressLimit(config.press_limit, config.press_window_s, monotonic)
+        self.limit = PressLimit(config.press_limit, config.kiosk_limit, config.press_window_s, monotonic)
         self.rejected = contract.Refusals()
         self.link = Link(kiosk_id, config.broker, self.inbox, outbox=Outbox(state_dir / "outbox"),
                          subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub")))
@@ -102,6 +108,7 @@ class KioskUnit:
 
     def start(self) -> None:
         self._settle_pending()
+        self._started_at, self._awaiting_board = self.monotonic(), True
         self.link.start()
         self._check_printer()
         self._show()
@@ -113,11 +120,24 @@ class KioskUnit:
                 device.close()
 
     def step(self, timeout: float = 0.5) -> None:
+        connected = False
         for item in arrived(self.inbox, timeout):
             if isinstance(item, TicketPress):
-                self.issue(item.button)
+                self._deferred.append(item)
+            elif isinstance(item, Connected):
+                connected = True
             elif isinstance(item, mqtt.MQTTMessage):   # whatever a board holds, the kiosk issues with what it knew
                 refusing(self.rejected, self.kiosk.id, self._on_message, item)
+        # Just started, the hub's retained board and status come right after the connection: the first citizens
+        # wait for them, one step past it (or BOARD_WAIT_S without a broker), or their tickets would leave out the
+        # people ahead and the wait.
+        if self._connected_before or self.monotonic() - self._started_at >= BOARD_WAIT_S:
+            self._awaiting_board = False
+        self._connected_before = self._connected_before or connected
+        if not self._awaiting_board:
+            presses, self._deferred = self._deferred, []
+            for press in presses:
+                self.issue(press.button)
         if self.monotonic() - self._printer_checked > PRINTER_CHECK_S:
             self._check_printer()
         self._show()
@@ -129,10 +149,15 @@ class KioskUnit:
         if not self.hours.issues_tickets(moment):
             self._refuse_closed(moment)
             return None
-        if not self.limit.allows(spec.pin):
-            log.warning("%s: no ticket: the %s button gave %d in %d s", self.kiosk.id, spec.prefix,
-                        self.config.press_limit, self.config.press_window_s)
+        limit = self.limit.refusal(spec.pin)
+        if limit is not None:
+            log.warning("%s: no ticket: the %s gave %d in %d s", self.kiosk.id,
+                        "kiosk" if limit == "kiosk" else f"{spec.prefix} button", self.limit.limits[limit],
+                        self.config.press_window_s)
             self._show_signal("limit")
+            self._print_slip(limit_slip(self.config.name, None if limit == "kiosk" else
+                                        self.config.services[spec.service].name,
+                                        self.limit.wait_s(limit, spec.pin), moment))
             return None
         if self._check_printer() in ("out", "offline"):
             log.error("%s: no ticket: the printer is %s", self.kiosk.id, self.printer_state)
@@ -164,10 +189,11 @@ class KioskUnit:
         return ticket
 
     def _ticket(self, spec: KioskButton, number: int, moment: datetime) -> Ticket:
-        ahead, minutes = self.queue_figures(spec.service, spec.preferential)
+        ahead, minutes, from_history = self.queue_figures(spec.service, spec.preferential)
         return Ticket(entity=self.config.name, number=turn_number(spec.prefix, number),
                       service_name=self.config.services[spec.service].name, preferential=spec.preferential,
-                      issued_at=moment, people_ahead=ahead, estimated_wait_min=minutes, notice=self.config.notice,
+                      issued_at=moment, people_ahead=ahead, estimated_wait_min=minutes,
+                      estimate_from_history=from_history, notice=self.config.notice,
                       hours=self.config.hours.line(), footer=self.config.ticket_footer,
                       category=contract.PREFERENTIAL_CATEGORIES.get(spec.category))
 
@@ -200,33 +226,36 @@ class KioskUnit:
         else:
             self.numbering.settle()
 
-    def queue_figures(self, service: str, preferential: bool) -> tuple[int | None, int | None]:
-        """People ahead and estimated minutes, from the hub's retained board, only while the hub is online and
-        the figures are fresh: otherwise (None, None) and the ticket leaves them out."""
+    def queue_figures(self, service: str, preferential: bool) -> tuple[int | None, int | None, bool]:
+        """People ahead, estimated minutes and whether the pace is that of other days, from the hub's retained
+        board, only while the hub is online and the figures are fresh: otherwise (None, None, False) and the
+        ticket leaves them out."""
         fresh = self._board and self.monotonic() - self._board_at <= BOARD_FRESH_S
         if not (self._hub_online and self.link.connected and fresh):
-            return None, None
+            return None, None, False
         for waiting in self._board.waiting:
             if waiting.service == service:
                 ahead = waiting.preferential if preferential else waiting.normal + waiting.preferential
-                return ahead, waiting.estimated_minutes(ahead)
-        return None, None
+                return ahead, waiting.estimated_minutes(ahead), waiting.from_history
+        return None, None, False
 
     def _refuse_closed(self, moment: datetime) -> None:
         reason = self.hours.reason(moment)
         log.info("%s: press while no tickets are given (%s)", self.kiosk.id, reason)
-        if not self.config.closed_slip or self.monotonic() - self._slip_at < SLIP_HOLD_S:
+        if self.config.closed_slip:
+            self._print_slip(Slip(entity=self.config.name, reason=reason, reopening=self.hours.reopening(moment),
+                                  hours=self.config.hours.line(), last_ticket=self.config.hours.last_ticket_text(),
+                                  issued_at=moment))
+
+    def _print_slip(self, slip: Slip) -> None:
+        """A slip saying why a press gave no ticket, one per citizen: presses soon after a slip print nothing."""
+        if self.monotonic() - self._slip_at < SLIP_HOLD_S or self._check_printer() in ("out", "offline"):
             return
-        if self._check_printer() in ("out", "offline"):
-            return
-        slip = Slip(entity=self.config.name, reason=reason, reopening=self.hours.reopening(moment),
-                    hours=self.config.hours.line(), last_ticket=self.config.hours.last_ticket_text(),
-                    issued_at=moment)
         self._slip_at = self.monotonic()
         try:
             self._print(slip)
         except PrinterError as exc:
-            log.error("%s: the hours slip was not printed: %s", self.kiosk.id, exc)
+            log.error("%s: the slip was not printed: %s", self.kiosk.id, exc)
 
     def _print(self, printed: Ticket | Slip) -> None:
         """Prints a ticket or a slip whole, and hands the demo its bytes; a failure is a PrinterError."""
@@ -256,10 +285,12 @@ class KioskUnit:
             self._hub_online = contract.is_online(message.payload)
         else:
             self._board = contract.expect(message.payload, contract.Board)
-            # Only a board the hub publishes now says its figures are current: a retained copy handed out at a
-            # (re)connect may come from a hub whose loop stands still. A live one comes within BOARD_REFRESH_S.
-            if not message.retain:
-                self._board_at = self.monotonic()
+            # A board the hub publishes now is current. A retained copy handed out at a (re)connect is as old as
+            # the hub's time on it says: a hub whose loop stands still leaves an ever older one; a live hub
+            # publishes it again every BOARD_REFRESH_S, so a kiosk just started has current figures at once.
+            age = 0.0 if not message.retain else max(
+                0.0, (self.now() - datetime.fromisoformat(self._board.at)).total_seconds())
+            self._board_at = max(self._board_at, self.monotonic() - age)
 
     def _show_signal(self, light: str) -> None:
         self._signal = (light, self.monotonic() + SIGNAL_S)

@@ -284,13 +284,14 @@ def bridge_lines(central: CentralLink, ca_file: Path | None = None) -> list[str]
     ]
 
 
-def hub_config(directory: Path, central: CentralLink | None = None) -> str:
-    """The snippet for /etc/mosquitto/conf.d/ on the hub, next to Debian's mosquitto.conf."""
+def hub_config(directory: Path, port: int, central: CentralLink | None = None) -> str:
+    """The snippet for /etc/mosquitto/conf.d/ on the hub, next to Debian's mosquitto.conf; it listens on the
+    site file's [broker] port, the one every device dials."""
     lines = [
         "# Written by `turnero broker-files` from the site configuration; rewritten at every run.",
         "# Goes in /etc/mosquitto/conf.d/, next to Debian's mosquitto.conf (which sets persistence_location).",
         # Every interface (the devices are other Pis), TLS only: nothing, a password least of all, in clear.
-        "listener 8883",
+        f"listener {port}",
         *tls_lines(directory),
         *security_lines(directory),
         "persistence true",
@@ -356,7 +357,7 @@ def write_broker_files(config: SiteConfig, directory: Path) -> BrokerFiles:
     if config.central is not None:
         write_central_ca(config.central, directory)
     # Broker-readable only: with a [central] it holds the site's password there.
-    write_broker_readable(directory / CONF_NAME, hub_config(directory, config.central).encode())
+    write_broker_readable(directory / CONF_NAME, hub_config(directory, config.broker.port, config.central).encode())
     return BrokerFiles(directory, found, tuple(added), tuple(removed))
 
 

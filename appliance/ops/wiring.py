@@ -50,7 +50,7 @@ def kiosk_wires(config: SiteConfig, kiosk_id: str) -> list[Wire]:
     for button in unit.buttons:
         name = config.services[button.service].name
         if button.preferential:
-            name = f"Atención {button.kind} ({name})"
+            name = f"{name} ({button.kind})"
         wires.append(_gpio(name, "button", button.pin))
     if unit.status_led is not None:
         wires.append(_gpio("status light", "light", unit.status_led))

@@ -26,6 +26,8 @@ COLOURS = {"button": "#2b6cb0", "light": "#2f855a", "uart": "#6b46c1", "i2c": "#
 SUPPLY = {"GND": ("GND", INK), "3V3": ("3.3 V", "#dd6b20"), "5V": ("5 V", "#c53030")}
 UNUSED = "#cbd5e0"
 _FONT = 'font-family="DejaVu Sans, Arial, Helvetica, sans-serif"'
+CHAR_EM = 0.55                  # DejaVu Sans: a little more than its mean width per character, in ems
+LABEL_ROOM = CENTRE - 222 - 12  # from a pin's label to the drawing's edge, with a margin
 
 BUTTON_NOTE = ("Button: GPIO → button → any GND pin. The Pi's internal pull-up holds the pin high; no resistor. "
                "Long cable (over 2 m): 10 kΩ to 3.3 V and 100 nF to GND at the Pi.")
@@ -41,6 +43,14 @@ class Connection:
     port: str
     part: str
     note: tuple[str, ...]
+
+
+def _fitting(text: str, room: int, size: int = 13) -> int:
+    """The largest font size, from `size` down to 9, at which the text fits `room` pixels (a generous estimate of
+    DejaVu Sans, the widest of the fonts a browser may use here): a long label is smaller, never cut."""
+    while size > 9 and len(text) * size * CHAR_EM > room:
+        size -= 1
+    return size
 
 
 def _text(x: int, y: int, text: str, *, size: int = 12, anchor: str = "start", fill: str = INK,
@@ -95,7 +105,8 @@ def _header(wires: list[wiring.Wire], top: int) -> list[str]:
                            bold=wire is not None))
         if wire is not None:
             parts += _chain(wire, CENTRE + d * 108, y, d)
-            parts.append(_text(CENTRE + d * 222, y + 5, wire.label, size=13, anchor=anchor))
+            parts.append(_text(CENTRE + d * 222, y + 5, wire.label, size=_fitting(wire.label, LABEL_ROOM),
+                               anchor=anchor))
     return parts
 
 
@@ -136,7 +147,10 @@ def draw(title: str, subtitle: str, wires: list[wiring.Wire], connections: list[
 
 # --- the four roles ----------------------------------------------------------------------------------
 
-NETWORK = Connection("Ethernet", "Site network switch", ("Wired is best; the hub's broker on port 1883.",))
+def _network(config: site_config.SiteConfig) -> Connection:
+    broker = config.broker
+    link = f"TLS on port {broker.port}" if broker.ca_file is not None else f"port {broker.port}"
+    return Connection("Ethernet", "Site network switch", (f"Wired is best; the hub's broker: {link}.",))
 
 
 def _power(extra: str) -> Connection:
@@ -166,7 +180,7 @@ def kiosk_diagram(config: site_config.SiteConfig, kiosk_id: str, source: str) ->
     connections = [printer_cable,
                    Connection("Mains", "Printer's own supply (24 V)", ("Never powered from the Pi; USB or the RS-232",
                                                                        "ground joins the two grounds.")),
-                   NETWORK, _power("Official supply: a weak one makes the Pi reset while printing.")]
+                   _network(config), _power("Official supply: a weak one makes the Pi reset while printing.")]
     buttons = sum(1 for wire in wiring.kiosk_wires(config, kiosk_id) if wire.kind == "button")
     return draw(f"Kiosk {kiosk_id}: {buttons} buttons, status light, printer",
                 "BCM numbers from [[kiosks.buttons]] and status_led of the site configuration.",
@@ -181,7 +195,7 @@ def desk_diagram(config: site_config.SiteConfig, source: str) -> str:
                               "the display has its own 12 V supply."))
     else:
         display = Connection("—", "No counter display", ("[desk] counter kind \"none\".",))
-    connections = [display, NETWORK, _power("The rating pad's LEDs take a few mA each from the GPIOs.")]
+    connections = [display, _network(config), _power("The rating pad's LEDs take a few mA each from the GPIOs.")]
     return draw("Desk unit: advisor's buttons, status light, rating pad",
                 "BCM numbers from [desk_pins] of the site configuration: the same wiring on every desk.",
                 wiring.desk_wires(config), connections, [BUTTON_NOTE, LIGHT_NOTE, HEADER_NOTE], source)
@@ -196,7 +210,7 @@ def display_diagram(config: site_config.SiteConfig, display_id: str, source: str
                               (f"{width} × {height}, {orientation}; TV on its HDMI input,", "overscan off.")),
                    Connection("HDMI audio / 3.5 mm jack", "TV speakers, or amplifier + speaker",
                               (f"{voice};", "Pi 5: no jack, HDMI or USB audio.")),
-                   NETWORK, _power("The TV has its own mains supply.")]
+                   _network(config), _power("The TV has its own mains supply.")]
     return draw(f"Display {display_id}: the waiting-room TV",
                 "No GPIO pin used: HDMI, sound, network and power.", wiring.display_wires(), connections,
                 ["pygame draws straight on KMS/DRM (SDL_VIDEODRIVER=kmsdrm): no desktop is installed or needed.",

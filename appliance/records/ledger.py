@@ -34,6 +34,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 
 WAITING, CALLED, CLOSED = "waiting", "called", "closed"
@@ -63,6 +64,12 @@ class Turn:
     rating: int | None = None
     category: str | None = None     # whom a preferential turn serves (contract.PREFERENTIAL_CATEGORIES)
     manual: bool = False            # given on paper during a manual contingency, entered afterwards
+
+    @cached_property
+    def issued_s(self) -> float:
+        """issued_at in seconds since the epoch, read once: every NEXT compares the waiting turns by it
+        (hub.policy), and numbers compare faster than times with each their own offset."""
+        return datetime.fromisoformat(self.issued_at).timestamp()
 
 
 @dataclass
@@ -199,7 +206,10 @@ class Ledger:
         self.status_log.setdefault(r["desk"], []).append((r["at"], r["status"], r["advisor"]))
 
     def _apply_advisor(self, r: dict) -> None:
-        self.signed_in[r["desk"]] = r["advisor"]
+        if r["advisor"]:
+            self.signed_in[r["desk"]] = r["advisor"]
+        else:   # signed out: the site file's advisor again
+            self.signed_in.pop(r["desk"], None)
         self.status_log.setdefault(r["desk"], []).append((r["at"], self.desk_status(r["desk"]), r["advisor"]))
 
     def _apply_command(self, r: dict) -> None:

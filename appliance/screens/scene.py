@@ -48,11 +48,15 @@ class WaitingView:
     service: str
     count: int                    # normal and preferential together: everyone ahead of a new ticket
     minutes: int | None = None    # the estimated wait of a new ticket, once the hub knows the pace
+    from_history: bool = False    # that pace is other days' (today has not measured its own yet)
 
     @property
     def estimate(self) -> str | None:
-        """'15 min aprox.'; nothing beside an empty queue, where a citizen is called at once."""
-        return None if self.minutes is None or not self.count else f"{self.minutes} min aprox."
+        """'15 min aprox.', or '15 min (otros días)' at the pace of other days; nothing beside an empty queue,
+        where a citizen is called at once."""
+        if self.minutes is None or not self.count:
+            return None
+        return f"{self.minutes} min (otros días)" if self.from_history else f"{self.minutes} min aprox."
 
 
 @dataclass(frozen=True)
@@ -101,29 +105,41 @@ def build_scene(board: Board | None, now: datetime, *, size: tuple[int, int], po
                 key_help: str | None = None, closed: str | None = None, notice: str | None = None) -> Scene:
     """`closed`: why the site is not attending now and when it opens again (the text under CLOSED_TITLE), or None
     while it is open."""
-    calls = board.calls if board else []
+    # Today's calls only: a board retained from an earlier day (the hub away overnight, a holiday) is not news.
+    calls = [c for c in (board.calls if board else []) if _day(c.at, now) == now.date()]
+    # A call to a desk that is now paused or closed is over: it joins the history instead of standing, large,
+    # beside "Cerrado: Módulo 3"; the headline is the newest call to a desk still open.
+    stopped = {d.desk for d in (board.desks or ()) if d.status != "open"} if board else set()
+    current = next((c for c in calls if c.desk not in stopped), None)
     waiting = tuple(WaitingView(printable(w.service_name), w.normal + w.preferential,
-                                w.estimated_minutes(w.normal + w.preferential))
+                                w.estimated_minutes(w.normal + w.preferential), w.from_history)
                     for w in (board.waiting if board else ()))
     # Closed, nobody left waiting and the last call a while ago: the screen says so instead of the last call.
     # While citizens still wait after closing time they are still called, and the screen goes on showing them.
     closed_now = (closed is not None and not any(w.count for w in waiting)
-                  and not (calls and now - datetime.fromisoformat(calls[0].at) < CALL_LINGERS))
+                  and not (current and now - datetime.fromisoformat(current.at) < CALL_LINGERS))
     if closed_now:
         waiting = ()    # empty queues and a pace from hours ago say nothing to a closed room
-    headline = _view(calls[0]) if calls and not closed_now else None
+    headline = _view(current) if current and not closed_now else None
     # A recall repeats a turn already on the board: the history lists each turn once, by its latest call.
     history: list[CallView] = []
     seen = {headline.number} if headline else set()
-    for call in calls[1:] if headline else calls:
+    for call in calls:
         if len(history) == SHOWN_CALLS:
             break
         if call.number not in seen:
             seen.add(call.number)
             history.append(_view(call))
     idle = f"{CLOSED_TITLE}\n{closed}" if closed_now else None if headline else IDLE_MESSAGE
-    return Scene(size=size, portrait=portrait, headline=headline, highlight=highlight and headline is not None,
+    # Only the newest call is highlighted: an older one shown because the newest desk closed is not news.
+    newest = headline is not None and current is calls[0]
+    return Scene(size=size, portrait=portrait, headline=headline, highlight=highlight and newest,
                  history=tuple(history), waiting=waiting, date=long_date(now.date()), time=clock(now),
                  footer=footer[footer_index % len(footer)] if footer else "",
-                 banner=None if hub_online else OFFLINE_BANNER, key_help=key_help, idle=idle, notice=notice,
-                 desks=desks_line(board) if waiting else None)
+                 # a closed room is not told the system is being restored: nobody waits for it
+                 banner=None if hub_online or closed_now else OFFLINE_BANNER, key_help=key_help, idle=idle,
+                 notice=notice, desks=desks_line(board) if waiting else None)
+
+
+def _day(moment: str, now: datetime):
+    return datetime.fromisoformat(moment).astimezone(now.tzinfo).date()

@@ -10,10 +10,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from appliance import contract
-from appliance.site.model import (CA_NAME, CENTRAL_CA, CENTRAL_PASSWORD, DEFAULT_CREDENTIALS_DIR, POLICIES, WEB_CERT,
-                                  WEB_KEY, WEEKDAYS, BrokerAddress, CentralLink, ConfigError, Desk, DeskPins,
-                                  DeskSettings, Display, Hours, Kiosk, KioskButton, QueuePolicy, Service, SiteConfig,
-                                  WebSettings)
+from appliance.site.model import (CA_NAME, CENTRAL_CA, CENTRAL_PASSWORD, CODE_PAGES, COUNTER_CHARACTERS,
+                                  DEFAULT_CODE_PAGE, DEFAULT_CREDENTIALS_DIR, POLICIES, WEB_CERT, WEB_KEY, WEEKDAYS,
+                                  BrokerAddress, CentralLink, ConfigError, Desk, DeskPins, DeskSettings, Display, Hours,
+                                  Kiosk, KioskButton, QueuePolicy, Service, SiteConfig, WebSettings, fits_counter)
 
 
 def load(path: Path) -> SiteConfig:
@@ -148,10 +148,13 @@ class _Reader:
         desks = self.desks(data, services)
         ticket = self.table(data, "ticket")
         self.unknown_keys(ticket, "ticket", {"paper_mm", "notice", "footer", "closed_slip", "press_limit",
-                                             "press_window_seconds"})
+                                             "kiosk_limit", "press_window_seconds"})
         press_limit = self.get(ticket, "press_limit", "ticket", int, SiteConfig.press_limit)
         if press_limit is not None and not 0 <= press_limit <= 100:
             self.problem("ticket.press_limit", f"must be from 0 (no limit) to 100 tickets, not {press_limit}")
+        kiosk_limit = self.get(ticket, "kiosk_limit", "ticket", int, SiteConfig.kiosk_limit)
+        if kiosk_limit is not None and not 0 <= kiosk_limit <= 1000:
+            self.problem("ticket.kiosk_limit", f"must be from 0 (no limit) to 1000 tickets, not {kiosk_limit}")
         press_window = self.get(ticket, "press_window_seconds", "ticket", int, SiteConfig.press_window_s)
         if press_window is not None and not 1 <= press_window <= 3600:
             self.problem("ticket.press_window_seconds", f"must be from 1 to 3600 seconds, not {press_window}")
@@ -172,9 +175,16 @@ class _Reader:
         if kiosks and not notice.strip():
             self.problem("ticket.notice", "is missing: every ticket tells the citizen how their data are treated "
                                           "(Ley 1581 de 2012); example.toml has the wording")
+        hours = self.hours(data)
+        service_tables = data.get("services") if isinstance(data.get("services"), list) else []
+        self.printable(kiosks, [("site.name", name), ("ticket.notice", notice),
+                                ("ticket.footer", ticket.get("footer", DEFAULT_FOOTER)),
+                                *((f"hours.closed.{day}", words) for day, words in hours.closed),
+                                *((f"services[{i}].name", table.get("name"))
+                                  for i, table in enumerate(service_tables, 1) if isinstance(table, dict))])
         broker = self.broker(data)
         return SiteConfig(
-            name=name, timezone=zone, holidays=holidays_code, broker=broker, hours=self.hours(data),
+            name=name, timezone=zone, holidays=holidays_code, broker=broker, hours=hours,
             paper_mm=paper, notice=notice,
             ticket_footer=self.get(ticket, "footer", "ticket", str, DEFAULT_FOOTER),
             closed_slip=self.get(ticket, "closed_slip", "ticket", bool, False), services=services, kiosks=kiosks,
@@ -182,7 +192,7 @@ class _Reader:
             rating_grace_s=float(grace or 0), displays=self.displays(data), queue=self.queue(data),
             web=self.web(data, broker.credentials_dir or DEFAULT_CREDENTIALS_DIR),
             central=self.central(data, broker.credentials_dir or DEFAULT_CREDENTIALS_DIR),
-            press_limit=press_limit, press_window_s=press_window,
+            press_limit=press_limit, kiosk_limit=kiosk_limit, press_window_s=press_window,
             rating_min_attention_s=float(min_attention or 0))
 
     def web(self, data: dict, credentials_dir: Path) -> WebSettings:
@@ -393,19 +403,29 @@ class _Reader:
     def services(self, data: dict) -> dict[str, Service]:
         services = {}
         for path, table in self.tables(data, "services"):
-            self.unknown_keys(table, path, {"letter", "name"})
+            self.unknown_keys(table, path, {"letter", "name", "short_name"})
             letter = self.get(table, "letter", path, str)
             name = self.get(table, "name", path, str)
             self.readable(f"{path}.name", name, "service_name")
+            short_name = self.get(table, "short_name", path, str, None)
+            self.counter_name(path, name, short_name)
             if letter is not None and not _LETTER.fullmatch(letter):
                 self.problem(f"{path}.letter", f"must be one capital letter A-Z, not {letter!r}")
             elif letter in services:
                 self.problem(f"{path}.letter", f"{letter!r} is used by another service")
             elif letter and name:
-                services[letter] = Service(letter, name)
+                services[letter] = Service(letter, name, short_name)
         if not services:
             self.problem("services", "at least one [[services]] is needed")
         return services
+
+    def counter_name(self, path: str, name, short_name) -> None:
+        """The desk's counter display shows a service by its short name, or its name when that fits."""
+        limit = f"the desk's counter display shows {COUNTER_CHARACTERS} characters of code page 437 (no Á Í Ó Ú)"
+        if short_name is not None and not fits_counter(short_name):
+            self.problem(f"{path}.short_name", f"{short_name!r} does not fit: {limit}")
+        elif short_name is None and isinstance(name, str) and not fits_counter(name):
+            self.problem(f"{path}.short_name", f"is missing: the name {name!r} does not fit ({limit})")
 
     def service_ref(self, letter, path: str, services: dict) -> None:
         if letter is not None and services and letter not in services:
@@ -471,7 +491,22 @@ class _Reader:
             self.problem(f"{where}.kind", f"must be one of {', '.join(_PRINTER_KINDS)}, not {kind!r}")
         typed = {key: self.get(printer, key, where, PRINTER_KEYS[key], None) for key in printer
                  if key in known and key != "kind"}
+        if typed.get("encoding") is not None and typed["encoding"] not in CODE_PAGES:
+            self.problem(f"{where}.encoding", f"must be a code page that holds every Spanish letter "
+                                              f"({', '.join(CODE_PAGES)}), not {typed['encoding']!r}")
         return {"kind": kind, **{key: value for key, value in typed.items() if value is not None}}
+
+    def printable(self, kiosks: dict[str, Kiosk], texts: list[tuple[str, object]]) -> None:
+        """Every text a ticket or slip prints fits each kiosk's code page: a letter it lacks would print as '?'."""
+        for kiosk in kiosks.values():
+            page = kiosk.printer.get("encoding", DEFAULT_CODE_PAGE)
+            for key, text in texts:
+                if page not in CODE_PAGES or not isinstance(text, str):
+                    continue
+                missing = "".join(sorted({char for char in text if not _encodes(char, CODE_PAGES[page])}))
+                if missing:
+                    self.problem(key, f"{missing!r} cannot be printed in code page {page} (kiosks.{kiosk.id} "
+                                      f"printer.encoding): write it otherwise or choose another page")
 
     def desks(self, data: dict, services: dict) -> dict[int, Desk]:
         desks = {}
@@ -519,7 +554,8 @@ class _Reader:
     def desk_settings(self, data: dict) -> DeskSettings:
         table = self.table(data, "desk") if "desk" in data else {}
         self.unknown_keys(table, "desk", {"recall_hold_seconds", "attention_limit_minutes",
-                                          "attention_warning_minutes", "transfer_position", "counter"})
+                                          "attention_warning_minutes", "transfer_position", "counter",
+                                          "advisor_codes"})
         hold = self.get(table, "recall_hold_seconds", "desk", (int, float), 1.5)
         if hold is not None and not 0.5 <= hold <= 10:
             self.problem("desk.recall_hold_seconds", f"must be from 0.5 to 10 seconds, not {hold}")
@@ -543,7 +579,20 @@ class _Reader:
             self.problem("desk.counter.baudrate", f"must be 2400, 4800, 9600, 19200 or 38400, not {baud}")
         return DeskSettings(float(hold or 1.5), limit or 15, warning or 0, position == "front",
                             {"kind": kind, "device": self.get(counter, "device", "desk.counter", str, "/dev/ttyUSB0"),
-                             "baudrate": baud})
+                             "baudrate": baud}, self.advisor_codes(table))
+
+    def advisor_codes(self, table: dict) -> dict[str, str]:
+        codes = {}
+        for code, name in (self.get(table, "advisor_codes", "desk", dict, {}) or {}).items():
+            where = f"desk.advisor_codes.{code}"
+            if not contract.SIGN_IN_CODE.fullmatch(code):
+                self.problem(where, f"{code!r} is not a code: four digits from 1 to 5, the rating pad's buttons")
+            elif not isinstance(name, str) or not name.strip():
+                self.problem(where, f"must be the advisor's name, not {name!r}")
+            else:
+                self.readable(where, name, "advisor")
+                codes[code] = name
+        return codes
 
     def displays(self, data: dict) -> dict[str, Display]:
         displays = {}
@@ -564,6 +613,14 @@ class _Reader:
                                            self.get(table, "voice", path, bool, True), volume,
                                            tuple(str(line) for line in footer))
         return displays
+
+
+def _encodes(char: str, codec: str) -> bool:
+    try:
+        char.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _describe(kinds: tuple) -> str:

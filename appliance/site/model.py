@@ -13,6 +13,12 @@ from appliance.contract import PREFERENTIAL_CATEGORIES
 WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")   # as the site file names them
 DEFAULT_CREDENTIALS_DIR = Path("/etc/turnero/credentials")
 CA_NAME = "ca.crt"               # the site CA's certificate, beside the device's credential
+# The code pages a kiosk's printer may print in (python-escpos's names), each holding every Spanish letter, ¿ and
+# ¡, with Python's codec for each; CP858 (CP850 with the euro sign) unless the site file names another.
+CODE_PAGES = {"CP858": "cp858", "CP850": "cp850", "CP1252": "cp1252", "ISO_8859-15": "iso8859_15"}
+DEFAULT_CODE_PAGE = "CP858"
+# The desk's counter display (a CD5220 pole display): two lines of this many characters, in its factory code page.
+COUNTER_CHARACTERS, COUNTER_ENCODING = 20, "cp437"
 
 
 class SetupError(Exception):
@@ -66,6 +72,20 @@ class Login:
 class Service:
     letter: str
     name: str
+    short_name: str | None = None   # for the desk's counter display, when the name does not fit it
+
+    @property
+    def counter_name(self) -> str:
+        return self.short_name or self.name
+
+
+def fits_counter(text: str) -> bool:
+    """Whether the desk's counter display shows this text whole: its length and its code page's letters."""
+    try:
+        text.encode(COUNTER_ENCODING)
+    except UnicodeEncodeError:
+        return False
+    return len(text) <= COUNTER_CHARACTERS
 
 
 @dataclass(frozen=True)
@@ -120,6 +140,8 @@ class DeskSettings:
     attention_warning_min: int     # the counter display says the time left this long before the limit (0: not)
     transfer_front: bool           # a transferred turn goes to the front of its new queue (else the back)
     counter_display: dict          # [desk] counter in the site file: {"kind": "serial", "device": ..., "baudrate": ...}
+    # [desk] advisor_codes: the code each advisor types on the rating pad of a closed desk to sign in there
+    advisor_codes: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -232,6 +254,7 @@ class SiteConfig:
     central: CentralLink | None = None
     press_limit: int = 10           # tickets one kiosk button gives within press_window_s (0: no limit)
     press_window_s: int = 60
+    kiosk_limit: int = 20           # tickets one kiosk gives within press_window_s, all its buttons together
     # A turn just called can be rated only once its attention has lasted this long: a citizen who is leaving and
     # presses again must not rate the next one.
     rating_min_attention_s: float = 60.0

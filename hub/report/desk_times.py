@@ -2,10 +2,12 @@
 ledger (its desks' status changes and its turns), for the Informe Turnero.
 
 Open and paused run from one change of the desk's status (or of who sits there) to the next; the last one of the
-day ends at `day_end` (the site's closing time, or now for today) or at its own start if that is later. Attending
-runs from each call to the end of the attention, whatever its outcome; an attention still going on ends at
-`day_end`. Attentions entered after a manual contingency count in the turns, not here: the desks' times then were
-not recorded.
+day ends at `day_end` (the site's closing time, or now for today) or at its own start if that is later, and an
+open desk stays open while it still attends (an attention that runs past closing time). Attending is the part
+of each attention, from the call to its end whatever its outcome, that falls in the desk's open time, counted for
+whoever sat there then: never more than the time open. An attention still going on ends at `day_end`.
+Attentions entered after a manual contingency count in the turns, not here: the desks' times then were not
+recorded.
 """
 from __future__ import annotations
 
@@ -29,27 +31,29 @@ class Times:
 
 def day_times(ledger: Ledger, day_end: datetime) -> tuple[dict[int, Times], dict[str, Times]]:
     """The times of one day, per desk number and per advisor name."""
-    desks: dict[int, Times] = {}
-    advisors: dict[str, Times] = {}
-
-    def both(desk: int, advisor: str) -> tuple[Times, Times]:
-        return desks.setdefault(desk, Times()), advisors.setdefault(advisor, Times())
-
-    for desk, changes in ledger.status_log.items():
-        for (at, status, advisor), following in zip(changes, [*changes[1:], None]):
-            start = datetime.fromisoformat(at)
-            end = datetime.fromisoformat(following[0]) if following else max(start, day_end)
-            seconds = (end - start).total_seconds()
-            for times in both(desk, advisor):
-                if status == "open":
-                    times.open_s += seconds
-                elif status == "paused":
-                    times.paused_s += seconds
+    attentions: dict[int, list[tuple[datetime, datetime]]] = {}
     for turn in ledger.turns.values():
         if turn.desk is None or turn.called_at is None or turn.manual:
             continue
         start = datetime.fromisoformat(turn.called_at)
         end = datetime.fromisoformat(turn.closed_at) if turn.closed_at else max(start, day_end)
-        for times in both(turn.desk, turn.advisor):
-            times.attending_s += (end - start).total_seconds()
+        attentions.setdefault(turn.desk, []).append((start, end))
+    desks: dict[int, Times] = {}
+    advisors: dict[str, Times] = {}
+    for desk, changes in ledger.status_log.items():
+        spans = attentions.get(desk, [])
+        for (at, status, advisor), following in zip(changes, [*changes[1:], None]):
+            start = datetime.fromisoformat(at)
+            attending_until = [until for _, until in spans] if status == "open" else []
+            end = datetime.fromisoformat(following[0]) if following else max([start, day_end, *attending_until])
+            seconds = (end - start).total_seconds()
+            attending = sum(max(0.0, (min(until, end) - max(since, start)).total_seconds()) for since, until in spans)
+            if status == "closed":   # no time of anybody's: a desk closed, or an advisor signed out
+                continue
+            for times in (desks.setdefault(desk, Times()), advisors.setdefault(advisor, Times())):
+                if status == "open":
+                    times.open_s += seconds
+                    times.attending_s += attending
+                else:
+                    times.paused_s += seconds
     return desks, advisors

@@ -121,6 +121,7 @@ class Report:
     by_service: list[tuple[str, Figures]]
     by_desk: list[tuple[str, Figures]]
     by_advisor: list[tuple[str, Figures]]
+    by_month: list[tuple[date, Figures]]     # the first day of each month with turns: a long period's trend
     desk_times: list[tuple[str, Times]]      # open, paused and attending, per desk
     advisor_times: list[tuple[str, Times]]
     manual: int                              # turns entered after a manual contingency
@@ -136,6 +137,7 @@ def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: 
     services: dict[str, _Tally] = {}
     desks: dict[int, _Tally] = {}
     advisors: dict[str, _Tally] = {}
+    months: dict[date, _Tally] = {}
     arrivals: Counter = Counter()
     waited: dict[int, list[int]] = {}       # hour of the ticket -> [seconds waited, turns called]
     desk_times: dict[int, Times] = {}
@@ -155,7 +157,8 @@ def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: 
             manual += row["manual"] == "sí"
             hour = datetime.fromisoformat(row["issued_at"]).astimezone(config.timezone).hour
             arrivals[hour] += 1
-            groups = [total, kinds[row["preferential"]], services.setdefault(row["service"], _Tally())]
+            groups = [total, kinds[row["preferential"]], services.setdefault(row["service"], _Tally()),
+                      months.setdefault(date.fromisoformat(day).replace(day=1), _Tally())]
             if row["preferential_category"]:
                 groups.append(categories.setdefault(row["preferential_category"], _Tally()))
             if row["desk"] != "":   # desks and advisors count the turns they called
@@ -184,6 +187,7 @@ def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: 
                             lambda k: (letters.index(k) if k in letters else len(letters), k)),
         by_desk=_grouped(desks, desk_label),
         by_advisor=_grouped(advisors, _advisor_label),
+        by_month=_grouped(months, lambda month: month),
         desk_times=[(desk_label(k), desk_times[k]) for k in sorted(desk_times)],
         advisor_times=[(_advisor_label(k), advisor_times[k]) for k in sorted(advisor_times)], manual=manual,
         hours=list(range(min(opening + list(arrivals)), max(opening + list(arrivals)) + 1)), arrivals=arrivals,

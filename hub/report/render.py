@@ -8,7 +8,7 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
-from appliance.core.spanish import clock, long_date, plural
+from appliance.core.spanish import MONTHS, clock, long_date, plural
 from appliance.site import SiteConfig
 from hub.report import charts
 from hub.report.desk_times import Times
@@ -37,6 +37,11 @@ def period_text(first: date, last: date) -> str:
     return f"Del {long_date(first)} al {long_date(last)}"
 
 
+def month_name(month: date) -> str:
+    """'noviembre de 2026'."""
+    return f"{MONTHS[month.month - 1]} de {month.year}"
+
+
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -46,7 +51,10 @@ def minutes(seconds: float | None) -> str:
 
 
 def duration(seconds: float) -> str:
-    """'3 h 05 min', '45 min': a desk's time in a day or a period."""
+    """'3 h 05 min', '45 min', '40 s': a desk's time in a day or a period (under a minute in seconds, so that a
+    row never reads '0 min' beside a share of it)."""
+    if round(seconds) < 60:
+        return f"{round(seconds)} s" if round(seconds) else "0 min"
     hours, rest = divmod(round(seconds / 60), 60)
     return f"{integer(hours)} h {rest:02d} min" if hours else f"{rest} min"
 
@@ -77,6 +85,9 @@ def render_body(report: Report) -> str:
         parts.append('<p class="empty">No hay turnos registrados en este periodo.</p>')
     parts.append(_cards(report))
     parts.append(_charts(report))
+    if len(report.by_month) > 1:   # a long period: how it went month by month
+        parts.append(_section("Por mes", [(_capital(month_name(month)), figures) for month, figures in report.by_month],
+                              _SERVICE_COLUMNS, "Mes"))
     parts.append(_section("Por servicio", report.by_service, _SERVICE_COLUMNS, "Servicio"))
     parts.append(_section("Por tipo de turno", report.by_kind, _SERVICE_COLUMNS, "Tipo"))
     if report.by_category:   # only where kiosk buttons name whom their preferential turns serve
@@ -143,6 +154,16 @@ def _charts(report: Report) -> str:
             x_title="1 muy insatisfecho · 5 muy satisfecho", y_title="Calificaciones", integer=True,
             colours=[charts.RED, charts.RED, charts.AMBER, charts.GREEN, charts.GREEN])),
     ]
+    if len(report.by_month) > 1:
+        months = [f"{MONTHS[month.month - 1][:3]} {month.year}" for month, _ in report.by_month]
+        figures[:0] = [
+            ("Turnos por mes", charts.bar_chart(
+                months, [f.turns for _, f in report.by_month], title="Turnos por mes", x_title="Mes",
+                y_title="Turnos", integer=True)),
+            ("Espera media por mes", charts.bar_chart(
+                months, [(mean(f.waits) or 0) / 60 for _, f in report.by_month], title="Espera media por mes",
+                x_title="Mes", y_title="Minutos", target=report.target_min,
+                target_label=f"Meta: {report.target_min} min"))]
     items = "".join(f"<figure><figcaption>{escape(caption)}</figcaption>{svg}</figure>"
                     for caption, svg in figures)
     return f'<section class="charts">{items}</section>'
@@ -156,12 +177,12 @@ _SERVICE_COLUMNS = (
     ("Atendidos", lambda f: integer(f.outcomes.get("attended", 0))),
     ("No se presentaron", lambda f: integer(f.outcomes.get("no_show", 0))),
     ("Espera media", lambda f: minutes(mean(f.waits))),
-    ("Mediana", lambda f: minutes(median(f.waits))),
-    ("p90", lambda f: minutes(p90(f.waits))),
+    ("Espera mediana", lambda f: minutes(median(f.waits))),
+    ("Espera p90", lambda f: minutes(p90(f.waits))),
     ("Atención media", lambda f: minutes(mean(f.attentions))),
-    ("Mediana", lambda f: minutes(median(f.attentions))),
+    ("Atención mediana", lambda f: minutes(median(f.attentions))),
     ("Calificados", lambda f: integer(f.rated)),
-    ("4 o 5", lambda f: percent(f.good, f.rated)),
+    ("Con 4 o 5", lambda f: percent(f.good, f.rated)),
 )
 
 
@@ -173,11 +194,11 @@ def _people_columns(limit_min: int) -> tuple:
         ("No se presentaron", lambda f: integer(f.outcomes.get("no_show", 0))),
         ("Transferidos", lambda f: integer(f.outcomes.get("transferred", 0))),
         ("Atención media", lambda f: minutes(mean(f.attentions))),
-        ("Mediana", lambda f: minutes(median(f.attentions))),
+        ("Atención mediana", lambda f: minutes(median(f.attentions))),
         (f"Más de {limit_min} min", lambda f: integer(f.attentions_over(limit_min * 60))),
         ("Calificados", lambda f: integer(f.rated)),
-        ("Promedio", lambda f: "—" if f.rating_mean is None else charts.number(f.rating_mean)),
-        ("4 o 5", lambda f: percent(f.good, f.rated)),
+        ("Calificación media", lambda f: "—" if f.rating_mean is None else charts.number(f.rating_mean)),
+        ("Con 4 o 5", lambda f: percent(f.good, f.rated)),
     )
 
 
@@ -193,10 +214,12 @@ def _section(title: str, groups: list[tuple[str, Figures | Times]], columns, fir
     if not groups:
         return f'<section><h2>{escape(title)}</h2><p class="muted">Sin turnos en el periodo.</p></section>'
     head = "".join(f"<th>{escape(heading)}</th>" for heading, _ in columns)
+    # Each figure carries its column's name: on a phone every row is a card of named figures (style.css).
     body = "".join(f'<tr><th scope="row">{escape(label)}</th>'
-                   + "".join(f"<td>{escape(cell(figures))}</td>" for _, cell in columns) + "</tr>"
+                   + "".join(f'<td data-label="{escape(heading)}">{escape(cell(figures))}</td>'
+                             for heading, cell in columns) + "</tr>"
                    for label, figures in groups)
-    return (f'<section><h2>{escape(title)}</h2><div class="table-wrap"><table class="figures">'
+    return (f'<section><h2>{escape(title)}</h2><div class="table-wrap"><table class="figures stack">'
             f'<thead><tr><th scope="col">{escape(first_heading)}</th>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table></div></section>")
 
@@ -215,7 +238,8 @@ def _notes(report: Report) -> str:
         f"Sin atender al cierre del día: {integer(outcomes.get('unattended', 0))}. Números anulados porque "
         f"el tiquete no se pudo imprimir: {integer(report.void)}.",
         "El tiempo abierto de un módulo va desde que se abre hasta que se pausa o se cierra (o hasta el cierre "
-        "del horario); atendiendo, desde cada llamado hasta el fin de esa atención.",
+        "del horario, o el fin de la atención que siga en curso); atendiendo, desde cada llamado hasta el fin de "
+        "esa atención, dentro del tiempo abierto.",
     ]
     if report.manual:
         lines.append(f"Registrados a mano después de una contingencia (turnero manual): "

@@ -82,7 +82,6 @@ def test_transfer_cycles_through_every_service_and_next_sends_the_citizen_to_the
     # Sent to the back of their new queues, so that desk 1, which attends S and F too, calls the R turns first.
     config = dataclasses.replace(config, desk_settings=dataclasses.replace(config.desk_settings, transfer_front=False))
     pins = MockFactory()
-    names = config.service_names()
     with Running(Hub(config, tmp_path / "hub")) as hub, Running(desk_unit(config, 1, tmp_path / "desk", pins)) as desk:
         offered = ["V", "S", "E", "F", "C"]   # desk 1's usual transfer first, then the site's order, never its own
         issue(hub, *range(1, 6))
@@ -91,7 +90,7 @@ def test_transfer_cycles_through_every_service_and_next_sends_the_citizen_to_the
             wait_until(lambda: desk.serving and desk.serving["number"] == f"R-{n:03d}", what=f"R-{n:03d} called")
             for position in range(1, offered.index(target) + 2):
                 press(pins, config.desk_pins.transfer)
-                shows(desk, f"Trasladar a {position}/5", names[offered[position - 1]][:20])   # the display's width
+                shows(desk, f"Trasladar a {position}/5", config.services[offered[position - 1]].counter_name)
             press(pins, config.desk_pins.next)
             wait_until(lambda: desk.serving is None and desk.pending is None, what=f"R-{n:03d} sent to {target}")
         queues = sorted((t.number, t.service) for t in hub.ledger.waiting())
@@ -192,3 +191,21 @@ def test_pause_takes_the_desk_out_of_the_queue_and_the_estimate_and_next_brings_
         press(pins, config.desk_pins.next)
         wait_until(lambda: desk.serving and desk.serving["number"] == "R-005", what="the desk open again")
         assert hub.ledger.desk_status(1) == "open" and hub.board().waiting[0].minutes_per_turn is not None
+
+
+def test_an_advisor_signs_in_with_a_code_on_the_pad_of_a_closed_desk_and_its_calls_carry_the_name(config, tmp_path):
+    pins = MockFactory()
+    with Running(Hub(config, tmp_path / "hub")) as hub, \
+            Running(desk_unit(config, 1, tmp_path / "desk", pins)) as desk:
+        issue(hub, 1)
+        wait_until(lambda: not desk.offline and desk.status == "closed", what="desk 1 closed, nobody opened it")
+        for digit in (5, 2, 1):
+            press(pins, config.desk_pins.rating[digit - 1])
+        shows(desk, "Código de asesor", "***")
+        press(pins, config.desk_pins.rating[2])               # 5213: Carlos Andrés Núñez's, in the site file
+        shows(desk, "Sesión iniciada", "Carlos Andrés Núñez")
+        assert hub.ledger.signed_in[1] == "Carlos Andrés Núñez"
+        press(pins, config.desk_pins.next)                    # NEXT opens the desk and calls R-001
+        wait_until(lambda: desk.serving, what="R-001 called")
+        (call,) = [r for r in hub.store.day(hub.today) if r["kind"] == "call"]
+        assert call["advisor"] == "Carlos Andrés Núñez"

@@ -56,13 +56,24 @@ def test_each_service_shows_the_wait_a_ticket_taken_now_would_have_once_the_pace
     assert (salud.count, salud.estimate) == (2, None)                      # no pace yet: no guess on the screen
 
 
-def test_on_a_holiday_with_nobody_waiting_the_screen_says_the_site_is_closed_and_why():
+def test_on_a_holiday_with_nobody_waiting_the_screen_says_the_site_is_closed_and_why_without_older_calls():
     unit, *_ = display_at(datetime(2026, 12, 8, 10, 0, tzinfo=CONFIG.timezone))
-    deliver(unit, contract.BOARD_TOPIC, board([waiting(0)], [call("R-004")]))
+    deliver(unit, contract.BOARD_TOPIC, board([waiting(0)], [call("R-004")]))   # the board of an earlier day
     scene = unit.scene()
-    assert scene.headline is None and [c.number for c in scene.history] == ["R-004"]
+    assert scene.headline is None and scene.history == ()
     assert scene.idle == (f"{CLOSED_TITLE}\nHoy es festivo, La Inmaculada Concepción: no estamos atendiendo. "
                           "Volvemos a atender el miércoles 9 de diciembre de 2026 a las 8:00.")
+
+
+def test_outside_hours_with_the_hub_away_the_closed_screen_alone_without_the_restoring_banner():
+    unit, *_ = display_at(TUESDAY.replace(hour=18))
+    deliver(unit, contract.status_topic("hub"), contract.OFFLINE.encode())
+    deliver(unit, contract.BOARD_TOPIC, board([waiting(0)], [call("R-030", TUESDAY.replace(hour=15, minute=58))]))
+    scene = unit.scene()
+    assert scene.idle.startswith(CLOSED_TITLE) and scene.banner is None
+    assert [c.number for c in scene.history] == ["R-030"]      # today's calls stay listed
+    unit.now.moment = TUESDAY                                 # open again, the hub still away: the banner comes back
+    assert unit.scene().banner is not None
 
 
 def test_the_sites_own_closed_day_and_the_hours_between_periods_are_said_too():

@@ -38,6 +38,7 @@ def test_a_connection_that_cannot_read_is_unknown_and_a_dead_one_offline():
     (PrinterConfig(kind="file"), "needs printer.path"),
     (PrinterConfig(kind="network"), "needs printer.host"),
     (PrinterConfig(kind="bluetooth"), "unknown printer kind 'bluetooth'"),
+    (PrinterConfig(kind="simulated", profile="ZJ-5870"), "printer.encoding: the profile ZJ-5870 has no code page 'CP858'"),
 ])
 def test_a_wrong_printer_configuration_names_what_is_missing(config, message):
     with pytest.raises(PrinterError, match=message):

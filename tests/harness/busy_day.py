@@ -60,8 +60,9 @@ def busy_config(base: SiteConfig, policy: QueuePolicy, desks: int = 20) -> SiteC
                   for n in range(1, desks + 1)}
     displays = {f"pantalla-{i}": Display(f"pantalla-{i}", size, size[0] < size[1], False, 0, ("Bienvenido.",))
                 for i, size in ((1, (1920, 1080)), (2, (1280, 720)), (3, (1080, 1920)))}
-    # A busy day's crowd presses faster than a real one at a button: no per-button limit.
-    return dataclasses.replace(base, kiosks=kiosks, desks=desk_table, displays=displays, queue=policy, press_limit=0)
+    # A busy day's crowd presses faster than a real one at a kiosk: no press limits.
+    return dataclasses.replace(base, kiosks=kiosks, desks=desk_table, displays=displays, queue=policy, press_limit=0,
+                               kiosk_limit=0)
 
 
 class SpokenLog:

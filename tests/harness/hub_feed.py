@@ -41,9 +41,9 @@ def ticket(hub, number: int, service: str = "R", preferential: bool = False) -> 
 
 
 def request(desk: int, rid: str, action: str = "next", on_counter: str | None = None,
-            service: str | None = None) -> contract.DeskRequest:
+            service: str | None = None, code: str | None = None) -> contract.DeskRequest:
     return contract.DeskRequest(id=rid, at=START.isoformat(), source=f"escritorio-{desk}", desk=desk, action=action,
-                                on_counter=on_counter, service=service)
+                                on_counter=on_counter, service=service, code=code)
 
 
 def command(rid: str, action: str, coordinator: str = "Marta Lucía Gómez", **fields) -> contract.Command:

@@ -66,6 +66,17 @@ def test_an_advisor_set_from_the_page_is_recorded_with_every_call_from_then_on(h
     assert order["coordinator"] == "Marta Lucía Gómez" and order["order"]["advisor"] == "Carlos Andrés Núñez"
 
 
+def test_an_advisor_signs_in_at_the_desk_with_a_code_and_closing_the_desk_signs_out(hub):
+    feed(hub, ticket(hub, 1), ticket(hub, 2))
+    feed(hub, request(1, "s1", "sign_in", code="5213"))       # typed on the pad of the closed desk
+    assert hub.ledger.signed_in[1] == "Carlos Andrés Núñez" and hub.ledger.refused.get(1) is None
+    feed(hub, request(1, "a"), request(1, "b", "close"), request(1, "c"))
+    assert [(r["turn_id"][-4:], r["advisor"]) for r in records(hub, "call")] == [
+        ("R001", "Carlos Andrés Núñez"), ("R002", "Ana María Peña")]          # after closing, the site file's
+    feed(hub, request(1, "s2", "sign_in", code="5555"))
+    assert hub.ledger.refused[1] == "Código desconocido" and 1 not in hub.ledger.signed_in
+
+
 def test_a_coordinator_calls_a_number_to_an_open_desk_that_serves_nobody(hub):
     feed(hub, ticket(hub, 1), ticket(hub, 2), ticket(hub, 3))
     feed(hub, command("c1", "call", desk=1, number="R-003"))
@@ -79,6 +90,15 @@ def test_a_coordinator_calls_a_number_to_an_open_desk_that_serves_nobody(hub):
     feed(hub, command("c4", "call", desk=2, number="R-009"), command("c5", "call", desk=9, number="R-001"))
     assert answer(hub, "c4") == "Módulo 2 está cerrado: ábralo antes."
     assert answer(hub, "c5") == "El módulo 9 no existe en este sitio."
+
+
+def test_a_call_to_a_desk_that_does_not_serve_the_turns_service_is_refused_naming_the_desks_that_do(hub):
+    feed(hub, ticket(hub, 1, "E"), ticket(hub, 1, "S"), command("o1", "desk_status", desk=2, status="open"))
+    feed(hub, command("c1", "call", desk=2, number="S-001"))
+    assert answer(hub, "c1") == "Módulo 2 no atiende Salud: llame el turno S-001 a Módulo 1 o Módulo 3."
+    assert serving(hub, 2) is None and [t.number for t in hub.ledger.waiting()] == ["E-001", "S-001"]
+    feed(hub, command("c2", "call", desk=2, number="E-001"))
+    assert answer(hub, "c2") is None and serving(hub, 2) == "E-001"
 
 
 def test_a_no_show_who_comes_back_waits_again_in_their_place(hub):

@@ -15,6 +15,7 @@ from hub.export import rows
 from appliance.records.ledger import Turn
 from hub.policy import choose_next
 from hub.service import Hub
+from appliance.records.journal import DayStore
 from tests.harness.hub_feed import START, command, feed, mqtt_message, request, serving, ticket
 from tests.harness.roles import SettableClock
 
@@ -259,3 +260,28 @@ def test_two_copies_of_a_ticket_of_an_earlier_day_in_one_batch_are_recorded_once
                                  turn_id="2026-11-23/kiosco-1/R007", number="R-007", service="R", preferential=False)
     feed(hub, late, late)
     assert [r["kind"] for r in hub.store.day("2026-11-23")] == ["ticket", "close"]
+
+
+def test_before_today_has_measured_a_service_its_pace_is_that_of_the_same_weekday_and_hour_of_past_weeks(hub,
+                                                                                                       tmp_path):
+    """A week ago, Tuesday at 9, three 6-minute attentions of Registro: this Tuesday at 9 the first tickets have
+    that pace, marked as other days'."""
+    feed(hub, *(ticket(hub, n) for n in range(1, 4)))
+    for rid in "abc":
+        feed(hub, request(1, rid))
+        hub.clock.moment += timedelta(minutes=6)
+    feed(hub, request(1, "d"))                           # R-003 closes: three attentions of 6 minutes
+    week_ago = (START - timedelta(weeks=1)).date().isoformat()
+    past = DayStore(tmp_path / "tuesday" / "days")
+    past.append([json.loads(json.dumps(r).replace(hub.today, week_ago)) for r in hub.store.day(hub.today)])
+    past.close()
+    clock = SettableClock(START.replace(minute=30))
+    today = Hub(site_config.load(site_config.EXAMPLE), tmp_path / "tuesday", now=clock)
+    today.clock = clock
+    feed(today, *(ticket(today, n) for n in range(1, 4)), request(1, "x"))   # desk 1 opens and calls R-001
+    registro = next(w for w in today.board().waiting if w.service == "R")
+    assert (registro.normal, registro.minutes_per_turn, registro.from_history) == (2, 6, True)
+    assert registro.estimated_minutes(2) == 18
+    clock.moment = START.replace(hour=15)                # no attentions at 15 h in the past weeks: no guess
+    assert next(w for w in today.board().waiting if w.service == "R").minutes_per_turn is None
+    today.store.close()

@@ -1,5 +1,6 @@
 """The Informe Turnero on a scripted day driven through the hub's loop: every figure checked by hand."""
 import dataclasses
+import re
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
@@ -8,7 +9,7 @@ import pytest
 from appliance import contract
 from hub.report import charts
 from hub.report.figures import build, p90
-from hub.report.render import render_body, render_document, write_report
+from hub.report.render import duration, render_body, render_document, write_report
 from tests.harness.hub_feed import START, command, feed, request, ticket
 
 DAY = START.date()
@@ -44,6 +45,11 @@ def morning(hub):
     when(hub, "09:35", rating(hub, 1, 3), request(1, "e"))
     when(hub, "09:40", rating(hub, 1, 4), request(1, "f"))
     return hub
+
+
+def cells(row: str) -> list[str]:
+    """The figures of one row of a table of the report."""
+    return re.findall(r"<td[^>]*>([^<]*)</td>", row)
 
 
 def report_of(hub, first=DAY, last=DAY):
@@ -118,7 +124,7 @@ def test_attentions_over_the_sites_limit_are_counted_per_desk_and_advisor(hub):
     html = render_body(report)
     assert "<th>Más de 15 min</th>" in html and "Atenciones de más de 15 minutos, el límite del sitio: 3." in html
     row = html.split('<th scope="row">Módulo 1</th>')[1].split("</tr>")[0]
-    assert [cell.split("</td>")[0] for cell in row.split("<td>")[1:]][6] == "2"
+    assert cells(row)[6] == "2"
 
 
 def test_each_desk_and_advisor_has_its_time_open_paused_and_attending(hub):
@@ -137,9 +143,33 @@ def test_each_desk_and_advisor_has_its_time_open_paused_and_attending(hub):
     assert [(name, t.open_s) for name, t in report.advisor_times] == [("Ana María Peña", 30 * 60)]
     html = render_body(report)
     row = html.split("Tiempo de los módulos")[1].split('<th scope="row">Módulo 1</th>')[1].split("</tr>")[0]
-    assert [cell.split("</td>")[0] for cell in row.split("<td>")[1:]] == ["30 min", "30 min", "30 min", "100 %"]
+    assert cells(row) == ["30 min", "30 min", "30 min", "100 %"]
     assert "Registrados a mano después de una contingencia (turnero manual): 1 turno;" in html
     assert dict(report.by_desk)["Módulo 2"].outcomes == {"attended": 1}    # the manual attention is counted
+
+
+def test_attending_never_exceeds_the_time_open_past_closing_or_across_a_change_of_advisor(hub):
+    feed(hub, *(ticket(hub, n) for n in range(1, 4)))
+    when(hub, "09:00", request(1, "a"))                                        # Ana calls R-001
+    when(hub, "09:10", command("s1", "advisor", desk=1, advisor="Carlos Andrés Núñez"))
+    when(hub, "09:20", request(1, "b"))                                        # R-001 ends; Carlos calls R-002
+    when(hub, "09:30", request(1, "c", "close"))
+    hub.clock.moment = START.replace(hour=15, minute=59, second=40)
+    feed(hub, request(1, "d"))                                                # R-003, 20 s before closing time
+    hub.clock.moment = START.replace(hour=16, minute=1)
+    feed(hub, request(1, "e"))                                                # ends at 16:01; the desk stays open
+    report = report_of(hub)
+    times = dict(report.advisor_times)
+    # Closing the desk at 9:30 signed Carlos out: the desk opened again at 15:59 is Ana's, the site file's.
+    assert (times["Ana María Peña"].open_s, times["Ana María Peña"].attending_s) == (600 + 80, 600 + 80)
+    assert (times["Carlos Andrés Núñez"].open_s, times["Carlos Andrés Núñez"].attending_s) == (1200, 1200)
+    (_, desk), = report.desk_times
+    assert desk.attending_s == desk.open_s == 30 * 60 + 80
+
+
+def test_a_time_under_a_minute_is_given_in_seconds():
+    assert [duration(s) for s in (0, 20, 59.6, 80, 3 * 3600 + 300)] == ["0 min", "20 s", "1 min", "1 min",
+                                                                          "3 h 05 min"]
 
 
 def test_counts_of_one_agree_in_number(hub):
@@ -172,6 +202,21 @@ def test_a_period_folds_every_day_and_an_empty_one_says_so(morning, tmp_path):
     assert empty.total.turns == 0 and "No hay turnos registrados en este periodo." in text
     assert text.count("Sin datos en el periodo") == 4 and "<style>" in text
     assert "src=" not in text and "href=" not in text and "url(" not in text    # nothing to fetch: it opens offline
+
+
+def test_a_period_over_several_months_has_its_trend_by_month(morning):
+    later = date(2027, 2, 3)
+    morning.store.append([{**r, "id": f"later-{r['id']}", "day": later.isoformat(),
+                           "turn_id": r["turn_id"].replace(DAY.isoformat(), later.isoformat())}
+                          for r in morning.store.day(DAY.isoformat()) if r["kind"] == "ticket"])
+    report = report_of(morning, DAY, later)
+    assert [(month, f.turns) for month, f in report.by_month] == [(date(2026, 11, 1), 4), (date(2027, 2, 1), 4)]
+    html = render_body(report)
+    rows = html.split("<h2>Por mes</h2>")[1].split("</table>")[0]
+    assert cells(rows.split('<th scope="row">Noviembre de 2026</th>')[1].split("</tr>")[0])[:2] == ["4", "3"]
+    assert '<th scope="row">Febrero de 2027</th>' in rows
+    assert "<figcaption>Turnos por mes</figcaption>" in html and "<figcaption>Espera media por mes</figcaption>" in html
+    assert "Por mes" not in render_body(report_of(morning))        # one day: no months to compare
 
 
 def test_a_chart_has_round_ticks_and_bars_in_proportion():

@@ -32,10 +32,10 @@ from hub.web.accounts import DECOY, SESSION_S, AccountError, Accounts
 from hub.web.app import COOKIE
 from hub.web.auth import Throttle, hash_password, verify_password
 from hub.web.queries import MAX_DAYS, BadRequest, period
+from tests.harness.chromium import CERTUTIL, CHROMEDRIVER, chromium_options, emulate_width, require
 from tests.harness.page import PASSWORD, ask, make_page, page_config
 from tests.harness.roles import STEP_DEADLINE_S, Running, wait_until
 
-CHROMIUM, CHROMEDRIVER, CERTUTIL = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"), Path("/usr/bin/certutil")
 SHOTS = Path("/tmp/web-shots")
 FORMULA = "=cmd|' /C calc'!A0"
 
@@ -190,12 +190,6 @@ def test_the_example_site_has_a_web_section():
 
 # --- the site: broker, hub, devices, the page --------------------------------------------------------------
 
-def require(path: Path, package: str) -> None:
-    """CI installs these: a missing one is a failure to fix, never a silent skip."""
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"{path} is missing: apt-get install {package} (the ./run bootstrap installs it for the tests)")
-
-
 def yesterday_with_a_formula(state: Path, today: date) -> None:
     """Yesterday's day file: one attended Educación turn whose advisor name is a spreadsheet formula."""
     day = (today - timedelta(days=1)).isoformat()
@@ -315,8 +309,6 @@ def site(broker, tmp_path):
 def browser(tmp_path, broker):
     """Headless Chromium that trusts the site CA as a coordinator's browser does once it is imported
     (docs/install.md): in its NSS certificate store, and nothing else is relaxed."""
-    require(CHROMIUM, "chromium")
-    require(CHROMEDRIVER, "chromium-driver")
     require(CERTUTIL, "libnss3-tools")
     home = tmp_path / "home"
     nssdb = home / ".pki" / "nssdb"
@@ -324,12 +316,7 @@ def browser(tmp_path, broker):
     for command in (["-N", "--empty-password"], ["-A", "-t", "C,,", "-n", "turnero site CA", "-i", str(broker.ca_file)]):
         subprocess.run([str(CERTUTIL), "-d", f"sql:{nssdb}", *command], check=True, capture_output=True, timeout=30)
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)     # with both paths given, Selenium Manager never runs
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1366,900", "--lang=es-CO"):
-        options.add_argument(flag)
+    options = chromium_options(tmp_path / "chromium-profile")
     downloads = tmp_path / "descargas"
     downloads.mkdir()
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
@@ -559,8 +546,7 @@ def test_bad_input_strangers_and_path_tricks_get_clean_4xx(site, browser):
 
 def fits(driver, width: int, figures: str = "td") -> dict:
     """At `width` CSS pixels: how wide the page is, and every one of `figures` that lies outside the screen."""
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": 844,
-                                                                  "deviceScaleFactor": 1, "mobile": width < 600})
+    emulate_width(driver, width)
     return driver.execute_script("""
         const outside = [...document.querySelectorAll(arguments[0])].filter(e => {
             const box = e.getBoundingClientRect();
@@ -640,6 +626,11 @@ def test_a_coordinator_opens_pauses_calls_corrects_and_enters_a_manual_contingen
     (call,) = [r for r in hub.store.day(hub.today) if r["kind"] == "call" and r["desk"] == 3]
     assert (call["advisor"], call["by"]) == ("Carlos Andrés Núñez", "coordinacion")
 
+    # Education's citizen called to desk 1, which does not attend Educación: refused, saying which desks do.
+    assert order_on(browser, "#modulo-1 form:nth-of-type(3)", numero="E-001") == (
+        "Módulo 1 no atiende Educación: llame el turno E-001 a Módulo 2 o Módulo 3.")
+    assert "E-001" in [t.number for t in hub.ledger.waiting()]
+
     # Desk 1's last NEXT was a mistake: R-001 goes back to the queue and P-001 is served again.
     assert order_on(browser, "#modulo-1 form:nth-of-type(4)") == "Se deshizo el último SIGUIENTE de Módulo 1."
     assert hub.ledger.turns[hub.ledger.serving[1]].number == "P-001"
@@ -654,8 +645,9 @@ def test_a_coordinator_opens_pauses_calls_corrects_and_enters_a_manual_contingen
     not_sent = order_on(browser, "form:has(#ausente)", numero="R-0002x")   # refused by the page, never sent
     assert not_sent.startswith("El número «R-0002x»")
     orders = text_of(browser, "#ordenes")
-    assert orders.count("coordinacion") == 7 and "Pausar Módulo 2 Hecho" in orders
+    assert orders.count("coordinacion") == 8 and "Pausar Módulo 2 Hecho" in orders
     assert "Llamar el turno R-003 a Módulo 3 No se hizo Módulo 3 está cerrado" in orders
+    assert "Llamar el turno E-001 a Módulo 1 No se hizo Módulo 1 no atiende Educación" in orders
     shot(browser, "12-modulos-ordenes")
 
     # Yesterday the system failed for an hour: the paper sheet's attentions are entered.

@@ -1,5 +1,5 @@
 """When a press gives no ticket, or half of one: the slip that says why (a holiday by its name, the site's own
-closed days, the day's last ticket), one slip per citizen, the per-button limit, and a ticket cut short after or
+closed days, the day's last ticket), one slip per citizen, the per-button and per-kiosk limits, and a ticket cut short after or
 before its number. Real python-escpos on the simulated printer, bytes read back as the paper shows them."""
 import json
 from datetime import datetime
@@ -95,6 +95,34 @@ def test_a_button_gives_its_limit_of_tickets_then_the_light_says_why(tmp_path):
     assert unit.light == "ready"
     clock.moment += CONFIG.press_window_s
     assert unit.issue(REGISTRO).number == f"R-{CONFIG.press_limit + 1:03d}"
+
+
+def test_the_whole_kiosk_gives_its_limit_however_many_buttons_are_pressed_and_a_slip_says_when(tmp_path):
+    printer = SimulatedPrinter()
+    unit, clock = kiosk_at(tmp_path, datetime(2026, 11, 24, 9, 30), printer)
+    buttons = CONFIG.kiosks["kiosco-1"].buttons
+    given = []
+    for press in range(CONFIG.kiosk_limit + 3):                 # one person going along the buttons, 1 s apart
+        given.append(unit.issue(buttons[press % len(buttons)]))
+        clock.moment += 1
+    unit.step(timeout=0)
+    assert sum(ticket is not None for ticket in given) == CONFIG.kiosk_limit
+    assert given[CONFIG.kiosk_limit:] == [None, None, None] and unit.light == "limit"
+    slip = paper(printer).split("En este momento")[1:]
+    assert slip == [" este dispensador no entrega más turnos. Podrá tomar su turno en 40 segundos. Si necesita "
+                    "ayuda, acérquese a un asesor. martes 24 de noviembre de 2026 · 9:30 "]   # one slip for the three
+    clock.moment += CONFIG.press_window_s
+    assert unit.issue(buttons[0]) is not None                     # a minute later the kiosk gives again
+
+
+def test_a_button_at_its_limit_prints_a_slip_naming_its_service(tmp_path):
+    printer = SimulatedPrinter()
+    unit, clock = kiosk_at(tmp_path, datetime(2026, 11, 24, 9, 30), printer)
+    for _ in range(CONFIG.press_limit + 1):
+        unit.issue(REGISTRO)
+        clock.moment += 2
+    assert "En este momento el botón de Registro y Aportes no entrega más turnos. Podrá tomar su turno en 40 " \
+           "segundos." in paper(printer)
 
 
 def roll_ending(where: bytes, tmp_path) -> Roll:

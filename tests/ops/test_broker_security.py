@@ -303,6 +303,13 @@ def test_the_hub_snippet_listens_on_every_interface_over_tls_only_and_fits_debia
     assert not keys & {"persistence_location", "persistence_file", "pid_file", "log_dest"}
 
 
+def test_the_hub_snippet_listens_on_the_port_of_the_site_file(tmp_path):
+    text = site_config.EXAMPLE.read_text(encoding="utf-8").replace("port = 8883", "port = 8884")
+    files = write_broker_files(site_config.parse(text), tmp_path)
+    assert [line for line in files.config_file.read_text().splitlines() if line.startswith("listener")] == [
+        "listener 8884"]
+
+
 def test_two_devices_with_one_name_are_refused(tmp_path):
     config = site_config.load(site_config.EXAMPLE)
     display = next(iter(config.displays.values()))

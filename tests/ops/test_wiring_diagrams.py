@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from PIL import ImageFont
 
 from appliance import site as site_config
 from appliance.ops import wiring, wiring_diagram
@@ -53,6 +54,33 @@ def test_each_label_stands_on_its_pins_row_and_side(site):
             assert (label_x < pin_x) == (wire.physical % 2 == 1), wire   # odd pins on the left
         assert sum(1 for _x, _y, text in texts(svg) if text == "GND") == \
             len(wiring.GROUND) + sum(1 for wire in wires if wire.kind in ("button", "light")), "ground marks"
+
+
+def drawn_width(text_element) -> float:
+    """How wide a text element is drawn in DejaVu Sans, the widest of the fonts the diagrams name."""
+    bold = "-Bold" if text_element.get("font-weight") == "bold" else ""
+    font = ImageFont.truetype(f"/usr/share/fonts/truetype/dejavu/DejaVuSans{bold}.ttf",
+                              int(text_element.get("font-size")))
+    return font.getlength(text_element.text)
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in WIRING.glob("*.svg")))
+def test_every_text_of_a_diagram_lies_whole_inside_the_drawing(name):
+    svg = ET.fromstring((WIRING / name).read_text(encoding="utf-8"))
+    width = float(svg.get("width"))
+    for text in svg.iter(f"{SVG}text"):
+        x, drawn = float(text.get("x")), drawn_width(text)
+        left = {"start": x, "middle": x - drawn / 2, "end": x - drawn}[text.get("text-anchor")]
+        assert 0 <= left and left + drawn <= width, (text.text, left, left + drawn)
+
+
+def test_the_network_note_gives_the_brokers_port_from_the_site_file():
+    shown = [text for _x, _y, text in texts(wiring_diagram.kiosk_diagram(SITE, "kiosco-1", "x"))]
+    assert "Wired is best; the hub's broker: TLS on port 8883." in shown
+    plain = site_config.parse(site_config.EXAMPLE.read_text(encoding="utf-8").replace(
+        "port = 8883", "port = 1884\ntls = false"))
+    assert "Wired is best; the hub's broker: port 1884." in [
+        text for _x, _y, text in texts(wiring_diagram.desk_diagram(plain, "x"))]
 
 
 def test_the_display_needs_no_pin_and_its_diagram_says_what_it_is_plugged_into():

@@ -9,20 +9,22 @@ import os
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
+from datetime import timedelta  # noqa: E402
 from itertools import combinations  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pygame  # noqa: E402
 import pytest  # noqa: E402
 
-from appliance.contract import Waiting  # noqa: E402
+from appliance.contract import DeskStatus, Waiting  # noqa: E402
 from appliance.screens.painter import (ACCENT, BACKGROUND, BANNER, FONT_BOLD, MUTED, NOTICE, PANEL,  # noqa: E402
                                        PREFERENTIAL, fit, layout, paint)
 from appliance.screens.window import Screen  # noqa: E402
-from tests.harness.scenes import (CLOSED, DESKS, LATER, NO_PAPER, PACED, WAITING, board, call, scene,  # noqa: E402
-                                  ten_calls)
+from tests.harness.scenes import (CLOSED, DESKS, LATER, NO_PAPER, NOW, PACED, WAITING, board, call,  # noqa: E402
+                                  scene, ten_calls)
 
 SIZES = [((1920, 1080), False), ((1280, 720), False), ((1080, 1920), True)]
+CLOSED_3 = [DeskStatus(desk=3, desk_name="Módulo 3", status="closed")]
 LONG_DESK = "Ventanilla de atención preferencial 12"
 STATES = {
     "llamado": lambda: (board(*ten_calls()), {}),
@@ -35,9 +37,17 @@ STATES = {
     "sin-llamados": lambda: (board(), {}),
     "inicio": lambda: (None, {}),
     "con-estimado": lambda: (board(*ten_calls(), waiting=PACED), {}),
+    "con-estimado-de-otros-dias": lambda: (board(*ten_calls(), waiting=[Waiting(**{**vars(w), "from_history": True})
+                                                                        for w in PACED]), {}),
     "fuera-de-horario": lambda: (board(*ten_calls(), waiting=[]), {"closed": CLOSED, "now": LATER}),
     "sin-papel": lambda: (board(*ten_calls(), waiting=PACED), {"notice": NO_PAPER}),
     "modulos-en-pausa": lambda: (board(*ten_calls(), waiting=PACED, desks=DESKS), {}),
+    "llamado-a-modulo-cerrado": lambda: (board(call(11, "S-003", 3), *ten_calls(), waiting=PACED,
+                                               desks=CLOSED_3), {}),
+    "fuera-de-horario-sin-hub": lambda: (board(*ten_calls(), waiting=[]), {"closed": CLOSED, "now": LATER,
+                                                                          "hub_online": False}),
+    "festivo-tras-un-dia-de-llamados": lambda: (board(*ten_calls(), waiting=[]), {"closed": CLOSED,
+                                                                                  "now": NOW + timedelta(days=14)}),
 }
 
 
@@ -197,6 +207,27 @@ def test_the_closed_site_is_said_in_the_headlines_place(size, portrait):
     # The last call joins the earlier ones; the header and the footer stay as they were.
     assert where.headline.union(where.history).contains(changed(open_, closed))
     assert count(closed, where.headline, ACCENT) == 0       # no call is highlighted: there is none
+
+
+@pytest.mark.parametrize("size, portrait", SIZES)
+def test_a_call_to_a_desk_now_closed_is_not_highlighted_beside_its_desk_named_closed(size, portrait):
+    box = parts(size, portrait).headline
+    calls = (call(11, "S-003", 3), *ten_calls())
+    open_ = painted(scene(board(*calls, waiting=PACED), size=size, portrait=portrait), size)
+    closed = painted(scene(board(*calls, waiting=PACED, desks=CLOSED_3), size=size, portrait=portrait), size)
+    assert count(open_, box, ACCENT) > 0 == count(closed, box, ACCENT)
+
+
+@pytest.mark.parametrize("size, portrait", SIZES)
+def test_the_closed_screen_with_the_hub_away_has_no_restoring_banner_nor_an_earlier_days_calls(size, portrait):
+    where = parts(size, portrait, services=0)
+    away = painted(scene(board(*ten_calls(), waiting=[]), LATER, size=size, portrait=portrait, closed=CLOSED,
+                         hub_online=False), size)
+    assert away.get_at((1, where.footer.centery))[:3] == PANEL
+    holiday = NOW + timedelta(days=14)
+    after_a_day_of_calls, no_calls = (painted(scene(board(*calls, waiting=[]), holiday, size=size, portrait=portrait,
+                                                    closed=CLOSED), size) for calls in (ten_calls(), ()))
+    assert changed(after_a_day_of_calls, no_calls) is None
 
 
 def test_a_frame_with_a_new_call_paints_what_a_first_drawing_of_it_paints():

@@ -4,10 +4,10 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from appliance.contract import DeskStatus
+from appliance.contract import DeskStatus, Waiting
 from appliance.screens.scene import (IDLE_MESSAGE, OFFLINE_BANNER, PREFERENTIAL_MARK, RECALLED, SHOWN_CALLS,
                                      WaitingView, build_scene)
-from tests.harness.scenes import DESKS, FOOTER, NOW, WAITING, board, call, scene, ten_calls
+from tests.harness.scenes import DESKS, FOOTER, NOW, PACED, WAITING, board, call, scene, ten_calls
 
 
 def test_a_new_call_is_the_highlighted_headline_with_its_desk_and_the_time_in_spanish():
@@ -49,6 +49,13 @@ def test_the_queues_count_normal_and_preferential_turns_per_service():
     assert [w.service for w in s.waiting] == [w.service_name for w in WAITING]
 
 
+def test_an_estimate_at_the_pace_of_other_days_says_so():
+    other_days = [Waiting(**{**vars(w), "from_history": True}) for w in PACED]
+    registro = scene(board(call(1, "S-012", 1), waiting=other_days)).waiting[0]
+    assert (registro.count, registro.estimate) == (5, "18 min (otros días)")    # five ahead, at 3 minutes
+    assert scene(board(call(1, "S-012", 1), waiting=PACED)).waiting[0].estimate == "18 min aprox."
+
+
 def test_the_paused_and_closed_desks_are_named_and_singular_and_plural_agree():
     named = scene(board(call(1, "S-012", 1), desks=DESKS)).desks
     assert named == "En pausa: Módulo 2 · Cerrados: Módulo 4, Módulo 5"
@@ -56,6 +63,20 @@ def test_the_paused_and_closed_desks_are_named_and_singular_and_plural_agree():
     assert scene(board(desks=one_closed)).desks == "Cerrado: Módulo 1"
     assert scene(board(desks=[DeskStatus(desk=1, desk_name="Módulo 1", status="open")])).desks is None
     assert scene(board(desks=DESKS, waiting=[])).desks is None    # no queues on screen, nothing beside them
+
+
+def test_a_call_to_a_desk_now_closed_leaves_the_headline_to_the_newest_call_of_an_open_desk():
+    closed = [DeskStatus(desk=3, desk_name="Módulo 3", status="closed")]
+    s = scene(board(call(2, "S-003", 3), call(1, "R-010", 1), desks=closed))
+    assert (s.headline.number, s.headline.desk, s.highlight) == ("R-010", "Módulo 1", False)   # not news: no highlight
+    assert [c.number for c in s.history] == ["S-003"] and s.desks == "Cerrado: Módulo 3"
+    alone = scene(board(call(2, "S-003", 3), desks=closed))
+    assert alone.headline is None and [c.number for c in alone.history] == ["S-003"] and alone.idle == IDLE_MESSAGE
+
+
+def test_calls_of_an_earlier_day_are_not_shown():
+    s = scene(board(*ten_calls()), NOW + timedelta(days=1))
+    assert (s.headline, s.history, s.idle) == (None, (), IDLE_MESSAGE)
 
 
 def test_without_the_hub_a_calm_banner_says_the_turn_is_kept():

@@ -43,6 +43,8 @@ def test_the_shipped_example_is_a_complete_site():
     ('last_ticket = "15:45"', 'last_ticket = "3:45 pm"', "hours.last_ticket: '3:45 pm' is not a time of day"),
     ("port = 8443", 'port = 8443\nhost = "hub central"', "web.host: must be an address of the hub"),
     ("press_limit = 10", "press_limit = -1", "ticket.press_limit: must be from 0 (no limit) to 100"),
+    ('"5213" = "Carlos', '"5216" = "Carlos', "desk.advisor_codes.5216: '5216' is not a code: four digits from 1 to 5"),
+    ("kiosk_limit = 20", "kiosk_limit = -5", "ticket.kiosk_limit: must be from 0 (no limit) to 1000 tickets, not -5"),
     ('category = "persona_mayor"', 'category = "anciano"', "kiosks[1].buttons[8].category: 'anciano' is not a"),
     ('preferential = true\ncategory = "persona_mayor"', 'preferential = false\ncategory = "gestante"',
      "kiosks[1].buttons[8].category: is only for a preferential button"),
@@ -58,6 +60,11 @@ def test_the_shipped_example_is_a_complete_site():
      "central.host: must be the central's host name or address, not 'central example'"),
     ('# [central]\n# site = "cali"', '[central]\nsite = "cali"\nhost = "c.example.org"\nca_file = "ca.crt"',
      "central.ca_file: must be an absolute path like /etc/turnero/credentials/central-ca.crt, not 'ca.crt'"),
+    ('encoding = "CP858"', 'encoding = "CP437"',
+     "kiosks[1].printer.encoding: must be a code page that holds every Spanish letter (CP858, CP850, CP1252, "
+     "ISO_8859-15), not 'CP437'"),
+    ('name = "Salud"', 'name = "Salud “integral”"',
+     "services[2].name: '“”' cannot be printed in code page CP858 (kiosks.kiosco-1 printer.encoding)"),
 ])
 def test_a_wrong_value_is_reported_with_its_key(old, new, message):
     assert old in example_text()

@@ -49,8 +49,10 @@ def test_tickets_issued_while_the_broker_is_down_reach_the_hub_once_it_is_back(s
 def test_tickets_issued_while_the_hub_is_down_wait_in_the_broker_for_it(stopped_broker, tmp_path):
     stopped_broker.start()
     config, pins = site_for(stopped_broker), MockFactory()
-    with Running(Hub(config, tmp_path / "hub")):
-        pass  # the hub has been once: the broker keeps its session and queues for it
+    with Running(Hub(config, tmp_path / "hub")) as hub:
+        # The hub has been once: the broker keeps its session and queues for it. Only once it has subscribed,
+        # though: a hub stopped before (a slow machine) leaves the broker nothing to queue for.
+        wait_until(lambda: hub.link.connected, what="the hub's subscriptions")
     with Running(kiosk_for(config, tmp_path, pins)) as kiosk:
         press(pins, 6)
         press(pins, 26)

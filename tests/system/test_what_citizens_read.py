@@ -73,6 +73,21 @@ def test_after_a_quiet_spell_the_next_ticket_still_says_who_is_ahead(site):
     assert third.number == "R-003" and third.people_ahead == 2
 
 
+def test_a_kiosk_just_restarted_gives_its_first_ticket_the_figures_of_the_hubs_retained_board(site, tmp_path):
+    config, kiosk, _, hub, hub_clock = site
+    with Running(hub):
+        with Running(kiosk):
+            live_board(kiosk, hub, hub_clock)
+            take(kiosk, config, 2)
+            wait_until(lambda: kiosk.queue_figures("R", False)[0] == 2, what="the board with two waiting")
+        again = KioskUnit(config, "kiosco-1", tmp_path / "kiosk", pin_factory=MockFactory(),
+                          printer=SimulatedPrinter(), opening=AlwaysOpen(), monotonic=SettableClock(5000.0))
+        again.inbox.put(TicketPress(config.kiosks["kiosco-1"].buttons[0]))   # a citizen presses as it starts
+        with Running(again):
+            wait_until(lambda: again.issued, what="the first ticket after the restart")
+    assert (again.issued[0].number, again.issued[0].people_ahead) == ("R-003", 2)
+
+
 def test_a_board_the_hub_has_not_confirmed_for_two_minutes_is_not_printed(site):
     config, kiosk, kiosk_clock, hub, _ = site
     with Running(kiosk):

@@ -63,7 +63,7 @@ def site(broker: LocalBroker) -> site_config.SiteConfig:
         site_config.KioskButton(5, "V", False, "VB"), site_config.KioskButton(6, "C", False, "CB"),
         site_config.KioskButton(26, "S", True, "Q")))
     return dataclasses.replace(base, kiosks={k.id: k for k in (first, second)}, rating_grace_s=0.0,
-                               rating_min_attention_s=0.0, press_limit=0)
+                               rating_min_attention_s=0.0, press_limit=0, kiosk_limit=0)
 
 
 def plan(seed: int, slots: int) -> list[tuple]:

@@ -1,14 +1,17 @@
-"""A picture of a printed ticket or slip, from the same lines the printer gets: for the demo, the docs and tests.
+"""A picture of a printed ticket or slip, from the same lines the printer gets: for a simulated kiosk, the demo,
+the docs and tests.
 
 Thermal printers print 8 dots per millimetre (203 dpi): 576 dots across 80 mm paper, 384 across 58 mm. A
 font A character is 12 × 24 dots, magnified as the printer magnifies it.
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from appliance.core.durable import write_atomic
 from appliance.kiosk.ticket import SIZES, Slip, Ticket, TicketLayout
 
 DOTS = {80: 576, 58: 384}
@@ -66,7 +69,7 @@ def save_preview(printed: Ticket | Slip, layout: TicketLayout, path: Path) -> Pa
 
 
 class TicketKeeper:
-    """The demo's copy of each ticket and slip a kiosk prints (its `on_printed`): the exact ESC/POS bytes and a
+    """A copy of each ticket and slip a simulated kiosk prints (its `on_printed`): the exact ESC/POS bytes and a
     picture of the paper, side by side in one folder."""
 
     def __init__(self, folder: Path):
@@ -75,5 +78,7 @@ class TicketKeeper:
     def __call__(self, printed: Ticket | Slip, layout: TicketLayout, raw: bytes) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         stem = self.folder / f"{printed.issued_at:%Y%m%d-%H%M%S}-{printed.label}"
-        stem.with_suffix(".bin").write_bytes(raw)
-        save_preview(printed, layout, stem.with_suffix(".png"))
+        picture = io.BytesIO()
+        render_preview(printed, layout).save(picture, format="PNG")
+        write_atomic(stem.with_suffix(".bin"), raw)             # whole or not at all, for whoever reads the folder
+        write_atomic(stem.with_suffix(".png"), picture.getvalue())
