@@ -34,8 +34,8 @@ from appliance.core.link import Link
 from appliance.dev.local_broker import LocalBroker, free_port
 from hub.web.accounts import Accounts
 from hub.web.app import COOKIE
-from tests.harness.records import write_history
 from tests.harness.page import page_text
+from tests.harness.records import write_history
 from tests.harness.roles import site_text
 
 TURNERO = Path(sys.executable).with_name("turnero")

@@ -4,9 +4,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
+from appliance.records.journal import DayStore
 from appliance.records.ledger import Ledger, fold
 from appliance.records.turns_csv import day_rows
-from appliance.records.journal import DayStore
 
 
 def rows(store: DayStore, first: date, last: date, service_names: dict[str, str]) -> Iterator[dict]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hub.export import day_ledgers
 from appliance.records.journal import DayStore
+from hub.export import day_ledgers
 
 WEEKS = 4           # how many past same weekdays are read
 

@@ -9,13 +9,13 @@ from datetime import date
 
 from appliance import site as site_config
 from appliance.core.runtime import serve, state_dir
-from appliance.site import SiteConfig
+from appliance.records.journal import DayStore
 from appliance.records.turns_csv import write_csv
+from appliance.site import SiteConfig
 from hub.export import rows
 from hub.report.render import write_report
 from hub.service import Hub
 from hub.shipper import Shipper
-from appliance.records.journal import DayStore
 from hub.web.accounts import AccountError, Accounts
 from hub.web.app import CoordinatorsWeb, WebError
 

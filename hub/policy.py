@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from operator import attrgetter
 
-from appliance.site import QueuePolicy
 from appliance.records.ledger import Turn
+from appliance.site import QueuePolicy
 
 _ISSUED = attrgetter("issued_s")
 

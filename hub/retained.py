@@ -10,8 +10,8 @@ from itertools import islice
 
 from appliance import contract
 from appliance.core.link import Link
-from appliance.site import SiteConfig
 from appliance.records.ledger import KEPT_CALLS, Ledger
+from appliance.site import SiteConfig
 
 log = logging.getLogger(__name__)
 MEASURED = 3     # attentions that make a pace: fewer say too little to print on a ticket

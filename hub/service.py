@@ -20,14 +20,14 @@ from appliance import contract
 from appliance.core.link import Connected, Link
 from appliance.core.spanish import either
 from appliance.core.steps import arrived, refusing
+from appliance.records.journal import DayStore
+from appliance.records.ledger import Ledger, fold
 from appliance.site import ConfigError, SiteConfig
 from appliance.site import load as load_config
 from hub.day import REPLAY_DAYS, ServiceDay, oldest_replayable, plausible, recorded_day
-from appliance.records.ledger import Ledger, fold
+from hub.history import past_attentions
 from hub.pace import Pace
 from hub.policy import choose_next
-from appliance.records.journal import DayStore
-from hub.history import past_attentions
 from hub.retained import Past, RetainedPublisher, advisor_at, build_board, build_desk_state
 
 log = logging.getLogger(__name__)

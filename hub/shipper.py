@@ -30,8 +30,8 @@ from appliance.contract import shipping
 from appliance.core import durable
 from appliance.core.link import Connected, Link
 from appliance.core.steps import arrived
-from appliance.site import SetupError, SiteConfig
 from appliance.records.journal import DayStore
+from appliance.site import SetupError, SiteConfig
 
 log = logging.getLogger(__name__)
 DEVICE = "hub-ship"

@@ -21,14 +21,14 @@ from appliance.core.hours import OpeningHours
 from appliance.desk.unit import DeskUnit
 from appliance.dev.always_open import AlwaysOpen
 from appliance.dev.local_broker import LocalBroker
-from appliance.kiosk.preview import TicketKeeper
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.gpio import press
 from appliance.drivers.printer import SimulatedPrinter
 from appliance.drivers.sound import Announcer, EspeakSpeaker, SilentSpeaker
-from appliance.screens.scene import CLOSED_TITLE
 from appliance.kiosk.main import button_keys
+from appliance.kiosk.preview import TicketKeeper
 from appliance.kiosk.unit import KioskUnit
+from appliance.screens.scene import CLOSED_TITLE
 
 log = logging.getLogger(__name__)
 DESKS = (1, 2)

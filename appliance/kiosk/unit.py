@@ -28,10 +28,10 @@ from gpiozero import LED, Button
 
 from appliance import contract
 from appliance.core.debounce import Debouncer
+from appliance.core.hours import OpeningHours
 from appliance.core.link import Connected, Link
 from appliance.core.outbox import Outbox
 from appliance.core.steps import arrived, refusing
-from appliance.core.hours import OpeningHours
 from appliance.drivers.printer import PrinterConfig, PrinterError, open_printer, paper_state
 from appliance.kiosk.numbering import TicketCounter, turn_id, turn_number
 from appliance.kiosk.press_limit import PressLimit

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from appliance.contract import PREFERENTIAL_CATEGORIES
-from appliance.site import SiteConfig
+from appliance.records.journal import DayStore
 from appliance.records.turns_csv import day_rows
+from appliance.site import SiteConfig
 from hub.export import day_ledgers
 from hub.report.desk_times import Times, day_times
-from appliance.records.journal import DayStore
 
 WAIT_BUCKETS_MIN = (0, 5, 10, 15, 20, 30, 45, 60)   # the histogram's lower bounds, in minutes
 

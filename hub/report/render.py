@@ -9,11 +9,11 @@ from html import escape
 from pathlib import Path
 
 from appliance.core.spanish import MONTHS, clock, long_date, plural
+from appliance.records.journal import DayStore
 from appliance.site import SiteConfig
 from hub.report import charts
 from hub.report.desk_times import Times
 from hub.report.figures import WAIT_BUCKETS_MIN, Figures, Report, build, mean, median, p90
-from appliance.records.journal import DayStore
 
 # One stylesheet for the report and the coordinators' page (which serves this file): inlined here, a report saved
 # from the page looks as it did there.

@@ -26,12 +26,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from appliance import contract
 from appliance.core.link import Link
 from appliance.core.steps import arrived
-from appliance.site import SiteConfig
+from appliance.records.journal import DayStore
 from appliance.records.turns_csv import csv_chunks
+from appliance.site import SiteConfig
 from hub.export import rows
 from hub.report.figures import Report, build
 from hub.report.render import STYLESHEET, render_body, render_document
-from appliance.records.journal import DayStore
 from hub.web.accounts import SESSION_S, Accounts
 from hub.web.auth import Throttle
 from hub.web.live import LiveView

@@ -14,10 +14,10 @@ from appliance import contract
 from appliance.core.link import Connected, Disconnected, Link
 from appliance.core.spanish import clock, plural, short_date
 from appliance.core.steps import refusing
+from appliance.records.journal import DayStore, Follower
+from appliance.records.ledger import Ledger, fold
 from appliance.site import SiteConfig
 from hub.day import recorded_day
-from appliance.records.ledger import Ledger, fold
-from appliance.records.journal import DayStore, Follower
 from hub.shipper import DEVICE as SHIPPER
 
 log = logging.getLogger(__name__)

@@ -15,13 +15,13 @@ import pytest
 
 from appliance import contract
 from appliance.contract import shipping
+from appliance.dev.network import LocalCentral, site_file
+from appliance.records.journal import DayStore
 from appliance.records.turns_csv import CSV_COLUMNS, write_csv
 from central.ingest import Central as CentralLoop
 from central.verify import verify
 from hub.export import rows
 from hub.shipper import Shipper
-from appliance.dev.network import LocalCentral, site_file
-from appliance.records.journal import DayStore
 from tests.harness.network import Site
 from tests.harness.records import day_records
 from tests.harness.roles import Running, wait_until

@@ -27,9 +27,9 @@ from appliance.dev.always_open import AlwaysOpen
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.printer import SimulatedPrinter
 from appliance.kiosk.unit import KioskUnit
+from appliance.records.journal import DayStore
 from appliance.records.ledger import fold
 from hub.service import Hub
-from appliance.records.journal import DayStore
 from tests.harness.hub_feed import mqtt_message
 from tests.harness.roles import STEP_DEADLINE_S, Running, wait_until
 

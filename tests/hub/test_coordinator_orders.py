@@ -4,8 +4,8 @@ import json
 from datetime import timedelta
 
 from appliance import contract
-from hub.export import rows
 from appliance.records.ledger import fold
+from hub.export import rows
 from hub.retained import build_desk_state
 from tests.harness.hub_feed import START, command, feed, request, serving, ticket
 

@@ -5,9 +5,9 @@ from datetime import date, datetime, timedelta
 
 from appliance import site as site_config
 from appliance.cli import main as turnero
+from appliance.records.journal import DayStore
 from appliance.records.turns_csv import CHUNK_BYTES, csv_chunks, write_csv
 from hub.export import rows
-from appliance.records.journal import DayStore
 from hub.web.app import MAX_PERIODS
 from tests.harness.page import ask, make_page, page_config, sign_in
 from tests.harness.roles import wait_until

@@ -9,13 +9,13 @@ import pytest
 
 from appliance import contract
 from appliance import site as site_config
-from appliance.site import QueuePolicy
-from appliance.records.turns_csv import write_csv
-from hub.export import rows
+from appliance.records.journal import DayStore
 from appliance.records.ledger import Turn
+from appliance.records.turns_csv import write_csv
+from appliance.site import QueuePolicy
+from hub.export import rows
 from hub.policy import choose_next
 from hub.service import Hub
-from appliance.records.journal import DayStore
 from tests.harness.hub_feed import START, command, feed, mqtt_message, request, serving, ticket
 from tests.harness.roles import SettableClock
 

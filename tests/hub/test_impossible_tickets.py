@@ -4,10 +4,10 @@ replayed after an outage, whose tickets carry the times they were printed at, is
 from datetime import timedelta
 
 from appliance import contract
+from appliance.records.journal import DayStore
 from appliance.records.ledger import fold
 from hub.pace import MARGIN
 from hub.service import Hub
-from appliance.records.journal import DayStore
 from tests.harness.hub_feed import feed, hub  # noqa: F401 (a fixture)
 from tests.harness.measure import rss_mb
 from tests.harness.page import make_page, page_config

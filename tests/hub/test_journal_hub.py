@@ -9,11 +9,11 @@ from tinydb import TinyDB
 from appliance import contract
 from appliance import site as site_config
 from appliance.core.link import Link
-from hub.export import rows
+from appliance.records.journal import DayStore
 from appliance.records.ledger import CALLED, WAITING, fold
+from hub.export import rows
 from hub.report.figures import build
 from hub.service import Hub
-from appliance.records.journal import DayStore
 from hub.web.live import LiveView
 from tests.harness.hub_feed import START, feed, request, serving, ticket
 from tests.harness.roles import SettableClock

@@ -24,10 +24,10 @@ from appliance import contract
 from appliance import site as site_config
 from appliance.cli import main as turnero
 from appliance.core.link import Link
-from appliance.site import BrokerAddress, ConfigError
-from appliance.records.turns_csv import CSV_COLUMNS
-from hub.service import Hub
 from appliance.records.journal import DayStore
+from appliance.records.turns_csv import CSV_COLUMNS
+from appliance.site import BrokerAddress, ConfigError
+from hub.service import Hub
 from hub.web.accounts import DECOY, SESSION_S, AccountError, Accounts
 from hub.web.app import COOKIE
 from hub.web.auth import Throttle, hash_password, verify_password

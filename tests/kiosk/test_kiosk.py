@@ -12,9 +12,9 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from appliance import site as site_config
+from appliance.contract import PREFERENTIAL_CATEGORIES
 from appliance.dev.always_open import AlwaysOpen
 from appliance.drivers.printer import PrinterError, SimulatedPrinter
-from appliance.contract import PREFERENTIAL_CATEGORIES
 from appliance.kiosk.ticket import Slip, Ticket, TicketLayout, limit_slip, print_ticket, ticket_lines
 from appliance.kiosk.unit import KioskUnit
 from tests.harness.escpos_text import code_pages_used, printed_lines, printed_text

@@ -11,9 +11,9 @@ import pytest
 from appliance import contract
 from appliance import site as site_config
 from appliance.core.link import HEARTBEAT_EXPIRY_S, Link
+from appliance.records.journal import DayStore
 from appliance.records.ledger import fold
 from hub.service import Hub
-from appliance.records.journal import DayStore
 from hub.web.live import LiveView
 from tests.harness.hub_feed import START, feed, request, serving, ticket
 from tests.harness.page import make_page, page_config

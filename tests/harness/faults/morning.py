@@ -32,9 +32,9 @@ from appliance.dev.local_broker import HOST, LocalBroker
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.gpio import press
 from appliance.kiosk.unit import KioskUnit
+from appliance.records.journal import DayStore
 from hub.export import rows
 from hub.service import Hub
-from appliance.records.journal import DayStore
 from tests.harness.faults.disk import FailingCard, HubDisk, PowerCut
 from tests.harness.faults.machine import Machine
 from tests.harness.faults.network import Cable
