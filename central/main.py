@@ -33,22 +33,24 @@ def main(args) -> int:
 
 
 def status(db, now: datetime) -> str:
-    """One line per site: its bridge, what it has sent, what it still has to send, and its versions."""
-    rows = db.execute("SELECT site, coalesce(name, ''), bridge_up, bridge_since, last_record_at, "
-                      "pending, oldest_pending_at, records, gaps, duplicates, refused, coalesce(software, '?'), "
+    """One line per site: its bridge, what it has sent, what it still has to send, and its versions; times on the
+    central's clock (`now`'s zone)."""
+    rows = db.execute("SELECT site, coalesce(name, ''), bridge_up, bridge_since, last_record_at, pending, "
+                      "oldest_pending_at, records, gaps, duplicates, refused, coalesce(software, '?'), "
                       "coalesce(site_file, '?') FROM sites ORDER BY site").fetchall()
     if not rows:
         return "no site has sent anything yet (turnero central add-site ID)"
+
+    def local(moment: datetime) -> str:
+        return f"{moment.astimezone(now.tzinfo):%Y-%m-%d %H:%M:%S}"
+
     lines = []
-    for (site, name, up, since, last_record, pending, oldest, records, gaps, duplicates, refused,
-         software, site_file) in rows:
-        bridge = "unknown" if up is None else ("up" if up else "DOWN") + (f" since {since:%Y-%m-%d %H:%M}"
-                                                                          if since else "")
-        lag = (f"{pending} record(s) to send, oldest {(now - oldest).total_seconds() / 60:.0f} min old"
-               if pending else "nothing to send")
-        lines.append(f"{site} ({name}): bridge {bridge}; {records} record(s), the newest of "
-                     f"{last_record:%Y-%m-%d %H:%M:%S}" if last_record else f"{site} ({name}): bridge {bridge}; "
-                     "no record yet")
-        lines[-1] += (f"; {lag}; {gaps} gap(s) resent, {duplicates} copy(ies), {refused} refused; "
-                      f"turnero {software}, site file {site_file}")
+    for (site, name, up, since, newest, pending, oldest, records, gaps, duplicates, refused, software,
+         site_file) in rows:
+        bridge = "unknown" if up is None else ("up" if up else "DOWN") + (f" since {local(since)}" if since else "")
+        sent = f"{records} record(s), the newest of {local(newest)}" if newest else "no record yet"
+        lag = "nothing to send" if not pending else f"{pending} record(s) to send" + (
+            f", the oldest {(now - oldest).total_seconds() / 60:.0f} min old" if oldest else "")
+        lines.append(f"{site} ({name}): bridge {bridge}; {sent}; {lag}; {gaps} gap(s) resent, {duplicates} "
+                     f"copy(ies), {refused} refused; turnero {software}, site file {site_file}")
     return "\n".join(lines)

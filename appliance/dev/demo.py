@@ -275,7 +275,8 @@ def run_network(*, sites: int, seconds: float, out: Path) -> int:
         with connect(database.dsn) as db:
             today = site_config.load(site_config.EXAMPLE).today()
             count = write_csv(out / "central.csv", export.rows(db, today, today), ";", export.COLUMNS)
-            (out / "central-status.txt").write_text(status(db, datetime.now().astimezone()) + "\n", encoding="utf-8")
+            now = datetime.now(network.config.timezone)
+            (out / "central-status.txt").write_text(status(db, now) + "\n", encoding="utf-8")
     print(f"\nDemo finished. {len(names)} sites in {out}/ ({', '.join(names)}: each as a one-site demo) and the "
           f"central's consolidated CSV, central.csv ({count} turns), and its status, central-status.txt")
     return 0
