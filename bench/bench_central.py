@@ -8,10 +8,15 @@ serve`), real Mosquittos with the generated files and bridges, a private Postgre
 - sustained ingest: several sites' backlogs at once, through their bridges into PostgreSQL, records/s;
 - the central process's peak memory while ingesting, and `turnero central export`'s for a week and for a month of
   50 sites (read from /proc, VmHWM: no tracer in the process, so the timings above are not distorted).
+
+The central is another machine in a deployment: here its broker, its process and PostgreSQL keep to one core
+(sched_setaffinity), and the shipper runs at its unit's Nice, so that what the site's NEXT pays for a catch-up
+is what a site pays, not the central's work sharing the site's processor.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -33,6 +38,7 @@ from tests.harness.records import day_records, write_history
 
 TURNERO = Path(sys.executable).with_name("turnero")
 TZ = site_config.load(site_config.EXAMPLE).timezone
+SHIP_NICE = 10           # turnero-ship.service's Nice
 BACKLOG_DAYS = 30        # 30 days of a site of 350 turns a day: 41,000 records, three days of a busy centre
 
 
@@ -139,8 +145,25 @@ def percentiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
-def start(*args: str, log: Path) -> subprocess.Popen:
-    return subprocess.Popen([str(TURNERO), *args], stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+CENTRAL_CPU = {1}    # the central's processes on one core: the other machine they are in a deployment
+
+
+def start(*args: str, log: Path, nice: int = 0, cpus: set[int] | None = None) -> subprocess.Popen:
+    """`turnero ARGS` as its own process; `nice` as its systemd unit says, `cpus` to keep it off the site's."""
+    def setup() -> None:
+        os.nice(nice)
+        if cpus:
+            os.sched_setaffinity(0, cpus)
+    return subprocess.Popen([str(TURNERO), *args], stdout=subprocess.DEVNULL, stderr=open(log, "w"),
+                            preexec_fn=setup)
+
+
+def pin(pid: int) -> None:
+    os.sched_setaffinity(pid, CENTRAL_CPU)
+
+
+def postmaster(database: LocalPostgres) -> int:
+    return int((database.folder / "data" / "postmaster.pid").read_text().split()[0])
 
 
 def site_at_work(tmp: Path, dsn: str, central: LocalCentral, nexts: int) -> dict:
@@ -152,13 +175,15 @@ def site_at_work(tmp: Path, dsn: str, central: LocalCentral, nexts: int) -> dict
     with broker:
         hub = start("hub", "--config", str(path), "--state", str(folder / "hub"), log=folder / "hub.log")
         ship = start("ship", "--config", str(path), "--days", str(folder / "hub" / "days"), "--state",
-                     str(folder / "ship"), log=folder / "ship.log")
+                     str(folder / "ship"), log=folder / "ship.log", nice=SHIP_NICE)
         desk = Desk(config, broker.host, broker.port)
         try:
             time.sleep(3)                          # the hub reads its day and connects
-            desk.issue(3 * nexts + 50)
+            desk.issue(4 * nexts + 100)
+            desk.nexts(20)                         # warm: the first answers load what the hub has not touched yet
             away = desk.nexts(nexts)               # the central's broker is not running: the bridge is down
             central.broker.start()
+            pin(central.broker.pid)
             began, during = time.monotonic(), []
             while stored(dsn, "cali") < records:   # NEXT after NEXT for as long as the catch-up lasts
                 during += desk.nexts(10)
@@ -186,7 +211,7 @@ def sustained(tmp: Path, dsn: str, central: LocalCentral, sites: list[str], days
     before = stored(dsn)
     for _broker, path, folder in brokers:
         ships.append(start("ship", "--config", str(path), "--days", str(folder / "days"), "--state",
-                           str(folder / "ship"), log=folder / "ship.log"))
+                           str(folder / "ship"), log=folder / "ship.log", nice=SHIP_NICE))
     try:
         elapsed = until(lambda: stored(dsn) - before >= total, 1800, "every site's backlog")
     finally:
@@ -234,7 +259,7 @@ def export_peak(config_path: Path, first: date, last: date, out: Path) -> tuple[
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--nexts", type=int, default=300, help="NEXTs per phase")
+    parser.add_argument("--nexts", type=int, default=1000, help="NEXTs per phase")
     parser.add_argument("--sites", type=int, default=4, help="sites shipping at once for the sustained figure")
     parser.add_argument("--month-sites", type=int, default=50, help="sites of the month exported")
     args = parser.parse_args()
@@ -242,7 +267,9 @@ def main() -> None:
         tmp = Path(tmp)
         names = ["cali", *(f"s{n:02d}" for n in range(args.sites))]
         central = LocalCentral(tmp / "central", database.dsn, names)
-        serve = start("central", "serve", "--config", str(central.config_path), log=tmp / "central.log")
+        pin(postmaster(database))     # its backends, forked from it, stay on the central's core too
+        serve = start("central", "serve", "--config", str(central.config_path), log=tmp / "central.log",
+                      cpus=CENTRAL_CPU)
         ingest_peak = Peak(serve)
         try:
             work = site_at_work(tmp, database.dsn, central, args.nexts)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import queue
 import subprocess
 import time
@@ -27,7 +28,6 @@ import paho.mqtt.client as mqtt
 
 from appliance import contract
 from appliance.contract import shipping
-from appliance.core import durable
 from appliance.core.link import Connected, Link
 from appliance.core.steps import arrived
 from appliance.records.journal import DayStore
@@ -228,7 +228,11 @@ class Shipper:
         if not self._dirty or (not force and self.monotonic() - self._saved_at < CURSOR_SAVE_S):
             return
         self._settle()
-        durable.write_json_atomic(self._cursor_path, {"settled": self.settled, "days": self.acked})
+        # Replaced whole but not fsynced: a cursor a power cut loses costs a resend that the central stores once,
+        # while an fsync here would queue on the card beside the hub's, which a NEXT waits for.
+        partial = self._cursor_path.with_name(f".{CURSOR_NAME}.part")
+        partial.write_text(json.dumps({"settled": self.settled, "days": self.acked}), encoding="utf-8")
+        os.replace(partial, self._cursor_path)
         self._dirty, self._saved_at = False, self.monotonic()
 
     def _settle(self) -> None:
