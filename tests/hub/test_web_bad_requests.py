@@ -53,7 +53,10 @@ def tls_socket(web) -> ssl.SSLSocket:
 def raw(web, data: bytes) -> bytes:
     """Bytes straight into the TLS connection, for requests no HTTP client would send; all the answer."""
     with tls_socket(web) as connection:
-        connection.sendall(data)
+        try:
+            connection.sendall(data)
+        except (ssl.SSLError, ConnectionError):  # the server answered and closed before it had read it all
+            pass
         answer = b""
         try:
             while chunk := connection.recv(65536):
@@ -176,9 +179,13 @@ def test_oversized_and_malformed_requests_get_a_clean_refusal(web):
         status, answer_headers, page = ask(web, "POST", "/ingresar", headers={**form, **headers}, body=body)
         assert status in (400, 401, 413) and reason in page, (headers, status, page[-300:])
         assert "set-cookie" not in answer_headers
-    # Refused by the server before the page reads them (cheroot's own short answers).
-    assert ask(web, "GET", "/informe?" + "a" * 70_000)[0] == 414
-    assert ask(web, "GET", "/en-vivo", headers={"X-Largo": "a" * 70_000})[0] == 413
+    # Refused by the server before the page reads them: cheroot's own short answer, or, when it closes on what it
+    # did not read before that answer arrives, a reset (on the hub, nginx in front answers these itself).
+    for line, status in ((b"GET /informe?" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", b"414"),
+                         (b"GET /en-vivo HTTP/1.1\r\nHost: a\r\nX-Largo: " + b"a" * 70_000 + b"\r\n\r\n", b"413")):
+        answers = [raw(web, line) for _ in range(3)]
+        assert all(a == b"" or a.startswith(b"HTTP/1.1 " + status) for a in answers), [a[:200] for a in answers]
+        assert any(answers)             # and the answer is seen, whatever the race of a single try
 
 
 @pytest.mark.parametrize("line", [b"GARBAGE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"GET\r\n\r\n",
