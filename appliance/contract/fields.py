@@ -66,8 +66,7 @@ def check_kind(name: str, value: Any, kinds: tuple) -> None:
     # bool is an int to Python, not to the contract: a desk number of `true` is refused.
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
         names = {str: "text", int: "an integer", float: "a number", bool: "true or false", list: "a list",
-                 dict: "an object",
-                 type(None): "null"}
+                 dict: "an object", type(None): "null"}
         expected = " or ".join(names[k] for k in kinds)
         raise ContractError(f"field '{name}' must be {expected}, got {shown(value)}")
 
@@ -113,7 +112,7 @@ def check_day(name: str, value: str) -> None:
         raise ContractError(f"field '{name}' is in the year {day.year}, outside {FIRST_YEAR}-{LAST_YEAR}")
 
 
-def _check_int(name: str, value: int, low: int, high: int) -> None:
+def check_int(name: str, value: int, low: int, high: int) -> None:
     if not low <= value <= high:
         raise ContractError(f"field '{name}' must be from {low} to {high}, got {shown(value)}")
 
@@ -125,7 +124,7 @@ def check_field(name: str, value: Any) -> None:
     if isinstance(value, int):
         low, high = {"desk": (1, 99), "value": (1, 5), "minutes_per_turn": (1, 24 * 60), "start": (0, MAX_OFFSET),
                      "end": (0, MAX_OFFSET), "pending": (0, MAX_OFFSET)}.get(name, (0, MAX_COUNT))
-        _check_int(name, value, low, high)
+        check_int(name, value, low, high)
     elif name in ("id", "answered"):
         check_pattern(name, value, EVENT_ID, "an id of letters, digits and :._/>+- up to 128")
     elif name in ("at", "called_at", "void_at", "issued_at", "closed_at", "oldest_pending_at"):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from appliance.contract.fields import (DEVICE, MAX_OFFSET, MAX_SERVICES, ContractError, check_day, check_field,
-                                       check_kind, shown)
+                                       check_int, check_kind, shown)
 from appliance.contract.messages import Message
 from appliance.contract.topics import ROOT
 
@@ -50,8 +50,7 @@ def parse_central_topic(topic: str) -> tuple[str, str]:
 
 def _offset(name: str, value) -> None:
     check_kind(name, value, (int,))
-    if not 0 <= value <= MAX_OFFSET:
-        raise ContractError(f"field '{name}' must be from 0 to {MAX_OFFSET}, got {shown(value)}")
+    check_int(name, value, 0, MAX_OFFSET)
 
 
 @dataclass(frozen=True, kw_only=True)
