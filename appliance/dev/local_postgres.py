@@ -30,10 +30,9 @@ class PostgresError(RuntimeError):
 def find_bin(name: str) -> str:
     """A PostgreSQL server program: Debian keeps them in /usr/lib/postgresql/<version>/bin, outside PATH."""
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(p.split("/")[4]))
-    if found:
-        return found[-1]
-    if shutil.which(name):
-        return shutil.which(name)
+    program = found[-1] if found else shutil.which(name)
+    if program:
+        return program
     raise PostgresError(f"PostgreSQL's {name} is not installed: apt-get install postgresql")
 
 
@@ -59,8 +58,7 @@ class LocalPostgres:
         self.folder = Path(tempfile.mkdtemp(prefix="turnero-pg-"))
         if self._user:
             os.chown(self.folder, self._user.pw_uid, self._user.pw_gid)
-        data = self.folder / "data"
-        self._run(find_bin("initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
+        self._run(find_bin("initdb"), "-D", str(self.folder / "data"), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
                   "--locale=C.UTF-8", "--no-sync")
         self._pg_ctl_start()
         self._run(find_bin("createdb"), "-h", str(self.folder), "-p", str(PORT), "-U", SUPERUSER, DATABASE)
@@ -68,21 +66,23 @@ class LocalPostgres:
 
     def restart(self, *, mode: str = "fast") -> None:
         """Stops (fast: in order; immediate: like a crash) and starts again, keeping the data."""
-        data = str(self.folder / "data")
-        self._run(find_bin("pg_ctl"), "-D", data, "-m", mode, "-w", "stop")
+        self._pg_ctl("-m", mode, "-w", "stop")
         self._pg_ctl_start()
+
+    def _pg_ctl(self, *args: str, check: bool = True) -> None:
+        self._run(find_bin("pg_ctl"), "-D", str(self.folder / "data"), *args, check=check)
 
     def _pg_ctl_start(self) -> None:
         # fsync off: a test's machine never loses power, and a killed server still loses no commit (the WAL is in
         # the page cache); commits stay synchronous, so "committed" means what it means in production.
-        self._run(find_bin("pg_ctl"), "-D", str(self.folder / "data"), "-l", str(self.folder / "postgres.log"), "-w",
-                  "-t", "30", "-o", f"-c listen_addresses='' -c unix_socket_directories='{self.folder}' -p {PORT} "
-                                    "-c fsync=off -c full_page_writes=off", "start")
+        options = (f"-c listen_addresses='' -c unix_socket_directories='{self.folder}' -p {PORT} -c fsync=off "
+                   "-c full_page_writes=off")
+        self._pg_ctl("-l", str(self.folder / "postgres.log"), "-w", "-t", "30", "-o", options, "start")
 
     def stop(self) -> None:
         if self.folder is None:
             return
-        self._run(find_bin("pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop", check=False)
+        self._pg_ctl("-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder = None
 
