@@ -36,7 +36,7 @@ def status(db, now: datetime) -> str:
     """One line per site: its bridge, what it has sent, what it still has to send, and its versions; times on the
     central's clock (`now`'s zone)."""
     rows = db.execute("SELECT site, coalesce(name, ''), bridge_up, bridge_since, last_record_at, pending, "
-                      "oldest_pending_at, records, gaps, duplicates, refused, coalesce(software, '?'), "
+                      "oldest_pending_at, status_at, records, gaps, duplicates, refused, coalesce(software, '?'), "
                       "coalesce(site_file, '?') FROM sites ORDER BY site").fetchall()
     if not rows:
         return "no site has sent anything yet (turnero central add-site ID)"
@@ -45,12 +45,14 @@ def status(db, now: datetime) -> str:
         return f"{moment.astimezone(now.tzinfo):%Y-%m-%d %H:%M:%S}"
 
     lines = []
-    for (site, name, up, since, newest, pending, oldest, records, gaps, duplicates, refused, software,
+    for (site, name, up, since, newest, pending, oldest, said, records, gaps, duplicates, refused, software,
          site_file) in rows:
         bridge = "unknown" if up is None else ("up" if up else "DOWN") + (f" since {local(since)}" if since else "")
         sent = f"{records} record(s), the newest of {local(newest)}" if newest else "no record yet"
         lag = "nothing to send" if not pending else f"{pending} record(s) to send" + (
             f", the oldest {(now - oldest).total_seconds() / 60:.0f} min old" if oldest else "")
+        if said:    # the site's own count travels over the bridge: as old as its last word
+            lag += f" (the site's word at {local(said)})"
         lines.append(f"{site} ({name}): bridge {bridge}; {sent}; {lag}; {gaps} gap(s) resent, {duplicates} "
                      f"copy(ies), {refused} refused; turnero {software}, site file {site_file}")
     return "\n".join(lines)
