@@ -32,8 +32,8 @@ from appliance import contract
 from appliance import site as site_config
 from appliance.core.link import Link
 from appliance.dev.local_broker import LocalBroker, free_port
-from hub.web.accounts import Accounts
-from hub.web.app import COOKIE
+from appliance.web.accounts import Accounts
+from appliance.web.pages import COOKIE
 from tests.harness.page import page_text
 from tests.harness.records import write_history
 from tests.harness.roles import site_text

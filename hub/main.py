@@ -16,7 +16,7 @@ from hub.export import rows
 from hub.report.render import write_report
 from hub.service import Hub
 from hub.shipper import Shipper
-from hub.web.accounts import AccountError, Accounts
+from appliance.web.accounts import AccountError, Accounts
 from hub.web.app import CoordinatorsWeb, WebError
 
 log = logging.getLogger(__name__)

@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # From the bottom up; a package may import its own modules and those of lower layers only.
 LAYERS = (("appliance.contract",), ("appliance.site",), ("appliance.core",), ("appliance.records",),
+          ("appliance.report",), ("appliance.web",),
           ("appliance.drivers", "appliance.screens"),
           ("appliance.kiosk", "appliance.desk", "appliance.display", "hub", "central"), ("appliance.ops",),
           ("appliance.dev",), ("appliance.cli",))

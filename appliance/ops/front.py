@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from appliance.ops import broker_files
 from appliance.site import SetupError, SiteConfig
-from hub.web.server import HEADERS, MAX_BODY, url_host
+from appliance.web.server import HEADERS, MAX_BODY, url_host
 
 HEADER_TIMEOUT_S = 5         # the TLS handshake and the request's headers, together
 BODY_TIMEOUT_S = 5           # between two reads of a body (a sign-in form is one packet)

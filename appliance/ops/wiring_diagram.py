@@ -4,7 +4,7 @@
 
 writes one diagram per Pi: kiosk-<id>.svg, desk.svg, display-<id>.svg and hub.svg. The ones in wiring/ are
 drawn from the example configuration and a test draws them again: a pin changed in the example without
-redrawing fails. SVG for the same reasons as hub/report/charts.py: a browser draws the text with its own fonts
+redrawing fails. SVG for the same reasons as appliance/report/charts.py: a browser draws the text with its own fonts
 (accents right, sharp when zoomed or printed), the file is small text, and a diff shows what moved.
 """
 from __future__ import annotations

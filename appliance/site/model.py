@@ -193,7 +193,7 @@ WEB_CERT, WEB_KEY = "web.crt", "web.key"   # the page's certificate and key, bes
 
 @dataclass(frozen=True)
 class WebSettings:
-    """The coordinators' page served by the hub (hub/web/). Its accounts are the hub's (hub/web/accounts.py)."""
+    """The coordinators' page served by the hub (hub/web/). Its accounts are the hub's (appliance/web/accounts.py)."""
 
     port: int = 8443                # HTTPS (or plain HTTP with tls = false, behind a proxy on the hub itself)
     http_port: int = 8080           # plain HTTP that only redirects to the HTTPS address; 0: none

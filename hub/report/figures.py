@@ -2,19 +2,12 @@
 
 It is built from the rows of the CSV (hub.export.day_rows): one fold of the records and one interpretation of
 them, so whatever a coordinator checks in the report can be found in the CSV of the same dates; the same fold
-gives each day's desk times (desk_times.py). The rows are
-tallied as they come, day by day: a year's report keeps a few numbers per turn (its wait and attention, shared
-by every group the turn counts in), never the rows themselves.
-
-Definitions (the same as the CSV's columns): the wait runs from the ticket to the first call
-(`wait_seconds`, for every turn called, present or not); the attention from the call to the close
-(`service_seconds`, attended turns only). p90 is the nearest rank: the wait that nine citizens out of ten did
-not exceed, a wait that really happened.
+gives each day's desk times (desk_times.py). The rows are tallied as they come, day by day
+(appliance.report.tally, which also says what each figure means): a year's report keeps a few numbers per turn
+(its wait and attention, shared by every group the turn counts in), never the rows themselves.
 """
 from __future__ import annotations
 
-import math
-import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -22,88 +15,10 @@ from datetime import date, datetime, time
 from appliance.contract import PREFERENTIAL_CATEGORIES
 from appliance.records.journal import DayStore
 from appliance.records.turns_csv import day_rows
+from appliance.report.tally import Figures, Tally
 from appliance.site import SiteConfig
 from hub.export import day_ledgers
 from hub.report.desk_times import Times, day_times
-
-WAIT_BUCKETS_MIN = (0, 5, 10, 15, 20, 30, 45, 60)   # the histogram's lower bounds, in minutes
-
-
-@dataclass(frozen=True)
-class Figures:
-    """One group of turns (the period, a service, a kind, a desk, an advisor), void numbers excluded."""
-
-    turns: int
-    preferential: int
-    outcomes: dict[str, int]       # attended, no_show, transferred, unattended, in_service, waiting
-    waits: tuple[int, ...]         # seconds, sorted: every turn called
-    attentions: tuple[int, ...]    # seconds, sorted: every attended turn
-    ratings: tuple[int, ...]       # how many of each value, 1 to 5
-
-    @property
-    def normal(self) -> int:
-        return self.turns - self.preferential
-
-    @property
-    def rated(self) -> int:
-        return sum(self.ratings)
-
-    @property
-    def good(self) -> int:
-        """Ratings of 4 or 5."""
-        return self.ratings[3] + self.ratings[4]
-
-    @property
-    def rating_mean(self) -> float | None:
-        return sum(v * n for v, n in zip(range(1, 6), self.ratings)) / self.rated if self.rated else None
-
-    def within(self, seconds: int) -> int:
-        """How many waits were at most this long."""
-        return sum(w <= seconds for w in self.waits)
-
-    def attentions_over(self, seconds: int) -> int:
-        """How many attentions lasted longer than this (the site's limit, seed 003)."""
-        return sum(a > seconds for a in self.attentions)
-
-
-def mean(values) -> float | None:
-    return statistics.fmean(values) if values else None
-
-
-def median(values) -> float | None:
-    return statistics.median(values) if values else None
-
-
-def p90(values) -> float | None:
-    """Nearest rank on sorted values."""
-    return values[math.ceil(0.9 * len(values)) - 1] if values else None
-
-
-class _Tally:
-    """The figures of one group, gathered one row at a time."""
-
-    def __init__(self):
-        self.turns = self.preferential = 0
-        self.outcomes: Counter = Counter()
-        self.ratings: Counter = Counter()
-        self.waits: list[int] = []
-        self.attentions: list[int] = []
-
-    def add(self, row: dict) -> None:
-        self.turns += 1
-        self.preferential += row["preferential"] == "sí"
-        self.outcomes[row["outcome"]] += 1
-        if row["wait_seconds"] != "":
-            self.waits.append(row["wait_seconds"])
-        if row["service_seconds"] != "":
-            self.attentions.append(row["service_seconds"])
-        if row["rating"] != "":
-            self.ratings[row["rating"]] += 1
-
-    def figures(self) -> Figures:
-        return Figures(turns=self.turns, preferential=self.preferential, outcomes=dict(self.outcomes),
-                       waits=tuple(sorted(self.waits)), attentions=tuple(sorted(self.attentions)),
-                       ratings=tuple(self.ratings.get(value, 0) for value in range(1, 6)))
 
 
 @dataclass(frozen=True)
@@ -132,12 +47,12 @@ class Report:
 
 def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: datetime | None = None) -> Report:
     names = config.service_names()
-    total, kinds = _Tally(), {"no": _Tally(), "sí": _Tally()}
-    categories: dict[str, _Tally] = {}      # whom the preferential turns served, where the button said
-    services: dict[str, _Tally] = {}
-    desks: dict[int, _Tally] = {}
-    advisors: dict[str, _Tally] = {}
-    months: dict[date, _Tally] = {}
+    total, kinds = Tally(), {"no": Tally(), "sí": Tally()}
+    categories: dict[str, Tally] = {}      # whom the preferential turns served, where the button said
+    services: dict[str, Tally] = {}
+    desks: dict[int, Tally] = {}
+    advisors: dict[str, Tally] = {}
+    months: dict[date, Tally] = {}
     arrivals: Counter = Counter()
     waited: dict[int, list[int]] = {}       # hour of the ticket -> [seconds waited, turns called]
     desk_times: dict[int, Times] = {}
@@ -157,12 +72,12 @@ def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: 
             manual += row["manual"] == "sí"
             hour = datetime.fromisoformat(row["issued_at"]).astimezone(config.timezone).hour
             arrivals[hour] += 1
-            groups = [total, kinds[row["preferential"]], services.setdefault(row["service"], _Tally()),
-                      months.setdefault(date.fromisoformat(day).replace(day=1), _Tally())]
+            groups = [total, kinds[row["preferential"]], services.setdefault(row["service"], Tally()),
+                      months.setdefault(date.fromisoformat(day).replace(day=1), Tally())]
             if row["preferential_category"]:
-                groups.append(categories.setdefault(row["preferential_category"], _Tally()))
+                groups.append(categories.setdefault(row["preferential_category"], Tally()))
             if row["desk"] != "":   # desks and advisors count the turns they called
-                groups += [desks.setdefault(row["desk"], _Tally()), advisors.setdefault(row["advisor"], _Tally())]
+                groups += [desks.setdefault(row["desk"], Tally()), advisors.setdefault(row["advisor"], Tally())]
             for tally in groups:
                 tally.add(row)
             if row["wait_seconds"] != "":

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 
 from appliance import contract
 from appliance.site import SiteConfig
-from hub.web.queries import BadRequest
+from appliance.web.queries import BadRequest
 
 COMMAND_EXPIRY_S = 30   # an order the hub has not taken by then is dropped by the broker, never carried out late
 STATUS_VERBS = {"open": "Abrir", "paused": "Pausar", "closed": "Cerrar"}

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from appliance.ops import site_ca
 from appliance.site import SiteConfig
-from hub.web.accounts import Accounts
-from hub.web.app import COOKIE, CoordinatorsWeb
+from appliance.web.accounts import Accounts
+from appliance.web.pages import COOKIE
+from hub.web.app import CoordinatorsWeb
 
 USER, PASSWORD = "coordinacion", "clave-de-prueba-1"
 

@@ -8,7 +8,7 @@ from appliance.cli import main as turnero
 from appliance.records.journal import DayStore
 from appliance.records.turns_csv import CHUNK_BYTES, csv_chunks, write_csv
 from hub.export import rows
-from hub.web.app import MAX_PERIODS
+from appliance.web.pages import MAX_PERIODS
 from tests.harness.page import ask, make_page, page_config, sign_in
 from tests.harness.roles import wait_until
 

@@ -7,9 +7,11 @@ from datetime import date, timedelta
 import pytest
 
 from appliance import contract
-from hub.report import charts
-from hub.report.figures import build, p90
-from hub.report.render import duration, render_body, render_document, write_report
+from appliance.report import charts
+from appliance.report.tally import p90
+from hub.report.figures import build
+from appliance.report.html import duration
+from hub.report.render import render_body, render_document, write_report
 from tests.harness.hub_feed import START, command, feed, request, ticket
 
 DAY = START.date()

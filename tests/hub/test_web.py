@@ -19,7 +19,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-import hub.web.accounts
+import appliance.web.accounts
 from appliance import contract
 from appliance import site as site_config
 from appliance.cli import main as turnero
@@ -28,10 +28,10 @@ from appliance.records.journal import DayStore
 from appliance.records.turns_csv import CSV_COLUMNS
 from appliance.site import BrokerAddress, ConfigError
 from hub.service import Hub
-from hub.web.accounts import DECOY, SESSION_S, AccountError, Accounts
-from hub.web.app import COOKIE
-from hub.web.auth import Throttle, hash_password, verify_password
-from hub.web.queries import MAX_DAYS, BadRequest, period
+from appliance.web.accounts import DECOY, SESSION_S, AccountError, Accounts
+from appliance.web.pages import COOKIE
+from appliance.web.auth import Throttle, hash_password, verify_password
+from appliance.web.queries import MAX_DAYS, BadRequest, period
 from tests.harness.chromium import CERTUTIL, CHROMEDRIVER, chromium_options, emulate_width, require
 from tests.harness.page import PASSWORD, ask, make_page, page_config
 from tests.harness.roles import STEP_DEADLINE_S, Running, wait_until
@@ -74,15 +74,15 @@ def test_a_session_is_a_record_that_expires_and_ends_with_a_new_password_or_the_
 def test_a_password_changed_while_a_sign_in_is_checked_opens_no_session(tmp_path, monkeypatch):
     accounts = Accounts(tmp_path)
     accounts.add("ana", PASSWORD)
-    checked = hub.web.accounts.verify_password
+    checked = appliance.web.accounts.verify_password
 
     def meanwhile(plain, stored):       # `turnero web-user passwd ana` runs while the old password is checked
         Accounts(tmp_path).set_password("ana", "una clave nueva")
         return checked(plain, stored)
 
-    monkeypatch.setattr(hub.web.accounts, "verify_password", meanwhile)
+    monkeypatch.setattr(appliance.web.accounts, "verify_password", meanwhile)
     assert accounts.sign_in("ana", PASSWORD) is None
-    monkeypatch.setattr(hub.web.accounts, "verify_password", checked)
+    monkeypatch.setattr(appliance.web.accounts, "verify_password", checked)
     assert accounts.user(accounts.sign_in("ana", "una clave nueva")) == "ana"
 
 

@@ -17,9 +17,10 @@ import pytest
 
 from appliance import site as site_config
 from appliance.dev.local_broker import free_port
-from hub.web.accounts import SESSION_S, Accounts
-from hub.web.app import COOKIE, CoordinatorsWeb, WebError
-from hub.web.server import THREADS, TIMEOUT_S
+from appliance.web.accounts import SESSION_S, Accounts
+from appliance.web.pages import COOKIE
+from hub.web.app import CoordinatorsWeb, WebError
+from appliance.web.server import THREADS, TIMEOUT_S
 from tests.harness.page import PASSWORD, USER
 from tests.harness.page import ask as plain_ask
 from tests.harness.page import client_context, form_headers, make_page, page_config, sign_in

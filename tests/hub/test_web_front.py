@@ -17,10 +17,10 @@ from appliance import site as site_config
 from appliance.dev.local_broker import free_port
 from appliance.dev.local_front import LocalFront, find_nginx
 from appliance.ops import front
-from hub.web.accounts import Accounts
+from appliance.web.accounts import Accounts
 from hub.web.app import CoordinatorsWeb
-from hub.web.auth import PER_ACCOUNT, PER_NAME_AND_ADDRESS
-from hub.web.server import HEADERS
+from appliance.web.auth import PER_ACCOUNT, PER_NAME_AND_ADDRESS
+from appliance.web.server import HEADERS
 from tests.harness.hostile import Held
 from tests.harness.measure import rss_mb
 from tests.harness.page import PASSWORD, USER, make_page, page_config, request

@@ -51,7 +51,7 @@ class _Gateway(wsgi.Gateway_10):
                 body = b""
             if len(body) < int(length):
                 self.req.close_connection = True
-                log.warning("hub-web: a request from %s sent %d of the %s bytes it announced; answered 408",
+                log.warning("web: a request from %s sent %d of the %s bytes it announced; answered 408",
                             self.env.get("REMOTE_ADDR"), len(body), length)
                 self.req.simple_response("408 Request Timeout", "La solicitud llego incompleta.")
                 return
@@ -63,7 +63,7 @@ class _Server(wsgi.Server):
     def error_log(self, msg="", level=logging.INFO, traceback=False):
         # cheroot reports a client's broken connection or failed TLS handshake with a traceback: one bounded line
         # says it. The application's own errors are logged, with their traceback, where they happen (app.py).
-        log.log(min(level, logging.WARNING), "hub-web server: %s", str(msg)[:300])
+        log.log(min(level, logging.WARNING), "web server: %s", str(msg)[:300])
 
 
 class PageServer:
@@ -77,7 +77,7 @@ class PageServer:
         self._server.max_request_header_size = 16 * 1024
         if tls is not None:
             self._server.ssl_adapter = _tls(*tls)
-        self._name = "hub-web-https" if tls else "hub-web-http"
+        self._name = "web-https" if tls else "web-http"
         self._thread: threading.Thread | None = None
 
     @property

@@ -1,12 +1,14 @@
-"""The coordinators' accounts and their sessions, kept by the hub in one small TinyDB document store
-(`coordinators.json` in its state directory), written only when someone signs in or out or an account changes.
+"""The coordinators' accounts and their sessions, kept by the hub (and the central) in one small TinyDB document
+store (`coordinators.json` in its state directory), written only when someone signs in or out or an account
+changes.
 
-- ``users``: name, scrypt password hash (auth.py);
+- ``users``: name, scrypt password hash (auth.py) and, at the central, the sites the user may see (`sites`: a
+  list of site ids, or absent for every site);
 - ``sessions``: the SHA-256 of a session's random token (the cookie holds the token; a copy of the file opens
   nothing), its user and when it expires. Signing out deletes the record; a new password or a removed account
   deletes every record of that user, so the old cookie opens nothing from that moment.
 
-The page and `turnero web-user` (another process) share the file: every read goes to the file (no TinyDB query
+The page and `turnero web-user` or `turnero central user` (another process) share the file: every read goes to the file (no TinyDB query
 cache), every write replaces it whole and atomically, under an advisory lock beside it.
 """
 from __future__ import annotations
@@ -26,7 +28,7 @@ from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
 from appliance.core.durable import write_atomic
-from hub.web.auth import hash_password, verify_password
+from appliance.web.auth import hash_password, verify_password
 
 log = logging.getLogger(__name__)
 FILE = "coordinators.json"
@@ -55,7 +57,7 @@ class _AtomicJSON(Storage):
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            log.error("hub-web: %s cannot be read (%s); taken as empty", self.path, str(exc)[:200])
+            log.error("web: %s cannot be read (%s); taken as empty", self.path, str(exc)[:200])
             return None
         return data if isinstance(data, dict) else None
 
@@ -75,7 +77,7 @@ def _digest(token: str) -> str:
 
 
 class Accounts:
-    """Users and sessions of one hub. Thread-safe; safe beside a `turnero web-user` run on the same file."""
+    """Users and sessions of one page. Thread-safe; safe beside a `turnero web-user` run on the same file."""
 
     def __init__(self, state_dir: Path, *, now=time.time):
         state_dir = Path(state_dir)
@@ -105,14 +107,24 @@ class Accounts:
         with self._locked():
             return sorted(user["name"] for user in self._users.all())
 
-    def add(self, name: str, password: str) -> None:
+    def add(self, name: str, password: str, *, sites: list[str] | None = None) -> None:
+        """`sites`: the only sites this user may see (the central's accounts); None for every one."""
         _check(name, password)
         hashed = hash_password(password)      # a fraction of a second: not while the page waits on the lock
         with self._locked():
             if self._users.contains(Query().name == name):
-                raise AccountError(f"the account {name!r} exists already: `turnero web-user passwd {name}` gives "
-                                   "it a new password")
-            self._users.insert({"name": name, "password_hash": hashed})
+                raise AccountError(f"the account {name!r} exists already: give it a new password with passwd")
+            self._users.insert({"name": name, "password_hash": hashed,
+                                **({} if sites is None else {"sites": sorted(set(sites))})})
+
+    def sites(self, name: str) -> tuple[str, ...] | None:
+        """The sites this user may see; None for every site (and for an account without a list)."""
+        with self._locked():
+            user = self._users.get(Query().name == name)
+        if user is None:
+            return ()
+        sites = user.get("sites")
+        return None if sites is None else tuple(s for s in sites if isinstance(s, str))
 
     def set_password(self, name: str, password: str) -> int:
         """A new password; every session of that user ends. Returns how many ended."""
