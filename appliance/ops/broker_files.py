@@ -39,6 +39,7 @@ ACL_NAME = "acl"
 CREDENTIALS_NAME = "credentials"
 MONITOR = "monitor"              # a technician's read-only account, for mosquitto_sub on the hub
 SHIPPER = "hub-ship"             # `turnero ship`, on a site with a [central]
+PUBLIC_PAGE = "hub-public"       # `turnero mi-turno`, the citizens' page on the guest Wi-Fi ([public] listen)
 MOSQUITTO_USER = "mosquitto"     # Debian's broker reads passwd and acl after dropping to this user
 
 # Debian's mosquitto.conf already says `persistence true` and `persistence_location /var/lib/mosquitto/`; a
@@ -141,12 +142,15 @@ def accounts(config: SiteConfig) -> tuple[Account, ...]:
         Account("hub", "the hub (turnero hub)",
                 read=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL, contract.COMMAND_TOPIC),
                 write=(contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.applied_topic("+"),
-                       *own("hub"))),
+                       contract.POSITIONS_ALL, *own("hub"))),
         Account("hub-web", "the coordinators' page (turnero hub)",
                 read=(contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.status_topic("+"),
                       contract.printer_topic("+"), contract.heartbeat_topic("+")),
                 write=(contract.ALARMS_TOPIC, contract.COMMAND_TOPIC, *own("hub-web"))),
     ]
+    if config.public is not None and config.public.listen:
+        found.append(Account(PUBLIC_PAGE, "the \"Mi turno\" page on the guest Wi-Fi (turnero mi-turno)",
+                             read=(contract.POSITIONS_ALL,), write=own(PUBLIC_PAGE)))
     for kiosk in config.kiosks:
         found.append(Account(kiosk, f"kiosk {kiosk}", read=(contract.BOARD_TOPIC, hub_status,
                                                            contract.applied_topic(kiosk)),
