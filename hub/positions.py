@@ -57,7 +57,7 @@ class PositionsPublisher:
             if self._sent.get(shard) == (day, held):
                 continue
             self.retained.publish(contract.positions_topic(shard), contract.Positions(
-                **envelope(), day=day, shard=shard, positions=list(held)))
+                **envelope(), name=self.config.name, day=day, shard=shard, positions=list(held)))
             self._sent[shard] = (day, held)
 
     def shards(self, ledger: Ledger, board: contract.Board, now: datetime) -> dict[str, list[contract.Position]]:

@@ -60,6 +60,7 @@ class Positions(Message):
     """Retained by the hub on positions_topic(shard): the day's turns whose code starts with `shard`."""
 
     TYPE: ClassVar[str] = "positions"
+    name: str                # the site's, as the page's title says it
     day: str
     shard: str
     positions: list          # of Position, as objects

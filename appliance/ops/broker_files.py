@@ -32,6 +32,7 @@ from appliance.contract import shipping
 from appliance.core.durable import fsync_dir, write_atomic
 from appliance.ops import site_ca
 from appliance.site import CA_NAME, CENTRAL_CA, CentralLink, SetupError, SiteConfig, load
+from hub import mi_turno
 
 CONF_NAME = "turnero.conf"
 PASSWD_NAME = "passwd"
@@ -39,7 +40,6 @@ ACL_NAME = "acl"
 CREDENTIALS_NAME = "credentials"
 MONITOR = "monitor"              # a technician's read-only account, for mosquitto_sub on the hub
 SHIPPER = "hub-ship"             # `turnero ship`, on a site with a [central]
-PUBLIC_PAGE = "hub-public"       # `turnero mi-turno`, the citizens' page on the guest Wi-Fi ([public] listen)
 MOSQUITTO_USER = "mosquitto"     # Debian's broker reads passwd and acl after dropping to this user
 
 # Debian's mosquitto.conf already says `persistence true` and `persistence_location /var/lib/mosquitto/`; a
@@ -149,8 +149,8 @@ def accounts(config: SiteConfig) -> tuple[Account, ...]:
                 write=(contract.ALARMS_TOPIC, contract.COMMAND_TOPIC, *own("hub-web"))),
     ]
     if config.public is not None and config.public.listen:
-        found.append(Account(PUBLIC_PAGE, "the \"Mi turno\" page on the guest Wi-Fi (turnero mi-turno)",
-                             read=(contract.POSITIONS_ALL,), write=own(PUBLIC_PAGE)))
+        found.append(Account(mi_turno.DEVICE, "the \"Mi turno\" page on the guest Wi-Fi (turnero mi-turno)",
+                             read=(contract.POSITIONS_ALL,), write=own(mi_turno.DEVICE)))
     for kiosk in config.kiosks:
         found.append(Account(kiosk, f"kiosk {kiosk}", read=(contract.BOARD_TOPIC, hub_status,
                                                            contract.applied_topic(kiosk)),
