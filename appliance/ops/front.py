@@ -34,6 +34,9 @@ FORWARDED_FOR = "X-Forwarded-For"
 _BUSY_PAGE = ('<!doctype html><html lang="es"><meta charset="utf-8"><title>Demasiadas solicitudes</title>'
               "<p>Hay demasiadas solicitudes desde este equipo. Espere un momento y vuelva a intentarlo.</p></html>")
 
+_UNREADABLE_PAGE = ('<!doctype html><html lang="es"><meta charset="utf-8"><title>Dirección no válida</title>'
+                    "<p>Esta dirección no es válida. Use la dirección impresa en su tiquete.</p></html>")
+
 
 class FrontError(SetupError):
     """nginx cannot be set up from this site file; the message names the setting."""
@@ -153,6 +156,13 @@ def public_lines(public: PublicSettings, extra: tuple[str, ...] = ()) -> list[st
         "limit_conn_zone $binary_remote_addr zone=turnero_public_connections:1m;",
         f"limit_req_zone $binary_remote_addr zone=turnero_public:2m rate={PUBLIC_REQUESTS_PER_SECOND}r/s;",
         *_tls_server(public.host, public.port, public.cert_file, public.key_file, common + _headers()),
+        # A request nginx cannot read (an address of kilobytes, a broken header) is not passed on: a Spanish page.
+        "    error_page 400 414 494 @unreadable;",
+        "    location @unreadable {",
+        '        default_type "text/html; charset=utf-8";',
+        *(f"        {line}" for line in _headers()),
+        f"        return 400 '{_UNREADABLE_PAGE}';",
+        "    }",
         "    location / {",
         f"        limit_req zone=turnero_public burst={PUBLIC_BURST} nodelay;",
         *(f"        {line}" for line in _proxy(public.app_port)),
