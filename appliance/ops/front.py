@@ -157,8 +157,9 @@ def public_lines(public: PublicSettings, extra: tuple[str, ...] = ()) -> list[st
         f"limit_req_zone $binary_remote_addr zone=turnero_public:2m rate={PUBLIC_REQUESTS_PER_SECOND}r/s;",
         *_tls_server(public.host, public.port, public.cert_file, public.key_file, common + _headers()),
         # A request nginx cannot read (an address of kilobytes, a broken header) is not passed on: a Spanish page.
-        "    error_page 400 414 494 @unreadable;",
-        "    location @unreadable {",
+        "    error_page 400 414 494 /.unreadable;",        # a named location has no URI to go to here
+        "    location = /.unreadable {",
+        "        internal;",
         '        default_type "text/html; charset=utf-8";',
         *(f"        {line}" for line in _headers()),
         f"        return 400 '{_UNREADABLE_PAGE}';",

@@ -176,3 +176,24 @@ def test_a_phone_follows_its_turn_from_the_ticket_to_the_desk_after_a_transfer_a
     never_issued = site.ask("/t/" + "2" * 16)
     assert expired[0] == never_issued[0] == 404 and expired[2] == never_issued[2]
     assert "Los turnos vencen al terminar el día" in expired[2]
+
+
+def test_a_wrong_code_gets_the_page_of_an_unknown_one_and_a_burst_from_one_address_a_spanish_429(site):
+    site.take_ticket()
+    unknown = site.ask("/t/" + "2" * 16)
+    assert unknown[0] == 404 and "Turno no encontrado" in unknown[2] and "set-cookie" not in unknown[1]
+    for path in ("/t/" + "2" * 300, "/t/%3Cscript%3E", "/t/%C3%B1" * 3, "/t/2222%FF", "/t/",
+                 "/", "/en-vivo", "/ingresar", "/api/en-vivo"):      # nothing of the coordinators' page either
+        assert site.ask(path)[::2] == unknown[::2], path
+    assert site.ask("/t/" + "2" * 16, method="POST")[0] == 405
+    for path, refusal in (("/t/" + "x" * 9000, 414), ("/t/..%2F..%2Fetc%2Fpasswd", 400),
+                          ("/t/2222%00", 400)):
+        status, _, text = site.ask(path)     # what nginx does not read, or reads above the root: never passed on
+        assert status == refusal and "Esta dirección no es válida" in text
+
+    with ThreadPoolExecutor(20) as pool:        # an address asking as fast as it can
+        answers = list(pool.map(lambda _: site.ask("/t/" + "3" * 16, source="127.0.0.9"), range(60)))
+    refused = [answer for answer in answers if answer[0] == 429]
+    assert refused and {answer[0] for answer in answers} == {404, 429}
+    assert all("Demasiadas solicitudes" in text and headers["retry-after"] == "30" for _, headers, text in refused)
+    assert site.ask("/t/" + "3" * 16, source="127.0.0.10")[0] == 404     # the guest beside it is not held up
