@@ -151,7 +151,8 @@ def public_lines(public: PublicSettings, extra: tuple[str, ...] = ()) -> list[st
     its own zones, and every request paced per address. A phone refreshing every few seconds stays far below
     the rate; an address that goes beyond the burst gets the Spanish 429 at once, from nginx, never the page."""
     _checked_paths({"public.cert_file": public.cert_file, "public.key_file": public.key_file})
-    common = _common("turnero_public_connections", PUBLIC_CONNECTIONS_PER_ADDRESS, extra)
+    # No access log: a phone's address beside a code would say who followed which turn.
+    common = _common("turnero_public_connections", PUBLIC_CONNECTIONS_PER_ADDRESS, ("access_log off;", *extra))
     lines = [
         "limit_conn_zone $binary_remote_addr zone=turnero_public_connections:1m;",
         f"limit_req_zone $binary_remote_addr zone=turnero_public:2m rate={PUBLIC_REQUESTS_PER_SECOND}r/s;",
