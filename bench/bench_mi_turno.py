@@ -48,8 +48,8 @@ def addresses(count: int) -> list[str]:
 def follow(port: int, ca_file: str, followers: list[tuple[str, str]], paced: bool, stop, results) -> None:
     """One load process: THREADS threads, each asking for its followers' pages in turn, every REFRESH_S for each
     when `paced`, else as fast as it can, until `stop` is set. Puts the answers' statuses counted on `results`."""
-    # The phones are not on the hub: what CPU this machine has goes first to the hub, nginx and the page.
-    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    if paced:   # the phones are not on the hub: the CPU goes first to the hub, nginx and the page
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     context = ssl.create_default_context(cafile=ca_file)
     counts, lock = Counter(), threading.Lock()
 

@@ -97,7 +97,7 @@ class LocalFront:
             "http {",
             "    access_log off;",
             *(f"    {line}" for line in temporary),
-            *(f"    {line}" for line in front.site_text(self.config).splitlines()),
+            *(f"    {line}" for line in front.site_text(self.config, cache_dir=self.workdir / "cache").splitlines()),
             "}",
         ]
         return "\n".join(lines) + "\n"
