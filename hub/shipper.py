@@ -70,7 +70,8 @@ class Shipper:
         self.bridge_up = False
         self._software = _software()
         self._site_file = _file_version(config_path)
-        self._names = {"name": config.name, "services": config.service_names()}
+        self._names = {"name": config.name, "services": config.service_names(),
+                       "target_min": config.web.wait_target_min}
         self.inbox: queue.Queue = queue.Queue()
         self._ack_topic = shipping.site_topic(shipping.ACK)
         self._bridge_topic = shipping.central_topic(self.site, shipping.BRIDGE)

@@ -24,7 +24,9 @@ class LocalCentral:
         self.broker = LocalBroker(Path(folder) / "broker", port=self.port, auth=self.files)
         self.config_path = Path(folder) / "central.toml"
         self.config_path.write_text(f'[central]\nname = "{name}"\n[broker]\nport = {self.port}\n'
-                                    f'files = "{self.files}"\n[database]\ndsn = "{dsn}"\n', encoding="utf-8")
+                                    f'files = "{self.files}"\n[database]\ndsn = "{dsn}"\n'
+                                    f'[web]\nhost = "{HOST}"\nport = {free_port()}\n'
+                                    f'state = "{Path(folder).absolute() / "web"}"\n', encoding="utf-8")
         self.config: CentralConfig = load_central(self.config_path)
 
     def link(self, site: str) -> CentralLink:
