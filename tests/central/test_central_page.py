@@ -3,18 +3,16 @@ sites through real bridges. Each site has its real hub (fed events straight into
 broker), its coordinators' page (which publishes the site's live picture), its shipper and the bridge; the
 central has its Mosquitto, PostgreSQL, the ingest with its roll-up and the page."""
 import csv
-import dataclasses
 import io
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 from selenium.webdriver.common.by import By
 
-from appliance import contract
 from appliance.dev.network import LocalCentral
 from appliance.ops import site_ca
 from appliance.web.accounts import Accounts
@@ -25,58 +23,15 @@ from appliance.report.tally import mean, median, p90
 from central.web.app import CentralWeb
 from hub.report.figures import build
 from hub.shipper import Shipper
-from hub.web.app import CoordinatorsWeb
 from tests.harness import hub_feed
 from tests.harness.chromium import browser_trusting, save_shot
-from tests.harness.network import Site
+from tests.harness.network import LiveSite
 from tests.harness.page import form_headers, request
 from tests.harness.roles import Running, wait_until
 
 PASSWORD = "clave-de-la-central-1"
 SHOTS = Path("/tmp/central-shots")
 DEADLINE_S = 60.0
-
-
-class LiveSite(Site):
-    """A site on the real clock, whose hub publishes to its broker and whose page publishes its picture."""
-
-    def __init__(self, folder, site, central):
-        super().__init__(folder, site, central, start=datetime.now(hub_feed.TZ) - timedelta(hours=2))
-        self.name = f"CIS {site.capitalize()}"
-        folder_ca = self.config.broker.ca_file.parent
-        site_ca.issue_server(folder_ca, ["127.0.0.1"], stem=site_ca.WEB)
-        self.config = dataclasses.replace(self.config, name=self.name, web=dataclasses.replace(
-            self.config.web, cert_file=site_ca.cert_file(folder_ca, site_ca.WEB),
-            key_file=site_ca.key_file(folder_ca, site_ca.WEB)))
-        self.page = CoordinatorsWeb(self.config, folder / "hub", host="127.0.0.1", port=0, http_port=0,
-                                    now=lambda: datetime.now(hub_feed.TZ))
-        self.served = 0
-
-    def tickets(self, count: int, service: str = "R", minutes_ago: int = 60) -> None:
-        """Tickets taken `minutes_ago` and after, a minute apart."""
-        day = datetime.now(hub_feed.TZ).date().isoformat()
-        for n in range(count):
-            self.clock.moment = datetime.now(hub_feed.TZ) - timedelta(minutes=minutes_ago - n)
-            number = len(self.hub.ledger.turns) + 1
-            prefix = "P" if number % 4 == 0 else service    # every fourth a preferential turn
-            hub_feed.feed(self.hub, contract.TicketIssued(
-                id=f"{self.id}-{day}-t{number}", at=self.clock.moment.isoformat(), source="kiosco-1",
-                turn_id=f"{day}/kiosco-1/{prefix}{number:03d}", number=f"{prefix}-{number:03d}", service=service,
-                preferential=prefix == "P"))
-
-    def next(self, desk: int = 1, rating: int | None = None) -> None:
-        """The citizen at `desk` rates the attention (if `rating`), and the advisor calls the next turn."""
-        self.clock.moment = datetime.now(hub_feed.TZ)
-        self.served += 1
-        serving = self.hub.ledger.serving.get(desk)
-        if rating and serving:
-            hub_feed.feed(self.hub, contract.Rating(id=f"{self.id}-rating-{self.served}", at=self.clock.moment
-                                                    .isoformat(), source=f"escritorio-{desk}", desk=desk,
-                                                    turn_id=serving, value=rating))
-        hub_feed.feed(self.hub, hub_feed.request(desk, f"{self.id}-next-{self.served}", on_counter=None))
-
-    def waiting(self) -> int:
-        return sum(1 for turn in self.hub.ledger.waiting())
 
 
 @pytest.fixture
