@@ -59,8 +59,8 @@ class _Commit:
 class Central:
     device = DEVICE
 
-    def __init__(self, config: CentralConfig):
-        self.config = config
+    def __init__(self, config: CentralConfig, *, pace: rollup.Pace = rollup.Pace()):
+        self.config, self.pace = config, pace
         migrate(config.dsn)
         self.db = self._connect()
         self._held: list = []       # what arrived while the database was away, taken again
@@ -103,7 +103,7 @@ class Central:
         try:
             stored = self._step(items)
             if time.monotonic() - self._rolled >= ROLL_CHECK_S:    # between batches, a few site-days at a time
-                rollup.roll_due(self.db, datetime.now(self.config.timezone).date())
+                rollup.roll_due(self.db, datetime.now(self.config.timezone).date(), self.pace)
                 self._rolled = time.monotonic()
             return stored
         except psycopg.OperationalError as exc:   # PostgreSQL restarted: the batch waits for it, unacknowledged

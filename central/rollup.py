@@ -3,7 +3,7 @@ row each, as the site's CSV has it) and its figures per group (day_figures), so 
 and a month adds up a few rows a site-day instead of folding fifteen million records.
 
 Run by the ingest between batches, a few site-days at a time: a past day once its records stop arriving
-(QUIET_S after the last), today's at most every TODAY_EVERY_S while they arrive. A day is folded whole, as the
+(Pace.quiet_s after the last), today's at most every Pace.today_every_s while they arrive. A day is folded whole, as the
 site does (a turn's records are spread over its day); the cost is a day, never the history.
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 from array import array
+from dataclasses import dataclass
 from datetime import date
 
 import psycopg
@@ -21,9 +22,13 @@ from appliance.report.tally import Tally
 from central.export import day_records
 
 log = logging.getLogger(__name__)
-QUIET_S = 20                # a past day is rolled once nothing has arrived for it this long
-TODAY_EVERY_S = 60          # today's days are rolled again at most this often while records arrive
 PER_STEP = 4                # site-days rolled between two batches of the ingest
+
+
+@dataclass(frozen=True)
+class Pace:
+    quiet_s: float = 20         # a past day is rolled once nothing has arrived for it this long
+    today_every_s: float = 60   # today's days are rolled again at most this often while records arrive
 WAITS_KEPT = ("site", "service")    # the groups whose waits are kept whole, for their p90
 
 TURN_COLUMNS = ("site", "day", "turn_id", "number", "service", "service_name", "preferential", "category", "kiosk",
@@ -90,14 +95,14 @@ def roll(db: psycopg.Connection, site: str, day: date, services: dict[str, str])
     return turns
 
 
-def roll_due(db: psycopg.Connection, today: date, limit: int = PER_STEP) -> int:
+def roll_due(db: psycopg.Connection, today: date, pace: Pace = Pace(), limit: int = PER_STEP) -> int:
     """Rolls up to `limit` site-days whose records changed since their last roll and are due; returns how many.
     Each in its own transaction: one that fails is logged and left for the next time, the others go on."""
     due = db.execute(
         "SELECT d.site, d.day, coalesce(s.services, '{}') FROM site_days d JOIN sites s USING (site) "
         "WHERE d.rolled_records <> d.records AND (d.updated_at < now() - make_interval(secs => %s) OR "
         "(d.day >= %s AND coalesce(d.rolled_at, '-infinity') < now() - make_interval(secs => %s))) "
-        "ORDER BY d.updated_at LIMIT %s", (QUIET_S, today, TODAY_EVERY_S, limit)).fetchall()
+        "ORDER BY d.updated_at LIMIT %s", (pace.quiet_s, today, pace.today_every_s, limit)).fetchall()
     db.commit()
     for site, day, services in due:
         try:

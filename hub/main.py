@@ -41,7 +41,7 @@ def serve_hub(args) -> int:
 def ship(args) -> int:
     """`turnero ship`: the hub's journals to the central, as a service beside the hub."""
     config = site_config.load(args.config)
-    serve(Shipper(config, args.days, state_dir(args.state, "hub-ship"), config_path=args.config))
+    serve(Shipper(config, args.days, state_dir(args.state, "hub-ship")))
     return 0
 
 

@@ -191,6 +191,8 @@ class Heartbeat(Message):
 
     TYPE: ClassVar[str] = "heartbeat"
     problem: str | None = None   # what keeps the device from doing its work, for the coordinators' page
+    software: str | None = None  # the turnero it runs, and the version of the site file it read: for the
+    site_file: str | None = None  # technician, on the pages' lists of devices
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -65,6 +65,7 @@ class LiveView:
         self._answers: dict[str, dict] = {}   # command id -> the hub's record of it, as the journal has it
         self.skews: dict[str, float] = {}   # device -> seconds its clock is ahead of this one (negative: behind)
         self.heard: dict[str, str] = {}     # device -> when its last heartbeat came, on this clock
+        self.versions: dict[str, tuple[str | None, str | None]] = {}   # device -> (software, site file)
         self.picture = PicturePublisher(link, config.name) if config.central else None
         self.problems: dict[str, str] = {}  # device -> what it says keeps it from working (its heartbeat)
         self.rejected = contract.Refusals()
@@ -126,6 +127,7 @@ class LiveView:
             self.problems.pop(device, None)
         received = self.now() - timedelta(seconds=time.monotonic() - message.timestamp)
         self.heard[device] = received.isoformat(timespec="seconds")
+        self.versions[device] = (beat.software, beat.site_file)
         skew = (datetime.fromisoformat(beat.at) - received).total_seconds()
         off, was_off = abs(skew) > MAX_SKEW_S, abs(self.skews.get(device, 0.0)) > MAX_SKEW_S
         self.skews[device] = skew
@@ -287,7 +289,8 @@ class LiveView:
             result.append({"id": device, "role": role, "state": self._state(device), "printer": text,
                            "printer_tone": tone, "refused": ledger.impossible.get(device, 0),
                            "printer_state": self.printers[device].state if device in self.printers else None,
-                           "heard_at": self.heard.get(device), "skew_s": None if skew is None else round(skew)})
+                           "heard_at": self.heard.get(device), "skew_s": None if skew is None else round(skew),
+                           "versions": self.versions.get(device, (None, None))})
         return result
 
     def _calls(self) -> list[dict]:

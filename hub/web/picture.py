@@ -28,7 +28,8 @@ def picture_of(view: dict, calls: list, *, name: str, source: str, at: datetime)
                 "advisor": d["advisor"] or None, "number": d["number"], "service_name": d["service"],
                 "minutes": d["minutes"], "overdue": d["overdue"]} for d in view["desks"]],
         devices=[{"device": d["id"], "role": d["role"], "state": d["state"], "printer": d["printer_state"],
-                  "heard_at": d["heard_at"], "skew_s": d["skew_s"]} for d in view["devices"]][:picture.MAX_DEVICES],
+                  "heard_at": d["heard_at"], "skew_s": d["skew_s"], "software": d["versions"][0],
+                  "site_file": d["versions"][1]} for d in view["devices"]][:picture.MAX_DEVICES],
         alarms=[{"kind": a["kind"], "subject": a["subject"], "text": a["text"]}
                 for a in view["alarms"]][:picture.MAX_PICTURE_ALARMS],
         calls=calls[:picture.MAX_PICTURE_CALLS])

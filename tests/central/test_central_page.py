@@ -35,9 +35,7 @@ DEADLINE_S = 60.0
 
 
 @pytest.fixture
-def network(tmp_path, postgres, monkeypatch):
-    monkeypatch.setattr(rollup, "QUIET_S", 1)
-    monkeypatch.setattr(rollup, "TODAY_EVERY_S", 1)
+def network(tmp_path, postgres):
     with psycopg.connect(postgres.dsn, autocommit=True) as db:
         db.execute("TRUNCATE records, refusals, site_days, sites, turns, day_figures")
     central = LocalCentral(tmp_path / "central", postgres.dsn, ["cali", "palmira"])
@@ -51,7 +49,7 @@ def network(tmp_path, postgres, monkeypatch):
     accounts.add("nacional", PASSWORD)
     accounts.add("regional-cali", PASSWORD, sites=["cali"])
     page = CentralWeb(central.config)
-    with Running(CentralLoop(central.config)), Running(Shipper(sites[0].config, sites[0].days, tmp_path / "s1")), \
+    with Running(CentralLoop(central.config, pace=rollup.Pace(1, 1))), Running(Shipper(sites[0].config, sites[0].days, tmp_path / "s1")), \
             Running(Shipper(sites[1].config, sites[1].days, tmp_path / "s2")):
         page.start()
         yield central, sites, page

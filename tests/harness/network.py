@@ -8,10 +8,8 @@ from pathlib import Path
 
 from appliance import contract
 from appliance import site as site_config
-from appliance.dev.network import LocalCentral, site_for_central
-from appliance.ops import site_ca
+from appliance.dev.network import LocalCentral, site_for_central, site_page
 from hub.service import Hub
-from hub.web.app import CoordinatorsWeb
 from tests.harness import hub_feed
 from tests.harness.roles import SettableClock
 
@@ -54,13 +52,8 @@ class LiveSite(Site):
     def __init__(self, folder, site, central):
         super().__init__(folder, site, central, start=datetime.now(hub_feed.TZ) - timedelta(hours=2))
         self.name = f"CIS {site.capitalize()}"
-        folder_ca = self.config.broker.ca_file.parent
-        site_ca.issue_server(folder_ca, ["127.0.0.1"], stem=site_ca.WEB)
-        self.config = dataclasses.replace(self.config, name=self.name, web=dataclasses.replace(
-            self.config.web, cert_file=site_ca.cert_file(folder_ca, site_ca.WEB),
-            key_file=site_ca.key_file(folder_ca, site_ca.WEB)))
-        self.page = CoordinatorsWeb(self.config, folder / "hub", host="127.0.0.1", port=0, http_port=0,
-                                    now=lambda: datetime.now(hub_feed.TZ))
+        self.config, self.page = site_page(dataclasses.replace(self.config, name=self.name), folder / "hub",
+                                           now=lambda: datetime.now(hub_feed.TZ))
         self.served = 0
 
     def tickets(self, count: int, service: str = "R", minutes_ago: int = 60) -> None:
