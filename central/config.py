@@ -14,9 +14,10 @@
 
     [web]                                              # the coordinators' page, served by `turnero central serve`
     host = ""                                          # every interface
-    port = 8443                                        # HTTPS, with the certificate broker-files issues
-    http_port = 0                                      # a plain-HTTP port that only redirects there (0: none)
-    state = "/var/lib/turnero/central"                 # its accounts and sessions (turnero central user)
+    port = 443                                         # HTTPS (nginx, with the certificate broker-files issues)
+    http_port = 80                                     # plain HTTP, which only redirects there (0: none)
+    app_port = 8081                                    # the page itself, on the loopback, behind nginx
+    state = "/var/lib/turnero-central"                 # its accounts and sessions (turnero central user)
 
 Every problem is listed at once with its key, as for a site file, and nothing starts half-configured.
 """
@@ -33,6 +34,7 @@ DEVICE = "central"          # the central's user on its own broker
 WHAT = "the central's configuration"
 _KINDS = {str: "text", int: "a whole number"}
 CREDENTIALS = "credentials"
+READERS = "turnero_lectura"     # the read-only role of BI tools (docs/central.md), made by install --role central
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class CentralWeb:
     host: str
     port: int
     http_port: int
+    app_port: int
     state: Path
     cert_file: Path             # issued from the central's CA by broker-files, for [broker] host
     key_file: Path
@@ -75,7 +78,7 @@ def load(path: Path) -> CentralConfig:
         return value
 
     for table, known in (("central", {"name", "timezone"}), ("broker", {"host", "port", "files"}),
-                         ("database", {"dsn"}), ("web", {"host", "port", "http_port", "state"})):
+                         ("database", {"dsn"}), ("web", {"host", "port", "http_port", "app_port", "state"})):
         section = data.get(table, {})
         for key in (section if isinstance(section, dict) else ()):
             if key not in known:
@@ -92,12 +95,14 @@ def load(path: Path) -> CentralConfig:
     host = get("broker", "host", str, "127.0.0.1")
     port = get("broker", "port", int, 8883)
     web_host = get("web", "host", str, "")
-    web_port = get("web", "port", int, 8443)
-    http_port = get("web", "http_port", int, 0)
-    for key, value, low in (("broker.port", port, 1), ("web.port", web_port, 1), ("web.http_port", http_port, 0)):
+    web_port = get("web", "port", int, 443)
+    http_port = get("web", "http_port", int, 80)
+    app_port = get("web", "app_port", int, 8081)
+    for key, value, low in (("broker.port", port, 1), ("web.port", web_port, 1), ("web.http_port", http_port, 0),
+                            ("web.app_port", app_port, 1)):
         if value is not None and not low <= value <= 65535:
             problems.append(f"{key}: must be a TCP port from {low} to 65535, not {value}")
-    state = get("web", "state", str, "/var/lib/turnero/central")
+    state = get("web", "state", str, "/var/lib/turnero-central")
     if state is not None and not Path(state).is_absolute():
         problems.append(f"web.state: must be an absolute path, not {state!r}")
     files = get("broker", "files", str, "/etc/turnero/central/broker")
@@ -108,6 +113,6 @@ def load(path: Path) -> CentralConfig:
         raise ConfigError(str(path), problems, WHAT)
     files = Path(files)
     broker = BrokerAddress(host, port, credentials_dir=files / CREDENTIALS, ca_file=files / CA_NAME)
-    web = CentralWeb(host=web_host, port=web_port, http_port=http_port, state=Path(state),
+    web = CentralWeb(host=web_host, port=web_port, http_port=http_port, app_port=app_port, state=Path(state),
                      cert_file=files / WEB_CERT, key_file=files / WEB_KEY)
     return CentralConfig(name=name, timezone=zone, broker=broker, files=files, dsn=dsn, web=web)

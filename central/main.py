@@ -50,7 +50,7 @@ def main(args) -> int:
 def _serve(config) -> int:
     """The ingest's loop as a service, with the coordinators' page beside it (as the hub's)."""
     central = Central(config)
-    web = CentralWeb(config)
+    web = CentralWeb(config, front=True)    # behind nginx (install --role central sets it up)
     try:
         web.start()
     except WebError as exc:     # the ingest goes on without its page

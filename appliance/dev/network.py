@@ -26,7 +26,8 @@ class LocalCentral:
         self.config_path = Path(folder) / "central.toml"
         self.config_path.write_text(f'[central]\nname = "{name}"\n[broker]\nport = {self.port}\n'
                                     f'files = "{self.files}"\n[database]\ndsn = "{dsn}"\n'
-                                    f'[web]\nhost = "{HOST}"\nport = {free_port()}\n'
+                                    f'[web]\nhost = "{HOST}"\nport = {free_port()}\nhttp_port = 0\n'
+                                    f'app_port = {free_port()}\n'
                                     f'state = "{Path(folder).absolute() / "web"}"\n', encoding="utf-8")
         self.config: CentralConfig = load_central(self.config_path)
 

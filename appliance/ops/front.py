@@ -6,7 +6,8 @@ per address before the page checks a password; plain HTTP is sent to the HTTPS a
 name, never by the Host a client sends.
 
 `site_text(config)` is the `http {}` part: install puts it in /etc/nginx/conf.d/ for Debian's nginx;
-appliance/dev/local_front.py runs a private nginx with it for the tests.
+appliance/dev/local_front.py runs a private nginx with it for the tests. The central's page has the same front
+(`front_text` with the central's [web]).
 """
 from __future__ import annotations
 
@@ -50,9 +51,15 @@ def _quoted(value: str) -> str:
 
 
 def site_text(config: SiteConfig, *, extra: tuple[str, ...] = ()) -> str:
-    """The `http {}` directives for the page: the zones, the HTTPS server in front of the page and the redirect.
-    `extra`: more lines for each server (a private nginx's own paths)."""
-    web = config.web
+    """The `http {}` directives for the site's page: the zones, the HTTPS server in front of the page and the
+    redirect. `extra`: more lines for each server (a private nginx's own paths)."""
+    return front_text(config.web, https_name(config), extra=extra)
+
+
+def front_text(web, name: str, *, extra: tuple[str, ...] = ()) -> str:
+    """The same for any coordinators' page (the central's too): `web` says where nginx listens (host, port,
+    http_port), with which certificate (cert_file, key_file) and where the page is (app_port); `name` is the
+    certificate's name the redirect sends browsers to."""
     for key, path in (("web.cert_file", web.cert_file), ("web.key_file", web.key_file)):
         if any(c.isspace() or c in ';"{}' for c in str(path)):
             raise FrontError(f"{key}: nginx cannot read the path {str(path)!r} (no spaces, quotes, braces or ';')")
@@ -105,7 +112,7 @@ def site_text(config: SiteConfig, *, extra: tuple[str, ...] = ()) -> str:
             "server {",
             f"    listen {_listen(web.host, web.http_port)};",
             *(f"    {line}" for line in common),
-            f"    return 301 https://{https_name(config)}{port}$request_uri;",
+            f"    return 301 https://{name}{port}$request_uri;",
             "}",
         ]
     return "\n".join(lines) + "\n"

@@ -44,9 +44,10 @@ class CentralWeb(PageComponent):
     certificates = "`turnero central broker-files` issues them from the central's CA ([broker] files)"
 
     def __init__(self, config: CentralConfig, *, front: bool = False, now=None):
+        """`front`: behind nginx at [web] app_port, as installed (PageComponent says more)."""
         web = config.web
         super().__init__(title=config.name, state_dir=web.state, host="127.0.0.1" if front else web.host,
-                         port=web.port, http_port=0 if front else web.http_port,
+                         port=web.app_port if front else web.port, http_port=0 if front else web.http_port,
                          tls=(web.cert_file, web.key_file), name=config.broker.host, front=front,
                          now=now or (lambda: datetime.now(config.timezone)))
         self.config = config

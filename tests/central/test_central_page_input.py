@@ -20,6 +20,8 @@ from appliance.dev.network import LocalCentral
 from appliance.site import BrokerAddress
 from appliance.web.accounts import Accounts
 from central import rollup
+from central.config import READERS
+from central.database import migrate
 from central.web.app import CentralWeb
 from central.web.live import Pictures
 from tests.contract.test_fuzz_payloads import GARBAGE, near_valid, wire
@@ -165,3 +167,22 @@ def test_a_hostile_site_name_and_advisor_are_escaped_on_every_page_and_neutralis
 def test_the_api_answers_json_errors_in_spanish(page):
     status, _, body = request(page.config, page.port, "GET", "/api/sedes")
     assert status == 401 and json.loads(body) == {"error": "Inicie sesión para ver esta página."}
+
+
+def test_a_bi_tool_reads_the_views_and_nothing_else(postgres, page):
+    with psycopg.connect(postgres.dsn, autocommit=True) as db:
+        db.execute(f"DROP ROLE IF EXISTS powerbi; DROP ROLE IF EXISTS {READERS}")
+        db.execute(f"CREATE ROLE {READERS} NOLOGIN; CREATE ROLE powerbi LOGIN IN ROLE {READERS}")
+    migrate(postgres.dsn)                   # at the central's next start: the grants
+    with psycopg.connect(postgres.dsn, user="powerbi") as bi:
+        rows = bi.execute("SELECT sede, nombre_servicio, asesor, espera_segundos, resultado FROM bi.turnos "
+                          "WHERE sede = 'palmira' ORDER BY tomado").fetchall()
+        assert rows and rows[0][:3] == ("palmira", "Registro <y> Aportes", HOSTILE_ADVISOR)
+        assert bi.execute("SELECT count(*) FROM bi.sedes").fetchone()[0] == 2
+        bi.rollback()
+        for table in ("records", "sites", "turns", "day_figures", "refusals"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                bi.execute(f"SELECT 1 FROM {table}")
+            bi.rollback()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            bi.execute("DELETE FROM bi.sedes")     # a view of one table could take it: not this role
