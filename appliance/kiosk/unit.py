@@ -90,7 +90,7 @@ class KioskUnit:
         self.limit = PressLimit(config.press_limit, config.kiosk_limit, config.press_window_s, monotonic)
         self.rejected = contract.Refusals()
         self.link = Link(kiosk_id, config.broker, self.inbox, outbox=Outbox(state_dir / "outbox"),
-                         subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub")))
+                         subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub")), site_file=config.version)
         self.debounce = Debouncer(clock=monotonic)
         self.buttons = []
         for spec in self.kiosk.buttons:

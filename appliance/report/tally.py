@@ -53,6 +53,36 @@ class Figures:
         """How many attentions lasted longer than this (the site's limit, seed 003)."""
         return sum(a > seconds for a in self.attentions)
 
+    def totals(self, target_s: int) -> Totals:
+        return Totals(turns=self.turns, preferential=self.preferential, attended=self.outcomes.get("attended", 0),
+                      no_show=self.outcomes.get("no_show", 0), mean_wait=mean(self.waits),
+                      median_wait=median(self.waits), p90_wait=p90(self.waits), called=len(self.waits),
+                      within=self.within(target_s), mean_attention=mean(self.attentions),
+                      median_attention=median(self.attentions), good=self.good, rated=self.rated)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What the cards of a whole period show, from whichever tally made them (the site's, the central's)."""
+
+    turns: int
+    preferential: int
+    attended: int
+    no_show: int
+    mean_wait: float | None
+    median_wait: float | None
+    p90_wait: float | None
+    called: int
+    within: int                    # calls that waited no longer than the target
+    mean_attention: float | None
+    median_attention: float | None  # None: not kept (the central keeps attention sums only)
+    good: int
+    rated: int
+
+    @property
+    def normal(self) -> int:
+        return self.turns - self.preferential
+
 
 def mean(values) -> float | None:
     return statistics.fmean(values) if values else None

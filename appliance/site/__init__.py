@@ -10,11 +10,11 @@ from appliance.site.model import (CA_NAME, CENTRAL_CA, CENTRAL_PASSWORD, CODE_PA
                                   COUNTER_ENCODING, DEFAULT_CODE_PAGE, DEFAULT_CREDENTIALS_DIR, POLICIES, WEEKDAYS,
                                   BrokerAddress, CentralLink, ConfigError, Desk, DeskPins, DeskSettings, Display, Hours,
                                   Kiosk, KioskButton, Login, PublicSettings, QueuePolicy, Service, SetupError,
-                                  SiteConfig, WebSettings)
+                                  SiteConfig, WEB_CERT, WEB_KEY, WebSettings)
 
 EXAMPLE = Path(__file__).parent / "example.toml"
 __all__ = ["BrokerAddress", "CA_NAME", "CENTRAL_CA", "CENTRAL_PASSWORD", "CODE_PAGES", "COUNTER_CHARACTERS",
            "COUNTER_ENCODING", "CentralLink", "ConfigError", "DEFAULT_CODE_PAGE", "DEFAULT_CREDENTIALS_DIR", "Desk",
            "DeskPins", "DeskSettings", "Display", "EXAMPLE", "HEADER_UARTS", "Hours", "Kiosk", "KioskButton", "Login",
            "POLICIES", "PRINTER_KEYS", "PublicSettings", "QueuePolicy", "Service", "SetupError", "SiteConfig",
-           "UART_PINS", "WEEKDAYS", "WebSettings", "load", "parse", "require"]
+           "UART_PINS", "WEEKDAYS", "WEB_CERT", "WEB_KEY", "WebSettings", "load", "parse", "require"]

@@ -59,8 +59,7 @@ def render_body(report: Report) -> str:
 
 
 def _cards(report: Report) -> str:
-    target_s = report.target_min * 60
-    return cards(total_cards(report.total, f"Esperaron hasta {report.target_min} min", report.total.within(target_s)))
+    return cards(total_cards(report.total.totals(report.target_min * 60), f"Esperaron hasta {report.target_min} min"))
 
 
 def _charts(report: Report) -> str:

@@ -64,7 +64,7 @@ class CoordinatorsWeb(PageComponent):
         self.inbox: queue.Queue = queue.Queue()
         self.link = Link(self.device, config.broker, self.inbox, now=self.now, subscriptions=(
             contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.status_topic("+"),
-            contract.printer_topic("+"), contract.heartbeat_topic("+")))
+            contract.printer_topic("+"), contract.heartbeat_topic("+")), site_file=config.version)
         self.live = LiveView(config, self.store, self.link, self.now)
         self.app = make_app(self, pages, templates=HERE / "templates")
         self.public.add("pages.script")
