@@ -41,9 +41,12 @@ def find_nginx() -> str:
 
 
 class LocalFront:
-    def __init__(self, workdir: Path, config: SiteConfig):
+    def __init__(self, workdir: Path, config: SiteConfig, text: str | None = None):
+        """`text`: the `http {}` part (the central's page's: front.front_text); the site page's when not given.
+        nginx listens on `config.web.port`."""
         self.workdir = Path(workdir).absolute()
         self.config = config
+        self.text = text if text is not None else front.site_text(config)
         self._process: subprocess.Popen | None = None
 
     @property
@@ -95,7 +98,7 @@ class LocalFront:
             "http {",
             "    access_log off;",
             *(f"    {line}" for line in temporary),
-            *(f"    {line}" for line in front.site_text(self.config).splitlines()),
+            *(f"    {line}" for line in self.text.splitlines()),
             "}",
         ]
         return "\n".join(lines) + "\n"
