@@ -43,6 +43,8 @@ ERRORS = {
     413: ("Solicitud demasiado grande", "La solicitud es demasiado grande."),
     429: ("Demasiados intentos", "Hubo demasiados intentos fallidos. Espere unos minutos y vuelva a intentarlo."),
     500: ("Error interno", "Ocurrió un error interno. Intente de nuevo; si continúa, avise al técnico."),
+    503: ("Servicio no disponible", "El servidor no puede atender esta solicitud en este momento. Intente de nuevo "
+                                    "en un momento; si continúa, avise al técnico."),
 }
 _BUSY = (f"Ya se están preparando {MAX_PERIODS} informes o archivos CSV, lo más que el servidor hace a la vez. "
          "Espere a que termine alguno y vuelva a intentarlo en un momento.")

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+import psycopg
 from flask import Blueprint, Response, abort, g
 from markupsafe import Markup
 
@@ -21,7 +22,7 @@ from appliance.web.pages import (PageComponent, asked_period, attachment, compon
                                  json_answer, make_app, query, render, routes, take_a_slot)
 from central import export
 from central.config import CentralConfig
-from central.database import connect
+from central.database import DatabaseError, connect
 from central.report.figures import build
 from central.report.render import render_body, render_document
 from central.web.live import Pictures
@@ -54,6 +55,8 @@ class CentralWeb(PageComponent):
         self.pictures = Pictures(config.broker, self.inbox, self.now)
         self.link = self.pictures.link
         self.app = make_app(self, pages, templates=HERE / "templates")
+        self.app.register_error_handler(DatabaseError, _database_away)
+        self.app.register_error_handler(psycopg.OperationalError, _database_away)
 
     def watch(self) -> None:
         while not self.stopping.is_set():
@@ -73,6 +76,12 @@ route = routes(pages)
 
 def _web() -> CentralWeb:
     return component()
+
+
+def _database_away(exc: Exception) -> Response:
+    log.error("central-web: the database does not answer (%s)", str(exc).strip()[:200])
+    return error(503, "La base de datos de la central no responde en este momento: las cifras no se pueden "
+                      "consultar. Intente de nuevo en un momento; si continúa, avise al técnico.")
 
 
 def _visible(db) -> list[tuple[str, str]]:

@@ -213,3 +213,16 @@ def test_the_central_s_page_behind_its_nginx_front_as_installed(tmp_path, postgr
             assert 429 in codes and set(codes) <= {401, 429}
     finally:
         web.stop()
+
+
+def test_with_the_database_away_the_page_says_so_in_spanish(tmp_path):
+    central = LocalCentral(tmp_path / "central", f"host={tmp_path}/nowhere dbname=turnero", ["cali"])
+    Accounts(central.config.web.state).add("nacional", PASSWORD)
+    web = CentralWeb(central.config)
+    web.start()
+    try:
+        for path in ("/sedes", "/informe?desde=2026-11-20", "/exportar/turnos.csv?desde=2026-11-20"):
+            status, body = ask(web, path)
+            assert status == 503 and "La base de datos de la central no responde" in body, path
+    finally:
+        web.stop()
