@@ -28,6 +28,7 @@ from hub.day import REPLAY_DAYS, ServiceDay, oldest_replayable, plausible, recor
 from hub.history import past_attentions
 from hub.pace import Pace
 from hub.policy import choose_next
+from hub.positions import POSITIONS_EVERY_S, PositionsPublisher
 from hub.retained import Past, RetainedPublisher, advisor_at, build_board, build_desk_state
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,9 @@ class Hub:
                          subscriptions=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL,
                                         contract.COMMAND_TOPIC))
         self.retained = RetainedPublisher(self.link)
+        self.positions = PositionsPublisher(config, self.retained)
+        self._positions_due: contract.Board | None = None     # the board whose positions are still to publish
+        self._positions_sent = float("-inf")
 
     @property
     def today(self) -> str:
@@ -106,6 +110,7 @@ class Hub:
             if isinstance(item, Connected):
                 desks.update(self.config.desks)
                 board_changed = True
+                self.positions.forget()     # the broker may have lost what it retained
             elif isinstance(item, mqtt.MQTTMessage):
                 desks.update(refusing(self.rejected, self.device, self._handle, item) or ())
         records = self._flush()  # durable before anything is acknowledged or shown
@@ -123,6 +128,7 @@ class Hub:
         if board_changed or (self.link.connected and self.monotonic() - self._board_sent >= BOARD_REFRESH_S):
             self._publish_board()
         self._warn_overdue()
+        self._publish_positions()
         return len(items)
 
     def _flush(self) -> list[dict]:
@@ -505,6 +511,7 @@ class Hub:
         log.info("new service day %s; %d turn(s) of %s closed as unattended", today, len(leftovers), self.today)
         self.store.close()  # the old day's records leave memory (a late event for it reopens its file)
         self.day.today, self.ledger = today, Ledger()
+        self.positions.forget()
         self.pace.forget()
         self._past = past_attentions(self.store, date.fromisoformat(today), self.config.timezone)
         self._warned.clear()
@@ -527,8 +534,17 @@ class Hub:
         return build_board(self.ledger, self.config, self._envelope(), Past(self._past, self.now().hour))
 
     def _publish_board(self) -> None:
-        self.retained.publish(contract.BOARD_TOPIC, self.board())
+        board = self.board()
+        self.retained.publish(contract.BOARD_TOPIC, board)
         self._board_sent = self.monotonic()
+        self._positions_due = board
+
+    def _publish_positions(self) -> None:
+        """The turns' positions after the board they follow, at most every POSITIONS_EVERY_S: a phone reads them
+        every few seconds, and a NEXT must not wait for each batch's."""
+        if self._positions_due is not None and self.monotonic() - self._positions_sent >= POSITIONS_EVERY_S:
+            self.positions.publish(self.ledger, self._positions_due, self.today, self.now(), self._envelope)
+            self._positions_due, self._positions_sent = None, self.monotonic()
 
     def healthy(self) -> bool:
         """For the watchdog: the loop runs, and what it decides reaches the devices."""

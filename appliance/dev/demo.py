@@ -10,6 +10,7 @@ import dataclasses
 import logging
 import os
 import random
+import secrets
 import threading
 import time
 from datetime import datetime
@@ -20,7 +21,7 @@ from appliance import site as site_config
 from appliance.core.hours import OpeningHours
 from appliance.desk.unit import DeskUnit
 from appliance.dev.always_open import AlwaysOpen
-from appliance.dev.local_broker import LocalBroker
+from appliance.dev.local_broker import LocalBroker, free_port
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.gpio import press
 from appliance.drivers.printer import SimulatedPrinter
@@ -28,6 +29,7 @@ from appliance.drivers.sound import Announcer, EspeakSpeaker, SilentSpeaker
 from appliance.kiosk.main import button_keys
 from appliance.kiosk.preview import TicketKeeper
 from appliance.kiosk.unit import KioskUnit
+from appliance.ops import site_ca
 from appliance.screens.scene import CLOSED_TITLE
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ class DemoSite:
         from gpiozero.pins.mock import MockFactory
 
         from appliance.screens.window import Screen
+        from hub.mi_turno import MiTurnoPage
         from hub.service import Hub
         from hub.shipper import Shipper
 
@@ -58,12 +61,12 @@ class DemoSite:
             display = dataclasses.replace(display, size=(1280, 720))
         # The scripted morning's citizens come faster than any real queue: no press limits, and an attention of a
         # few seconds can be rated.
+        state = out / "state"
         self.config = dataclasses.replace(base, kiosks={kiosk.id: kiosk}, displays={display.id: display},
                                           press_limit=0, kiosk_limit=0, rating_grace_s=1.0,
-                                          rating_min_attention_s=1.0)
+                                          rating_min_attention_s=1.0, public=_public_page(state))
         self.kiosk_pins, self.desk_pins = MockFactory(), {n: MockFactory() for n in DESKS}
         self.kiosk_keys = {key.key: key for key in button_keys(self.config, kiosk.id)}   # as a kiosk alone has
-        state = out / "state"
         self.hub = Hub(self.config, state / "hub")
         self.kiosk = KioskUnit(self.config, kiosk.id, state / kiosk.id, pin_factory=self.kiosk_pins,
                                printer=SimulatedPrinter(), on_printed=TicketKeeper(out / "tickets"),
@@ -76,9 +79,13 @@ class DemoSite:
                                    key_help=None if headless else self.key_help(), state_dir=state / display.id,
                                    opening=AlwaysOpen())
         self.shipper = Shipper(self.config, state / "hub" / "days", state / "hub-ship") if base.central else None
+        # The tickets' QR codes open the "Mi turno" page, served here over HTTPS with the broker's certificate
+        # (no nginx in the demo; on a hub, nginx serves it to the guest Wi-Fi).
+        tls = broker.ca_file.parent
+        self.page = MiTurnoPage(self.config, tls=(site_ca.cert_file(tls), site_ca.key_file(tls)))
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._loop, args=(unit,), name=name, daemon=True)
-                         for name, unit in (("hub", self.hub), ("kiosk", self.kiosk),
+                         for name, unit in (("hub", self.hub), ("kiosk", self.kiosk), ("mi-turno", self.page),
                                             *((f"desk-{n}", d) for n, d in self.desks.items()),
                                             *((("ship", self.shipper),) if self.shipper else ()))]
 
@@ -93,7 +100,8 @@ class DemoSite:
 
     @property
     def units(self) -> list:
-        return [self.hub, self.kiosk, *self.desks.values(), self.display, *([self.shipper] if self.shipper else [])]
+        return [self.hub, self.kiosk, self.page, *self.desks.values(), self.display,
+                *([self.shipper] if self.shipper else [])]
 
     def start(self) -> None:
         for unit in self.units:
@@ -144,6 +152,16 @@ class DemoSite:
         return path
 
 
+def _public_page(state: Path) -> site_config.PublicSettings:
+    """The demo's "Mi turno" page on a free loopback port, with a secret of its own."""
+    secret = state / "public-secret"
+    if not secret.exists():
+        secret.parent.mkdir(parents=True, exist_ok=True)
+        secret.write_text(secrets.token_hex(32))
+    port = free_port()
+    return site_config.PublicSettings(address=f"https://127.0.0.1:{port}", secret_file=secret, app_port=port)
+
+
 def _headless() -> None:
     os.environ["SDL_VIDEODRIVER"] = "dummy"
     os.environ["SDL_AUDIODRIVER"] = "dummy"
@@ -167,7 +185,8 @@ def run_demo(*, headless: bool, seconds: float, out: Path) -> int:
     csv_path = site.export()
     print(f"\nDemo finished. In {out}/:\n  tickets/   {len(list((out / 'tickets').glob('*.bin')))} tickets and "
           f"slips (.bin ESC/POS bytes and .png previews)\n  screens/   display screenshots\n  {csv_path.name}  "
-          f"the hub's CSV export")
+          f"the hub's CSV export\n  Each ticket's QR code opened {site.config.public.address}/t/… while the demo "
+          f"ran (a browser that trusts {site.broker.ca_file})")
     return 0
 
 

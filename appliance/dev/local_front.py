@@ -41,12 +41,15 @@ def find_nginx() -> str:
 
 
 class LocalFront:
-    def __init__(self, workdir: Path, config: SiteConfig, text: str | None = None):
+    def __init__(self, workdir: Path, config: SiteConfig, text: str | None = None, *,
+                 connections: int = CONNECTIONS):
         """`text`: the `http {}` part (the central's page's: front.front_text); the site page's when not given.
-        nginx listens on `config.web.port`."""
+        nginx listens on `config.web.port`. `connections`: the worker's (a bench's thousand phones, each kept
+        alive, need more than Debian's)."""
         self.workdir = Path(workdir).absolute()
         self.config = config
-        self.text = text if text is not None else front.site_text(config)
+        self.text = text if text is not None else front.site_text(config, cache_dir=self.workdir / "cache")
+        self.connections = connections
         self._process: subprocess.Popen | None = None
 
     @property
@@ -94,7 +97,7 @@ class LocalFront:
             *([f"user {pwd.getpwuid(0).pw_name};"] if os.geteuid() == 0 else []),
             "worker_processes 1;",
             f"error_log {self.workdir / LOG_NAME} warn;",
-            f"events {{ worker_connections {CONNECTIONS}; }}",
+            f"events {{ worker_connections {self.connections}; }}",
             "http {",
             "    access_log off;",
             *(f"    {line}" for line in temporary),

@@ -32,6 +32,8 @@ from appliance.contract import shipping
 from appliance.core.durable import fsync_dir, write_atomic
 from appliance.ops import site_ca
 from appliance.site import CA_NAME, CENTRAL_CA, CentralLink, SetupError, SiteConfig, load
+from appliance.site.model import PUBLIC_SECRET
+from hub import mi_turno
 
 CONF_NAME = "turnero.conf"
 PASSWD_NAME = "passwd"
@@ -141,7 +143,7 @@ def accounts(config: SiteConfig) -> tuple[Account, ...]:
         Account("hub", "the hub (turnero hub)",
                 read=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL, contract.COMMAND_TOPIC),
                 write=(contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.applied_topic("+"),
-                       *own("hub"))),
+                       contract.POSITIONS_ALL, *own("hub"))),
         Account("hub-web", "the coordinators' page (turnero hub)",
                 read=(contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.status_topic("+"),
                       contract.printer_topic("+"), contract.heartbeat_topic("+")),
@@ -149,6 +151,9 @@ def accounts(config: SiteConfig) -> tuple[Account, ...]:
                        # its live picture, for the central's page (the bridge carries it)
                        *((shipping.site_topic(shipping.PICTURE),) if config.central else ()))),
     ]
+    if config.public is not None and config.public.listen:
+        found.append(Account(mi_turno.DEVICE, "the \"Mi turno\" page on the guest Wi-Fi (turnero mi-turno)",
+                             read=(contract.POSITIONS_ALL,), write=own(mi_turno.DEVICE)))
     for kiosk in config.kiosks:
         found.append(Account(kiosk, f"kiosk {kiosk}", read=(contract.BOARD_TOPIC, hub_status,
                                                            contract.applied_topic(kiosk)),
@@ -345,9 +350,11 @@ def write_broker_files(config: SiteConfig, directory: Path) -> BrokerFiles:
             write_atomic(path, (password + "\n").encode())
         path.chmod(0o600)
         passwords[account.device] = password
+    if config.public is not None:
+        write_public_secret(credentials / PUBLIC_SECRET)
     removed = []
     for path in sorted(credentials.iterdir()):
-        if path.is_file() and not path.name.startswith(".") and path.name not in (*passwords, CA_NAME):
+        if path.is_file() and not path.name.startswith(".") and path.name not in (*passwords, CA_NAME, PUBLIC_SECRET):
             path.unlink()
             removed.append(path.name)
     if removed:
@@ -362,6 +369,14 @@ def write_broker_files(config: SiteConfig, directory: Path) -> BrokerFiles:
     # Broker-readable only: with a [central] it holds the site's password there.
     write_broker_readable(directory / CONF_NAME, hub_config(directory, config.broker.port, config.central).encode())
     return BrokerFiles(directory, found, tuple(added), tuple(removed))
+
+
+def write_public_secret(path: Path) -> None:
+    """The site secret the tickets' public codes derive from (appliance/core/public_code.py), made once: a new one
+    would orphan the codes of the tickets already printed. Handed to every kiosk beside its credential."""
+    if not path.is_file():
+        write_atomic(path, (secrets.token_hex(32) + "\n").encode())
+    path.chmod(0o600)
 
 
 def write_central_ca(central: CentralLink, directory: Path) -> None:
