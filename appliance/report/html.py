@@ -8,7 +8,7 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
-from appliance.core.spanish import MONTHS, long_date, plural
+from appliance.core.spanish import MONTHS, clock, long_date, plural
 from appliance.report import charts
 from appliance.report.tally import WAIT_BUCKETS_MIN, Figures, Totals, mean, median, p90
 
@@ -68,6 +68,13 @@ def cards(items: list[tuple[str, str, str]]) -> str:
                      f'<div class="card-value">{escape(value)}</div><div class="card-note">{escape(note)}</div></div>'
                      for label, value, note in items)
     return f'<section class="cards">{markup}</section>'
+
+
+def report_head(title: str, lead: str, made_at, note: str = "") -> str:
+    """The Informe's title, what and when it covers, and when it was made."""
+    return (f'<header class="report-head"><h1>{escape(title)}</h1><p class="lead">{escape(lead)}</p>'
+            f'<p class="muted">{escape(note)}Generado el {escape(long_date(made_at.date()))} a las '
+            f"{clock(made_at)}.</p></header>")
 
 
 def total_cards(total: Totals, within_label: str) -> list[tuple[str, str, str]]:

@@ -17,16 +17,12 @@ from dataclasses import dataclass
 WAIT_BUCKETS_MIN = (0, 5, 10, 15, 20, 30, 45, 60)   # the histogram's lower bounds, in minutes
 
 
-@dataclass(frozen=True)
-class Figures:
-    """One group of turns (the period, a service, a kind, a desk, an advisor), void numbers excluded."""
+class Counted:
+    """What follows from a group's turns, preferential turns and ratings (1 to 5), however it was tallied."""
 
     turns: int
     preferential: int
-    outcomes: dict[str, int]       # attended, no_show, transferred, unattended, in_service, waiting
-    waits: tuple[int, ...]         # seconds, sorted: every turn called
-    attentions: tuple[int, ...]    # seconds, sorted: every attended turn
-    ratings: tuple[int, ...]       # how many of each value, 1 to 5
+    ratings: tuple[int, ...] | list[int]
 
     @property
     def normal(self) -> int:
@@ -44,6 +40,18 @@ class Figures:
     @property
     def rating_mean(self) -> float | None:
         return sum(v * n for v, n in zip(range(1, 6), self.ratings)) / self.rated if self.rated else None
+
+
+@dataclass(frozen=True)
+class Figures(Counted):
+    """One group of turns (the period, a service, a kind, a desk, an advisor), void numbers excluded."""
+
+    turns: int
+    preferential: int
+    outcomes: dict[str, int]       # attended, no_show, transferred, unattended, in_service, waiting
+    waits: tuple[int, ...]         # seconds, sorted: every turn called
+    attentions: tuple[int, ...]    # seconds, sorted: every attended turn
+    ratings: tuple[int, ...]       # how many of each value, 1 to 5
 
     def within(self, seconds: int) -> int:
         """How many waits were at most this long."""

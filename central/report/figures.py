@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 import psycopg
 
-from appliance.report.tally import Totals
+from appliance.report.tally import Counted, Totals
 from central.rollup import unpack
 
 DEFAULT_TARGET_MIN = 20             # a site that has not said its own (the site file's default)
@@ -23,7 +23,7 @@ MONTHLY_AFTER_DAYS = 62             # a longer period shows its trend by month a
 
 
 @dataclass
-class Group:
+class Group(Counted):
     """The figures of some site-days' group, added up."""
 
     turns: int = 0
@@ -52,22 +52,6 @@ class Group:
             waits = unpack(row["waits"])
             self.waits.append(waits)
             self.within += bisect_right(waits, target_s)
-
-    @property
-    def normal(self) -> int:
-        return self.turns - self.preferential
-
-    @property
-    def rated(self) -> int:
-        return sum(self.ratings)
-
-    @property
-    def good(self) -> int:
-        return self.ratings[3] + self.ratings[4]
-
-    @property
-    def rating_mean(self) -> float | None:
-        return sum(v * n for v, n in zip(range(1, 6), self.ratings)) / self.rated if self.rated else None
 
     @property
     def mean_wait(self) -> float | None:

@@ -8,7 +8,7 @@ from html import escape
 from appliance.core.spanish import MONTHS, clock, long_date, plural
 from appliance.report import charts
 from appliance.report.html import (capital, cards, document, figure_charts, integer, minutes, month_name, percent,
-                                   period_text, ratings_chart, section, total_cards)
+                                   period_text, ratings_chart, report_head, section, total_cards)
 from central.report.figures import Consolidated, Group
 
 TITLE = "Informe Turnero consolidado"
@@ -58,10 +58,8 @@ def render_document(report: Consolidated) -> str:
 def render_body(report: Consolidated) -> str:
     total = report.total
     count = len(report.sites)
-    parts = [f'<header class="report-head"><h1>{TITLE}</h1>'
-             f'<p class="lead">{escape(sites_text(report))} · {escape(period_text(report.first, report.last))}</p>'
-             f'<p class="muted">{integer(count)} {plural(count, "sede", "sedes")}. Generado el '
-             f"{escape(long_date(report.made_at.date()))} a las {clock(report.made_at)}.</p></header>"]
+    parts = [report_head(TITLE, f"{sites_text(report)} · {period_text(report.first, report.last)}",
+                         report.made_at, f"{integer(count)} {plural(count, 'sede', 'sedes')}. ")]
     if not total.turns:
         parts.append('<p class="empty">No hay turnos registrados en este periodo para estas sedes.</p>')
     targets = sorted(set(report.targets.values()))

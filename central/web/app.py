@@ -6,23 +6,23 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+import psycopg
 from flask import Blueprint, Response, abort, g
 from markupsafe import Markup
 
 from appliance.core.steps import arrived
 from appliance.records.turns_csv import csv_chunks
-from appliance.web.pages import (PageComponent, asked_period, attachment, component, error, json_answer,
-                                 make_app, query, render, routes, take_a_slot)
+from appliance.web.pages import (PageComponent, asked_period, attachment, component, csv_download, error,
+                                 json_answer, make_app, query, render, routes, take_a_slot)
 from central import export
 from central.config import CentralConfig
-from central.database import connect
+from central.database import DatabaseError, connect
 from central.report.figures import build
 from central.report.render import render_body, render_document
 from central.web.live import Pictures
@@ -53,28 +53,16 @@ class CentralWeb(PageComponent):
         self.config = config
         self.inbox: queue.Queue = queue.Queue()
         self.pictures = Pictures(config.broker, self.inbox, self.now)
+        self.link = self.pictures.link
         self.app = make_app(self, pages, templates=HERE / "templates")
-        self._stop = threading.Event()
-        self._watcher: threading.Thread | None = None
+        self.app.register_error_handler(DatabaseError, _database_away)
+        self.app.register_error_handler(psycopg.OperationalError, _database_away)
 
-    def start(self) -> None:
-        self.listen(self.app)
-        self.pictures.link.start()
-        self._watcher = threading.Thread(target=self._watch, name="central-web-live", daemon=True)
-        self._watcher.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.close()
-        if self._watcher is not None:
-            self._watcher.join(5)
-        self.pictures.link.stop()
-
-    def _watch(self) -> None:
-        while not self._stop.is_set():
+    def watch(self) -> None:
+        while not self.stopping.is_set():
             for item in arrived(self.inbox, 0.5, None):
                 self.pictures.take(item)
-            self.pictures.link.heartbeat()
+            self.link.heartbeat()
 
     @contextmanager
     def database(self):
@@ -88,6 +76,12 @@ route = routes(pages)
 
 def _web() -> CentralWeb:
     return component()
+
+
+def _database_away(exc: Exception) -> Response:
+    log.error("central-web: the database does not answer (%s)", str(exc).strip()[:200])
+    return error(503, "La base de datos de la central no responde en este momento: las cifras no se pueden "
+                      "consultar. Intente de nuevo en un momento; si continúa, avise al técnico.")
 
 
 def _visible(db) -> list[tuple[str, str]]:
@@ -203,24 +197,15 @@ def export_page():
 @route("/exportar/turnos.csv")
 def csv_file():
     """Streamed a site-day at a time from PostgreSQL (central/export.py): a network's year never sits whole in
-    memory. A failure halfway cuts the download short, so the browser reports it failed."""
+    memory."""
     first, last, chosen, visible = _period_and_sites("export.html", "Exportar CSV")
     take_a_slot("export.html", "Exportar CSV", first, last, sites=visible, chosen=chosen)
     web = _web()
 
-    def body() -> Iterator[bytes]:
-        try:
-            with web.database() as db:
-                yield from csv_chunks(export.rows(db, first, last, chosen), columns=export.COLUMNS)
-        except Exception:
-            log.exception("central-web: the CSV of %s to %s failed while being sent; the download is cut short",
-                          first, last)
-            raise
-
-    response = Response(body(), content_type="text/csv; charset=utf-8",
-                        headers=attachment(f"turnos_sedes_{first.isoformat()}_{last.isoformat()}.csv"))
-    response.call_on_close(web.periods.release)
-    return response
+    def chunks() -> Iterator[bytes]:
+        with web.database() as db:
+            yield from csv_chunks(export.rows(db, first, last, chosen), columns=export.COLUMNS)
+    return csv_download(chunks, f"turnos_sedes_{first.isoformat()}_{last.isoformat()}.csv")
 
 
 def _period_query(first: date, last: date, sites: list[str]) -> str:

@@ -16,7 +16,9 @@ from psycopg.types.json import Jsonb
 
 from appliance import contract
 from appliance.contract import picture, shipping
+from appliance.dev.local_front import LocalFront
 from appliance.dev.network import LocalCentral
+from appliance.ops import front
 from appliance.site import BrokerAddress
 from appliance.web.accounts import Accounts
 from central import rollup
@@ -186,3 +188,41 @@ def test_a_bi_tool_reads_the_views_and_nothing_else(postgres, page):
             bi.rollback()
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             bi.execute("DELETE FROM bi.sedes")     # a view of one table could take it: not this role
+
+
+def test_the_central_s_page_behind_its_nginx_front_as_installed(tmp_path, postgres, page):
+    """nginx with the front install writes (front.front_text), the page on its loopback port (front=True):
+    sign-in, the pages and the headers through it; a burst of sign-ins from one address is paced by nginx."""
+    central = LocalCentral(tmp_path / "central", postgres.dsn, ["cali", "palmira"])
+    Accounts(central.config.web.state).add("nacional", PASSWORD)
+    web = CentralWeb(central.config, front=True)
+    web.start()
+    try:
+        with LocalFront(tmp_path / "front", central.config, front.front_text(central.config.web, "127.0.0.1")):
+            port = central.config.web.port
+            headers = {**form_headers(web), "Origin": f"https://127.0.0.1:{port}"}
+            status, answer, _ = request(central.config, port, "POST", "/ingresar", headers=headers,
+                                        body=f"usuario=nacional&clave={PASSWORD}".encode())
+            assert status == 303
+            token = answer["set-cookie"].split(";")[0].split("=", 1)[1]
+            status, answer, body = request(central.config, port, "GET", "/informe?desde=2026-11-20", cookie=token)
+            assert status == 200 and "Comparación de sedes" in body and "CIS Palmira" in body
+            assert answer["content-security-policy"].startswith("default-src 'none'")
+            codes = [request(central.config, port, "POST", "/ingresar", headers=headers,
+                             body=b"usuario=nacional&clave=no-es-la-clave")[0] for _ in range(12)]
+            assert 429 in codes and set(codes) <= {401, 429}
+    finally:
+        web.stop()
+
+
+def test_with_the_database_away_the_page_says_so_in_spanish(tmp_path):
+    central = LocalCentral(tmp_path / "central", f"host={tmp_path}/nowhere dbname=turnero", ["cali"])
+    Accounts(central.config.web.state).add("nacional", PASSWORD)
+    web = CentralWeb(central.config)
+    web.start()
+    try:
+        for path in ("/sedes", "/informe?desde=2026-11-20", "/exportar/turnos.csv?desde=2026-11-20"):
+            status, body = ask(web, path)
+            assert status == 503 and "La base de datos de la central no responde" in body, path
+    finally:
+        web.stop()
