@@ -22,6 +22,7 @@ from appliance.dev.local_front import LocalFront
 from appliance.drivers.printer import SimulatedPrinter
 from appliance.kiosk.unit import KioskUnit
 from appliance.site import BrokerAddress, PublicSettings
+from appliance.web.mi_turno import words
 from hub.mi_turno import MiTurnoPage
 from hub.service import Hub
 from tests.harness.chromium import browser_trusting, emulate_width, save_shot
@@ -216,3 +217,20 @@ def test_a_thousand_phones_following_leave_the_next_answered_and_each_reads_its_
     for (_, number), (_, _, text) in zip(phones, answers):
         assert f"Turno <strong>{number}</strong>" in text
         assert "antes que usted" in text or "Es su turno: diríjase al Módulo 3" in text
+
+
+@pytest.mark.parametrize("fields, headline, line", [
+    ({"state": "waiting", "ahead": 1, "minutes": 1}, "1 persona antes que usted",
+     "Tiempo estimado de espera: 1 minuto."),
+    ({"state": "waiting", "ahead": 0, "minutes": None}, "No hay personas antes que usted",
+     "Todavía no hay un tiempo estimado de espera."),
+    ({"state": "called", "desk_name": "Ventanilla 4"}, "Es su turno: diríjase a la Ventanilla 4",
+     "Acérquese ahora con su tiquete."),
+    ({"state": "no_show"}, "Su turno fue llamado y usted no se presentó",
+     "Si todavía está en la sede, acérquese a un asesor."),
+    ({"state": "closed"}, "Su turno se cerró sin atención",
+     "Si todavía necesita el servicio, acérquese a un asesor o tome un turno nuevo."),
+])
+def test_what_the_page_says_agrees_in_number_and_gender(fields, headline, line):
+    said = words(contract.Position(public_code="a" * 16, number="R-001", service_name="Salud", **fields))
+    assert said.headline == headline and line in said.lines
