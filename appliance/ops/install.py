@@ -403,8 +403,8 @@ def validate(role: Role, config_path: Path, credential: Path | None) -> site_con
         for path in (config.public.cert_file, config.public.key_file):
             if not path.is_file():
                 raise InstallError(f"{path}: no such file; the \"Mi turno\" page on the guest Wi-Fi needs a "
-                                   f"certificate phones trust for {config.public.address} and its key ([public] cert_file, "
-                                   "key_file; docs/mi-turno.md)")
+                                   f"certificate phones trust for {config.public.address} and its key ([public] "
+                                   "cert_file, key_file; docs/mi-turno.md)")
     return config
 
 
@@ -559,12 +559,18 @@ def install_steps(target: Target, role: Role, config_path: Path, credential: Pat
         file_step(target, CHRONY_CONF, lambda: chrony, text="the time settings", marks="chrony"),
         _restart_step("chrony.service", {"chrony"}),
     ]
-    shipping = role.name == "hub" and config.central is not None
-    companions = [*([SHIP] if shipping else []), *([MI_TURNO] if role.name == "hub" and _guest_page(config) else [])]
-    steps += _unit_steps(target, [role, *companions])
-    if role.name == "hub" and not shipping and target.path(f"{UNIT_DIR}/{SHIP.template}").exists():
-        steps += _ship_removal_steps(target, credentials)   # the site file dropped its [central]
+    wanted = _companions(config) if role.name == "hub" else {}
+    steps += _unit_steps(target, [role, *(companion for companion, want in wanted.items() if want)])
+    for companion, want in wanted.items():
+        if not want and target.path(f"{UNIT_DIR}/{companion.template}").exists():
+            steps += _companion_removal_steps(target, companion, credentials)   # the site file dropped it
     return steps
+
+
+def _companions(config: site_config.SiteConfig) -> dict[Role, bool]:
+    """The hub's companions, each with whether the site file wants it: the shipper with a [central], the guest
+    page with [public] listen."""
+    return {SHIP: config.central is not None, MI_TURNO: _guest_page(config)}
 
 
 def _ca_steps(target: Target, config: site_config.SiteConfig, content: Callable[[], bytes]) -> list[Step]:
@@ -771,9 +777,9 @@ def _broker_removal_steps(target: Target) -> list[Step]:
             _restart_step("mosquitto.service", {"mosquitto", "mosquitto unit"})]
 
 
-def _ship_removal_steps(target: Target, credentials: str) -> list[Step]:
-    return [*_unit_removal_steps(target, SHIP, set()),
-            removal_step(target, f"{credentials}/{SHIP.device}", text=f"the {SHIP.device} MQTT password")]
+def _companion_removal_steps(target: Target, companion: Role, credentials: str) -> list[Step]:
+    return [*_unit_removal_steps(target, companion, set()),
+            removal_step(target, f"{credentials}/{companion.device}", text=f"the {companion.device} MQTT password")]
 
 
 def _shared_removal_steps(target: Target, files: list[tuple[str, str]], credentials: str | None) -> list[Step]:
@@ -800,12 +806,17 @@ def uninstall_steps(target: Target, role: Role, purge: bool) -> list[Step]:
     config = site_config.load(site) if site.is_file() else None
     credentials = _credentials(config)
     ca_file = config.broker.ca_file if config else None
-    # The hub takes its shipper along, whatever the site file says now.
-    leaving = [role, SHIP] if role.name == "hub" and target.path(f"{UNIT_DIR}/{SHIP.template}").exists() else [role]
+    # The hub takes its companions along, whatever the site file says now.
+    leaving = [role, *(companion for companion in (SHIP, MI_TURNO) if role.name == "hub"
+                       and target.path(f"{UNIT_DIR}/{companion.template}").exists())]
     others = _installed_units(target, leaving=tuple(leaving))
     steps = _unit_removal_steps(target, role, others)
+    if config is not None and config.public is not None and role.name in ("hub", "kiosk"):
+        steps.append(removal_step(target, str(config.public.secret_file),
+                                  text="the site secret of the tickets' QR codes"))
     if role.name == "hub":
-        steps += [*(_ship_removal_steps(target, credentials) if SHIP in leaving else []),
+        steps += [*(step for companion in leaving[1:] for step in _companion_removal_steps(target, companion,
+                                                                                           credentials)),
                   removal_step(target, MOSQUITTO_CONF, text="the broker's settings", marks="mosquitto"),
                   *_broker_removal_steps(target),
                   removal_step(target, BROKER_FILES, text="the broker's security files"),
@@ -827,7 +838,7 @@ def uninstall_steps(target: Target, role: Role, purge: bool) -> list[Step]:
                                                   *([(str(ca_file), "the site CA's certificate")] if ca_file else [])],
                                          credentials)]
     if purge:  # the shipper's state too, whether or not its unit is still there
-        steps += _purge_steps(target, [role, SHIP] if role.name == "hub" else [role], last=not others)
+        steps += _purge_steps(target, [role, SHIP, MI_TURNO] if role.name == "hub" else [role], last=not others)
     return steps
 
 

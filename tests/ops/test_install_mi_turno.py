@@ -9,7 +9,8 @@ from appliance import contract
 from appliance import site as site_config
 from appliance.ops import broker_files
 from appliance.ops import install as installer
-from tests.ops.test_install import ROLES, files_under, install, mode, refused, site  # noqa: F401 - site: a fixture
+# `site`: a fixture, used by the one below.
+from tests.ops.test_install import ROLES, files_under, install, mode, refused, site, turnero  # noqa: F401
 
 UNIT = "etc/systemd/system/turnero-mi-turno.service"
 SECRET = "etc/turnero/credentials/public-secret"
@@ -77,3 +78,17 @@ def test_the_pages_broker_account_reads_the_positions_alone(guest_site):
     page = found["hub-public"]
     assert page.read == (contract.POSITIONS_ALL,) and contract.POSITIONS_ALL in found["hub"].write
     assert set(page.write) == {contract.status_topic("hub-public"), contract.heartbeat_topic("hub-public")}
+
+
+def test_a_site_that_stops_serving_the_page_loses_its_process_and_uninstalling_leaves_nothing(capsys, tmp_path,
+                                                                                             guest_site):
+    root = tmp_path / "hub-pi"
+    install(capsys, root, guest_site, "hub")
+    guest_site.write_text(guest_site.read_text().replace("listen = true", "listen = false"))
+    install(capsys, root, guest_site, "hub")
+    assert not (root / UNIT).exists() and not (root / "etc/turnero/credentials/hub-public").exists()
+    assert (root / SECRET).is_file()                # the tickets still carry the code: the central serves it
+    guest_site.write_text(guest_site.read_text().replace("listen = false", "listen = true"))
+    install(capsys, root, guest_site, "hub")
+    turnero(capsys, "uninstall", "--role", "hub", "--root", root)
+    assert files_under(root) == {}
