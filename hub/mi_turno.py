@@ -36,7 +36,8 @@ class MiTurnoPage:
         self.book = PositionsBook(today=lambda: self.now().date().isoformat())
         self.inbox: queue.Queue = queue.Queue()
         self.rejected = contract.Refusals()
-        self.link = Link(DEVICE, config.broker, self.inbox, now=self.now, subscriptions=(contract.POSITIONS_ALL,))
+        self.link = Link(DEVICE, config.broker, self.inbox, now=self.now, subscriptions=(contract.POSITIONS_ALL,),
+                         site_file=config.version)
         self._port = config.public.app_port if port is None else port
         self._tls = tls
         self._server: PageServer | None = None
