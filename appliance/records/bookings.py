@@ -11,10 +11,12 @@ to tomorrow's journal), so a day's file holds all that happened to its appointme
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+log = logging.getLogger(__name__)
 BOOKED, CANCELLED, MOVED, CHECKED_IN, MISSED = "booked", "cancelled", "moved", "checked_in", "missed"
 LIVE = (BOOKED, CHECKED_IN, MISSED)     # these hold their slot's place; a cancelled or moved one does not
 STATUS_NAMES = {BOOKED: "agendada", CANCELLED: "cancelada", MOVED: "movida a otro día", CHECKED_IN: "llegó",
@@ -85,3 +87,21 @@ class Bookings:
     def live(self) -> list[Booking]:
         """The appointments still of this day (not cancelled, not moved away), by time."""
         return sorted((b for b in self.by_code.values() if b.status in LIVE), key=lambda b: (b.slot_s, b.service))
+
+
+BOOKING_KINDS = ("booking", "booking_cancel", "booking_move", "checkin", "checkin_refused", "missed")
+
+
+def bookings_of(records) -> Bookings:
+    """The appointments of a day's records (the other kinds are passed over), each record applied once; one
+    that does not fit (a damaged line before it) is skipped, as the Ledger's fold does."""
+    bookings, seen = Bookings(), set()
+    for record in records:
+        if record.get("kind") in BOOKING_KINDS and record.get("id") not in seen:
+            seen.add(record.get("id"))
+            try:
+                bookings.apply(record)
+            except (KeyError, TypeError, ValueError) as exc:
+                log.error("appointment record %.80s of %.10s does not fit the records before it (%s); skipped",
+                          record.get("id"), record.get("day"), exc)
+    return bookings
