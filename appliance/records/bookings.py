@@ -12,7 +12,7 @@ to tomorrow's journal), so a day's file holds all that happened to its appointme
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
@@ -43,13 +43,13 @@ class Booking:
         return datetime.fromisoformat(self.slot).timestamp()
 
 
+@dataclass
 class Bookings:
     """One day's appointments by code, and the answers given to its scans (by request id) for a resend."""
 
-    def __init__(self):
-        self.by_code: dict[str, Booking] = {}
-        self.answers: dict[str, dict] = {}      # request id -> its checkin or checkin_refused record
-        self.numbered: dict[str, int] = {}      # number prefix -> appointment turns numbered today
+    by_code: dict[str, Booking] = field(default_factory=dict)
+    answers: dict[str, dict] = field(default_factory=dict)     # request id -> its checkin or checkin_refused record
+    numbered: dict[str, int] = field(default_factory=dict)     # number prefix -> appointment turns numbered
 
     def apply(self, r: dict) -> None:
         kind = r["kind"]
