@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     role("hub", "run the hub: queue decisions, the record, retained state")
+    role("mi-turno", "run the citizens' \"Mi turno\" page on the hub, for the guest Wi-Fi ([public] listen)")
     kiosk = role("kiosk", "run a kiosk: buttons, numbering, printed tickets")
     kiosk.add_argument("--id", required=True, help="kiosk id from the site configuration")
     kiosk.add_argument("--simulated", action="store_true",
@@ -125,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Each command's handler, imported only when that command runs: a kiosk never loads the hub, nor `check` pygame.
 HANDLERS = {
     "hub": "hub.main:serve_hub", "export": "hub.main:export_turns", "report": "hub.main:make_report",
-    "web-user": "hub.main:web_user", "ship": "hub.main:ship",
+    "web-user": "hub.main:web_user", "ship": "hub.main:ship", "mi-turno": "hub.main:serve_mi_turno",
     "central": "central.main:main", "central broker-files": "appliance.ops.central_broker:main",
     "central add-site": "appliance.ops.central_broker:main",
     "kiosk": "appliance.kiosk.main:main", "desk": "appliance.desk.main:main", "display": "appliance.display.main:main",

@@ -14,6 +14,7 @@ from appliance.records.turns_csv import write_csv
 from appliance.site import SiteConfig
 from hub.export import rows
 from hub.report.render import write_report
+from hub.mi_turno import MiTurnoPage
 from hub.service import Hub
 from hub.shipper import Shipper
 from appliance.web.accounts import AccountError, Accounts
@@ -36,6 +37,16 @@ def serve_hub(args) -> int:
         serve(unit)
     finally:
         web.stop()
+    return 0
+
+
+def serve_mi_turno(args) -> int:
+    """`turnero mi-turno`: the citizens' page, a process beside the hub, behind nginx on the guest Wi-Fi."""
+    config = site_config.load(args.config)
+    if config.public is None or not config.public.listen:
+        raise site_config.SetupError("the site file does not have the hub serve the \"Mi turno\" page: [public] "
+                                     "address and listen = true (docs/mi-turno.md)")
+    serve(MiTurnoPage(config))
     return 0
 
 

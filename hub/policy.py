@@ -47,3 +47,28 @@ def choose_next(waiting: list[Turn], services: tuple[str, ...], *, policy: Queue
     if policy.kind == "ratio" and preferential_streak >= policy.ratio and normal:
         return min(normal, key=_ISSUED)
     return min(preferential or normal, key=_ISSUED)
+
+
+def queue_order(waiting: list[Turn], *, policy: QueuePolicy = QueuePolicy(), now: datetime | None = None) -> list[Turn]:
+    """The turns of one service in the order its desks would call them, by the rules above, from a desk with no
+    preferential streak: what each citizen's "Mi turno" page counts as the people ahead. The first is the one
+    choose_next() would give such a desk."""
+    turns = sorted(waiting, key=_ISSUED)
+    limit = (now - timedelta(minutes=policy.max_wait_min)).timestamp() if policy.max_wait_min and now else None
+    aged = [t for t in turns if limit is not None and t.issued_s <= limit]
+    rest = turns[len(aged):]
+    preferential = [t for t in rest if t.preferential]
+    normal = [t for t in rest if not t.preferential]
+    ordered, streak = aged, 0
+    for turn in aged:   # an aged preferential call counts in the desk's streak as any other
+        streak = streak + 1 if turn.preferential else 0
+    taken_preferential = taken_normal = 0
+    while taken_preferential < len(preferential) or taken_normal < len(normal):
+        ratio_says_normal = policy.kind == "ratio" and streak >= policy.ratio
+        if taken_normal < len(normal) and (taken_preferential == len(preferential) or ratio_says_normal):
+            ordered.append(normal[taken_normal])
+            taken_normal, streak = taken_normal + 1, 0
+        else:
+            ordered.append(preferential[taken_preferential])
+            taken_preferential, streak = taken_preferential + 1, streak + 1
+    return ordered

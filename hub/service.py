@@ -30,6 +30,7 @@ from hub.day import REPLAY_DAYS, ServiceDay, oldest_replayable, plausible, recor
 from hub.history import past_attentions
 from hub.pace import Pace
 from hub.policy import choose_next
+from hub.positions import PositionsPublisher
 from hub.retained import Past, RetainedPublisher, advisor_at, build_board, build_desk_state
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ class Hub:
                          subscriptions=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL,
                                         contract.COMMAND_TOPIC, contract.CHECK_INS_ALL))
         self.retained = RetainedPublisher(self.link)
+        self.positions = PositionsPublisher(config, self.retained)
 
     @property
     def today(self) -> str:
@@ -124,6 +126,7 @@ class Hub:
             if isinstance(item, Connected):
                 desks.update(self.config.desks)
                 board_changed = True
+                self.positions.forget()     # the broker may have lost what it retained
             elif isinstance(item, mqtt.MQTTMessage):
                 desks.update(refusing(self.rejected, self.device, self._handle, item) or ())
         self._miss_appointments()
@@ -677,6 +680,7 @@ class Hub:
         self.store.close()  # the old day's records leave memory (a late event for it reopens its file)
         self.day.today, self.ledger = today, fold(self.store.records(today))   # it may hold its appointments
         self.calendar.load(today, self.ledger.bookings)
+        self.positions.forget()
         self.pace.forget()
         self._past = past_attentions(self.store, date.fromisoformat(today), self.config.timezone)
         self._warned.clear()
@@ -699,8 +703,10 @@ class Hub:
         return build_board(self.ledger, self.config, self._envelope(), Past(self._past, self.now().hour))
 
     def _publish_board(self) -> None:
-        self.retained.publish(contract.BOARD_TOPIC, self.board())
+        board = self.board()
+        self.retained.publish(contract.BOARD_TOPIC, board)
         self._board_sent = self.monotonic()
+        self.positions.publish(self.ledger, board, self.today, self.now(), self._envelope)
 
     def healthy(self) -> bool:
         """For the watchdog: the loop runs, and what it decides reaches the devices."""

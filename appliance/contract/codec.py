@@ -7,7 +7,7 @@ import traceback
 from collections import Counter
 from pathlib import Path
 
-from appliance.contract import messages, shipping
+from appliance.contract import messages, positions, shipping
 from appliance.contract.fields import MAX_DEPTH, ContractError, loggable, shown
 from appliance.contract.messages import SCHEMA_VERSION, Message
 
@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 64 * 1024
 _BOM = b"\xef\xbb\xbf"
 _ENVELOPE = ("v", "type")
-TYPES = {**messages.TYPES, **shipping.TYPES}     # every payload type, by its `type`
+TYPES = {**messages.TYPES, **shipping.TYPES, positions.Positions.TYPE: positions.Positions}     # every payload type, by its `type`
 
 
 class Refusals(Counter):

@@ -25,6 +25,11 @@ TICKET_TURN = re.compile(r"(\d{4}-\d{2}-\d{2})/([a-z0-9][a-z0-9-]{0,39})/([A-Z]{
 TURN = re.compile(TICKET_TURN.pattern + r"(?:>[A-Z]){0,8}", re.ASCII)
 NUMBER = re.compile(r"([A-Z]{1,2})-(\d{3,6})", re.ASCII)
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+# A ticket's public code (its QR's address, appliance/core/public_code.py): 16 characters of an alphabet without
+# i, l, o and u, nothing to misread when typed: 80 bits. Its first character names its shard of the positions.
+CODE_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+PUBLIC_CODE = re.compile(f"[{CODE_ALPHABET}]{{16}}", re.ASCII)
+SHARD = re.compile(f"[{CODE_ALPHABET}]", re.ASCII)
 # An advisor's sign-in code, typed on the rating pad: four presses of its five buttons.
 SIGN_IN_DIGITS = 4
 SIGN_IN_CODE = re.compile(rf"[1-5]{{{SIGN_IN_DIGITS}}}", re.ASCII)
@@ -148,6 +153,10 @@ def check_field(name: str, value: Any) -> None:
             check_pattern(name, value, TURN, "2026-11-24/kiosco-1/P007")
     elif name == "number":
         check_pattern(name, value, NUMBER, "P-007")
+    elif name == "public_code":
+        check_pattern(name, value, PUBLIC_CODE, "16 letters and digits of the public code's alphabet")
+    elif name == "shard":
+        check_pattern(name, value, SHARD, "one character of the public code's alphabet")
     elif name == "code":
         check_pattern(name, value, SIGN_IN_CODE, "four digits from 1 to 5, as the rating pad types them: 3152")
     elif name in TEXT_LIMITS:

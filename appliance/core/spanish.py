@@ -43,3 +43,10 @@ def duration(seconds: float) -> str:
         return f"{minutes} {plural(minutes, 'minuto', 'minutos')}"
     whole = max(1, math.ceil(seconds))
     return "1 minuto" if whole == 60 else f"{whole} {plural(whole, 'segundo', 'segundos')}"
+
+
+def to_the(noun: str) -> str:
+    """'a la' or 'al', the contraction before a place's name: desk names are nouns whose gender shows in the
+    ending (caja, ventanilla, mesa against módulo, puesto)."""
+    first = noun.strip().partition(" ")[0]
+    return "a la" if first.endswith("a") and first.isalpha() else "al"

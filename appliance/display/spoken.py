@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from appliance.core.spanish import to_the
+
 LETTERS = {"A": "a", "B": "be", "C": "ce", "D": "de", "E": "e", "F": "efe", "G": "ge", "H": "hache", "I": "i",
            "J": "jota", "K": "ka", "L": "ele", "M": "eme", "N": "ene", "Ñ": "eñe", "O": "o", "P": "pe", "Q": "cu",
            "R": "erre", "S": "ese", "T": "te", "U": "u", "V": "uve", "W": "uve doble", "X": "equis", "Y": "ye",
@@ -49,9 +51,7 @@ def _desk(desk_name: str) -> str:
     first, _, rest = re.sub(r"\d+", lambda m: number_words(int(m.group())), desk_name.strip()).partition(" ")
     if not first.isupper():                      # an acronym (CIS) stays as written, to be spelt out
         first = first.lower()
-    # Desk names are nouns whose gender shows in the ending: caja, ventanilla, mesa against módulo, puesto.
-    article = "a la" if first.endswith("a") and first.isalpha() else "al"
-    return " ".join(part for part in (article, first, rest) if part)
+    return " ".join(part for part in (to_the(first), first, rest) if part)
 
 
 def announcement(number: str, desk_name: str, recall: bool) -> str:

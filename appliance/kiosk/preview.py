@@ -9,14 +9,16 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import qrcode     # python-escpos's own dependency for QR codes
 from PIL import Image, ImageDraw, ImageFont
 
 from appliance.core.durable import write_atomic
-from appliance.kiosk.ticket import SIZES, Slip, Ticket, TicketLayout
+from appliance.kiosk.ticket import QR_MODULE_DOTS, SIZES, Line, Slip, Ticket, TicketLayout, address_lines
 
 DOTS = {80: 576, 58: 384}
 CHAR_W, CHAR_H = 12, 24
 MARGIN = 24
+QR_GAP = 12      # dots above and below the QR code
 FONTS = {False: "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
          True: "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf"}
 
@@ -31,12 +33,25 @@ def _font(bold: bool, magnify: int) -> ImageFont.ImageFont:
 def render_preview(printed: Ticket | Slip, layout: TicketLayout) -> Image.Image:
     width = DOTS[layout.paper_mm]
     lines = printed.lines(layout)
-    height = MARGIN * 2 + sum(CHAR_H * SIZES[layout.paper_mm][line.size] + 4 for line in lines)
-    if printed.qr:
-        height += 220
+    code = _qr(printed.qr, layout) if printed.qr else None
+    under = address_lines(printed.qr, layout) if printed.qr else []
+    height = MARGIN * 2 + _height([*lines, *under], layout) + (code.height + 2 * QR_GAP if code else 0)
     image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
-    y = MARGIN
+    y = _draw_lines(draw, lines, layout, MARGIN)
+    if code is not None:
+        image.paste(code, ((width - code.width) // 2, y + QR_GAP))
+        _draw_lines(draw, under, layout, y + code.height + 2 * QR_GAP)
+    return image.convert("RGB")
+
+
+def _height(lines: list[Line], layout: TicketLayout) -> int:
+    return sum(CHAR_H * SIZES[layout.paper_mm][line.size] + 4 for line in lines)
+
+
+def _draw_lines(draw: ImageDraw.ImageDraw, lines: list[Line], layout: TicketLayout, y: int) -> int:
+    """Draws the lines from `y` down; returns where the next would start."""
+    width = draw.im.size[0]
     for line in lines:
         magnify = SIZES[layout.paper_mm][line.size]
         line_h = CHAR_H * magnify
@@ -50,16 +65,15 @@ def render_preview(printed: Ticket | Slip, layout: TicketLayout) -> Image.Image:
                 draw.rectangle((x - 6, y - 2, x + text_w + 6, y + line_h), fill=0)
             draw.text((x, y), line.text, font=font, fill=255 if line.invert else 0)
         y += line_h + 4
-    if printed.qr:
-        _draw_qr(image, printed.qr, y + 10)
-    return image.convert("RGB")
+    return y
 
 
-def _draw_qr(image: Image.Image, payload: str, top: int) -> None:
-    import qrcode  # python-escpos's own dependency for printing QR codes
-
-    code = qrcode.make(payload, box_size=6, border=0).get_image().convert("L").resize((200, 200))
-    image.paste(code, ((image.width - 200) // 2, top))
+def _qr(payload: str, layout: TicketLayout) -> Image.Image:
+    """The code as the printer draws it: modules of QR_MODULE_DOTS dots, with the same error correction."""
+    code = qrcode.QRCode(box_size=QR_MODULE_DOTS[layout.paper_mm], border=1,
+                         error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(payload)
+    return code.make_image().get_image().convert("L")
 
 
 def save_preview(printed: Ticket | Slip, layout: TicketLayout, path: Path) -> Path:

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
+from escpos.constants import QR_ECLEVEL_M
 from escpos.escpos import Escpos
 
 from appliance.core.spanish import clock, duration, long_date, plural
@@ -26,6 +27,8 @@ from appliance.site import DEFAULT_CODE_PAGE
 SIZES = {80: {"huge": 4, "large": 2, "normal": 1}, 58: {"huge": 3, "large": 2, "normal": 1}}
 LINE_CHARACTERS = {80: 48, 58: 32}   # font A characters per line
 HISTORY_NOTE = "(calculado con la atención de otros días)"   # today has not measured its own pace yet
+FOLLOW = "Siga su turno desde su celular:"                  # above the QR code of the turn's page
+QR_MODULE_DOTS = {80: 6, 58: 5}     # a QR module's side in printer dots: about 20 mm for a 30-character address
 # A number stays on one line with the words beside it: "12 minutos", "a las 8:00", "de 2026".
 _BESIDE_A_NUMBER = re.compile(r"(?<=\d) (?=\S)|(?<=\S) (?=\d)")
 _KEPT = "\xa0"                                    # textwrap breaks at ASCII spaces only
@@ -45,7 +48,7 @@ class Ticket:
     footer: str                     # [ticket] footer: the site's last line
     category: str | None = None     # whom the preferential line serves ("Persona mayor"), when the button says
     estimate_from_history: bool = False   # the wait rests on other days' pace: the ticket says so
-    qr: str | None = None
+    qr: str | None = None           # the address of the turn's "Mi turno" page; None: the site has none
     logo: Path | None = None
 
     @property
@@ -133,7 +136,19 @@ def ticket_lines(ticket: Ticket, layout: TicketLayout) -> list[Line]:
     lines += [Line(ticket.notice), Line(ticket.hours)]
     if ticket.footer.strip():
         lines.append(Line(ticket.footer))
+    if ticket.qr:   # the code itself follows the lines, and its address under it (address_lines)
+        lines += [Line("", rule=True), Line(FOLLOW, bold=True)]
     return [wrapped for line in lines for wrapped in _wrap(line, layout)]
+
+
+def address_lines(address: str, layout: TicketLayout) -> list[Line]:
+    """The page's address under its QR code, for whoever types it: without "https://", and on 58 mm paper the
+    host and the path on lines of their own rather than cut anywhere."""
+    typed = address.removeprefix("https://")
+    if len(typed) <= LINE_CHARACTERS[layout.paper_mm]:
+        return [Line(typed, bold=True)]
+    host, _, path = typed.partition("/")
+    return [Line(host, bold=True), Line(f"/{path}", bold=True)]
 
 
 def _when(moment: datetime, layout: TicketLayout) -> list[Line]:
@@ -182,9 +197,19 @@ def print_ticket(printer: Escpos, printed: Ticket | Slip, layout: TicketLayout) 
             printer.textln("-" * LINE_CHARACTERS[layout.paper_mm] if line.rule else line.text)
             number_sent = number_sent or line.number
         if printed.qr:
-            printer.set(align="center", normal_textsize=True)
-            printer.qr(printed.qr, size=6, center=True)
+            _print_qr(printer, printed.qr, layout)
         printer.cut()
     except Exception as exc:  # noqa: BLE001 - usb, serial and socket errors all mean "not printed"
         text = str(exc) or type(exc).__name__
         raise (NumberPrinted(text) if number_sent else PrinterError(text)) from exc
+
+
+def _print_qr(printer: Escpos, address: str, layout: TicketLayout) -> None:
+    """The printer draws the code itself (GS ( k) where its profile says it can; otherwise it prints it as an
+    image. Its address follows, in text."""
+    printer.set(align="center", bold=False, invert=False, normal_textsize=True)
+    native = printer.profile.supports("qrCode")
+    printer.qr(address, ec=QR_ECLEVEL_M, size=QR_MODULE_DOTS[layout.paper_mm], native=native, center=not native)
+    for line in address_lines(address, layout):
+        printer.set(align="center", bold=line.bold, normal_textsize=True)
+        printer.textln(line.text)

@@ -31,6 +31,7 @@ from appliance.core.debounce import Debouncer
 from appliance.core.hours import OpeningHours
 from appliance.core.link import Connected, Link
 from appliance.core.outbox import Outbox
+from appliance.core.public_code import SecretError, public_code, read_secret, ticket_address
 from appliance.core.steps import arrived, refusing
 from appliance.drivers.printer import PrinterConfig, PrinterError, open_printer, paper_state
 from appliance.kiosk.numbering import TicketCounter, turn_id, turn_number
@@ -85,6 +86,7 @@ class KioskUnit:
         self._signal: tuple[str, float] | None = None     # a light saying why a press gave nothing, until when
         self._slip_at = float("-inf")
         self._void_at: str | None = None
+        self._page_secret = _page_secret(config)
         self.limit = PressLimit(config.press_limit, config.kiosk_limit, config.press_window_s, monotonic)
         self.rejected = contract.Refusals()
         self.link = Link(kiosk_id, config.broker, self.inbox, outbox=Outbox(state_dir / "outbox"),
@@ -195,7 +197,14 @@ class KioskUnit:
                       issued_at=moment, people_ahead=ahead, estimated_wait_min=minutes,
                       estimate_from_history=from_history, notice=self.config.notice,
                       hours=self.config.hours.line(), footer=self.config.ticket_footer,
-                      category=contract.PREFERENTIAL_CATEGORIES.get(spec.category))
+                      category=contract.PREFERENTIAL_CATEGORIES.get(spec.category),
+                      qr=self._page_address(turn_id(self.numbering.day, self.kiosk.id, spec.prefix, number)))
+
+    def _page_address(self, tid: str) -> str | None:
+        """The address of the turn's "Mi turno" page, its QR code's payload; None: the site has no page."""
+        if self._page_secret is None:
+            return None
+        return ticket_address(self.config.public.address, public_code(self._page_secret, tid))
 
     def _record(self, spec: KioskButton, number: int, moment: datetime, *, void_reason: str | None = None) -> None:
         """The ticket's fact goes to the outbox (durable), then the pending number is settled."""
@@ -313,3 +322,15 @@ class KioskUnit:
             self.status_led.on()
         else:
             self.status_led.blink(*LIGHTS[light])
+
+
+def _page_secret(config: SiteConfig) -> bytes | None:
+    """The site secret the tickets' codes derive from, when the site has a "Mi turno" page. A kiosk without it
+    prints its tickets as before, without the code, and says so: the paper ticket never depends on the page."""
+    if config.public is None:
+        return None
+    try:
+        return read_secret(config.public.secret_file)
+    except SecretError as exc:
+        log.error("%s; the tickets carry no QR code until it is there (copy it from the hub)", exc)
+        return None

@@ -32,6 +32,7 @@ from appliance.contract import shipping
 from appliance.core.durable import fsync_dir, write_atomic
 from appliance.ops import site_ca
 from appliance.site import CA_NAME, CENTRAL_CA, CentralLink, SetupError, SiteConfig, load
+from hub import mi_turno
 
 CONF_NAME = "turnero.conf"
 PASSWD_NAME = "passwd"
@@ -141,12 +142,15 @@ def accounts(config: SiteConfig) -> tuple[Account, ...]:
         Account("hub", "the hub (turnero hub)",
                 read=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL, contract.COMMAND_TOPIC),
                 write=(contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.applied_topic("+"),
-                       *own("hub"))),
+                       contract.POSITIONS_ALL, *own("hub"))),
         Account("hub-web", "the coordinators' page (turnero hub)",
                 read=(contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.status_topic("+"),
                       contract.printer_topic("+"), contract.heartbeat_topic("+")),
                 write=(contract.ALARMS_TOPIC, contract.COMMAND_TOPIC, *own("hub-web"))),
     ]
+    if config.public is not None and config.public.listen:
+        found.append(Account(mi_turno.DEVICE, "the \"Mi turno\" page on the guest Wi-Fi (turnero mi-turno)",
+                             read=(contract.POSITIONS_ALL,), write=own(mi_turno.DEVICE)))
     for kiosk in config.kiosks:
         found.append(Account(kiosk, f"kiosk {kiosk}", read=(contract.BOARD_TOPIC, hub_status,
                                                            contract.applied_topic(kiosk)),

@@ -10,8 +10,10 @@ appliance/dev/local_front.py runs a private nginx with it for the tests.
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from appliance.ops import broker_files
-from appliance.site import SetupError, SiteConfig
+from appliance.site import PublicSettings, SetupError, SiteConfig
 from appliance.web.server import HEADERS, MAX_BODY, url_host
 
 HEADER_TIMEOUT_S = 5         # the TLS handshake and the request's headers, together
@@ -22,6 +24,11 @@ ANSWER_TIMEOUT_S = 300       # the page's answer: a year's report takes a while 
 CONNECTIONS_PER_ADDRESS = 16  # a coordinator's browser opens six or so; the site's NAT puts a few behind one
 SIGN_INS_PER_MINUTE = 10     # per address, with a burst of SIGN_IN_BURST: the page's own throttle counts failures
 SIGN_IN_BURST = 5
+# The "Mi turno" page: a phone asks every 5 s (and twice more the first time, for the stylesheet and script). Each
+# guest's phone has an address of its own on the guest Wi-Fi.
+PUBLIC_REQUESTS_PER_SECOND = 2
+PUBLIC_BURST = 10
+PUBLIC_CONNECTIONS_PER_ADDRESS = 8
 # The header the page reads the client's address from; nginx sets it, replacing whatever the client sent.
 FORWARDED_FOR = "X-Forwarded-For"
 _BUSY_PAGE = ('<!doctype html><html lang="es"><meta charset="utf-8"><title>Demasiadas solicitudes</title>'
@@ -49,48 +56,77 @@ def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def site_text(config: SiteConfig, *, extra: tuple[str, ...] = ()) -> str:
-    """The `http {}` directives for the page: the zones, the HTTPS server in front of the page and the redirect.
-    `extra`: more lines for each server (a private nginx's own paths)."""
-    web = config.web
-    for key, path in (("web.cert_file", web.cert_file), ("web.key_file", web.key_file)):
+def _checked_paths(files: dict[str, object]) -> None:
+    for key, path in files.items():
         if any(c.isspace() or c in ';"{}' for c in str(path)):
             raise FrontError(f"{key}: nginx cannot read the path {str(path)!r} (no spaces, quotes, braces or ';')")
-    port = "" if web.port == 443 else f":{web.port}"
-    headers = [f"add_header {name} {_quoted(value)} always;" for name, value in HEADERS.items()
-               if name != "Cache-Control"]     # the page says how long its script and stylesheet keep
-    common = [
+
+
+def _headers() -> list[str]:
+    # Cache-Control is left to the page: it says how long its script and stylesheet keep.
+    return [f"add_header {name} {_quoted(value)} always;" for name, value in HEADERS.items() if name != "Cache-Control"]
+
+
+def _common(zone: str, connections: int, extra: tuple[str, ...]) -> list[str]:
+    """What every server block says: the timeouts, the buffers, the connections per address."""
+    return [
         f"client_header_timeout {HEADER_TIMEOUT_S}s;", f"client_body_timeout {BODY_TIMEOUT_S}s;",
         f"keepalive_timeout {KEEPALIVE_S}s;", f"send_timeout {SEND_TIMEOUT_S}s;",
         "client_header_buffer_size 1k;", "large_client_header_buffers 4 8k;",
         f"client_max_body_size {MAX_BODY};",
-        f"limit_conn turnero_connections {CONNECTIONS_PER_ADDRESS};",
+        f"limit_conn {zone} {connections};",
         "limit_conn_status 429;", "limit_req_status 429;", "server_tokens off;",
         *extra,
     ]
-    proxy = [
-        f"proxy_pass http://127.0.0.1:{web.app_port};",
+
+
+def _proxy(app_port: int) -> list[str]:
+    return [
+        f"proxy_pass http://127.0.0.1:{app_port};",
         "proxy_http_version 1.1;", 'proxy_set_header Connection "";',
         "proxy_set_header Host $http_host;",                       # the page checks a form's Origin against it
         f"proxy_set_header {FORWARDED_FOR} $remote_addr;",         # replaced, never appended to
         f"proxy_read_timeout {ANSWER_TIMEOUT_S}s;",
         *(f"proxy_hide_header {name};" for name in HEADERS if name != "Cache-Control"),
     ]
+
+
+def _tls_server(host: str, port: int, cert_file, key_file, lines: list[str]) -> list[str]:
+    """An HTTPS server block whose 429 (too many connections or requests from one address) is a Spanish page."""
+    return [
+        "server {",
+        f"    listen {_listen(host, port)} ssl;",
+        f"    ssl_certificate {cert_file};", f"    ssl_certificate_key {key_file};",
+        "    ssl_protocols TLSv1.2 TLSv1.3;", "    ssl_session_cache shared:turnero_tls:1m;",
+        *(f"    {line}" for line in lines),
+        "    error_page 429 @busy;",
+        "    location @busy {",
+        '        default_type "text/html; charset=utf-8";', "        add_header Retry-After 30 always;",
+        *(f"        {line}" for line in _headers()),
+        f"        return 429 '{_BUSY_PAGE}';",
+        "    }",
+    ]
+
+
+def _redirect_server(host: str, port: int, lines: list[str], target: str) -> list[str]:
+    return ["server {", f"    listen {_listen(host, port)};", *(f"    {line}" for line in lines),
+            f"    return 301 {target}$request_uri;", "}"]
+
+
+def site_text(config: SiteConfig, *, extra: tuple[str, ...] = ()) -> str:
+    """The `http {}` directives for the page: the zones, the HTTPS server in front of the page and the redirect,
+    and the citizens' "Mi turno" page on the guest Wi-Fi when the hub serves it (public_lines). `extra`: more
+    lines for each server (a private nginx's own paths)."""
+    web = config.web
+    _checked_paths({"web.cert_file": web.cert_file, "web.key_file": web.key_file})
+    port = "" if web.port == 443 else f":{web.port}"
+    common = _common("turnero_connections", CONNECTIONS_PER_ADDRESS, extra)
+    proxy = _proxy(web.app_port)
     lines = [
         "# Written by `turnero install` from the site file (appliance/ops/front.py); rewritten at every run.",
         "limit_conn_zone $binary_remote_addr zone=turnero_connections:1m;",
         f"limit_req_zone $binary_remote_addr zone=turnero_sign_in:1m rate={SIGN_INS_PER_MINUTE}r/m;",
-        "server {",
-        f"    listen {_listen(web.host, web.port)} ssl;",
-        f"    ssl_certificate {web.cert_file};", f"    ssl_certificate_key {web.key_file};",
-        "    ssl_protocols TLSv1.2 TLSv1.3;", "    ssl_session_cache shared:turnero_tls:1m;",
-        *(f"    {line}" for line in common + headers),
-        "    error_page 429 @busy;",
-        "    location @busy {",
-        '        default_type "text/html; charset=utf-8";', "        add_header Retry-After 30 always;",
-        *(f"        {line}" for line in headers),
-        f"        return 429 '{_BUSY_PAGE}';",
-        "    }",
+        *_tls_server(web.host, web.port, web.cert_file, web.key_file, common + _headers()),
         "    location = /ingresar {",
         f"        limit_req zone=turnero_sign_in burst={SIGN_IN_BURST} nodelay;",
         *(f"        {line}" for line in proxy),
@@ -101,11 +137,29 @@ def site_text(config: SiteConfig, *, extra: tuple[str, ...] = ()) -> str:
         "}",
     ]
     if web.http_port:
-        lines += [
-            "server {",
-            f"    listen {_listen(web.host, web.http_port)};",
-            *(f"    {line}" for line in common),
-            f"    return 301 https://{https_name(config)}{port}$request_uri;",
-            "}",
-        ]
+        lines += _redirect_server(web.host, web.http_port, common, f"https://{https_name(config)}{port}")
+    if config.public is not None and config.public.listen:
+        lines += public_lines(config.public, extra)
     return "\n".join(lines) + "\n"
+
+
+def public_lines(public: PublicSettings, extra: tuple[str, ...] = ()) -> list[str]:
+    """The "Mi turno" page on the guest Wi-Fi: its own certificate (one phones trust, for the address's name),
+    its own zones, and every request paced per address. A phone refreshing every few seconds stays far below
+    the rate; an address that goes beyond the burst gets the Spanish 429 at once, from nginx, never the page."""
+    _checked_paths({"public.cert_file": public.cert_file, "public.key_file": public.key_file})
+    common = _common("turnero_public_connections", PUBLIC_CONNECTIONS_PER_ADDRESS, extra)
+    lines = [
+        "limit_conn_zone $binary_remote_addr zone=turnero_public_connections:1m;",
+        f"limit_req_zone $binary_remote_addr zone=turnero_public:2m rate={PUBLIC_REQUESTS_PER_SECOND}r/s;",
+        *_tls_server(public.host, public.port, public.cert_file, public.key_file, common + _headers()),
+        "    location / {",
+        f"        limit_req zone=turnero_public burst={PUBLIC_BURST} nodelay;",
+        *(f"        {line}" for line in _proxy(public.app_port)),
+        "    }",
+        "}",
+    ]
+    if public.http_port:
+        address = urlsplit(public.address)
+        lines += _redirect_server(public.host, public.http_port, common, f"https://{address.netloc}")
+    return lines

@@ -7,14 +7,16 @@ import re
 import tomllib
 from datetime import date, time
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from appliance import contract
 from appliance.site.model import (CA_NAME, CENTRAL_CA, CENTRAL_PASSWORD, CODE_PAGES, COUNTER_CHARACTERS,
-                                  DEFAULT_BRING, DEFAULT_CODE_PAGE, DEFAULT_CREDENTIALS_DIR, POLICIES, WEB_CERT,
-                                  WEB_KEY, WEEKDAYS, AppointmentSettings, BrokerAddress, CentralLink, ConfigError, Desk, DeskPins, DeskSettings, Display, Hours,
-                                  Kiosk, KioskButton, QueuePolicy, Service, SiteConfig, WebSettings, appointment_prefix,
-                                  fits_counter)
+                                  DEFAULT_BRING, DEFAULT_CODE_PAGE, DEFAULT_CREDENTIALS_DIR, POLICIES, PUBLIC_CERT,
+                                  PUBLIC_KEY, PUBLIC_SECRET, WEB_CERT, WEB_KEY, WEEKDAYS, AppointmentSettings,
+                                  BrokerAddress, CentralLink, ConfigError, Desk, DeskPins, DeskSettings, Display, Hours,
+                                  Kiosk, KioskButton, PublicSettings, QueuePolicy, Service, SiteConfig, WebSettings,
+                                  appointment_prefix, fits_counter)
 
 
 def load(path: Path) -> SiteConfig:
@@ -66,6 +68,7 @@ def parse(text: str, source: str = "site.toml") -> SiteConfig:
 
 
 _MISSING = object()
+PUBLIC_ADDRESS_CHARS = 40     # with "/t/" and the code the typed address still fits a 58 mm ticket's two lines
 DEFAULT_FOOTER = "Al terminar, califique la atención recibida."
 _LETTER = re.compile(r"[A-Z]")
 _PREFIX = re.compile(r"[A-Z]{1,2}")
@@ -139,7 +142,7 @@ class _Reader:
     def site(self, data: dict) -> SiteConfig:
         self.unknown_keys(data, "", {"site", "broker", "hours", "ticket", "services", "kiosks", "desks",
                                      "desk_pins", "desk", "rating", "displays", "queue", "web", "central",
-                                     "appointments"})
+                                     "public", "appointments"})
         site = self.table(data, "site")
         self.unknown_keys(site, "site", {"name", "timezone", "holidays"})
         name = self.get(site, "name", "site", str)
@@ -195,6 +198,7 @@ class _Reader:
             web=self.web(data, broker.credentials_dir or DEFAULT_CREDENTIALS_DIR),
             central=self.central(data, broker.credentials_dir or DEFAULT_CREDENTIALS_DIR),
             appointments=self.appointments(data, services, kiosks),
+            public=self.public(data, broker.credentials_dir or DEFAULT_CREDENTIALS_DIR),
             press_limit=press_limit, kiosk_limit=kiosk_limit, press_window_s=press_window,
             rating_min_attention_s=float(min_attention or 0))
 
@@ -266,6 +270,50 @@ class _Reader:
         if None in (site, host, port, *files.values()):
             return None
         return CentralLink(site, host, port, Path(files["ca_file"]), Path(files["password_file"]))
+
+    def public(self, data: dict, credentials_dir: Path) -> PublicSettings | None:
+        if "public" not in data:
+            return None
+        table = self.table(data, "public")
+        self.unknown_keys(table, "public", {"address", "secret_file", "listen", "host", "port", "http_port",
+                                            "app_port", "cert_file", "key_file"})
+        address = self.public_address(self.get(table, "address", "public", str))
+        listen = self.get(table, "listen", "public", bool, False)
+        host = self.get(table, "host", "public", str, PublicSettings.host)
+        if host is not None and not _host_name_or_address(host):
+            self.problem("public.host", f"must be the hub's address on the guest Wi-Fi (or 0.0.0.0), not {host!r}")
+        ports = {}
+        for key in ("port", "http_port", "app_port"):
+            default = getattr(PublicSettings, key)
+            ports[key] = self.get(table, key, "public", int, default)
+            if ports[key] is not None and not (1 if key != "http_port" else 0) <= ports[key] <= 65535:
+                self.problem(f"public.{key}", f"must be a TCP port from 1 to 65535, not {ports[key]}")
+        if len({*ports.values()} - {0}) < len([p for p in ports.values() if p]):
+            self.problem("public", "port, http_port and app_port must differ")
+        files = self.files(table, "public", {"secret_file": PUBLIC_SECRET, "cert_file": PUBLIC_CERT,
+                                             "key_file": PUBLIC_KEY}, credentials_dir)
+        if None in (address, listen, host, *ports.values(), *files.values()):
+            return None
+        return PublicSettings(address=address, listen=listen, host=host, **ports,
+                              **{key: Path(value) for key, value in files.items()})
+
+    def public_address(self, address: str | None) -> str | None:
+        """The address the tickets print: HTTPS (a phone on a café's Wi-Fi must not be shown a forged turn), a
+        host name or address, no query, short enough for a ticket's line."""
+        if address is None:
+            return None
+        parts = urlsplit(address)
+        if parts.scheme != "https":
+            self.problem("public.address", f"must start with https:// (the page is served over HTTPS only), not "
+                                           f"{address!r}")
+        elif not parts.hostname or not _host_name_or_address(parts.hostname) or parts.username or parts.query \
+                or parts.fragment or len(address) > PUBLIC_ADDRESS_CHARS:
+            self.problem("public.address", f"must be an address like https://turno.example.org, with no user, query "
+                                           f"or fragment, of at most {PUBLIC_ADDRESS_CHARS} characters, not "
+                                           f"{address!r}")
+        else:
+            return address.rstrip("/")
+        return None
 
     def queue(self, data: dict) -> QueuePolicy:
         table = self.table(data, "queue") if "queue" in data else {}

@@ -208,6 +208,26 @@ class WebSettings:
     wait_target_min: int = 20       # a turn waiting longer raises an alarm
 
 
+PUBLIC_CERT, PUBLIC_KEY, PUBLIC_SECRET = "public.crt", "public.key", "public-secret"   # beside the credentials
+
+
+@dataclass(frozen=True)
+class PublicSettings:
+    """[public]: the "Mi turno" page a citizen opens from the QR code on the ticket (docs/mi-turno.md). `address`
+    is what the tickets print; the hub serves the page itself on the guest Wi-Fi only when `listen` is true
+    (otherwise the central does, at the same address)."""
+
+    address: str                    # https://turno.example.org: the tickets' QR codes point below it
+    secret_file: Path               # the site secret the codes derive from: the same on the hub and every kiosk
+    listen: bool = False            # the hub serves the page, through nginx, on host:port
+    host: str = "0.0.0.0"
+    port: int = 443
+    http_port: int = 80             # plain HTTP only sends the phone to the HTTPS address; 0: none
+    app_port: int = 8082            # the page itself, on the hub's loopback: nginx serves the two above
+    cert_file: Path = DEFAULT_CREDENTIALS_DIR / PUBLIC_CERT    # a certificate phones trust, for the address's name
+    key_file: Path = DEFAULT_CREDENTIALS_DIR / PUBLIC_KEY
+
+
 POLICIES = ("strict", "ratio")
 DEFAULT_BRING = "Traiga su documento de identidad y este comprobante. Llegue unos minutos antes de su hora."
 
@@ -276,6 +296,7 @@ class SiteConfig:
     web: WebSettings = WebSettings()
     central: CentralLink | None = None
     appointments: AppointmentSettings | None = None   # None: the site books none
+    public: PublicSettings | None = None    # None: the tickets carry no QR code
     press_limit: int = 10           # tickets one kiosk button gives within press_window_s (0: no limit)
     press_window_s: int = 60
     kiosk_limit: int = 20           # tickets one kiosk gives within press_window_s, all its buttons together

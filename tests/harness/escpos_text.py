@@ -1,8 +1,12 @@
 """Reads back the text of an ESC/POS byte stream, decoding each run of text with the code page that the
 stream selected for it (ESC t n), so a test sees what the paper shows, accents included. Like a printer, it goes
 back to the default code page (0) at each ESC @. It also follows the character width (GS !, ESC !), so a test can
-measure each printed line as the paper does."""
+measure each printed line as the paper does. And it reads back the QR codes the stream prints: those the printer
+draws (GS ( k, their payload is in the command) and those sent as raster images (GS v 0), decoded by zxing-cpp
+from the picture, as a phone's camera would."""
+import zxingcpp
 from escpos import capabilities
+from PIL import Image
 
 ESC, GS, DLE = 0x1B, 0x1D, 0x10
 _THREE = set(b"EatMd-GJ{ ")            # ESC c n
@@ -80,3 +84,23 @@ def _runs(data: bytes, profile: str):
             run.append(byte)
             i += 1
     yield from flush()
+
+
+def printed_qr_codes(data: bytes) -> list[tuple[str, str]]:
+    """("native" | "image", payload) for each QR code in the stream, in order."""
+    found, i = [], 0
+    while (i := data.find(GS, i)) >= 0:
+        if data[i + 1:i + 3] == b"(k" and data[i + 5:i + 8] == b"1P0":      # store the symbol's data
+            length = data[i + 3] + 256 * data[i + 4]
+            found.append(("native", data[i + 8:i + 5 + length].decode("utf-8")))
+            i += 5 + length
+        elif data[i + 1:i + 3] == b"v0":
+            columns, height = data[i + 4] + 256 * data[i + 5], data[i + 6] + 256 * data[i + 7]
+            raster = bytes(255 - byte for byte in data[i + 8:i + 8 + columns * height])  # ESC/POS: 1 is black
+            picture = Image.frombytes("1", (columns * 8, height), raster).convert("L")
+            found += [("image", code.text) for code in zxingcpp.read_barcodes(picture)
+                      if code.format == zxingcpp.BarcodeFormat.QRCode]
+            i += 8 + columns * height
+        else:
+            i += 1
+    return found
