@@ -5,10 +5,10 @@ Plain Python: the caller passes the day and the time, so tests run any day of th
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from appliance.core.hours import OpeningHours
-from appliance.core.spanish import clock, long_date
+from appliance.core.spanish import clock, long_date, plural
 from appliance.site import SiteConfig
 
 
@@ -19,18 +19,21 @@ class Slots:
         self.hours = hours or OpeningHours(config.hours, config.holidays)
         self.length = timedelta(minutes=self.settings.slot_min)
 
-    def of_day(self, day: date) -> list[datetime]:
-        """The starts of the day's slots, each whole within an opening period; none on a day the site is closed."""
-        noon = datetime.combine(day, datetime.min.time(), self.zone).replace(hour=12)
-        if self.closed_reason(noon) is not None:
-            return []
+    def times(self) -> list[time]:
+        """The starts of a working day's slots, each whole within an opening period."""
         starts = []
         for opens, closes in self.hours.hours.periods:
-            start = datetime.combine(day, opens, self.zone)
-            while start + self.length <= datetime.combine(day, closes, self.zone):
-                starts.append(start)
+            start = datetime.combine(date.min, opens)
+            while start + self.length <= datetime.combine(date.min, closes):
+                starts.append(start.time())
                 start += self.length
         return starts
+
+    def of_day(self, day: date) -> list[datetime]:
+        """The day's slots; none on a day the site is closed."""
+        if self.closed_reason(datetime.combine(day, time(12), self.zone)) is not None:
+            return []
+        return [datetime.combine(day, start, self.zone) for start in self.times()]
 
     def closed_reason(self, moment: datetime) -> str | None:
         """Why the site attends nobody on that day, or None."""
@@ -67,3 +70,11 @@ class Slots:
             if self.of_day(day):
                 return day
         return None
+
+
+def slip_advice(grace_min: int) -> tuple[str, str]:
+    """What an appointment's slip says about arriving, on paper and on the printable page alike."""
+    return ("Al llegar, acerque este código al lector del dispensador: recibirá un turno que se llama antes que los "
+            "demás a la hora de su cita.",
+            f"Si llega más de {grace_min} {plural(grace_min, 'minuto', 'minutos')} tarde, se le atenderá en orden de "
+            "llegada, como a quien llega sin cita.")

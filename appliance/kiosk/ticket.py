@@ -19,6 +19,7 @@ from typing import ClassVar
 from escpos.constants import QR_ECLEVEL_M
 from escpos.escpos import Escpos
 
+from appliance.core.slots import slip_advice
 from appliance.core.spanish import clock, duration, long_date, plural
 from appliance.drivers.printer import PrinterError
 from appliance.site import DEFAULT_CODE_PAGE
@@ -112,10 +113,7 @@ class BookingSlip:
                  Line(clock(self.slot), "huge", True), Line(long_date(self.slot.date()), bold=True),
                  Line(self.service_name, "large", True), Line("", rule=True),
                  Line(f"Dirección: {self.address}"), Line(self.hours), Line(self.bring), Line("", rule=True),
-                 Line("Al llegar, acerque este código al lector del dispensador: recibirá un turno que se llama antes "
-                      "que los demás a la hora de su cita."),
-                 Line(f"Si llega más de {self.grace_min} {plural(self.grace_min, 'minuto', 'minutos')} tarde, se le "
-                      "atenderá en orden de llegada, como a quien llega sin cita.")]
+                 *(Line(text) for text in slip_advice(self.grace_min))]
         return [wrapped for line in lines for wrapped in _wrap(line, layout)]
 
 

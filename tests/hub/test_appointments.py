@@ -209,3 +209,37 @@ def test_late_unknown_cancelled_and_other_day_codes(hub):
     assert [r["appointment"] for r in hub.store.day(hub.today) if r["kind"] == "missed"] == [missed]
     feed(hub, command("c1", "check_in", appointment=missed))                    # reception: late, a walk-in
     assert answer(hub, "c1") is None and hub.ledger.bookings.by_code[missed].number == "RC-002"
+
+
+def test_the_csv_marks_appointment_turns_and_the_informe_counts_booked_arrived_late_and_missed(hub):
+    from hub.export import rows
+    from hub.report.figures import build
+    from hub.report.render import render_body
+
+    feed(hub, *(command(f"b{n}", "book", service="R", slot=at("2026-11-24", hm))
+                for n, hm in enumerate(("09:15", "09:30", "09:45", "10:00"))))
+    on_time, early, late, missed = (booked(hub, f"b{n}") for n in range(4))
+    feed(hub, command("x", "cancel_booking", appointment=missed))
+    feed(hub, command("b9", "book", service="R", slot=at("2026-11-24", "10:15")))
+    missed = booked(hub, "b9")
+    feed(hub, ticket(hub, 1), scan(on_time, "s1", moment=hub.clock.moment), scan(early, "s2"))   # 9:01
+    hub.clock.moment = START + timedelta(minutes=20)
+    feed(hub, request(1, "n1"))                                    # 9:20: RC-001 (9:15), 5 minutes past its time
+    hub.clock.moment = START + timedelta(minutes=58)
+    feed(hub, scan(late, "s3"), request(1, "n2"))                  # 9:58: late for 9:45; RC-002 (9:30) called
+    feed(hub, contract.Rating(id="r1", at=hub.clock.moment.isoformat(), source="escritorio-1", desk=1,
+                              turn_id=hub.ledger.serving[1], value=5))
+    hub.clock.moment = START + timedelta(hours=2)
+    feed(hub, request(1, "n3"), request(1, "n4"))                  # R-001, then the late one as a walk-in
+    table = {row["number"]: row for row in rows(hub.store, START.date(), START.date(), hub.config.service_names())}
+    assert {n: (r["appointment"], r["appointment_local"]) for n, r in table.items()} == {
+        "R-001": ("no", ""), "RC-001": ("sí", "2026-11-24 09:15:00"), "RC-002": ("sí", "2026-11-24 09:30:00"),
+        "RC-003": ("sí", "2026-11-24 09:45:00")}
+    assert table["RC-002"]["rating"] == 5
+    report = build(hub.store, START.date(), START.date(), hub.config, now=hub.clock.moment)
+    (label, registro), (_, total) = report.appointments
+    assert label == "Registro y Aportes" and registro is not None
+    assert (total.booked, total.arrived, total.on_time, total.late, total.no_show) == (4, 3, 2, 1, 1)
+    assert sorted(total.waits) == [300.0, 1680.0]                  # 9:20 - 9:15; 9:58 - 9:30
+    body = render_body(report)
+    assert "<h2>Citas</h2>" in body and "No llegaron" in body and "Tarde (sin prioridad)" in body
