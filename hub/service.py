@@ -78,7 +78,8 @@ class Hub:
         self.inbox: queue.Queue = queue.Queue()
         self.store = DayStore(Path(state_dir) / "days")
         # A clock set back at boot keeps the newest day already recorded (day.py).
-        self.day = ServiceDay(recorded_day(self.now().date().isoformat(), self._served_days()))
+        clock_day = self.now().date().isoformat()
+        self.day = ServiceDay(recorded_day(clock_day, self.store.served_days(clock_day)))
         self.ledger = fold(self.store.resume(self.today))   # a torn end of the day's journal is cut here
         self.pace = self._pace_of_today()
         self._past = past_attentions(self.store, date.fromisoformat(self.today), config.timezone)
@@ -98,13 +99,6 @@ class Hub:
     @property
     def today(self) -> str:
         return self.day.today
-
-    def _served_days(self) -> list[str]:
-        """The days recorded: a later day's file that holds only the appointments booked for it is not one (the
-        clock was not set back for it)."""
-        clock_day = self.now().date().isoformat()
-        return [day for day in self.store.days() if day <= clock_day or
-                any(r["kind"] not in BOOKING_KINDS for r in self.store.records(day))]
 
     def start(self) -> None:
         self.link.start()
