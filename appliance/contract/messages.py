@@ -362,10 +362,13 @@ class Waiting(Record):
     preferential: int
     minutes_per_turn: int | None = None   # the pace for this service; None until the hub has measured it
     from_history: bool = False            # the pace is that of other days (the same weekday and hour), not today's
+    # Appointments booked within the hour and not yet arrived: they will go first (left out when none).
+    booked: int | None = None
 
     def estimated_minutes(self, ahead: int) -> int | None:
-        """The wait of a citizen with `ahead` people before them, at today's pace; None while it is unknown."""
-        return None if self.minutes_per_turn is None else (ahead + 1) * self.minutes_per_turn
+        """The wait of a citizen with `ahead` people before them, and the appointments that will go first, at
+        today's pace; None while it is unknown."""
+        return None if self.minutes_per_turn is None else (ahead + (self.booked or 0) + 1) * self.minutes_per_turn
 
     # Counts are never negative (a ticket must never print "-3 personas antes que usted"): check_field.
 
@@ -404,9 +407,13 @@ class Board(Message):
         if self.desks is not None:
             object.__setattr__(self, "desks", [_parse_nested(DeskStatus, item, "desks") for item in self.desks])
 
-    def to_json(self) -> bytes:
-        # asdict() recurses into the nested records, so the base serialisation serves as it is.
-        return super().to_json()
+    def body(self) -> dict:
+        # asdict() recurses into the nested records. A queue without appointments due leaves `booked` out, as a
+        # message leaves out an optional field it does not set: a kiosk or display of before takes the board.
+        body = super().body()
+        body["waiting"] = [{key: value for key, value in item.items() if key != "booked" or value is not None}
+                           for item in body["waiting"]]
+        return body
 
 
 @dataclass(frozen=True, kw_only=True)

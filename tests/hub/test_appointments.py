@@ -243,3 +243,16 @@ def test_the_csv_marks_appointment_turns_and_the_informe_counts_booked_arrived_l
     assert sorted(total.waits) == [300.0, 1680.0]                  # 9:20 - 9:15; 9:58 - 9:30
     body = render_body(report)
     assert "<h2>Citas</h2>" in body and "No llegaron" in body and "Tarde (sin prioridad)" in body
+
+
+def test_the_estimates_count_the_appointments_due_within_the_hour(hub):
+    feed(hub, command("b1", "book", service="R", slot=at("2026-11-24", "09:30")),
+         command("b2", "book", service="R", slot=at("2026-11-24", "11:00")),
+         command("b3", "book", service="S", slot=at("2026-11-24", "09:45")))
+    registro = next(w for w in hub.board().waiting if w.service == "R")
+    assert (registro.normal, registro.booked) == (0, 1)                        # 11:00 is more than an hour away
+    assert dataclasses.replace(registro, minutes_per_turn=4).estimated_minutes(2) == 16   # 2 ahead, 1 booked
+    feed(hub, scan(booked(hub, "b1"), "s1"))
+    registro = next(w for w in hub.board().waiting if w.service == "R")
+    assert (registro.normal, registro.booked) == (1, None)                     # arrived: one of the queue now
+    assert b'"booked"' not in hub.board().to_json().split(b'"service":"R"')[1].split(b"}")[0]
