@@ -27,6 +27,15 @@ NOT_A_SLIP = "Este código no es el de un comprobante de cita."
 SLIPS_REMEMBERED = 64    # ids of the page's slip orders already printed: a resent one prints nothing
 
 
+def appointment_lines(slot: datetime, now: datetime, late: bool) -> tuple[str, str]:
+    """What an appointment's ticket says under its service: its time, and when it is called."""
+    return (f"Cita de las {clock(slot)}",
+            f"Llegó después de su cita de las {clock(slot)}: se le atenderá en orden de llegada, como a quien llega "
+            "sin cita." if late else
+            f"Se le llamará a las {clock(slot)}, antes que los turnos sin cita." if now < slot else
+            "Se le llamará en cuanto se libere un módulo, antes que los turnos sin cita.")
+
+
 @dataclass(frozen=True)
 class Scanned:
     """What the reader read, queued by its thread for the kiosk's loop."""
@@ -86,16 +95,13 @@ class Arrivals:
         unit = self.unit
         slot = datetime.fromisoformat(answer.slot).astimezone(unit.config.timezone)
         ahead, minutes, from_history = unit.queue_figures(answer.service, False) if answer.late else (None, None, False)
-        said = (f"Llegó después de su cita de las {clock(slot)}: se le atenderá en orden de llegada, como a quien "
-                "llega sin cita." if answer.late else
-                f"Se le llamará a las {clock(slot)}, antes que los turnos sin cita." if unit.now() < slot else
-                "Se le llamará en cuanto se libere un módulo, antes que los turnos sin cita.")
         ticket = Ticket(entity=unit.config.name, number=answer.number,
                         service_name=unit.config.services[answer.service].name, preferential=False,
                         issued_at=unit.now(), people_ahead=ahead, estimated_wait_min=minutes,
                         estimate_from_history=from_history, notice=unit.config.notice,
                         hours=unit.config.hours.line(), footer=unit.config.ticket_footer,
-                        qr=unit.page_address(answer.turn_id), appointment=(f"Cita de las {clock(slot)}", said))
+                        qr=unit.page_address(answer.turn_id), appointment=appointment_lines(slot, unit.now(),
+                                                                                           answer.late))
         try:
             unit.print_paper(ticket)
         except PrinterError as exc:   # the turn exists: read again, the slip says its number
