@@ -539,8 +539,8 @@ class Hub:
         contact = contact or {key: value for key in ("name", "phone") if (value := getattr(command, key))}
         if contact:    # with consent only (the contract refuses a name or phone without it)
             self.calendar.contacts.put(day, code, contact)
-        self._record("booking", day, appointment=code, service=command.service or self.calendar.find(code).service,
-                     slot=slot.isoformat(), contact=bool(contact), request_id=command.id, by=command.coordinator)
+        self._record("booking", day, appointment=code, service=command.service, slot=slot.isoformat(),
+                     contact=bool(contact), request_id=command.id, by=command.coordinator)
         return set()
 
     def _order_book(self, command: contract.Command) -> set[int]:

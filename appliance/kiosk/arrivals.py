@@ -25,6 +25,7 @@ HELP = "Si necesita ayuda, acérquese a un asesor. También puede tomar un turno
 NO_ANSWER = "En este momento no podemos confirmar su cita."
 NOT_A_SLIP = "Este código no es el de un comprobante de cita."
 SLIPS_REMEMBERED = 64    # ids of the page's slip orders already printed: a resent one prints nothing
+MAX_PENDING = 3          # codes awaiting the hub's answer at once: a reader typing codes without end sends no more
 
 
 def appointment_lines(slot: datetime, now: datetime, late: bool) -> tuple[str, str]:
@@ -61,6 +62,9 @@ class Arrivals:
             return self._refuse(NOT_A_SLIP)
         if text in (code for code, _deadline in self.pending.values()):
             return None                      # read twice while its answer is awaited: one citizen, one answer
+        if len(self.pending) >= MAX_PENDING:
+            log.warning("%s: a code read while %d await the hub's answer; not sent", unit.kiosk.id, MAX_PENDING)
+            return None
         if unit.config.appointments is None or not unit.hub_reachable():
             return self._refuse(NO_ANSWER)
         scan = contract.CheckIn(id=contract.new_id(), at=unit.now().isoformat(timespec="milliseconds"),

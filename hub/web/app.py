@@ -165,7 +165,7 @@ def _appointments_view(web: CoordinatorsWeb, now: datetime) -> dict:
     return {"agenda": agenda(web.store, web.contacts, web.config, now.date()), "times": times(web.config),
             "booked_services": [(letter, web.config.services[letter].name)
                                 for letter, count in web.config.appointments.capacity.items() if count],
-            "printed": (query().get("comprobante") or [""])[0][:40]}
+            "printed": next((k for k in web.config.kiosks if k == (query().get("comprobante") or [""])[0]), "")}
 
 
 @route("/modulos")
