@@ -22,7 +22,7 @@ from appliance.core.spanish import clock, either, long_date
 from appliance.core.steps import arrived, refusing
 from appliance.records.journal import DayStore
 from appliance.records.bookings import BOOKED, BOOKING_KINDS, CANCELLED, CHECKED_IN, Booking
-from appliance.records.ledger import Ledger, fold
+from appliance.records.ledger import fold
 from appliance.site import ConfigError, SiteConfig, appointment_prefix
 from appliance.site import load as load_config
 from hub.appointments import Calendar
