@@ -256,3 +256,41 @@ def test_the_estimates_count_the_appointments_due_within_the_hour(hub):
     registro = next(w for w in hub.board().waiting if w.service == "R")
     assert (registro.normal, registro.booked) == (1, None)                     # arrived: one of the queue now
     assert b'"booked"' not in hub.board().to_json().split(b'"service":"R"')[1].split(b"}")[0]
+
+
+BOOKING_FORM = {"accion": ["book"], "servicio": ["R"], "fecha": ["2026-11-25"], "hora": ["10:30"]}
+
+
+@pytest.mark.parametrize("changes, refusal", [
+    ({"servicio": ["V"]}, "Elija uno de los servicios que dan citas."),
+    ({"fecha": ["25/11/2026"]}, "Escriba el día de la cita como AAAA-MM-DD."),
+    ({"hora": ["25:00"]}, "Elija la hora de la cita."),
+    ({"nombre": ["Rosa"]}, "Sin la autorización del ciudadano (Ley 1581 de 2012) no se anotan su nombre ni su "
+                           "teléfono: marque la autorización o deje los dos en blanco."),
+    ({"telefono": ["3001234567"], "consentimiento": ["si"]},
+     "De un menor de edad no se toman datos personales: agende la cita sin nombre ni teléfono."),
+    ({"nombre": ["<script>alert(1)</script>"], "consentimiento": ["si"], "mayor": ["si"]},
+     "El nombre solo puede tener letras, espacios, puntos, guiones y apóstrofos, hasta 120 caracteres."),
+    ({"nombre": ["Rosa\u202eDíaz"], "consentimiento": ["si"], "mayor": ["si"]},
+     "El nombre solo puede tener letras, espacios, puntos, guiones y apóstrofos, hasta 120 caracteres."),
+    ({"telefono": ["300 123"], "consentimiento": ["si"], "mayor": ["si"]},
+     "El teléfono debe tener 10 cifras (celular, o fijo con su indicativo) o 7 (fijo local)."),
+    ({"accion": ["cancel_booking"], "cita": ["../../etc/passwd"]}, "Esa cita no existe en este sitio."),
+])
+def test_the_booking_form_refuses_in_spanish_what_the_hub_would_not_take(changes, refusal):
+    from appliance.web.queries import BadRequest
+    from hub.web.orders import command_from_form
+
+    with pytest.raises(BadRequest) as error:
+        command_from_form({**BOOKING_FORM, **changes}, _example(), "coordinacion", START)
+    assert str(error.value) == refusal
+
+
+def test_the_booking_form_takes_a_name_and_a_phone_with_consent_as_the_hub_reads_them():
+    from hub.web.orders import command_from_form
+
+    form = {**BOOKING_FORM, "nombre": ["  María-José  O'Neill "], "telefono": ["+57 (300) 123-4567"],
+            "consentimiento": ["si"], "mayor": ["si"]}
+    command = contract.decode(command_from_form(form, _example(), "coordinacion", START).to_json())
+    assert (command.name, command.phone, command.consent, command.slot) == (
+        "María-José O'Neill", "3001234567", True, at(TOMORROW, "10:30"))

@@ -173,3 +173,17 @@ def test_an_appointment_from_the_page_to_the_kiosk_to_the_desk_to_the_report(sit
     assert (row["appointment"], row["appointment_local"], row["rating"]) == ("sí", "2026-11-24 09:30:00", 5)
     (_, total) = build(hub.store, day, day, web.config, now=clock()).appointments[-1:][0]
     assert (total.booked, total.arrived, total.on_time) == (1, 1, 1)
+
+    # Tomorrow's appointment is moved a slot later, then cancelled; the page says each, and who did it is recorded.
+    browser.get(web.url + "citas")
+    (arrived, tomorrow) = browser.find_elements(By.CSS_SELECTOR, "#citas tbody tr")
+    assert "llegó · turno RC-001" in arrived.text and not arrived.find_elements(By.CSS_SELECTOR, "form")
+    ref = tomorrow.find_element(By.CSS_SELECTOR, "code").text
+    Select(tomorrow.find_element(By.CSS_SELECTOR, "select[name=hora]")).select_by_visible_text("8:15")
+    click_to_page(browser, By.CSS_SELECTOR, "#citas tbody tr:nth-child(2) form:nth-of-type(2) button")
+    assert text_of(browser, ".done") == f"La cita {ref} quedó el miércoles 25 de noviembre de 2026 a las 8:15."
+    click_to_page(browser, By.XPATH, "//tr[2]//button[text()='Cancelar cita']")
+    assert text_of(browser, ".done") == f"La cita {ref} quedó cancelada."
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#citas tbody tr")) == 1
+    cancelled = [r for r in hub.store.day("2026-11-25") if r["kind"] == "booking_cancel"]
+    assert [r["by"] for r in cancelled] == ["coordinacion"]
