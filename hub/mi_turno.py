@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 from datetime import datetime
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
@@ -27,14 +28,17 @@ DEVICE = "hub-public"          # its broker account reads the positions and noth
 class MiTurnoPage:
     device = DEVICE
 
-    def __init__(self, config: SiteConfig, *, port: int | None = None, now=None):
-        """`port`: the loopback port ([public] app_port; 0: any free one, for the tests)."""
+    def __init__(self, config: SiteConfig, *, port: int | None = None, tls: tuple[Path, Path] | None = None,
+                 now=None):
+        """`port`: the loopback port ([public] app_port; 0: any free one). `tls`: a certificate and key to serve
+        HTTPS itself, without nginx (the demo)."""
         self.now = now or (lambda: datetime.now(config.timezone))
         self.book = PositionsBook(today=lambda: self.now().date().isoformat())
         self.inbox: queue.Queue = queue.Queue()
         self.rejected = contract.Refusals()
         self.link = Link(DEVICE, config.broker, self.inbox, now=self.now, subscriptions=(contract.POSITIONS_ALL,))
         self._port = config.public.app_port if port is None else port
+        self._tls = tls
         self._server: PageServer | None = None
 
     @property
@@ -43,14 +47,16 @@ class MiTurnoPage:
 
     def start(self) -> None:
         """SetupError when the port cannot be had."""
-        server = PageServer(public_app(self.book), "127.0.0.1", self._port)
+        server = PageServer(public_app(self.book, behind_front=self._tls is None), "127.0.0.1", self._port,
+                            tls=self._tls)
         try:
             server.start()
         except OSError as exc:
             raise SetupError(f"the \"Mi turno\" page cannot listen on 127.0.0.1:{self._port} ([public] app_port): "
                            f"{exc.strerror or exc}") from None
         self._server = server
-        log.info("\"Mi turno\" page on http://127.0.0.1:%d/ (nginx serves it to the guest Wi-Fi)", self.port)
+        log.info("\"Mi turno\" page on %s://127.0.0.1:%d/%s", "https" if self._tls else "http", self.port,
+                 "" if self._tls else " (nginx serves it to the guest Wi-Fi)")
         self.link.start()
 
     def step(self, timeout: float = 0.5) -> int:

@@ -20,6 +20,7 @@ from appliance.site import SiteConfig
 from hub.policy import queue_order
 
 log = logging.getLogger(__name__)
+POSITIONS_EVERY_S = 1.0    # at most this often: the page refreshes every 5 s, and desks' answers come first
 ENDINGS = {"attended": "attended", "no_show": "no_show", "unattended": "closed"}   # a closed turn's page
 
 
@@ -60,7 +61,7 @@ class PositionsPublisher:
                 **envelope(), name=self.config.name, day=day, shard=shard, positions=list(held)))
             self._sent[shard] = (day, held)
 
-    def shards(self, ledger: Ledger, board: contract.Board, now: datetime) -> dict[str, list[contract.Position]]:
+    def shards(self, ledger: Ledger, board: contract.Board, now: datetime) -> dict[str, list[dict]]:
         """Each shard's positions: its turns still waiting or called first, then as many of those that ended as
         fit (the most recent): a shard never outgrows contract.MAX_POSITIONS."""
         latest: dict[str, Turn] = {}          # a ticket's code -> the last turn of its chain (a transfer's new one)
@@ -73,7 +74,7 @@ class PositionsPublisher:
         for code, turn in latest.items():
             position = self._position(code, turn, ahead, waiting)
             if position is not None:
-                (ended if position.state in ENDINGS.values() else open_turns)[contract.shard_of(code)].append(position)
+                (ended if position["state"] in ENDINGS.values() else open_turns)[code[0]].append(position)
         held = {}
         for shard in {*open_turns, *ended}:
             room = max(0, contract.MAX_POSITIONS - len(open_turns[shard]))
@@ -88,19 +89,21 @@ class PositionsPublisher:
         return {turn.turn_id: index for turns in by_service.values()
                 for index, turn in enumerate(queue_order(turns, policy=self.config.queue, now=now))}
 
-    def _position(self, code: str, turn: Turn, ahead: dict[str, int], waiting: dict) -> contract.Position | None:
-        service = self.config.services[turn.service].name
-        common = dict(public_code=code, number=turn.number, service_name=service)
+    def _position(self, code: str, turn: Turn, ahead: dict[str, int], waiting: dict) -> dict | None:
+        """A contract.Position's fields, the unset ones left out: built for thousands of turns at every change,
+        and sent as they are (Positions.body)."""
+        position = {"public_code": code, "number": turn.number, "service_name": self.config.services[turn.service].name}
         if turn.status == WAITING:
             people = ahead[turn.turn_id]
-            pace = waiting.get(turn.service)
-            return contract.Position(**common, state="waiting", ahead=people,
-                                     minutes=pace.estimated_minutes(people) if pace else None)
-        if turn.status == CALLED:
-            return contract.Position(**common, state="called", desk_name=self.config.desks[turn.desk].name)
-        if turn.status == CLOSED and turn.outcome in ENDINGS:
-            return contract.Position(**common, state=ENDINGS[turn.outcome])
-        return None     # closed as transferred: the chain's newer turn stands for it
+            minutes = waiting[turn.service].estimated_minutes(people) if turn.service in waiting else None
+            position.update(state="waiting", ahead=people, **({} if minutes is None else {"minutes": minutes}))
+        elif turn.status == CALLED:
+            position.update(state="called", desk_name=self.config.desks[turn.desk].name)
+        elif turn.status == CLOSED and turn.outcome in ENDINGS:
+            position.update(state=ENDINGS[turn.outcome])
+        else:
+            return None     # closed as transferred: the chain's newer turn stands for it
+        return position
 
     def _code(self, turn_id: str) -> str:
         ticket = contract.TICKET_TURN.match(turn_id).group(0)

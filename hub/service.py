@@ -30,7 +30,7 @@ from hub.day import REPLAY_DAYS, ServiceDay, oldest_replayable, plausible, recor
 from hub.history import past_attentions
 from hub.pace import Pace
 from hub.policy import choose_next
-from hub.positions import PositionsPublisher
+from hub.positions import POSITIONS_EVERY_S, PositionsPublisher
 from hub.retained import Past, RetainedPublisher, advisor_at, build_board, build_desk_state
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,8 @@ class Hub:
                                         contract.COMMAND_TOPIC, contract.CHECK_INS_ALL))
         self.retained = RetainedPublisher(self.link)
         self.positions = PositionsPublisher(config, self.retained)
+        self._positions_due: contract.Board | None = None     # the board whose positions are still to publish
+        self._positions_sent = float("-inf")
 
     @property
     def today(self) -> str:
@@ -140,6 +142,7 @@ class Hub:
         if board_changed or (self.link.connected and self.monotonic() - self._board_sent >= BOARD_REFRESH_S):
             self._publish_board()
         self._warn_overdue()
+        self._publish_positions()
         return len(items)
 
     def _flush(self) -> list[dict]:
@@ -700,7 +703,14 @@ class Hub:
         board = self.board()
         self.retained.publish(contract.BOARD_TOPIC, board)
         self._board_sent = self.monotonic()
-        self.positions.publish(self.ledger, board, self.today, self.now(), self._envelope)
+        self._positions_due = board
+
+    def _publish_positions(self) -> None:
+        """The turns' positions after the board they follow, at most every POSITIONS_EVERY_S: a phone reads them
+        every few seconds, and a NEXT must not wait for each batch's."""
+        if self._positions_due is not None and self.monotonic() - self._positions_sent >= POSITIONS_EVERY_S:
+            self.positions.publish(self.ledger, self._positions_due, self.today, self.now(), self._envelope)
+            self._positions_due, self._positions_sent = None, self.monotonic()
 
     def healthy(self) -> bool:
         """For the watchdog: the loop runs, and what it decides reaches the devices."""

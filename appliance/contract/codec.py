@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 64 * 1024
 _BOM = b"\xef\xbb\xbf"
 _ENVELOPE = ("v", "type")
-TYPES = {**messages.TYPES, **shipping.TYPES, positions.Positions.TYPE: positions.Positions}     # every payload type, by its `type`
+# Every payload type, by its `type`.
+TYPES = {**messages.TYPES, **shipping.TYPES, positions.Positions.TYPE: positions.Positions}
 
 
 class Refusals(Counter):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from appliance.contract.fields import CODE_ALPHABET, ContractError, shown
-from appliance.contract.messages import Message, Record, _parse_nested
+from appliance.contract.messages import SCHEMA_VERSION, Message, Record, _parse_nested
 from appliance.contract.topics import ROOT
 
 SHARDS = CODE_ALPHABET                 # a shard per first character of the code
@@ -72,3 +72,11 @@ class Positions(Message):
         if any(shard_of(p.public_code) != self.shard for p in parsed):
             raise ContractError(f"a position in shard {self.shard!r} has a code of another shard")
         object.__setattr__(self, "positions", parsed)
+
+    def body(self) -> dict:
+        # The hub builds the positions as plain objects (each a Position's fields, the unset ones left out), and
+        # thousands of them at every change: asdict()'s deep copy of each would cost the hub more than the rest.
+        positions = [item if isinstance(item, dict) else
+                     {key: value for key, value in vars(item).items() if value is not None} for item in self.positions]
+        return {"v": SCHEMA_VERSION, "type": self.TYPE, "id": self.id, "at": self.at, "source": self.source,
+                "name": self.name, "day": self.day, "shard": self.shard, "positions": positions}

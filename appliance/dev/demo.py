@@ -11,6 +11,7 @@ import logging
 import os
 import queue
 import random
+import secrets
 import threading
 import time
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from appliance.core.link import Link
 from appliance.core.slots import Slots
 from appliance.desk.unit import DeskUnit
 from appliance.dev.always_open import AlwaysOpen
-from appliance.dev.local_broker import LocalBroker
+from appliance.dev.local_broker import LocalBroker, free_port
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.gpio import press
 from appliance.drivers.printer import SimulatedPrinter
@@ -33,6 +34,7 @@ from appliance.drivers.sound import Announcer, EspeakSpeaker, SilentSpeaker
 from appliance.kiosk.main import button_keys
 from appliance.kiosk.preview import TicketKeeper
 from appliance.kiosk.unit import KioskUnit
+from appliance.ops import site_ca
 from appliance.screens.scene import CLOSED_TITLE
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ class DemoSite:
         from gpiozero.pins.mock import MockFactory
 
         from appliance.screens.window import Screen
+        from hub.mi_turno import MiTurnoPage
         from hub.service import Hub
         from hub.shipper import Shipper
 
@@ -63,18 +66,18 @@ class DemoSite:
             display = dataclasses.replace(display, size=(1280, 720))
         # The scripted morning's citizens come faster than any real queue: no press limits, and an attention of a
         # few seconds can be rated.
+        state = out / "state"
         self.config = dataclasses.replace(base, kiosks={kiosk.id: kiosk}, displays={display.id: display},
                                           press_limit=0, kiosk_limit=0, rating_grace_s=1.0,
-                                          rating_min_attention_s=1.0)
+                                          rating_min_attention_s=1.0, public=_public_page(state))
         self.kiosk_pins, self.desk_pins = MockFactory(), {n: MockFactory() for n in DESKS}
         self.kiosk_keys = {key.key: key for key in button_keys(self.config, kiosk.id)}   # as a kiosk alone has
-        state = out / "state"
         self.hub = Hub(self.config, state / "hub")
         self.kiosk = KioskUnit(self.config, kiosk.id, state / kiosk.id, pin_factory=self.kiosk_pins,
                                printer=SimulatedPrinter(), on_printed=TicketKeeper(out / "tickets"),
                                opening=AlwaysOpen(), reader=SimulatedReader)
         # The coordinators' page's orders, which the demo gives without the page (its appointments).
-        self.page = Link("hub-web", self.config.broker, queue.Queue())
+        self.coordinators = Link("hub-web", self.config.broker, queue.Queue())
         self.desks = {n: DeskUnit(self.config, n, state / contract.desk_device(n), pin_factory=self.desk_pins[n])
                       for n in DESKS}
         speaker = SilentSpeaker() if headless else EspeakSpeaker(volume=display.volume)
@@ -83,9 +86,13 @@ class DemoSite:
                                    key_help=None if headless else self.key_help(), state_dir=state / display.id,
                                    opening=AlwaysOpen())
         self.shipper = Shipper(self.config, state / "hub" / "days", state / "hub-ship") if base.central else None
+        # The tickets' QR codes open the "Mi turno" page, served here over HTTPS with the broker's certificate
+        # (no nginx in the demo; on a hub, nginx serves it to the guest Wi-Fi).
+        tls = broker.ca_file.parent
+        self.page = MiTurnoPage(self.config, tls=(site_ca.cert_file(tls), site_ca.key_file(tls)))
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._loop, args=(unit,), name=name, daemon=True)
-                         for name, unit in (("hub", self.hub), ("kiosk", self.kiosk),
+                         for name, unit in (("hub", self.hub), ("kiosk", self.kiosk), ("mi-turno", self.page),
                                             *((f"desk-{n}", d) for n, d in self.desks.items()),
                                             *((("ship", self.shipper),) if self.shipper else ()))]
 
@@ -100,23 +107,24 @@ class DemoSite:
 
     @property
     def units(self) -> list:
-        return [self.hub, self.kiosk, *self.desks.values(), self.display, *([self.shipper] if self.shipper else [])]
+        return [self.hub, self.kiosk, self.page, *self.desks.values(), self.display,
+                *([self.shipper] if self.shipper else [])]
 
     def start(self) -> None:
         for unit in self.units:
             unit.start()
-        self.page.start()
+        self.coordinators.start()
         for thread in self._threads:
             thread.start()
         for unit in self.units:
             unit.link.wait_connected(5)
-        self.page.wait_connected(5)
+        self.coordinators.wait_connected(5)
 
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
             thread.join(2)
-        self.page.stop()
+        self.coordinators.stop()
         for unit in reversed(self.units):
             unit.stop()
         self.screen.close()
@@ -125,7 +133,7 @@ class DemoSite:
         """A coordinator's order, as the page gives it; the hub's record of it (None if none came in time)."""
         command = contract.Command(id=contract.new_id(), at=datetime.now(self.config.timezone).isoformat(),
                                    source="hub-web", action=action, coordinator="Demostración", **fields)
-        self.page.publish(contract.COMMAND_TOPIC, command.to_json()).wait_for_publish(2)
+        self.coordinators.publish(contract.COMMAND_TOPIC, command.to_json()).wait_for_publish(2)
         give_up = time.monotonic() + deadline_s
         while command.id not in self.hub.ledger.commands and time.monotonic() < give_up:
             time.sleep(0.05)
@@ -164,6 +172,16 @@ class DemoSite:
         return path
 
 
+def _public_page(state: Path) -> site_config.PublicSettings:
+    """The demo's "Mi turno" page on a free loopback port, with a secret of its own."""
+    secret = state / "public-secret"
+    if not secret.exists():
+        secret.parent.mkdir(parents=True, exist_ok=True)
+        secret.write_text(secrets.token_hex(32))
+    port = free_port()
+    return site_config.PublicSettings(address=f"https://127.0.0.1:{port}", secret_file=secret, app_port=port)
+
+
 def _headless() -> None:
     os.environ["SDL_VIDEODRIVER"] = "dummy"
     os.environ["SDL_AUDIODRIVER"] = "dummy"
@@ -188,7 +206,8 @@ def run_demo(*, headless: bool, seconds: float, out: Path) -> int:
     appointment = [p.name for pattern in ("*-cita.png", "*-RC-*.png") for p in sorted((out / "tickets").glob(pattern))]
     print(f"\nDemo finished. In {out}/:\n  tickets/   {len(list((out / 'tickets').glob('*.bin')))} tickets and "
           f"slips (.bin ESC/POS bytes and .png previews)\n  screens/   display screenshots\n  {csv_path.name}  "
-          f"the hub's CSV export")
+          f"the hub's CSV export\n  Each ticket's QR code opened {site.config.public.address}/t/… while the demo "
+          f"ran (a browser that trusts {site.broker.ca_file})")
     if appointment:
         print(f"  an appointment: its slip and its ticket, tickets/{' and tickets/'.join(appointment)}")
     return 0
@@ -252,7 +271,7 @@ def _appointments(site: DemoSite, deadline_s: float = 30.0) -> None:
         return
     slip = contract.AppointmentSlip(id=contract.new_id(), at=now.isoformat(), source="hub-web",
                                     appointment=booked["appointment"], service="R", slot=booked["slot"])
-    site.page.publish(contract.slip_topic(site.kiosk.kiosk.id), slip.to_json()).wait_for_publish(2)
+    site.coordinators.publish(contract.slip_topic(site.kiosk.kiosk.id), slip.to_json()).wait_for_publish(2)
     tickets, give_up = site.out / "tickets", time.monotonic() + deadline_s
     while not any(tickets.glob("*-cita.bin")) and time.monotonic() < give_up:
         time.sleep(0.05)

@@ -41,9 +41,11 @@ def find_nginx() -> str:
 
 
 class LocalFront:
-    def __init__(self, workdir: Path, config: SiteConfig):
+    def __init__(self, workdir: Path, config: SiteConfig, *, connections: int = CONNECTIONS):
+        """`connections`: the worker's (a bench's thousand phones, each kept alive, need more than Debian's)."""
         self.workdir = Path(workdir).absolute()
         self.config = config
+        self.connections = connections
         self._process: subprocess.Popen | None = None
 
     @property
@@ -91,11 +93,11 @@ class LocalFront:
             *([f"user {pwd.getpwuid(0).pw_name};"] if os.geteuid() == 0 else []),
             "worker_processes 1;",
             f"error_log {self.workdir / LOG_NAME} warn;",
-            f"events {{ worker_connections {CONNECTIONS}; }}",
+            f"events {{ worker_connections {self.connections}; }}",
             "http {",
             "    access_log off;",
             *(f"    {line}" for line in temporary),
-            *(f"    {line}" for line in front.site_text(self.config).splitlines()),
+            *(f"    {line}" for line in front.site_text(self.config, cache_dir=self.workdir / "cache").splitlines()),
             "}",
         ]
         return "\n".join(lines) + "\n"

@@ -32,6 +32,7 @@ from appliance.contract import shipping
 from appliance.core.durable import fsync_dir, write_atomic
 from appliance.ops import site_ca
 from appliance.site import CA_NAME, CENTRAL_CA, CentralLink, SetupError, SiteConfig, load
+from appliance.site.model import PUBLIC_SECRET
 from hub import mi_turno
 
 CONF_NAME = "turnero.conf"
@@ -350,9 +351,11 @@ def write_broker_files(config: SiteConfig, directory: Path) -> BrokerFiles:
             write_atomic(path, (password + "\n").encode())
         path.chmod(0o600)
         passwords[account.device] = password
+    if config.public is not None:
+        write_public_secret(credentials / PUBLIC_SECRET)
     removed = []
     for path in sorted(credentials.iterdir()):
-        if path.is_file() and not path.name.startswith(".") and path.name not in (*passwords, CA_NAME):
+        if path.is_file() and not path.name.startswith(".") and path.name not in (*passwords, CA_NAME, PUBLIC_SECRET):
             path.unlink()
             removed.append(path.name)
     if removed:
@@ -367,6 +370,14 @@ def write_broker_files(config: SiteConfig, directory: Path) -> BrokerFiles:
     # Broker-readable only: with a [central] it holds the site's password there.
     write_broker_readable(directory / CONF_NAME, hub_config(directory, config.broker.port, config.central).encode())
     return BrokerFiles(directory, found, tuple(added), tuple(removed))
+
+
+def write_public_secret(path: Path) -> None:
+    """The site secret the tickets' public codes derive from (appliance/core/public_code.py), made once: a new one
+    would orphan the codes of the tickets already printed. Handed to every kiosk beside its credential."""
+    if not path.is_file():
+        write_atomic(path, (secrets.token_hex(32) + "\n").encode())
+    path.chmod(0o600)
 
 
 def write_central_ca(central: CentralLink, directory: Path) -> None:

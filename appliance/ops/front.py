@@ -10,6 +10,7 @@ appliance/dev/local_front.py runs a private nginx with it for the tests.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from appliance.ops import broker_files
@@ -29,10 +30,15 @@ SIGN_IN_BURST = 5
 PUBLIC_REQUESTS_PER_SECOND = 2
 PUBLIC_BURST = 10
 PUBLIC_CONNECTIONS_PER_ADDRESS = 8
+PUBLIC_CACHE_S = 1
+PUBLIC_CACHE_DIR = Path("/var/lib/nginx/turnero-mi-turno")    # Debian's nginx makes it, for its workers
 # The header the page reads the client's address from; nginx sets it, replacing whatever the client sent.
 FORWARDED_FOR = "X-Forwarded-For"
 _BUSY_PAGE = ('<!doctype html><html lang="es"><meta charset="utf-8"><title>Demasiadas solicitudes</title>'
               "<p>Hay demasiadas solicitudes desde este equipo. Espere un momento y vuelva a intentarlo.</p></html>")
+
+_UNREADABLE_PAGE = ('<!doctype html><html lang="es"><meta charset="utf-8"><title>Dirección no válida</title>'
+                    "<p>Esta dirección no es válida. Use la dirección impresa en su tiquete.</p></html>")
 
 
 class FrontError(SetupError):
@@ -113,10 +119,10 @@ def _redirect_server(host: str, port: int, lines: list[str], target: str) -> lis
             f"    return 301 {target}$request_uri;", "}"]
 
 
-def site_text(config: SiteConfig, *, extra: tuple[str, ...] = ()) -> str:
+def site_text(config: SiteConfig, *, extra: tuple[str, ...] = (), cache_dir: Path = PUBLIC_CACHE_DIR) -> str:
     """The `http {}` directives for the page: the zones, the HTTPS server in front of the page and the redirect,
     and the citizens' "Mi turno" page on the guest Wi-Fi when the hub serves it (public_lines). `extra`: more
-    lines for each server (a private nginx's own paths)."""
+    lines for each server, `cache_dir` the page's cache (a private nginx's own paths)."""
     web = config.web
     _checked_paths({"web.cert_file": web.cert_file, "web.key_file": web.key_file})
     port = "" if web.port == 443 else f":{web.port}"
@@ -139,23 +145,39 @@ def site_text(config: SiteConfig, *, extra: tuple[str, ...] = ()) -> str:
     if web.http_port:
         lines += _redirect_server(web.host, web.http_port, common, f"https://{https_name(config)}{port}")
     if config.public is not None and config.public.listen:
-        lines += public_lines(config.public, extra)
+        lines += public_lines(config.public, extra, cache_dir)
     return "\n".join(lines) + "\n"
 
 
-def public_lines(public: PublicSettings, extra: tuple[str, ...] = ()) -> list[str]:
+def public_lines(public: PublicSettings, extra: tuple[str, ...], cache_dir: Path) -> list[str]:
     """The "Mi turno" page on the guest Wi-Fi: its own certificate (one phones trust, for the address's name),
     its own zones, and every request paced per address. A phone refreshing every few seconds stays far below
-    the rate; an address that goes beyond the burst gets the Spanish 429 at once, from nginx, never the page."""
+    the rate; an address that goes beyond the burst gets the Spanish 429 at once, from nginx, never the page.
+    nginx keeps each answer for PUBLIC_CACHE_S (the hub publishes the positions at most once a second): phones
+    following one turn, or refreshing together, cost the page one request a second for it."""
     _checked_paths({"public.cert_file": public.cert_file, "public.key_file": public.key_file})
-    common = _common("turnero_public_connections", PUBLIC_CONNECTIONS_PER_ADDRESS, extra)
+    # No access log: a phone's address beside a code would say who followed which turn.
+    common = _common("turnero_public_connections", PUBLIC_CONNECTIONS_PER_ADDRESS, ("access_log off;", *extra))
     lines = [
         "limit_conn_zone $binary_remote_addr zone=turnero_public_connections:1m;",
         f"limit_req_zone $binary_remote_addr zone=turnero_public:2m rate={PUBLIC_REQUESTS_PER_SECOND}r/s;",
+        f"proxy_cache_path {cache_dir} levels=1 keys_zone=turnero_public_cache:2m max_size=64m inactive=1m "
+        "use_temp_path=off;",
         *_tls_server(public.host, public.port, public.cert_file, public.key_file, common + _headers()),
+        # A request nginx cannot read (an address of kilobytes, a broken header) is not passed on: a Spanish page.
+        "    error_page 400 414 494 /.unreadable;",        # a named location has no URI to go to here
+        "    location = /.unreadable {",
+        "        internal;",
+        '        default_type "text/html; charset=utf-8";',
+        *(f"        {line}" for line in _headers()),
+        f"        return 400 '{_UNREADABLE_PAGE}';",
+        "    }",
         "    location / {",
         f"        limit_req zone=turnero_public burst={PUBLIC_BURST} nodelay;",
         *(f"        {line}" for line in _proxy(public.app_port)),
+        # The page tells browsers not to keep it (no-store); nginx keeps it a moment all the same.
+        "        proxy_cache turnero_public_cache;", f"        proxy_cache_valid 200 404 {PUBLIC_CACHE_S}s;",
+        "        proxy_cache_lock on;", "        proxy_ignore_headers Cache-Control Expires Set-Cookie;",
         "    }",
         "}",
     ]

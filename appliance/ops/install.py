@@ -51,7 +51,9 @@ from appliance import site as site_config
 from appliance.core.durable import write_atomic
 from appliance.ops import broker_files, central_broker, front, site_ca
 from appliance.site import DEFAULT_CREDENTIALS_DIR
+from appliance.site.model import PUBLIC_SECRET
 from central import config as central_config
+from hub import mi_turno
 
 # The systemd units ship inside this package (units/ is the repository's systemd/ folder, as package data).
 UNITS = resources.files(__package__) / "units"
@@ -128,6 +130,8 @@ class Role:
 
 # The hub's companion on a site with a [central]: installed, and removed, with the hub.
 SHIP = Role("ship", broker_files.SHIPPER, None)
+# The hub's companion on a site whose hub serves the "Mi turno" page on the guest Wi-Fi ([public] listen).
+MI_TURNO = Role("mi-turno", mi_turno.DEVICE, None)
 
 
 def role_for(name: str, kiosk_or_display: str | None = None, desk: int | None = None) -> Role:
@@ -382,8 +386,19 @@ def validate(role: Role, config_path: Path, credential: Path | None) -> site_con
             raise InstallError(f"{credential.with_name(site_config.CA_NAME)}: the site CA's certificate must be "
                                f"beside the credential (copy it too, from the hub's "
                                f"{BROKER_FILES}/{broker_files.CREDENTIALS_NAME}/{site_config.CA_NAME})")
+    if role.name == "kiosk" and credential is not None and config.public is not None \
+            and not credential.with_name(PUBLIC_SECRET).is_file():
+        raise InstallError(f"{credential.with_name(PUBLIC_SECRET)}: the site secret of the tickets' QR codes must be "
+                           f"beside the credential (copy it too, from the hub's "
+                           f"{BROKER_FILES}/{broker_files.CREDENTIALS_NAME}/{PUBLIC_SECRET})")
     if role.name == "hub" and config.central is not None:
         _check_central_link(config.central)
+    if role.name == "hub" and _guest_page(config):
+        for path in (config.public.cert_file, config.public.key_file):
+            if not path.is_file():
+                raise InstallError(f"{path}: no such file; the \"Mi turno\" page on the guest Wi-Fi needs a "
+                                   f"certificate phones trust for {config.public.address} and its key ([public] cert_file, "
+                                   "key_file; docs/mi-turno.md)")
     return config
 
 
@@ -523,6 +538,8 @@ def install_steps(target: Target, role: Role, config_path: Path, credential: Pat
         steps.append(file_step(target, f"{credentials}/{role.device}", lambda: secret, mode=0o640, group=USER,
                                text=f"{role.device}'s MQTT password", marks="service"))
         steps += _ca_steps(target, config, ca.read_bytes)
+        if role.name == "kiosk":
+            steps += _secret_steps(target, config, credential.with_name(PUBLIC_SECRET).read_bytes)
     if role.name == "kiosk" and (rule := udev_text(config.kiosks[role.instance])):
         steps += [file_step(target, f"/etc/udev/rules.d/60-turnero-{role.instance}.rules", lambda: rule.encode(),
                             text="the printer's udev rule", marks="udev"),
@@ -537,7 +554,8 @@ def install_steps(target: Target, role: Role, config_path: Path, credential: Pat
         _restart_step("chrony.service", {"chrony"}),
     ]
     shipping = role.name == "hub" and config.central is not None
-    steps += _unit_steps(target, [role, SHIP] if shipping else [role])
+    companions = [*([SHIP] if shipping else []), *([MI_TURNO] if role.name == "hub" and _guest_page(config) else [])]
+    steps += _unit_steps(target, [role, *companions])
     if role.name == "hub" and not shipping and target.path(f"{UNIT_DIR}/{SHIP.template}").exists():
         steps += _ship_removal_steps(target, credentials)   # the site file dropped its [central]
     return steps
@@ -552,7 +570,21 @@ def _ca_steps(target: Target, config: site_config.SiteConfig, content: Callable[
 
 
 def _hub_credentials(config: site_config.SiteConfig) -> tuple[str, ...]:
-    return (*HUB_CREDENTIALS, *([broker_files.SHIPPER] if config.central is not None else []))
+    return (*HUB_CREDENTIALS, *([broker_files.SHIPPER] if config.central is not None else []),
+            *([MI_TURNO.device] if _guest_page(config) else []))
+
+
+def _guest_page(config: site_config.SiteConfig) -> bool:
+    """The hub serves the "Mi turno" page on the guest Wi-Fi itself ([public] listen)."""
+    return config.public is not None and config.public.listen
+
+
+def _secret_steps(target: Target, config: site_config.SiteConfig, content: Callable[[], bytes]) -> list[Step]:
+    """The site secret of the tickets' codes, where the hub and the kiosks read it ([public] secret_file)."""
+    if config.public is None:
+        return []
+    return [file_step(target, str(config.public.secret_file), content, mode=0o640, group=USER,
+                      text="the site secret of the tickets' QR codes", marks="service")]
 
 
 def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str) -> list[Step]:
@@ -562,10 +594,11 @@ def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str)
     def broker_files_current() -> bool:
         credentials = directory / broker_files.CREDENTIALS_NAME
         try:
-            have = {p.name for p in credentials.iterdir()
-                    if p.is_file() and not p.name.startswith(".") and p.name != site_config.CA_NAME}
+            have = {p.name for p in credentials.iterdir() if p.is_file() and not p.name.startswith(".")
+                    and p.name not in (site_config.CA_NAME, PUBLIC_SECRET)}
             found = broker_files.accounts(config)
             return (have == {a.device for a in found} and (directory / broker_files.PASSWD_NAME).is_file()
+                    and (config.public is None or (credentials / PUBLIC_SECRET).is_file())
                     and (directory / broker_files.ACL_NAME).read_text() == broker_files.acl_text(found)
                     and (directory / broker_files.CONF_NAME).read_text()
                     == broker_files.hub_config(directory, config.broker.port, central)
@@ -599,6 +632,7 @@ def _hub_steps(target: Target, config: site_config.SiteConfig, credentials: str)
                     mode=0o640, group=USER, text=f"the {device} MQTT password", marks="service")
           for device in _hub_credentials(config)),
         *_ca_steps(target, config, copy_of(f"{broker_files.CREDENTIALS_NAME}/{site_config.CA_NAME}")),
+        *_secret_steps(target, config, copy_of(f"{broker_files.CREDENTIALS_NAME}/{PUBLIC_SECRET}")),
         # The page's certificate and key, from the site CA ([web] cert_file, key_file), read by nginx (as root),
         # which serves the page in front of the hub's loopback.
         _apt_step("nginx-light", "the front of the coordinators' page"),

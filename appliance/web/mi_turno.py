@@ -26,7 +26,9 @@ from appliance.web.server import HEADERS
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
-REFRESH_S = {"waiting": 5, "called": 5, "attended": 60, "no_show": 30, "closed": 60, None: 30}
+# Seconds between two refreshes: often while the turn waits or is called, seldom once it has ended (a no-show
+# may be reinstated, and the day ends), and for a code not found (a ticket printed while the hub was away).
+REFRESH_S = {"waiting": 5, "called": 5, "attended": 20, "no_show": 20, "closed": 20, None: 20}
 ASSETS = {"mi-turno.css": "text/css; charset=utf-8", "mi-turno.js": "text/javascript; charset=utf-8"}
 ERRORS = {404: "Página no encontrada", 405: "Solicitud no permitida", 500: "Error interno"}
 

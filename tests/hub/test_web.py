@@ -3,7 +3,6 @@ Chromium driven by Selenium, against a real Mosquitto, the real hub and the CSV 
 import csv
 import io
 import json
-import os
 import queue
 import re
 import shutil
@@ -15,7 +14,6 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -32,7 +30,7 @@ from appliance.web.accounts import DECOY, SESSION_S, AccountError, Accounts
 from appliance.web.pages import COOKIE
 from appliance.web.auth import Throttle, hash_password, verify_password
 from appliance.web.queries import MAX_DAYS, BadRequest, period
-from tests.harness.chromium import CERTUTIL, CHROMEDRIVER, chromium_options, emulate_width, require
+from tests.harness.chromium import emulate_width, full_page_shot, trusting_browser
 from tests.harness.page import PASSWORD, ask, make_page, page_config
 from tests.harness.roles import STEP_DEADLINE_S, Running, wait_until
 
@@ -307,42 +305,12 @@ def site(broker, tmp_path):
 
 @pytest.fixture
 def browser(tmp_path, broker):
-    """Headless Chromium that trusts the site CA as a coordinator's browser does once it is imported
-    (docs/install.md): in its NSS certificate store, and nothing else is relaxed."""
-    require(CERTUTIL, "libnss3-tools")
-    home = tmp_path / "home"
-    nssdb = home / ".pki" / "nssdb"
-    nssdb.mkdir(parents=True)
-    for command in (["-N", "--empty-password"], ["-A", "-t", "C,,", "-n", "turnero site CA", "-i", str(broker.ca_file)]):
-        subprocess.run([str(CERTUTIL), "-d", f"sql:{nssdb}", *command], check=True, capture_output=True, timeout=30)
-
-    options = chromium_options(tmp_path / "chromium-profile")
-    downloads = tmp_path / "descargas"
-    downloads.mkdir()
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False,
-                                              "intl.accept_languages": "es-CO,es"})
-    # Chromium on Linux takes its language from the environment (date fields as dd/mm/aaaa).
-    service = Service(executable_path=str(CHROMEDRIVER), env={**os.environ, "LANGUAGE": "es_CO", "LANG": "es_CO.UTF-8",
-                                                              "HOME": str(home)})
-    driver = webdriver.Chrome(service=service, options=options)
-    driver.downloads = downloads
-    driver.implicitly_wait(0)
-    yield driver
-    driver.quit()
+    yield from trusting_browser(tmp_path, broker.ca_file)
 
 
 def shot(driver, name: str, width: int = 1366) -> None:
-    """The whole page, not only the window: the viewport is made as tall as the page for the picture."""
     SHOTS.mkdir(exist_ok=True)
-    phone = width < 600
-    metrics = {"width": width, "height": 844 if phone else 768, "deviceScaleFactor": 1, "mobile": phone}
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
-    height = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]["height"]
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**metrics, "height": max(metrics["height"],
-                                                                                          int(height))})
-    driver.save_screenshot(str(SHOTS / f"{name}.png"))
-    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    full_page_shot(driver, SHOTS / f"{name}.png", width)
 
 
 def text_of(driver, css: str) -> str:

@@ -30,13 +30,14 @@ INSTANCES = {  # each unit as a Pi runs it: the template with an instance from t
     "turnero-desk@.service": "turnero-desk@2.service",
     "turnero-display@.service": "turnero-display@pantalla-1.service",
     "turnero-ship.service": "turnero-ship.service",         # the hub's, on a site with a [central]
+    "turnero-mi-turno.service": "turnero-mi-turno.service", # the hub's, on a site whose hub serves "Mi turno"
     "turnero-central.service": "turnero-central.service",   # the organisation's central, on its server
 }
 # `systemd-analyze security --offline=yes` (systemd 252), measured when the units were written (docs/install.md).
 # One hardening option less raises a figure by 0.1 or more, so these are the figures themselves.
 EXPOSURE = {"turnero-hub.service": 1.2, "turnero-kiosk@kiosco-1.service": 1.9,
             "turnero-desk@2.service": 1.8, "turnero-display@pantalla-1.service": 1.9,
-            "turnero-ship.service": 1.2, "turnero-central.service": 1.2}
+            "turnero-ship.service": 1.2, "turnero-central.service": 1.2, "turnero-mi-turno.service": 1.2}
 HARDWARE = ("turnero-kiosk@.service", "turnero-desk@.service", "turnero-display@.service")
 
 

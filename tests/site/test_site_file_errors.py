@@ -170,3 +170,23 @@ def test_a_program_given_a_bad_site_file_says_what_is_wrong_and_does_not_start(t
     assert message in done.stderr and f"{site}: the site configuration has" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert not (tmp_path / "state").exists() or not any((tmp_path / "state").rglob("*"))   # nothing started
+
+
+@pytest.mark.parametrize("address, why", [
+    ("http://turno.cis-cali.example", "must start with https://"),
+    ("turno.cis-cali.example", "must start with https://"),
+    ("https://turno.cis-cali.example/?sede=1", "no user, query or fragment"),
+    ("https://ana@turno.cis-cali.example", "no user, query or fragment"),
+    ("https://turno.una-direccion-demasiado-larga.example", "at most 40 characters"),
+    ("https://turno cis", "no user, query or fragment"),
+])
+def test_the_public_address_the_tickets_print_must_be_https_and_short(address, why):
+    problems = problems_of(document(EXAMPLE) + f'\n[public]\naddress = "{address}"\n')
+    assert any(p.startswith("public.address:") and why in p for p in problems), problems
+
+
+def test_a_site_without_public_has_no_page_and_one_with_it_serves_nothing_from_the_hub_unless_told():
+    assert site_config.load(site_config.EXAMPLE).public is None
+    public = site_config.parse(document(EXAMPLE) + '\n[public]\naddress = "https://turno.cis-cali.example/"\n').public
+    assert (public.address, public.listen) == ("https://turno.cis-cali.example", False)
+    assert public.secret_file == site_config.DEFAULT_CREDENTIALS_DIR / "public-secret"

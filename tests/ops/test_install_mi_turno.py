@@ -1,0 +1,69 @@
+"""What install puts on a site whose tickets carry the "Mi turno" QR code: the site secret on the hub and on each
+kiosk (handed over beside the kiosk's credential), and, when the hub serves the page on the guest Wi-Fi, its
+process, its broker account and its nginx server."""
+from pathlib import Path
+
+import pytest
+
+from appliance.ops import install as installer
+from tests.ops.test_install import ROLES, files_under, install, mode, refused, site  # noqa: F401 - site: a fixture
+
+UNIT = "etc/systemd/system/turnero-mi-turno.service"
+SECRET = "etc/turnero/credentials/public-secret"
+
+
+@pytest.fixture
+def guest_site(tmp_path, site) -> Path:   # noqa: F811 - the imported fixture
+    """The example site whose hub serves the page on the guest Wi-Fi, with the certificate phones trust."""
+    for name in ("public.crt", "public.key"):
+        (tmp_path / name).write_text(f"{name} from the site's public CA\n")
+    path = tmp_path / "guest-site.toml"
+    path.write_text(site.read_text(encoding="utf-8") + '\n[public]\naddress = "https://turno.cis-cali.example"\n'
+                    f'listen = true\ncert_file = "{tmp_path / "public.crt"}"\nkey_file = "{tmp_path / "public.key"}"\n',
+                    encoding="utf-8")
+    return path
+
+
+def test_a_hub_serving_the_page_gets_its_process_its_account_the_secret_and_the_guest_front(capsys, tmp_path,
+                                                                                           guest_site):
+    root = tmp_path / "hub-pi"
+    install(capsys, root, guest_site, "hub")
+    made = root / "etc/turnero/broker/credentials/public-secret"
+    assert (root / SECRET).read_bytes() == made.read_bytes() and len(made.read_bytes().strip()) == 64
+    assert mode(root / SECRET) == 0o640
+    assert (root / UNIT).read_bytes() == (installer.UNITS / "turnero-mi-turno.service").read_bytes()
+    assert (root / "etc/turnero/credentials/hub-public").is_file()
+    nginx = (root / installer.NGINX_SITE.lstrip("/")).read_text()
+    assert "zone=turnero_public" in nginx and f"ssl_certificate {tmp_path / 'public.crt'};" in nginx
+    before, secret = files_under(root), made.read_bytes()
+    install(capsys, root, guest_site, "hub")                 # again: the secret is never made anew
+    assert files_under(root) == before and made.read_bytes() == secret
+
+
+def test_a_hub_whose_page_is_elsewhere_gets_the_secret_and_no_page(capsys, tmp_path, guest_site):
+    guest_site.write_text(guest_site.read_text().replace("listen = true", "listen = false"))
+    root = tmp_path / "hub-pi"
+    install(capsys, root, guest_site, "hub")
+    assert (root / SECRET).is_file() and not (root / UNIT).exists()
+    assert not (root / "etc/turnero/credentials/hub-public").exists()
+
+
+def test_a_kiosk_takes_the_secret_from_beside_its_credential_and_is_refused_without_it(capsys, tmp_path, guest_site):
+    handed = tmp_path / "hub-pi/etc/turnero/broker/credentials"
+    install(capsys, tmp_path / "hub-pi", guest_site, "hub")
+    root = tmp_path / "kiosk-pi"
+    install(capsys, root, guest_site, "kiosk", "--credential", handed / "kiosco-1")
+    assert (root / SECRET).read_bytes() == (handed / "public-secret").read_bytes()
+    pendrive = tmp_path / "pendrive"
+    pendrive.mkdir()
+    for name in ("kiosco-1", "ca.crt"):      # the secret left behind
+        (pendrive / name).write_bytes((handed / name).read_bytes())
+    reason = refused(capsys, "install", *ROLES["kiosk"][0], "--config", guest_site, "--root", tmp_path / "other",
+                     "--credential", pendrive / "kiosco-1")
+    assert f"{pendrive / 'public-secret'}: the site secret of the tickets' QR codes must be beside" in reason
+
+
+def test_a_hub_serving_the_page_without_its_certificate_is_refused(capsys, tmp_path, guest_site):
+    (tmp_path / "public.key").unlink()
+    reason = refused(capsys, "install", "--role", "hub", "--config", guest_site, "--root", tmp_path / "hub-pi")
+    assert f"{tmp_path / 'public.key'}: no such file" in reason and "a certificate phones trust" in reason
