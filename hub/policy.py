@@ -52,8 +52,12 @@ def choose_next(waiting: list[Turn], services: tuple[str, ...], *, policy: Queue
 def queue_order(waiting: list[Turn], *, policy: QueuePolicy = QueuePolicy(), now: datetime | None = None) -> list[Turn]:
     """The turns of one service in the order its desks would call them, by the rules above, from a desk with no
     preferential streak: what each citizen's "Mi turno" page counts as the people ahead. The first is the one
-    choose_next() would give such a desk."""
-    turns = sorted(waiting, key=_ISSUED)
+    choose_next() would give such a desk. Appointments not yet due come last: they are called before their time only
+    when nobody else waits."""
+    moment = float("inf") if now is None else now.timestamp()
+    promised = sorted((t for t in waiting if t.appointment_s is not None), key=_PROMISED)
+    due = [t for t in promised if t.appointment_s <= moment]
+    turns = sorted((t for t in waiting if t.appointment_s is None), key=_ISSUED)
     limit = (now - timedelta(minutes=policy.max_wait_min)).timestamp() if policy.max_wait_min and now else None
     aged = [t for t in turns if limit is not None and t.issued_s <= limit]
     rest = turns[len(aged):]
@@ -71,4 +75,4 @@ def queue_order(waiting: list[Turn], *, policy: QueuePolicy = QueuePolicy(), now
         else:
             ordered.append(preferential[taken_preferential])
             taken_preferential, streak = taken_preferential + 1, streak + 1
-    return ordered
+    return [*due, *ordered, *promised[len(due):]]

@@ -294,3 +294,17 @@ def test_the_booking_form_takes_a_name_and_a_phone_with_consent_as_the_hub_reads
     command = contract.decode(command_from_form(form, _example(), "coordinacion", START).to_json())
     assert (command.name, command.phone, command.consent, command.slot) == (
         "María-José O'Neill", "3001234567", True, at(TOMORROW, "10:30"))
+
+
+def test_the_phone_page_counts_a_due_appointment_ahead_of_everyone_and_one_not_yet_due_behind(hub):
+    from hub.policy import choose_next, queue_order
+
+    feed(hub, command("b1", "book", service="R", slot=at("2026-11-24", "09:30")),
+         command("b2", "book", service="R", slot=at("2026-11-24", "11:00")))
+    feed(hub, ticket(hub, 1), ticket(hub, 2, preferential=True), scan(booked(hub, "b1"), "s1"),
+         scan(booked(hub, "b2"), "s2"))
+    for minutes, first in ((5, "P-002"), (31, "RC-001")):
+        now = START + timedelta(minutes=minutes)
+        order = [t.number for t in queue_order(hub.ledger.waiting(), policy=hub.config.queue, now=now)]
+        assert order[0] == first == choose_next(hub.ledger.waiting(), ("R",), policy=hub.config.queue, now=now).number
+        assert order[-1] == "RC-002"
