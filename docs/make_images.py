@@ -10,6 +10,7 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 from appliance import contract  # noqa: E402
 from appliance import site as site_config  # noqa: E402
 from appliance.core.hours import OpeningHours  # noqa: E402
+from appliance.core.public_code import public_code, ticket_address  # noqa: E402
 from appliance.kiosk.arrivals import appointment_lines  # noqa: E402
 from appliance.kiosk.preview import save_preview  # noqa: E402
 from appliance.kiosk.ticket import BookingSlip, Slip, Ticket, TicketLayout  # noqa: E402
@@ -63,6 +64,11 @@ def tickets() -> None:
     older = dataclasses.replace(ticket, number="M-002", people_ahead=1, estimated_wait_min=8,
                                 category=contract.PREFERENTIAL_CATEGORIES["persona_mayor"])
     save_preview(older, TicketLayout(80), OUT / "tiquete-persona-mayor.png")
+    # A site with [public]: the QR code of the turn's "Mi turno" page, and its address (docs/mi-turno.md).
+    code = public_code(b"el secreto de ejemplo de una sede, de 32 bytes o mas", "2026-11-24/kiosco-1/P007")
+    followed = dataclasses.replace(ticket, qr=ticket_address("https://turno.cis-cali.example", code))
+    for mm in (80, 58):
+        save_preview(followed, TicketLayout(mm), OUT / f"tiquete-qr-{mm}mm.png")
     slip = Slip(entity=SITE.name, reason=OPENING.reason(HOLIDAY), reopening=OPENING.reopening(HOLIDAY),
                 hours=SITE.hours.line(), last_ticket=SITE.hours.last_ticket_text(), issued_at=HOLIDAY)
     save_preview(slip, TicketLayout(80), OUT / "aviso-festivo.png")

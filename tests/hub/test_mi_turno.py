@@ -197,3 +197,23 @@ def test_a_wrong_code_gets_the_page_of_an_unknown_one_and_a_burst_from_one_addre
     assert refused and {answer[0] for answer in answers} == {404, 429}
     assert all("Demasiadas solicitudes" in text and headers["retry-after"] == "30" for _, headers, text in refused)
     assert site.ask("/t/" + "3" * 16, source="127.0.0.10")[0] == 404     # the guest beside it is not held up
+
+
+def test_a_thousand_phones_following_leave_the_next_answered_and_each_reads_its_own_turn(site):
+    """How fast the hub answers with them is bench/bench_mi_turno.py's to measure: here, that a NEXT pressed while
+    a thousand phones ask is answered, that they reach the page and never the hub, and that each reads its turn."""
+    for _ in range(10):
+        site.take_ticket()
+    codes = {t.number: public_code(site.secret, t.turn_id) for t in site.hub.ledger.waiting()}
+    wait_until(lambda: all(site.page.book.find(code) for code in codes.values()), what="the page knows every turn")
+    phones = [(f"127.0.{1 + n // 250}.{1 + n % 250}", f"R-{1 + n % 10:03d}") for n in range(1000)]
+    with ThreadPoolExecutor(16) as pool:
+        answers = pool.map(lambda phone: site.ask(f"/t/{codes[phone[1]]}", source=phone[0]), phones)
+        site.press(3)                   # R-001 called while the thousand ask
+        answers = list(answers)
+    serving = site.hub.ledger.turns[site.hub.ledger.serving[3]]
+    assert serving.number == "R-001" and site.hub.rejected == {}
+    assert [status for status, _, _ in answers] == [200] * 1000
+    for (_, number), (_, _, text) in zip(phones, answers):
+        assert f"Turno <strong>{number}</strong>" in text
+        assert "antes que usted" in text or "Es su turno: diríjase al Módulo 3" in text

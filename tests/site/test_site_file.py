@@ -84,6 +84,16 @@ def test_a_site_of_a_network_names_its_central_and_the_files_beside_its_credenti
     assert site_config.parse(example_text()).central is None
 
 
+def test_a_site_whose_tickets_carry_the_mi_turno_code_names_its_address_and_its_guest_listener():
+    text = example_text()
+    for line in ("[public]", "address = ", "listen = ", "host = \"192", "cert_file = ", "key_file = "):
+        text = text.replace(f"# {line}", line, 1)
+    public = site_config.parse(text).public
+    assert (public.address, public.listen, public.host, public.port) == (
+        "https://turno.cis-cali.example", True, "192.168.50.2", 443)
+    assert public.secret_file == Path("/etc/turnero/credentials/public-secret")
+
+
 def test_every_problem_is_reported_at_once():
     text = example_text().replace("port = 8883", "port = 0").replace("next = 17", "next = 99")
     with pytest.raises(site_config.ConfigError) as error:
