@@ -308,3 +308,11 @@ def test_the_phone_page_counts_a_due_appointment_ahead_of_everyone_and_one_not_y
         order = [t.number for t in queue_order(hub.ledger.waiting(), policy=hub.config.queue, now=now)]
         assert order[0] == first == choose_next(hub.ledger.waiting(), ("R",), policy=hub.config.queue, now=now).number
         assert order[-1] == "RC-002"
+
+
+def test_an_order_sent_again_books_once(hub):
+    order = command("b1", "book", service="S", slot=at(TOMORROW, "09:00"))
+    feed(hub, order, order)
+    feed(hub, order)
+    assert len(bookings_of(hub.store.day(TOMORROW)).by_code) == 1
+    assert [r["id"] for r in hub.store.day(hub.today) if r["kind"] == "command"] == ["b1"]
