@@ -410,12 +410,18 @@ class Hub:
         # The citizen's name and phone stay out of the journal (records.contacts keeps them).
         order = {key: value for key, value in command.body().items()
                  if key not in ("v", "type", "id", "at", "source", "name", "phone")}
-        booked = next(({"appointment": r["appointment"], "slot": r["slot"]} for r in self._made
-                       if r["kind"] == "booking" and r.get("request_id") == command.id), {})
         self._record("command", id=command.id, action=command.action, coordinator=command.coordinator, order=order,
-                     **({"refused": refusal} if refusal else {}), **booked)
+                     **({"refused": refusal} if refusal else {}), **self._appointment_made(command.id))
         log.info("%s ordered %s: %s", command.coordinator, command.action, refusal or "done")
         return desks
+
+    def _appointment_made(self, command_id: str) -> dict:
+        """What an appointment order made, for the page to say: the appointment booked and its slot, or the
+        number of the turn checked in."""
+        for r in self._made:
+            if r.get("request_id") == command_id and r["kind"] in ("booking", "checkin"):
+                return {key: r[key] for key in ("appointment", "slot", "number") if key in r}
+        return {}
 
     def _desk_named(self, command: contract.Command):
         desk = self.config.desks.get(command.desk)

@@ -32,7 +32,8 @@ KINDS = {
     "rating": (("turn_id", "value"), ("desk", "advisor", "received_at")),
     "desk": (("desk", "status", "advisor"), ("request_id", "by")),
     "advisor": (("desk", "advisor"), ("request_id", "by")),
-    "command": (("action", "coordinator", "order"), ("refused", "appointment", "slot")),   # the booking it made
+    # with what an appointment order made: the appointment booked and its slot, or the turn checked in
+    "command": (("action", "coordinator", "order"), ("refused", "appointment", "slot", "number")),
     "reinstate": (("turn_id",), ("request_id", "by")),
     "undo": (("desk", "undone", "closed_turn", "called_turn", "seconds"), ("request_id", "by")),
     "manual": (("turn_id", "number", "service", "desk", "advisor", "issued_at", "called_at", "closed_at", "outcome"),

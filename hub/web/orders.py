@@ -191,7 +191,7 @@ def describe(record: dict, config: SiteConfig, *, done: bool) -> str:
         "cancel_booking": (f"Cancelar la cita {cita}", f"La cita {cita} quedó cancelada."),
         "move_booking": (f"Mover la cita {cita} {_when(order.get('slot'), config)}",
                          f"La cita {cita} quedó {_when(order.get('slot'), config)}."),
-        "check_in": (f"Registrar la llegada de la cita {cita}", f"Llegada de la cita {cita} registrada: su turno "
-                                                                 "está en la fila."),
+        "check_in": (f"Registrar la llegada de la cita {cita}",
+                     f"Llegada de la cita {cita} registrada: su turno es el {record.get('number')}."),
     }
     return sentences[record["action"]][done]

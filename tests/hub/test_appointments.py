@@ -209,6 +209,7 @@ def test_late_unknown_cancelled_and_other_day_codes(hub):
     assert [r["appointment"] for r in hub.store.day(hub.today) if r["kind"] == "missed"] == [missed]
     feed(hub, command("c1", "check_in", appointment=missed))                    # reception: late, a walk-in
     assert answer(hub, "c1") is None and hub.ledger.bookings.by_code[missed].number == "RC-002"
+    assert hub.ledger.commands["c1"]["number"] == "RC-002"                     # what the page tells reception
 
 
 def test_the_csv_marks_appointment_turns_and_the_informe_counts_booked_arrived_late_and_missed(hub):

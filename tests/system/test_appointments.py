@@ -70,8 +70,9 @@ def site(broker, tmp_path):
 
 
 def paper(unit: KioskUnit) -> list[bytes]:
-    """Each piece of paper the kiosk printed, as the bytes its printer got."""
-    return [path.read_bytes() for path in sorted(unit.on_printed.folder.glob("*.bin"))]
+    """Each piece of paper the kiosk printed, in the order it came out, as the bytes its printer got."""
+    return [path.read_bytes() for path in sorted(unit.on_printed.folder.glob("*.bin"),
+                                                 key=lambda path: path.stat().st_mtime_ns)]   # names sort by label
 
 
 def read(printed: bytes) -> str:
@@ -187,3 +188,14 @@ def test_an_appointment_from_the_page_to_the_kiosk_to_the_desk_to_the_report(sit
     assert len(browser.find_elements(By.CSS_SELECTOR, "#citas tbody tr")) == 1
     cancelled = [r for r in hub.store.day("2026-11-25") if r["kind"] == "booking_cancel"]
     assert [r["by"] for r in cancelled] == ["coordinacion"]
+
+    # A citizen who comes without the slip (or whose slip the reader cannot read): reception checks them in.
+    Select(browser.find_element(By.ID, "hora")).select_by_visible_text("9:45")
+    click_to_page(browser, By.CSS_SELECTOR, "#agendar button[type=submit]")
+    row = browser.find_element(By.CSS_SELECTOR, "#citas tbody tr:nth-child(2)")
+    ref = row.find_element(By.CSS_SELECTOR, "code").text
+    click_to_page(browser, By.XPATH, "//tr[2]//button[text()='Registrar llegada']")
+    assert text_of(browser, ".done") == f"Llegada de la cita {ref} registrada: su turno es el RC-002."
+    assert "llegó · turno RC-002" in browser.find_element(By.CSS_SELECTOR, "#citas tbody tr:nth-child(2)").text
+    assert hub.ledger.turns[f"{day}/recepcion/RC002"].appointment is not None
+    shot(browser, "citas-llegada")
