@@ -189,8 +189,8 @@ def describe(record: dict, config: SiteConfig, *, done: bool) -> str:
         "book_first": (f"Agendar una cita prioritaria de {service}",
                        f"Cita prioritaria de {service} agendada {_when(record.get('slot'), config)}."),
         "cancel_booking": (f"Cancelar la cita {cita}", f"La cita {cita} quedó cancelada."),
-        "move_booking": (f"Mover la cita {cita} {_when(order.get('slot'), config)}",
-                         f"La cita {cita} quedó {_when(order.get('slot'), config)}."),
+        "move_booking": (f"Mover la cita {cita} al {_when(order.get('slot'), config)[3:]}",
+                         f"La cita {cita} quedó para el {_when(order.get('slot'), config)[3:]}."),
         "check_in": (f"Registrar la llegada de la cita {cita}",
                      f"Llegada de la cita {cita} registrada: su turno es el {record.get('number')}."),
     }

@@ -182,7 +182,7 @@ def test_an_appointment_from_the_page_to_the_kiosk_to_the_desk_to_the_report(sit
     ref = tomorrow.find_element(By.CSS_SELECTOR, "code").text
     Select(tomorrow.find_element(By.CSS_SELECTOR, "select[name=hora]")).select_by_visible_text("8:15")
     click_to_page(browser, By.CSS_SELECTOR, "#citas tbody tr:nth-child(2) form:nth-of-type(2) button")
-    assert text_of(browser, ".done") == f"La cita {ref} quedó el miércoles 25 de noviembre de 2026 a las 8:15."
+    assert text_of(browser, ".done") == f"La cita {ref} quedó para el miércoles 25 de noviembre de 2026 a las 8:15."
     click_to_page(browser, By.XPATH, "//tr[2]//button[text()='Cancelar cita']")
     assert text_of(browser, ".done") == f"La cita {ref} quedó cancelada."
     assert len(browser.find_elements(By.CSS_SELECTOR, "#citas tbody tr")) == 1
