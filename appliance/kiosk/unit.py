@@ -170,8 +170,8 @@ class KioskUnit:
                         self.config.press_window_s)
             self._show_signal("limit")
             self.print_slip(limit_slip(self.config.name, None if limit == "kiosk" else
-                                        self.config.services[spec.service].name,
-                                        self.limit.wait_s(limit, spec.pin), moment))
+                                       self.config.services[spec.service].name,
+                                       self.limit.wait_s(limit, spec.pin), moment))
             return None
         if self._check_printer() in ("out", "offline"):
             log.error("%s: no ticket: the printer is %s", self.kiosk.id, self.printer_state)
@@ -265,8 +265,8 @@ class KioskUnit:
         log.info("%s: press while no tickets are given (%s)", self.kiosk.id, reason)
         if self.config.closed_slip:
             self.print_slip(Slip(entity=self.config.name, reason=reason, reopening=self.hours.reopening(moment),
-                                  hours=self.config.hours.line(), last_ticket=self.config.hours.last_ticket_text(),
-                                  issued_at=moment))
+                                 hours=self.config.hours.line(), last_ticket=self.config.hours.last_ticket_text(),
+                                 issued_at=moment))
 
     def print_slip(self, slip: Slip) -> None:
         """A slip saying why a press gave no ticket, one per citizen: presses soon after a slip print nothing."""
@@ -302,6 +302,7 @@ class KioskUnit:
         return state
 
     def hub_reachable(self) -> bool:
+        """Connected, and the hub's retained status says it is online: its answers can come."""
         return self._hub_online and self.link.connected
 
     def _on_message(self, message: mqtt.MQTTMessage) -> None:

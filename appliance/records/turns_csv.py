@@ -44,7 +44,8 @@ def day_rows(ledger: Ledger, service_names: dict[str, str]) -> Iterator[dict]:
             "service_end_local": _wall_clock(turn.closed_at), "manual": "sí" if turn.manual else "no",
             # A checked-in appointment's turn, and the time it was booked for (late or not).
             "appointment": "sí" if turn.appointment else "no",
-            "appointment_local": _wall_clock(ledger.bookings.by_code[turn.appointment].slot) if turn.appointment else ""}
+            "appointment_local": _wall_clock(ledger.bookings.by_code[turn.appointment].slot if turn.appointment
+                                             else None)}
 
 
 def csv_chunks(table: Iterable[dict], delimiter: str = ";",

@@ -9,8 +9,8 @@ from appliance.site.load import HEADER_UARTS, PRINTER_KEYS, UART_PINS, load, par
 from appliance.site.model import (CA_NAME, CENTRAL_CA, CENTRAL_PASSWORD, CODE_PAGES, COUNTER_CHARACTERS,
                                   COUNTER_ENCODING, DEFAULT_BRING, DEFAULT_CODE_PAGE, DEFAULT_CREDENTIALS_DIR, POLICIES,
                                   WEEKDAYS, AppointmentSettings, BrokerAddress, CentralLink, ConfigError, Desk,
-                                  DeskPins, DeskSettings, Display, Hours, Kiosk, KioskButton, Login, PublicSettings, QueuePolicy, Service, SetupError,
-                                  SiteConfig, WebSettings, appointment_prefix)
+                                  DeskPins, DeskSettings, Display, Hours, Kiosk, KioskButton, Login, PublicSettings,
+                                  QueuePolicy, Service, SetupError, SiteConfig, WebSettings, appointment_prefix)
 
 EXAMPLE = Path(__file__).parent / "example.toml"
 __all__ = ["AppointmentSettings", "BrokerAddress", "CA_NAME", "CENTRAL_CA", "CENTRAL_PASSWORD", "CODE_PAGES",

@@ -18,17 +18,17 @@ from markupsafe import Markup
 from appliance import contract
 from appliance.core.link import Link
 from appliance.core.steps import arrived
+from appliance.records.bookings import bookings_of
+from appliance.records.contacts import Contacts
 from appliance.records.journal import DayStore
 from appliance.records.turns_csv import csv_chunks
 from appliance.site import SiteConfig
-from appliance.web.pages import (PageComponent, WebError, asked_period, attachment, component, error, form, json_answer,
-                                 make_app, query, redirect, render, routes, take_a_slot)
+from appliance.web.pages import (PageComponent, WebError, asked_period, attachment, component, error, form,
+                                 json_answer, make_app, query, redirect, render, routes, take_a_slot)
 from appliance.web.queries import BadRequest
 from hub.export import rows
 from hub.report.figures import Report, build
 from hub.report.render import render_body, render_document
-from appliance.records.bookings import bookings_of
-from appliance.records.contacts import Contacts
 from hub.web.appointments import agenda, find, slip, times
 from hub.web.live import LiveView
 from hub.web.orders import COMMAND_EXPIRY_S, OUTCOME_NAMES, command_from_form, describe

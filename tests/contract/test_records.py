@@ -58,8 +58,8 @@ WRONG = [None, True, 3.5, -1, "", "x" * 400, "\u202e", [], {}, {"a": 1}]
 # What a field may be besides what the hub wrote: null where the hub writes null, an empty text where a person's
 # words may be empty, true for a flag, any number of seconds for an attention undone.
 MAY_BE = {("desk", None), ("request_id", None), ("closed_turn", None), ("called_turn", None), ("seconds", None),
-          ("seconds", 3.5), ("seconds", -1), ("preferential", True), ("recall", True), ("late", True), ("contact", True),
-          ("advisor", ""), ("by", ""),
+          ("seconds", 3.5), ("seconds", -1), ("preferential", True), ("recall", True), ("late", True),
+          ("contact", True), ("advisor", ""), ("by", ""),
           ("reason", ""), ("refused", ""), ("coordinator", "")}
 
 

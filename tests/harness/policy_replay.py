@@ -56,7 +56,8 @@ def policy_problems(records: list[dict], config: SiteConfig) -> tuple[list[str],
     streak: dict[int, int] = {}
     status: dict[int, str] = {}           # desk -> open, paused, closed (none yet: closed)
     actions: dict[str, str] = {}          # request id -> its action
-    problems, rules = [], {"appointment": 0, "aging": 0, "ratio": 0, "preferential": 0, "normal": 0, "nothing": 0, "breaks": 0}
+    problems, rules = [], {"appointment": 0, "aging": 0, "ratio": 0, "preferential": 0, "normal": 0, "nothing": 0,
+                           "breaks": 0}
     for r in records:
         kind = r["kind"]
         if kind == "ticket":
