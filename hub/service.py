@@ -681,7 +681,7 @@ class Hub:
         self._flush()
         log.info("new service day %s; %d turn(s) of %s closed as unattended", today, len(leftovers), self.today)
         self.store.close()  # the old day's records leave memory (a late event for it reopens its file)
-        self.day.today, self.ledger = today, fold(self.store.records(today))   # it may hold its appointments
+        self.day.today, self.ledger = today, fold(self.store.resume(today))   # it may hold its appointments
         self.calendar.load(today, self.ledger.bookings)
         self.positions.forget()
         self.pace.forget()

@@ -317,3 +317,19 @@ def test_an_order_sent_again_books_once(hub):
     feed(hub, order)
     assert len(bookings_of(hub.store.day(TOMORROW)).by_code) == 1
     assert [r["id"] for r in hub.store.day(hub.today) if r["kind"] == "command"] == ["b1"]
+
+
+def test_tomorrows_appointments_are_the_new_days_when_it_comes_and_a_restart_keeps_them(hub, tmp_path):
+    feed(hub, command("b1", "book", service="R", slot=at(TOMORROW, "08:15")),
+         command("b2", "book", service="R", slot=at(TOMORROW, "08:30")))
+    assert hub.today == "2026-11-24"                           # tomorrow's file of bookings is no service day yet
+    first, second = booked(hub, "b1"), booked(hub, "b2")
+    hub.clock.moment = datetime(2026, 11, 25, 8, 0, tzinfo=TZ)
+    feed(hub, scan(first, "s1"))
+    assert hub.today == TOMORROW and said(hub, "s1")["number"] == "RC-001"
+    hub.store.close()
+    again = Hub(hub.config, tmp_path, now=hub.clock)           # a restart: the same day, the same appointments
+    hub.clock.moment = datetime(2026, 11, 25, 8, 20, tzinfo=TZ)
+    feed(again, scan(second, "s2"), request(1, "n1"))          # 8:20: the 8:15 appointment is due, 8:30 not yet
+    assert (again.ledger.bookings.answers["s2"]["number"], serving(again, 1)) == ("RC-002", "RC-001")
+    again.store.close()
