@@ -12,7 +12,7 @@ from appliance import contract
 from appliance import site as site_config
 from appliance.core.link import Link
 from appliance.drivers.printer import SimulatedPrinter
-from appliance.drivers.reader import GARBAGE, MAX_CODE, KeyTyping, SimulatedReader
+from appliance.drivers.reader import GARBAGE, MAX_CODE, CodeReader, KeyTyping, SimulatedReader
 from appliance.kiosk.arrivals import ANSWER_WAIT_S, MAX_PENDING, NO_ANSWER, NOT_A_SLIP
 from appliance.kiosk.unit import SLIP_HOLD_S, KioskUnit
 from hub.service import Hub
@@ -125,3 +125,12 @@ def test_a_kiosk_that_waits_too_long_gives_one_slip_and_sends_no_more_than_a_few
         wait_until(lambda: NO_ANSWER in printed(unit), what="the slip after the wait")
         assert len(unit.arrivals.pending) == 0 and unit.issued == []
         assert printed(unit).count(NO_ANSWER) == 1        # one slip for the citizen, not one per code
+
+
+def test_a_reader_that_is_not_there_is_said_in_the_log_and_reads_nothing(caplog):
+    codes = []
+    reader = CodeReader("/dev/input/by-id/usb-lector-que-no-esta-event-kbd", codes.append)
+    reader.start()
+    wait_until(lambda: "cannot be read" in caplog.text, what="the reader's error in the log")
+    reader.stop()
+    assert codes == [] and "the buttons still give tickets" in caplog.text
