@@ -52,13 +52,15 @@ class CodeReader:
         self._typing = KeyTyping()
         self._thread = threading.Thread(target=self._read, name="reader", daemon=True)
         self._input: InputDevice | None = None
+        self._stopping = threading.Event()
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._input is not None:
-            self._input.close()
+            self._input.close()     # ends the thread's read
 
     def _read(self) -> None:
         try:
@@ -68,6 +70,8 @@ class CodeReader:
                 if event.type == ecodes.EV_KEY and (typed := self._typing.feed(event.code, event.value)):
                     self.on_code(typed)
         except OSError as exc:
+            if self._stopping.is_set():
+                return
             log.error("the QR reader %s cannot be read (%s): appointments are checked in at reception until it is "
                       "back; the buttons still give tickets", self.device, exc)
 
