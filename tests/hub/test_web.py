@@ -30,7 +30,7 @@ from appliance.web.accounts import DECOY, SESSION_S, AccountError, Accounts
 from appliance.web.pages import COOKIE
 from appliance.web.auth import Throttle, hash_password, verify_password
 from appliance.web.queries import MAX_DAYS, BadRequest, period
-from tests.harness.chromium import emulate_width, full_page_shot, trusting_browser
+from tests.harness.chromium import emulate_width, full_page_shot, require, trusting_browser
 from tests.harness.page import PASSWORD, ask, make_page, page_config
 from tests.harness.roles import STEP_DEADLINE_S, Running, wait_until
 
