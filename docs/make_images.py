@@ -11,8 +11,9 @@ from appliance import contract  # noqa: E402
 from appliance import site as site_config  # noqa: E402
 from appliance.core.hours import OpeningHours  # noqa: E402
 from appliance.core.public_code import public_code, ticket_address  # noqa: E402
+from appliance.kiosk.arrivals import appointment_lines  # noqa: E402
 from appliance.kiosk.preview import save_preview  # noqa: E402
-from appliance.kiosk.ticket import Slip, Ticket, TicketLayout  # noqa: E402
+from appliance.kiosk.ticket import BookingSlip, Slip, Ticket, TicketLayout  # noqa: E402
 from appliance.screens.scene import build_scene, dispenser_notice  # noqa: E402
 from appliance.screens.window import Screen  # noqa: E402
 
@@ -73,7 +74,22 @@ def tickets() -> None:
     save_preview(slip, TicketLayout(80), OUT / "aviso-festivo.png")
 
 
+def appointments() -> None:
+    """An appointment's slip, and the ticket its QR code gives at the kiosk (docs/appointments.md)."""
+    settings, slot = SITE.appointments, NOW.replace(hour=10, minute=30)
+    slip = BookingSlip(entity=SITE.name, service_name="Registro y Aportes", slot=slot, address=settings.address,
+                       hours=SITE.hours.line(), bring=settings.bring, grace_min=settings.grace_min,
+                       code="HVRF5C62R7FUAZA0", issued_at=NOW)
+    save_preview(slip, TicketLayout(80), OUT / "comprobante-cita.png")
+    ticket = Ticket(entity=SITE.name, number="RC-003", service_name="Registro y Aportes", preferential=False,
+                    issued_at=slot.replace(minute=12), people_ahead=None, estimated_wait_min=None,
+                    notice=SITE.notice, hours=SITE.hours.line(), footer=SITE.ticket_footer,
+                    appointment=appointment_lines(slot, slot.replace(minute=12), late=False))
+    save_preview(ticket, TicketLayout(80), OUT / "tiquete-cita.png")
+
+
 if __name__ == "__main__":
     OUT.mkdir(exist_ok=True)
     screens()
     tickets()
+    appointments()

@@ -1,7 +1,10 @@
 """Which waiting turn a desk gets next: the queue policy, plain Python, explicit about starvation.
 
 - A desk only gets the services it attends.
-- Aging first: a turn that has waited `max_wait_min` minutes or more goes before everyone else (oldest first),
+- Appointments first: a checked-in appointment whose time has come goes before everyone else, the earliest
+  appointment first (the citizen was promised that time). Before its time it waits, and is called only when no
+  other turn waits for the desk. One checked in past the site's grace is a walk-in turn (no appointment time).
+- Then aging: a turn that has waited `max_wait_min` minutes or more goes before everyone else (oldest first),
   so neither kind of turn can be buried indefinitely.
 - Then "strict": preferential turns (older adults, pregnant women, people with disabilities, children) always
   before normal ones; or "ratio": after `ratio` preferential calls in a row at a desk, a waiting normal turn
@@ -17,6 +20,7 @@ from appliance.records.ledger import Turn
 from appliance.site import QueuePolicy
 
 _ISSUED = attrgetter("issued_s")
+_PROMISED = attrgetter("appointment_s", "issued_s")
 
 
 def choose_next(waiting: list[Turn], services: tuple[str, ...], *, policy: QueuePolicy = QueuePolicy(),
@@ -26,6 +30,14 @@ def choose_next(waiting: list[Turn], services: tuple[str, ...], *, policy: Queue
     candidates = [t for t in waiting if t.service in services]
     if not candidates:
         return None
+    moment = float("inf") if now is None else now.timestamp()
+    appointments = [t for t in candidates if t.appointment_s is not None]
+    due = [t for t in appointments if t.appointment_s <= moment]
+    if due:
+        return min(due, key=_PROMISED)
+    if len(appointments) == len(candidates):    # only appointments not yet due: the earliest, rather than nobody
+        return min(appointments, key=_PROMISED)
+    candidates = [t for t in candidates if t.appointment_s is None]
     if policy.max_wait_min and now is not None:
         oldest = min(candidates, key=_ISSUED)
         if oldest.issued_s <= (now - timedelta(minutes=policy.max_wait_min)).timestamp():
@@ -40,8 +52,12 @@ def choose_next(waiting: list[Turn], services: tuple[str, ...], *, policy: Queue
 def queue_order(waiting: list[Turn], *, policy: QueuePolicy = QueuePolicy(), now: datetime | None = None) -> list[Turn]:
     """The turns of one service in the order its desks would call them, by the rules above, from a desk with no
     preferential streak: what each citizen's "Mi turno" page counts as the people ahead. The first is the one
-    choose_next() would give such a desk."""
-    turns = sorted(waiting, key=_ISSUED)
+    choose_next() would give such a desk. Appointments not yet due come last: they are called before their time only
+    when nobody else waits."""
+    moment = float("inf") if now is None else now.timestamp()
+    promised = sorted((t for t in waiting if t.appointment_s is not None), key=_PROMISED)
+    due = [t for t in promised if t.appointment_s <= moment]
+    turns = sorted((t for t in waiting if t.appointment_s is None), key=_ISSUED)
     limit = (now - timedelta(minutes=policy.max_wait_min)).timestamp() if policy.max_wait_min and now else None
     aged = [t for t in turns if limit is not None and t.issued_s <= limit]
     rest = turns[len(aged):]
@@ -59,4 +75,4 @@ def queue_order(waiting: list[Turn], *, policy: QueuePolicy = QueuePolicy(), now
         else:
             ordered.append(preferential[taken_preferential])
             taken_preferential, streak = taken_preferential + 1, streak + 1
-    return ordered
+    return [*due, *ordered, *promised[len(due):]]

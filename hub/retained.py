@@ -6,15 +6,18 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from itertools import islice
 
 from appliance import contract
 from appliance.core.link import Link
+from appliance.records.bookings import BOOKED
 from appliance.records.ledger import KEPT_CALLS, Ledger
 from appliance.site import SiteConfig
 
 log = logging.getLogger(__name__)
 MEASURED = 3     # attentions that make a pace: fewer say too little to print on a ticket
+BOOKED_AHEAD = timedelta(hours=1)   # the appointments that count in a walk-in's estimate: those due this soon
 
 
 def build_board(ledger: Ledger, config: SiteConfig, envelope: dict, past: Past | None = None) -> contract.Board:
@@ -30,16 +33,28 @@ def build_board(ledger: Ledger, config: SiteConfig, envelope: dict, past: Past |
             preferential=turn.preferential, desk=record["desk"],
             desk_name=config.desks[record["desk"]].name, recall=record["recall"]))
     queued = Counter((t.service, t.preferential) for t in ledger.waiting())
+    booked = _booked(ledger, config, datetime.fromisoformat(envelope["at"]))
     waiting = []
     for letter, service in config.services.items():
         minutes, from_history = pace(ledger, config, letter, past)
         waiting.append(contract.Waiting(service=letter, service_name=service.name, normal=queued[letter, False],
                                         preferential=queued[letter, True], minutes_per_turn=minutes,
-                                        from_history=from_history))
+                                        from_history=from_history, booked=booked[letter] or None))
     # Only the desks that call nobody: a board of a day whose desks are all open is what displays of before read.
     desks = [contract.DeskStatus(desk=number, desk_name=desk.name, status=ledger.desk_status(number))
              for number, desk in config.desks.items() if ledger.desk_status(number) != "open"]
     return contract.Board(**envelope, calls=calls, waiting=waiting, desks=desks or None)
+
+
+def _booked(ledger: Ledger, config: SiteConfig, now: datetime) -> Counter:
+    """Per service, the appointments due within BOOKED_AHEAD (or still within their grace) and not yet arrived:
+    they will be called before the walk-ins, so the estimates count them."""
+    if config.appointments is None:
+        return Counter()
+    first = (now - timedelta(minutes=config.appointments.grace_min)).timestamp()
+    last = (now + BOOKED_AHEAD).timestamp()
+    return Counter(b.service for b in ledger.bookings.by_code.values() if b.status == BOOKED and
+                   first <= b.slot_s <= last)
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,14 @@ import paho.mqtt.client as mqtt
 
 from appliance import contract
 from appliance.core.link import Connected, Link
-from appliance.core.spanish import either
+from appliance.core.spanish import clock, either, long_date
 from appliance.core.steps import arrived, refusing
 from appliance.records.journal import DayStore
-from appliance.records.ledger import Ledger, fold
-from appliance.site import ConfigError, SiteConfig
+from appliance.records.bookings import BOOKED, BOOKING_KINDS, CANCELLED, CHECKED_IN, Booking
+from appliance.records.ledger import fold
+from appliance.site import ConfigError, SiteConfig, appointment_prefix
 from appliance.site import load as load_config
+from hub.appointments import Calendar
 from hub.day import REPLAY_DAYS, ServiceDay, oldest_replayable, plausible, recorded_day
 from hub.history import past_attentions
 from hub.pace import Pace
@@ -41,6 +43,8 @@ BOARD_KINDS = ("ticket", "call", "close", "transfer", "desk", "reinstate", "undo
 # not leave the next citizen without them.
 BOARD_REFRESH_S = 30
 MANUAL_DAYS = 31     # how far back attentions given during a manual contingency may be entered
+ANSWER_EXPIRY_S = 30  # a check-in's answer for a kiosk that is gone by then is dropped by the broker
+RECEPTION = "recepcion"   # the "kiosk" of an appointment checked in from the coordinators' page
 
 
 class Rejected(ValueError):
@@ -49,6 +53,10 @@ class Rejected(ValueError):
 
 class Refused(Exception):
     """A coordinator's order the hub will not carry out: the text, in Spanish, is what the page shows."""
+
+
+_STATUS_SAID = {"cancelled": "fue cancelada", "moved": "se movió a otro día", "checked_in": "se registró",
+                "missed": "pasó sin que el ciudadano llegara"}
 
 
 def _by(coordinator: str | None) -> dict:
@@ -70,17 +78,21 @@ class Hub:
         self.inbox: queue.Queue = queue.Queue()
         self.store = DayStore(Path(state_dir) / "days")
         # A clock set back at boot keeps the newest day already recorded (day.py).
-        self.day = ServiceDay(recorded_day(self.now().date().isoformat(), self.store.days()))
+        clock_day = self.now().date().isoformat()
+        self.day = ServiceDay(recorded_day(clock_day, self.store.served_days(clock_day)))
         self.ledger = fold(self.store.resume(self.today))   # a torn end of the day's journal is cut here
         self.pace = self._pace_of_today()
         self._past = past_attentions(self.store, date.fromisoformat(self.today), config.timezone)
+        self.calendar = Calendar(config, self.store, Path(state_dir))
+        self.calendar.load(self.today, self.ledger.bookings)
+        self._answers: list[dict] = []              # check-in records of this batch, answered once it is on disk
         self.rejected = contract.Refusals()
         self._made: list[dict] = []                 # records of this batch, for its one durable write
         self._recorded: dict[str, list[str]] = {}   # device -> ids of its facts the batch records (Applied)
         self.link = Link(self.device, config.broker, self.inbox, persistent_session=True, manual_ack=True,
                          facts_only=True, now=self.now, site_file=config.version,
                          subscriptions=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL,
-                                        contract.COMMAND_TOPIC))
+                                        contract.COMMAND_TOPIC, contract.CHECK_INS_ALL))
         self.retained = RetainedPublisher(self.link)
         self.positions = PositionsPublisher(config, self.retained)
         self._positions_due: contract.Board | None = None     # the board whose positions are still to publish
@@ -113,6 +125,7 @@ class Hub:
                 self.positions.forget()     # the broker may have lost what it retained
             elif isinstance(item, mqtt.MQTTMessage):
                 desks.update(refusing(self.rejected, self.device, self._handle, item) or ())
+        self._miss_appointments()
         records = self._flush()  # durable before anything is acknowledged or shown
         board_changed = board_changed or any(r["kind"] in BOARD_KINDS for r in records)
         for item in items:  # refused ones too: a refusal is final, the broker must not send it again
@@ -124,6 +137,7 @@ class Hub:
                 self.retained.publish(contract.applied_topic(device), applied)
         for desk in sorted(desks):
             self._publish_desk(desk)
+        self._answer_check_ins()
         # While the broker is away nothing is repeated: paho would queue every copy and hand them out at once.
         if board_changed or (self.link.connected and self.monotonic() - self._board_sent >= BOARD_REFRESH_S):
             self._publish_board()
@@ -177,9 +191,10 @@ class Hub:
                            "mosquitto_pub -r -n on that topic)")
         kind, device = contract.parse_topic(message.topic)
         handler = {"ticket": self._ticket, "request": self._request, "rating": self._rating,
-                   "command": self._command}[kind]
+                   "command": self._command, "checkin": self._check_in}[kind]
         expected = {"ticket": (contract.TicketIssued, contract.TicketVoid), "request": (contract.DeskRequest,),
-                    "rating": (contract.Rating,), "command": (contract.Command,)}[kind]
+                    "rating": (contract.Rating,), "command": (contract.Command,),
+                    "checkin": (contract.CheckIn,)}[kind]
         event = contract.expect(message.payload, *expected)
         self._note_fact(kind, device, event.id)
         return handler(event, device)
@@ -200,6 +215,8 @@ class Hub:
                   "at": fields.pop("at", None) or self.now().isoformat(timespec="milliseconds"), **fields}
         if record["day"] == self.today:
             self.ledger.apply(record)
+        elif kind in BOOKING_KINDS:
+            self.calendar.apply(record)
         self._made.append(record)
         return record
 
@@ -390,11 +407,21 @@ class Hub:
             desks, refusal = getattr(self, f"_order_{command.action}")(command), None
         except Refused as exc:
             desks, refusal = set(), str(exc)
-        order = {key: value for key, value in command.body().items() if key not in ("v", "type", "id", "at", "source")}
+        # The citizen's name and phone stay out of the journal (records.contacts keeps them).
+        order = {key: value for key, value in command.body().items()
+                 if key not in ("v", "type", "id", "at", "source", "name", "phone")}
         self._record("command", id=command.id, action=command.action, coordinator=command.coordinator, order=order,
-                     **({"refused": refusal} if refusal else {}))
+                     **({"refused": refusal} if refusal else {}), **self._appointment_made(command.id))
         log.info("%s ordered %s: %s", command.coordinator, command.action, refusal or "done")
         return desks
+
+    def _appointment_made(self, command_id: str) -> dict:
+        """What an appointment order made, for the page to say: the appointment booked and its slot, or the
+        number of the turn checked in."""
+        for r in self._made:
+            if r.get("request_id") == command_id and r["kind"] in ("booking", "checkin"):
+                return {key: r[key] for key in ("appointment", "slot", "number") if key in r}
+        return {}
 
     def _desk_named(self, command: contract.Command):
         desk = self.config.desks.get(command.desk)
@@ -479,6 +506,149 @@ class Hub:
                      outcome=command.outcome, request_id=command.id, by=command.coordinator)
         return set()
 
+    # --- appointments (docs/appointments.md) -----------------------------------------------------------
+
+    def _service_booked(self, service: str) -> str:
+        """The service's name, if the site books appointments for it."""
+        if self.config.appointments is None:
+            raise Refused("Este sitio no da citas: su archivo de sitio no tiene [appointments].")
+        if service not in self.config.services:
+            raise Refused(f"El servicio {service} no existe en este sitio.")
+        name = self.config.services[service].name
+        if not self.calendar.capacity(service):
+            raise Refused(f"{name} no tiene citas: el archivo de sitio no le da cupo.")
+        return name
+
+    def _bookable(self, service: str, slot_text: str) -> datetime:
+        name = self._service_booked(service)
+        slot = datetime.fromisoformat(slot_text).astimezone(self.config.timezone)
+        refusal = self.calendar.slots.refusal(slot, self.now())
+        if refusal:
+            raise Refused(refusal)
+        capacity = self.calendar.capacity(service)
+        if self.calendar.taken(service, slot) >= capacity:
+            raise Refused(f"La hora {clock(slot)} del {long_date(slot.date())} ya tiene {capacity} "
+                          f"{'cita' if capacity == 1 else 'citas'} de {name}, su cupo: elija otra.")
+        return slot
+
+    def _booking(self, command: contract.Command) -> Booking:
+        """The appointment an order names, still to come."""
+        booking = self.calendar.find(command.appointment) if self.config.appointments else None
+        if booking is None:
+            raise Refused("Esa cita no existe en este sitio.")
+        if booking.status != BOOKED:
+            raise Refused(f"La cita de las {clock(datetime.fromisoformat(booking.slot))} del "
+                          f"{long_date(date.fromisoformat(booking.day))} ya {_STATUS_SAID[booking.status]}.")
+        return booking
+
+    def _book(self, command: contract.Command, slot: datetime, code: str | None = None,
+              contact: dict | None = None) -> set[int]:
+        day = slot.date().isoformat()
+        code = code or self.calendar.new_code()
+        contact = contact or {key: value for key in ("name", "phone") if (value := getattr(command, key))}
+        if contact:    # with consent only (the contract refuses a name or phone without it)
+            self.calendar.contacts.put(day, code, contact)
+        self._record("booking", day, appointment=code, service=command.service, slot=slot.isoformat(),
+                     contact=bool(contact), request_id=command.id, by=command.coordinator)
+        return set()
+
+    def _order_book(self, command: contract.Command) -> set[int]:
+        return self._book(command, self._bookable(command.service, command.slot))
+
+    def _order_book_first(self, command: contract.Command) -> set[int]:
+        name = self._service_booked(command.service)
+        slot = self.calendar.first_free(command.service, self.now())
+        if slot is None:
+            raise Refused(f"No quedan citas de {name} en los próximos {self.config.appointments.days_ahead} días.")
+        return self._book(command, slot)
+
+    def _order_cancel_booking(self, command: contract.Command) -> set[int]:
+        booking = self._booking(command)
+        self._record("booking_cancel", booking.day, appointment=booking.appointment, request_id=command.id,
+                     by=command.coordinator)
+        self.calendar.contacts.put(booking.day, booking.appointment, None)
+        return set()
+
+    def _order_move_booking(self, command: contract.Command) -> set[int]:
+        booking = self._booking(command)
+        slot = datetime.fromisoformat(command.slot).astimezone(self.config.timezone)
+        if slot.timestamp() == booking.slot_s:
+            raise Refused(f"La cita ya es a las {clock(slot)} del {long_date(slot.date())}.")
+        slot = self._bookable(booking.service, command.slot)
+        self._record("booking_move", booking.day, appointment=booking.appointment, slot=slot.isoformat(),
+                     request_id=command.id, by=command.coordinator)
+        if slot.date().isoformat() != booking.day:   # the same code, filed under its new day
+            contact = self.calendar.contacts.of_day(booking.day).get(booking.appointment)
+            self.calendar.contacts.put(booking.day, booking.appointment, None)
+            self._book(dataclasses.replace(command, service=booking.service), slot, booking.appointment, contact)
+        return set()
+
+    def _order_check_in(self, command: contract.Command) -> set[int]:
+        made = self._admit(command.appointment, RECEPTION, command.id, by=command.coordinator)
+        if isinstance(made, str):
+            raise Refused(made)
+        return set()
+
+    def _check_in(self, scan: contract.CheckIn, kiosk: str) -> set[int]:
+        """A kiosk's reader read a slip: the first scan of a code gets the turn, every other one the reason why
+        not, each recorded once by the scan's id and answered (again, for a resend) after the batch's write."""
+        if scan.source != kiosk or kiosk not in self.config.kiosks:
+            raise Rejected(f"check-in from {scan.source!r} on kiosk {kiosk!r}'s topic")
+        if self.config.appointments is None:
+            raise Rejected("a check-in, but this site books no appointments")
+        if not self._repeat(scan, ("checkin", "checkin_refused")):
+            made = self._admit(scan.appointment, kiosk, scan.id, record_id=scan.id)
+            if isinstance(made, str):
+                log.info("%s: appointment scan refused: %s", kiosk, made)
+                self._record("checkin_refused", id=scan.id, appointment=scan.appointment, kiosk=kiosk, reason=made,
+                             request_id=scan.id)
+        self._answers.append(self.ledger.bookings.answers[scan.id])
+        return set()
+
+    def _admit(self, code: str, kiosk: str, request_id: str, *, record_id: str | None = None,
+               by: str | None = None) -> dict | str:
+        """The checkin record of an appointment of today, or (text) why there is none."""
+        booking = self.calendar.find(code)
+        if booking is None:
+            return "Este código no corresponde a ninguna cita de este sitio."
+        slot = datetime.fromisoformat(booking.slot).astimezone(self.config.timezone)
+        when = f"el {long_date(slot.date())} a las {clock(slot)}"
+        if booking.status == CANCELLED:
+            return f"Esta cita, del {when[3:]}, fue cancelada."
+        if booking.status == CHECKED_IN:
+            arrived = datetime.fromisoformat(booking.arrived_at).astimezone(self.config.timezone)
+            return f"Esta cita ya se registró a las {clock(arrived)}: su turno es el {booking.number}."
+        if booking.day > self.today:
+            return f"Su cita es {when}: preséntese ese día con este comprobante."
+        if booking.day < self.today:
+            return f"Su cita era {when}; esa fecha ya pasó."
+        late = self.now() > slot + timedelta(minutes=self.config.appointments.grace_min)
+        prefix = appointment_prefix(booking.service)
+        digits = f"{self.ledger.bookings.numbered.get(prefix, 0) + 1:03d}"
+        return self._record("checkin", id=record_id, appointment=code, turn_id=f"{self.today}/{kiosk}/{prefix}{digits}",
+                            number=f"{prefix}-{digits}", service=booking.service, kiosk=kiosk, slot=booking.slot,
+                            late=late, request_id=request_id, **_by(by))
+
+    def _answer_check_ins(self) -> None:
+        """Each scan of the batch answered on its kiosk's topic, now that what it decided is on disk."""
+        answers, self._answers = self._answers, []
+        for record in answers:
+            turn = ({"reason": record["reason"]} if record["kind"] == "checkin_refused" else
+                    {key: record[key] for key in ("turn_id", "number", "service", "slot", "late")})
+            answer = contract.CheckInAnswer(**self._envelope(), answered=record["request_id"],
+                                            appointment=record["appointment"], **turn)
+            self.link.publish(contract.check_in_answer_topic(record["kiosk"]), answer.to_json(),
+                              expiry_s=ANSWER_EXPIRY_S)
+
+    def _miss_appointments(self) -> None:
+        """An appointment whose time and grace have passed with nobody is recorded as missed (once)."""
+        if self.config.appointments is None:
+            return
+        limit = (self.now() - timedelta(minutes=self.config.appointments.grace_min)).timestamp()
+        for booking in list(self.ledger.bookings.by_code.values()):
+            if booking.status == BOOKED and booking.slot_s < limit:
+                self._record("missed", appointment=booking.appointment)
+
     def _rating(self, rating: contract.Rating, desk_text: str) -> set[int]:
         if str(rating.desk) != desk_text or rating.source != contract.desk_device(rating.desk):
             raise Rejected(f"rating from {rating.source!r} for desk {rating.desk} on topic of desk {desk_text}")
@@ -504,13 +674,15 @@ class Hub:
         today = self.now().date().isoformat()
         if not self.day.reaches(today):
             return
+        self._miss_appointments()   # those of the day that ends
         leftovers = self.ledger.unfinished()
         for turn in leftovers:
             self._record("close", turn_id=turn.turn_id, desk=turn.desk, outcome="unattended", request_id=None)
         self._flush()
         log.info("new service day %s; %d turn(s) of %s closed as unattended", today, len(leftovers), self.today)
         self.store.close()  # the old day's records leave memory (a late event for it reopens its file)
-        self.day.today, self.ledger = today, Ledger()
+        self.day.today, self.ledger = today, fold(self.store.resume(today))   # it may hold its appointments
+        self.calendar.load(today, self.ledger.bookings)
         self.positions.forget()
         self.pace.forget()
         self._past = past_attentions(self.store, date.fromisoformat(today), self.config.timezone)

@@ -33,6 +33,11 @@ SHARD = re.compile(f"[{CODE_ALPHABET}]", re.ASCII)
 # An advisor's sign-in code, typed on the rating pad: four presses of its five buttons.
 SIGN_IN_DIGITS = 4
 SIGN_IN_CODE = re.compile(rf"[1-5]{{{SIGN_IN_DIGITS}}}", re.ASCII)
+# An appointment's code, in the QR of its slip: 16 characters of base32 (80 random bits, as unguessable as a
+# ticket's), upper case and digits so that a reader that types it as a US keyboard types it right.
+APPOINTMENT = re.compile(r"[A-Z2-7]{16}", re.ASCII)
+# A phone as the page keeps it: digits only, a Colombian mobile or landline (10) or a local line (7).
+PHONE = re.compile(r"\d{7}|\d{10}", re.ASCII)
 FIRST_YEAR, LAST_YEAR = 2000, 2099      # a time outside these is a broken clock or a forgery, not a ticket
 MAX_DEPTH = 4                           # board -> calls -> a call -> its fields
 MAX_IDS = 200                           # event ids in one `applied`
@@ -46,6 +51,7 @@ REFUSAL_CHARS = 20   # a desk state's reason for doing nothing: one line of the 
 TEXT_LIMITS = {"service_name": 80, "desk_name": 40, "reason": 200, "detail": 200, "problem": 200, "text": 300,
                "subject": 40, "kind": 20, "refused": REFUSAL_CHARS, "advisor": 80, "coordinator": 64,
                "software": 40, "site_file": 64, "name": 120, "role": 80}
+APPOINTMENT_RULES = {"appointment": (APPOINTMENT, "16 letters A-Z and digits 2-7"), "phone": (PHONE, "3001234567")}
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
                           "\ue000-\uf8ff\ufeff\ufff9-\uffff]")
 
@@ -133,7 +139,9 @@ def check_field(name: str, value: Any) -> None:
         check_int(name, value, low, high)
     elif name in ("id", "answered"):
         check_pattern(name, value, EVENT_ID, "an id of letters, digits and :._/>+- up to 128")
-    elif name in ("at", "called_at", "void_at", "issued_at", "closed_at", "oldest_pending_at", "heard_at"):
+    elif name in APPOINTMENT_RULES:
+        check_pattern(name, value, *APPOINTMENT_RULES[name])
+    elif name in ("at", "called_at", "void_at", "issued_at", "closed_at", "oldest_pending_at", "heard_at", "slot"):
         check_time(name, value)
     elif name in ("source", "site", "device"):
         check_pattern(name, value, DEVICE, "kiosco-1")

@@ -26,7 +26,18 @@ COMMAND_FIELDS = {
     "reinstate": ("number",),                    # a no-show who came back waits again, in their place
     "undo_next": ("desk",),                      # the desk's last NEXT undone: the turn closed is served again
     "manual": ("number", "service", "desk", "advisor", "issued_at", "called_at", "closed_at", "outcome"),
+    "book": ("service", "slot"),                 # an appointment at that slot (docs/appointments.md)
+    "book_first": ("service",),                  # "cita prioritaria mañana": the first free slot of the next day
+    "cancel_booking": ("appointment",),
+    "move_booking": ("appointment", "slot"),
+    "check_in": ("appointment",),                # reception checks the citizen in, as the kiosk's reader would
 }
+# The citizen's name and phone, only with the consent (Ley 1581) and only when booking: kept by the hub apart
+# from the journal (it is shipped to the central) and deleted after [appointments] retention_days.
+CONTACT_FIELDS = ("name", "phone", "consent")
+BOOKING_ACTIONS = ("book", "book_first")
+# Markup in a name would be harmless where it is escaped, but it is no one's name.
+_NOT_IN_A_NAME = set("<>{}[]\\|=;@#$%^*_~`\"")
 MANUAL_OUTCOMES = ("attended", "no_show")
 # Why a desk's request did nothing (DeskState.refused), as its counter display shows it: REFUSAL_CHARS at most.
 REFUSALS = {"nobody": "Nadie en atención", "unknown": "Servicio desconocido", "same": "Es el mismo servicio",
@@ -93,8 +104,8 @@ class Message(Record):
         return json.dumps(self.body(), ensure_ascii=False, separators=(",", ":")).encode()
 
 
-_FIELD_KINDS = {"str": (str,), "int": (int,), "bool": (bool,), "list": (list,), "list | None": (list, type(None)),
-                "dict": (dict,),
+_FIELD_KINDS = {"str": (str,), "int": (int,), "bool": (bool,), "bool | None": (bool, type(None)), "list": (list,),
+                "list | None": (list, type(None)), "dict": (dict,),
                 "dict | None": (dict, type(None)), "str | None": (str, type(None)), "int | None": (int, type(None))}
 
 
@@ -235,13 +246,19 @@ class Command(Message):
     called_at: str | None = None
     closed_at: str | None = None
     outcome: str | None = None        # manual: one of MANUAL_OUTCOMES
+    slot: str | None = None           # book, move_booking: the start of the appointment's slot
+    appointment: str | None = None    # the appointment's code
+    name: str | None = None           # book: the citizen's, with `consent` (CONTACT_FIELDS)
+    phone: str | None = None
+    consent: bool | None = None       # book: the citizen, of age, authorised keeping the name and phone
 
     def validate(self) -> None:
         needed = COMMAND_FIELDS.get(self.action)
         if needed is None:
             raise ContractError(f"field 'action' must be one of {', '.join(COMMAND_FIELDS)}, got {shown(self.action)}")
         given = {f.name for f in fields(Command) if f.default is None and getattr(self, f.name) is not None}
-        wrong = sorted(set(needed) ^ given)
+        optional = set(CONTACT_FIELDS) if self.action in BOOKING_ACTIONS else set()
+        wrong = sorted((set(needed) ^ given) - optional)
         if wrong:
             raise ContractError(f"field '{wrong[0]}' is {'required' if wrong[0] in needed else 'not taken'} with "
                                 f"action '{self.action}'")
@@ -252,6 +269,10 @@ class Command(Message):
         if self.outcome is not None and self.outcome not in MANUAL_OUTCOMES:
             raise ContractError(f"field 'outcome' must be one of {', '.join(MANUAL_OUTCOMES)}, got "
                                 f"{shown(self.outcome)}")
+        if (self.name is not None or self.phone is not None) and self.consent is not True:
+            raise ContractError("a name or a phone is kept only with the citizen's consent (field 'consent')")
+        if self.name is not None and (not self.name.strip() or _NOT_IN_A_NAME & set(self.name)):
+            raise ContractError(f"field 'name' is not a person's name: {shown(self.name)}")
         if self.action == "manual":
             issued, called, closed = (datetime.fromisoformat(t) for t in (self.issued_at, self.called_at,
                                                                           self.closed_at))
@@ -259,6 +280,49 @@ class Command(Message):
                 raise ContractError("a manual attention's times must follow one another: issued, called, closed")
             if not (self.issued_at[:10] == self.called_at[:10] == self.closed_at[:10]):
                 raise ContractError("a manual attention's times must be of one day")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckIn(Message):
+    """A kiosk's reader read an appointment's slip: the hub decides (the first scan of a code wins) and answers
+    with a CheckInAnswer of the same id. Not kept in the outbox: a citizen at the kiosk waits for the answer a few
+    seconds, never for a hub that comes back later."""
+
+    TYPE: ClassVar[str] = "check_in"
+    appointment: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckInAnswer(Message):
+    """The hub's answer to a CheckIn (`answered`): the turn to print, or why there is none (`reason`, in
+    Spanish, for the slip). `late`: past the site's grace, the turn is a walk-in's."""
+
+    TYPE: ClassVar[str] = "check_in_answer"
+    answered: str
+    appointment: str
+    reason: str | None = None
+    turn_id: str | None = None
+    number: str | None = None
+    service: str | None = None
+    slot: str | None = None
+    late: bool = False
+
+    def validate(self) -> None:
+        turn = (self.turn_id, self.number, self.service, self.slot)
+        if (self.reason is None) == (None in turn):
+            raise ContractError("an answer gives either a reason or the turn (turn_id, number, service, slot)")
+        if self.turn_id is not None:
+            check_number_matches(self.turn_id, self.number)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointmentSlip(Message):
+    """The coordinators' page asks a kiosk to print an appointment's slip; the kiosk words it from its site file."""
+
+    TYPE: ClassVar[str] = "appointment_slip"
+    appointment: str
+    service: str
+    slot: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -300,10 +364,13 @@ class Waiting(Record):
     preferential: int
     minutes_per_turn: int | None = None   # the pace for this service; None until the hub has measured it
     from_history: bool = False            # the pace is that of other days (the same weekday and hour), not today's
+    # Appointments booked within the hour and not yet arrived: they will go first (left out when none).
+    booked: int | None = None
 
     def estimated_minutes(self, ahead: int) -> int | None:
-        """The wait of a citizen with `ahead` people before them, at today's pace; None while it is unknown."""
-        return None if self.minutes_per_turn is None else (ahead + 1) * self.minutes_per_turn
+        """The wait of a citizen with `ahead` people before them, and the appointments that will go first, at
+        today's pace; None while it is unknown."""
+        return None if self.minutes_per_turn is None else (ahead + (self.booked or 0) + 1) * self.minutes_per_turn
 
     # Counts are never negative (a ticket must never print "-3 personas antes que usted"): check_field.
 
@@ -342,9 +409,13 @@ class Board(Message):
         if self.desks is not None:
             object.__setattr__(self, "desks", [parse_nested(DeskStatus, item, "desks") for item in self.desks])
 
-    def to_json(self) -> bytes:
-        # asdict() recurses into the nested records, so the base serialisation serves as it is.
-        return super().to_json()
+    def body(self) -> dict:
+        # asdict() recurses into the nested records. A queue without appointments due leaves `booked` out, as a
+        # message leaves out an optional field it does not set: a kiosk or display of before takes the board.
+        body = super().body()
+        body["waiting"] = [{key: value for key, value in item.items() if key != "booked" or value is not None}
+                           for item in body["waiting"]]
+        return body
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -415,4 +486,4 @@ class Alarms(Message):
 
 
 TYPES = {cls.TYPE: cls for cls in (TicketIssued, TicketVoid, PrinterStatus, Heartbeat, DeskRequest, Command, Rating,
-                                   Board, DeskState, Applied, Alarms)}
+                                   Board, DeskState, Applied, Alarms, CheckIn, CheckInAnswer, AppointmentSlip)}

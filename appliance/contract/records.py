@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance.contract.fields import (DEVICE, EVENT_ID, NUMBER, SERVICE, TURN, ContractError, check_day, check_int,
-                                       check_kind, check_pattern, check_text, check_time, shown)
+from appliance.contract.fields import (APPOINTMENT, DEVICE, EVENT_ID, NUMBER, SERVICE, TURN, ContractError, check_day,
+                                       check_int, check_kind, check_pattern, check_text, check_time, shown)
 from appliance.contract.messages import (ACTIONS, COMMAND_FIELDS, DESK_STATUSES, PREFERENTIAL_CATEGORIES,
                                          Command)
 
@@ -32,12 +32,20 @@ KINDS = {
     "rating": (("turn_id", "value"), ("desk", "advisor", "received_at")),
     "desk": (("desk", "status", "advisor"), ("request_id", "by")),
     "advisor": (("desk", "advisor"), ("request_id", "by")),
-    "command": (("action", "coordinator", "order"), ("refused",)),
+    # with what an appointment order made: the appointment booked and its slot, or the turn checked in
+    "command": (("action", "coordinator", "order"), ("refused", "appointment", "slot", "number")),
     "reinstate": (("turn_id",), ("request_id", "by")),
     "undo": (("desk", "undone", "closed_turn", "called_turn", "seconds"), ("request_id", "by")),
     "manual": (("turn_id", "number", "service", "desk", "advisor", "issued_at", "called_at", "closed_at", "outcome"),
                ("request_id", "by")),
     "impossible": (("kiosk", "number", "service"), ("device_at", "received_at")),
+    # Appointments (docs/appointments.md): filed under the appointment's day, whenever they were made.
+    "booking": (("appointment", "service", "slot"), ("contact", "request_id", "by")),
+    "booking_cancel": (("appointment",), ("request_id", "by")),
+    "booking_move": (("appointment", "slot"), ("request_id", "by")),
+    "checkin": (("appointment", "turn_id", "number", "service", "kiosk", "slot", "late", "request_id"), ("by",)),
+    "checkin_refused": (("appointment", "kiosk", "reason", "request_id"), ("by",)),
+    "missed": (("appointment",), ()),
 }
 _ENVELOPE = ("id", "kind", "day", "at")
 
@@ -66,8 +74,8 @@ def _order(name: str, value: dict) -> None:
     if "action" not in value or "coordinator" not in value:   # its other fields are a Command's, each once
         raise ContractError(f"field '{name}' is not an order: it names no action or no coordinator")
     known = Command.__dataclass_fields__
-    for key, item in value.items():
-        if key not in known or key in ("id", "at", "source"):
+    for key, item in value.items():   # a citizen's name and phone are never in the journal (CONTACT_FIELDS)
+        if key not in known or key in ("id", "at", "source", "name", "phone"):
             raise ContractError(f"field '{name}' has unknown field {shown(key)}")
         check_kind(f"{name}.{key}", item, (str, int, bool, type(None)))
         if item is not None:
@@ -83,7 +91,9 @@ _RULES: dict[str, tuple[tuple, Any]] = {
     "day": (_TEXT, check_day),
     "at": (_TEXT, check_time), "received_at": (_TEXT, check_time), "device_at": (_TEXT, check_time),
     "queued_at": (_TEXT, check_time), "issued_at": (_TEXT, check_time), "called_at": (_TEXT, check_time),
-    "closed_at": (_TEXT, check_time),
+    "closed_at": (_TEXT, check_time), "slot": (_TEXT, check_time),
+    "appointment": (_TEXT, _pattern(APPOINTMENT, "16 letters A-Z and digits 2-7")),
+    "contact": ((bool,), None), "late": ((bool,), None), "consent": ((bool,), None),
     "turn_id": (_TEXT, _TURN), "from_turn": (_TEXT, _TURN), "closed_turn": (_ID_OR_NONE, _TURN),
     "called_turn": (_ID_OR_NONE, _TURN),
     "number": (_TEXT, _pattern(NUMBER, "P-007")),

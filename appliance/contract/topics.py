@@ -37,6 +37,21 @@ def printer_topic(kiosk: str) -> str:
     return f"{ROOT}/kiosk/{kiosk}/printer"
 
 
+def check_in_topic(kiosk: str) -> str:
+    """A kiosk's CheckIn, read by the hub."""
+    return f"{ROOT}/kiosk/{kiosk}/checkin"
+
+
+def check_in_answer_topic(kiosk: str) -> str:
+    """The hub's CheckInAnswer to that kiosk (not retained: the answer is for the citizen at it now)."""
+    return f"{ROOT}/kiosk/{kiosk}/answer"
+
+
+def slip_topic(kiosk: str) -> str:
+    """The coordinators' page's AppointmentSlip for that kiosk to print (not retained)."""
+    return f"{ROOT}/kiosk/{kiosk}/slip"
+
+
 def request_topic(desk: int) -> str:
     return f"{ROOT}/desk/{desk}/request"
 
@@ -52,6 +67,7 @@ def desk_state_topic(desk: int) -> str:
 BOARD_TOPIC = f"{ROOT}/hub/board"
 COMMAND_TOPIC = f"{ROOT}/hub/command"     # the coordinators' page's orders (Command), read by the hub
 TICKETS_ALL = f"{ROOT}/kiosk/+/ticket"
+CHECK_INS_ALL = f"{ROOT}/kiosk/+/checkin"
 REQUESTS_ALL = f"{ROOT}/desk/+/request"
 RATINGS_ALL = f"{ROOT}/desk/+/rating"
 
@@ -66,15 +82,15 @@ def is_online(status: bytes) -> bool:
 
 
 def parse_topic(topic: str) -> tuple[str, str]:
-    """('ticket', kiosk id), ('request' | 'rating', desk number as text), ('command', 'hub-web') or
+    """('ticket' | 'checkin', kiosk id), ('request' | 'rating', desk number as text), ('command', 'hub-web') or
     ContractError."""
     if topic == COMMAND_TOPIC:
         return "command", "hub-web"
     parts = topic.split("/")
     if len(parts) == 5 and "/".join(parts[:2]) == ROOT:
         role, device, leaf = parts[2:]
-        if role == "kiosk" and leaf == "ticket":
-            return "ticket", device
+        if role == "kiosk" and leaf in ("ticket", "checkin"):
+            return leaf, device
         if role == "desk" and leaf in ("request", "rating") and device.isascii() and device.isdigit():
             return leaf, device
     raise ContractError(f"topic {shown(topic, 80)} is not one the hub reads")

@@ -13,18 +13,22 @@ import random
 import secrets
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 
 from appliance import contract
 from appliance import site as site_config
 from appliance.core.hours import OpeningHours
+from appliance.core.slots import Slots
 from appliance.desk.unit import DeskUnit
 from appliance.dev.always_open import AlwaysOpen
 from appliance.dev.local_broker import LocalBroker, free_port
+from appliance.dev.network import site_page
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.gpio import press
 from appliance.drivers.printer import SimulatedPrinter
+from appliance.drivers.reader import SimulatedReader
 from appliance.drivers.sound import Announcer, EspeakSpeaker, SilentSpeaker
 from appliance.kiosk.main import button_keys
 from appliance.kiosk.preview import TicketKeeper
@@ -70,7 +74,10 @@ class DemoSite:
         self.hub = Hub(self.config, state / "hub")
         self.kiosk = KioskUnit(self.config, kiosk.id, state / kiosk.id, pin_factory=self.kiosk_pins,
                                printer=SimulatedPrinter(), on_printed=TicketKeeper(out / "tickets"),
-                               opening=AlwaysOpen())
+                               opening=AlwaysOpen(), reader=SimulatedReader)
+        # The site's coordinators' page: the demo gives its orders (the appointments) through its connection, and
+        # at a site of a network it publishes the site's live picture for the central.
+        self.config, self.coordinators = site_page(self.config, state / "hub")
         self.desks = {n: DeskUnit(self.config, n, state / contract.desk_device(n), pin_factory=self.desk_pins[n])
                       for n in DESKS}
         speaker = SilentSpeaker() if headless else EspeakSpeaker(volume=display.volume)
@@ -106,18 +113,31 @@ class DemoSite:
     def start(self) -> None:
         for unit in self.units:
             unit.start()
+        self.coordinators.start()
         for thread in self._threads:
             thread.start()
         for unit in self.units:
             unit.link.wait_connected(5)
+        self.coordinators.link.wait_connected(5)
 
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
             thread.join(2)
+        self.coordinators.stop()
         for unit in reversed(self.units):
             unit.stop()
         self.screen.close()
+
+    def order(self, action: str, deadline_s: float = 10.0, **fields) -> dict | None:
+        """A coordinator's order, as the page gives it; the hub's record of it (None if none came in time)."""
+        command = contract.Command(id=contract.new_id(), at=datetime.now(self.config.timezone).isoformat(),
+                                   source="hub-web", action=action, coordinator="Demostración", **fields)
+        self.coordinators.link.publish(contract.COMMAND_TOPIC, command.to_json()).wait_for_publish(2)
+        give_up = time.monotonic() + deadline_s
+        while command.id not in self.hub.ledger.commands and time.monotonic() < give_up:
+            time.sleep(0.05)
+        return self.hub.ledger.commands.get(command.id)
 
     # --- buttons -------------------------------------------------------------------------------------
 
@@ -183,10 +203,13 @@ def run_demo(*, headless: bool, seconds: float, out: Path) -> int:
         finally:
             site.stop()
     csv_path = site.export()
+    appointment = [p.name for pattern in ("*-cita.png", "*-RC-*.png") for p in sorted((out / "tickets").glob(pattern))]
     print(f"\nDemo finished. In {out}/:\n  tickets/   {len(list((out / 'tickets').glob('*.bin')))} tickets and "
           f"slips (.bin ESC/POS bytes and .png previews)\n  screens/   display screenshots\n  {csv_path.name}  "
           f"the hub's CSV export\n  Each ticket's QR code opened {site.config.public.address}/t/… while the demo "
           f"ran (a browser that trusts {site.broker.ca_file})")
+    if appointment:
+        print(f"  an appointment: its slip and its ticket, tickets/{' and tickets/'.join(appointment)}")
     return 0
 
 
@@ -224,7 +247,41 @@ def _scripted_morning(site: DemoSite, seconds: float, seed: int = 7) -> None:
             site.screen.save(shots / f"pantalla-{int(now - start):03d}s.png")
     site.display.step(0.2)
     site.screen.save(shots / "pantalla-final.png")
+    _appointments(site)
     _holiday(site, shots)
+
+
+def _appointments(site: DemoSite, deadline_s: float = 30.0) -> None:
+    """A citizen who cannot wait is booked at the next slot: the kiosk prints the slip the page asks for, reads its
+    QR code back and prints the appointment's ticket, which a desk then calls first. Another gets the one-click
+    appointment of the next open day. The demo runs at any hour: its hub books in a site open all day, every day."""
+    config = site.config
+    if config.appointments is None:
+        return
+    around_the_clock = dataclasses.replace(config, hours=dataclasses.replace(
+        config.hours, days=tuple(range(7)), periods=((dt_time(0, 0), dt_time(23, 59)),), closed=()), holidays=None)
+    site.hub.calendar.slots = Slots(around_the_clock)
+    now = datetime.now(config.timezone)
+    minutes = config.appointments.slot_min
+    slot = now.replace(second=0, microsecond=0) + timedelta(minutes=minutes - now.minute % minutes)
+    booked = site.order("book", service="R", slot=slot.isoformat())
+    site.order("book_first", service="S")
+    if booked is None or booked.get("refused"):
+        log.warning("demo: no appointment booked (%s)", booked and booked.get("refused"))
+        return
+    slip = contract.AppointmentSlip(id=contract.new_id(), at=now.isoformat(), source="hub-web",
+                                    appointment=booked["appointment"], service="R", slot=booked["slot"])
+    site.coordinators.link.publish(contract.slip_topic(site.kiosk.kiosk.id), slip.to_json()).wait_for_publish(2)
+    tickets, give_up = site.out / "tickets", time.monotonic() + deadline_s
+    while not any(tickets.glob("*-cita.bin")) and time.monotonic() < give_up:
+        time.sleep(0.05)
+    site.kiosk.reader.scan(booked["appointment"])      # the citizen comes back with the slip
+    while not any(tickets.glob("*-RC-*.bin")) and time.monotonic() < give_up:
+        time.sleep(0.05)
+    desk = next(n for n in DESKS if "R" in config.desks[n].services)
+    while not any(c["turn_id"].endswith("RC001") for c in site.hub.ledger.calls) and time.monotonic() < give_up:
+        site.next_at(desk)
+        site.display.step(0.5)
 
 
 def _holiday(site: DemoSite, shots: Path, deadline_s: float = 30.0) -> None:

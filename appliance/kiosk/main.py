@@ -24,6 +24,18 @@ def button_keys(config: SiteConfig, kiosk_id: str) -> list[Key]:
     return keys
 
 
+def code_reader(device: str | None, simulated: bool):
+    """The maker of the kiosk's QR reader: the device's, a simulated one (which only the demo and tests type
+    into), or None."""
+    if device is None:
+        return None
+    if simulated or device == "simulated":
+        from appliance.drivers.reader import SimulatedReader
+        return SimulatedReader
+    from appliance.drivers.reader import CodeReader
+    return lambda on_code: CodeReader(device, on_code)
+
+
 def main(args) -> int:
     config = site_config.load(args.config)
     site_config.require(args.id in config.kiosks, f"kiosk {args.id!r} is not in {args.config}")
@@ -36,7 +48,8 @@ def main(args) -> int:
         printer, keeper = SimulatedPrinter(), TicketKeeper(state / "tickets")
         keys = button_keys(config, args.id)
         print(key_help(keys), flush=True)
-    unit = KioskUnit(config, args.id, state, pin_factory=pins, printer=printer, on_printed=keeper)
+    unit = KioskUnit(config, args.id, state, pin_factory=pins, printer=printer, on_printed=keeper,
+                     reader=code_reader(config.kiosks[args.id].reader, args.simulated))
     with TerminalKeys(keys, pins) if keys else nullcontext():
         serve(unit)
     return 0

@@ -19,6 +19,7 @@ from typing import ClassVar
 from escpos.constants import QR_ECLEVEL_M
 from escpos.escpos import Escpos
 
+from appliance.core.slots import slip_advice
 from appliance.core.spanish import clock, duration, long_date, plural
 from appliance.drivers.printer import PrinterError
 from appliance.site import DEFAULT_CODE_PAGE
@@ -50,6 +51,7 @@ class Ticket:
     estimate_from_history: bool = False   # the wait rests on other days' pace: the ticket says so
     qr: str | None = None           # the address of the turn's "Mi turno" page; None: the site has none
     logo: Path | None = None
+    appointment: tuple[str, ...] = ()   # a checked-in appointment's lines: its time, and when it is called
 
     @property
     def label(self) -> str:
@@ -85,6 +87,36 @@ class Slip:
         return [wrapped for line in lines for wrapped in _wrap(line, layout)]
 
 
+@dataclass(frozen=True)
+class BookingSlip:
+    """An appointment's slip: when and where, what to bring, and the QR code of its code, which the kiosk's reader
+    checks it in by (printed under the code too, for reception)."""
+
+    entity: str
+    service_name: str
+    slot: datetime
+    address: str
+    hours: str
+    bring: str
+    grace_min: int
+    code: str
+    issued_at: datetime
+    label: ClassVar[str] = "cita"
+    logo: ClassVar[None] = None
+
+    @property
+    def qr(self) -> str:
+        return self.code
+
+    def lines(self, layout: TicketLayout) -> list[Line]:
+        lines = [Line(self.entity, bold=True), Line("", rule=True), Line("Su cita"),
+                 Line(clock(self.slot), "huge", True), Line(long_date(self.slot.date()), bold=True),
+                 Line(self.service_name, "large", True), Line("", rule=True),
+                 Line(f"Dirección: {self.address}"), Line(self.hours), Line(self.bring), Line("", rule=True),
+                 *(Line(text) for text in slip_advice(self.grace_min))]
+        return [wrapped for line in lines for wrapped in _wrap(line, layout)]
+
+
 def limit_slip(entity: str, service_name: str | None, wait_s: float, issued_at: datetime) -> Slip:
     """The slip of a press refused by a limit: its button's, which names the service, or (None) the kiosk's."""
     where = f"el botón de {service_name}" if service_name else "este dispensador"
@@ -117,7 +149,7 @@ def ticket_lines(ticket: Ticket, layout: TicketLayout) -> list[Line]:
     """The ticket from top to bottom, each line already wrapped to the paper."""
     lines = [Line(ticket.entity, bold=True), Line("", rule=True), Line("Su turno"),
              Line(ticket.number, "huge", True, number=True),
-             Line(ticket.service_name, "large", True)]
+             Line(ticket.service_name, "large", True), *(Line(text, bold=True) for text in ticket.appointment)]
     if ticket.preferential:
         lines.append(Line(" Atención preferencial ", bold=True, invert=True))
         if ticket.category:

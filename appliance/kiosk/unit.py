@@ -34,9 +34,10 @@ from appliance.core.outbox import Outbox
 from appliance.core.public_code import SecretError, public_code, read_secret, ticket_address
 from appliance.core.steps import arrived, refusing
 from appliance.drivers.printer import PrinterConfig, PrinterError, open_printer, paper_state
+from appliance.kiosk.arrivals import Arrivals, Scanned
 from appliance.kiosk.numbering import TicketCounter, turn_id, turn_number
 from appliance.kiosk.press_limit import PressLimit
-from appliance.kiosk.ticket import NumberPrinted, Slip, Ticket, TicketLayout, limit_slip, print_ticket
+from appliance.kiosk.ticket import BookingSlip, NumberPrinted, Slip, Ticket, TicketLayout, limit_slip, print_ticket
 from appliance.site import DEFAULT_CODE_PAGE, KioskButton, SiteConfig
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,9 @@ class TicketPress:
 class KioskUnit:
     def __init__(self, config: SiteConfig, kiosk_id: str, state_dir: Path, *, pin_factory, printer=None,
                  on_printed=None, now=None, monotonic=time.monotonic,
-                 opening: OpeningHours | None = None):
+                 opening: OpeningHours | None = None, reader=None):
+        """`reader`: makes the QR reader that checks appointments in, given where to hand each code it reads
+        (drivers.reader); None: the kiosk has none."""
         self.config = config
         self.kiosk = config.kiosks[kiosk_id]
         self.now = now or (lambda: datetime.now(config.timezone))
@@ -89,8 +92,11 @@ class KioskUnit:
         self._page_secret = _page_secret(config)
         self.limit = PressLimit(config.press_limit, config.kiosk_limit, config.press_window_s, monotonic)
         self.rejected = contract.Refusals()
+        self.arrivals = Arrivals(self)
         self.link = Link(kiosk_id, config.broker, self.inbox, outbox=Outbox(state_dir / "outbox"),
-                         subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub")), site_file=config.version)
+                         subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub"), *self.arrivals.topics()),
+                         site_file=config.version)
+        self.reader = None if reader is None else reader(lambda text: self.inbox.put(Scanned(text)))
         self.debounce = Debouncer(clock=monotonic)
         self.buttons = []
         for spec in self.kiosk.buttons:
@@ -112,10 +118,14 @@ class KioskUnit:
         self._settle_pending()
         self._started_at, self._awaiting_board = self.monotonic(), True
         self.link.start()
+        if self.reader is not None:
+            self.reader.start()
         self._check_printer()
         self._show()
 
     def stop(self) -> None:
+        if self.reader is not None:
+            self.reader.stop()
         self.link.stop()
         for device in (*self.buttons, self.status_led):
             if device is not None:
@@ -126,6 +136,8 @@ class KioskUnit:
         for item in arrived(self.inbox, timeout):
             if isinstance(item, TicketPress):
                 self._deferred.append(item)
+            elif isinstance(item, Scanned):
+                self.arrivals.scanned(item.text)
             elif isinstance(item, Connected):
                 connected = True
             elif isinstance(item, mqtt.MQTTMessage):   # whatever a board holds, the kiosk issues with what it knew
@@ -140,6 +152,7 @@ class KioskUnit:
             presses, self._deferred = self._deferred, []
             for press in presses:
                 self.issue(press.button)
+        self.arrivals.expire()
         if self.monotonic() - self._printer_checked > PRINTER_CHECK_S:
             self._check_printer()
         self._show()
@@ -157,9 +170,9 @@ class KioskUnit:
                         "kiosk" if limit == "kiosk" else f"{spec.prefix} button", self.limit.limits[limit],
                         self.config.press_window_s)
             self._show_signal("limit")
-            self._print_slip(limit_slip(self.config.name, None if limit == "kiosk" else
-                                        self.config.services[spec.service].name,
-                                        self.limit.wait_s(limit, spec.pin), moment))
+            self.print_slip(limit_slip(self.config.name, None if limit == "kiosk" else
+                                       self.config.services[spec.service].name,
+                                       self.limit.wait_s(limit, spec.pin), moment))
             return None
         if self._check_printer() in ("out", "offline"):
             log.error("%s: no ticket: the printer is %s", self.kiosk.id, self.printer_state)
@@ -171,7 +184,7 @@ class KioskUnit:
         ticket = self._ticket(spec, number, moment)
         self._show("printing")
         try:
-            self._print(ticket)
+            self.print_paper(ticket)
         except NumberPrinted as exc:   # the citizen holds the number: a valid turn, whatever came after it
             log.error("%s: ticket %s was printed only in part (%s); the number is valid", self.kiosk.id,
                       ticket.number, exc)
@@ -198,9 +211,9 @@ class KioskUnit:
                       estimate_from_history=from_history, notice=self.config.notice,
                       hours=self.config.hours.line(), footer=self.config.ticket_footer,
                       category=contract.PREFERENTIAL_CATEGORIES.get(spec.category),
-                      qr=self._page_address(turn_id(self.numbering.day, self.kiosk.id, spec.prefix, number)))
+                      qr=self.page_address(turn_id(self.numbering.day, self.kiosk.id, spec.prefix, number)))
 
-    def _page_address(self, tid: str) -> str | None:
+    def page_address(self, tid: str) -> str | None:
         """The address of the turn's "Mi turno" page, its QR code's payload; None: the site has no page."""
         if self._page_secret is None:
             return None
@@ -240,7 +253,7 @@ class KioskUnit:
         board, only while the hub is online and the figures are fresh: otherwise (None, None, False) and the
         ticket leaves them out."""
         fresh = self._board and self.monotonic() - self._board_at <= BOARD_FRESH_S
-        if not (self._hub_online and self.link.connected and fresh):
+        if not (self.hub_reachable() and fresh):
             return None, None, False
         for waiting in self._board.waiting:
             if waiting.service == service:
@@ -252,21 +265,21 @@ class KioskUnit:
         reason = self.hours.reason(moment)
         log.info("%s: press while no tickets are given (%s)", self.kiosk.id, reason)
         if self.config.closed_slip:
-            self._print_slip(Slip(entity=self.config.name, reason=reason, reopening=self.hours.reopening(moment),
-                                  hours=self.config.hours.line(), last_ticket=self.config.hours.last_ticket_text(),
-                                  issued_at=moment))
+            self.print_slip(Slip(entity=self.config.name, reason=reason, reopening=self.hours.reopening(moment),
+                                 hours=self.config.hours.line(), last_ticket=self.config.hours.last_ticket_text(),
+                                 issued_at=moment))
 
-    def _print_slip(self, slip: Slip) -> None:
+    def print_slip(self, slip: Slip) -> None:
         """A slip saying why a press gave no ticket, one per citizen: presses soon after a slip print nothing."""
         if self.monotonic() - self._slip_at < SLIP_HOLD_S or self._check_printer() in ("out", "offline"):
             return
         self._slip_at = self.monotonic()
         try:
-            self._print(slip)
+            self.print_paper(slip)
         except PrinterError as exc:
             log.error("%s: the slip was not printed: %s", self.kiosk.id, exc)
 
-    def _print(self, printed: Ticket | Slip) -> None:
+    def print_paper(self, printed: Ticket | Slip | BookingSlip) -> None:
         """Prints a ticket or a slip whole, and hands the demo its bytes; a failure is a PrinterError."""
         before = len(getattr(self.printer, "output", b""))
         print_ticket(self.printer, printed, self.layout)
@@ -289,9 +302,15 @@ class KioskUnit:
                 log.warning("%s: printer state is %s", self.kiosk.id, state)
         return state
 
+    def hub_reachable(self) -> bool:
+        """Connected, and the hub's retained status says it is online: its answers can come."""
+        return self._hub_online and self.link.connected
+
     def _on_message(self, message: mqtt.MQTTMessage) -> None:
         if message.topic == contract.status_topic("hub"):
             self._hub_online = contract.is_online(message.payload)
+        elif message.topic in self.arrivals.topics():
+            self.arrivals.on_message(message)
         else:
             self._board = contract.expect(message.payload, contract.Board)
             # A board the hub publishes now is current. A retained copy handed out at a (re)connect is as old as

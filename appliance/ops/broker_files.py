@@ -141,13 +141,14 @@ def accounts(config: SiteConfig) -> tuple[Account, ...]:
     hub_status = contract.status_topic("hub")
     found = [
         Account("hub", "the hub (turnero hub)",
-                read=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL, contract.COMMAND_TOPIC),
+                read=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL, contract.COMMAND_TOPIC,
+                      contract.CHECK_INS_ALL),
                 write=(contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.applied_topic("+"),
-                       contract.POSITIONS_ALL, *own("hub"))),
+                       contract.POSITIONS_ALL, contract.check_in_answer_topic("+"), *own("hub"))),
         Account("hub-web", "the coordinators' page (turnero hub)",
                 read=(contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.status_topic("+"),
                       contract.printer_topic("+"), contract.heartbeat_topic("+")),
-                write=(contract.ALARMS_TOPIC, contract.COMMAND_TOPIC, *own("hub-web"),
+                write=(contract.ALARMS_TOPIC, contract.COMMAND_TOPIC, contract.slip_topic("+"), *own("hub-web"),
                        # its live picture, for the central's page (the bridge carries it)
                        *((shipping.site_topic(shipping.PICTURE),) if config.central else ()))),
     ]
@@ -156,8 +157,11 @@ def accounts(config: SiteConfig) -> tuple[Account, ...]:
                              read=(contract.POSITIONS_ALL,), write=own(mi_turno.DEVICE)))
     for kiosk in config.kiosks:
         found.append(Account(kiosk, f"kiosk {kiosk}", read=(contract.BOARD_TOPIC, hub_status,
-                                                           contract.applied_topic(kiosk)),
-                             write=(contract.ticket_topic(kiosk), contract.printer_topic(kiosk), *own(kiosk))))
+                                                           contract.applied_topic(kiosk),
+                                                           contract.check_in_answer_topic(kiosk),
+                                                           contract.slip_topic(kiosk)),
+                             write=(contract.ticket_topic(kiosk), contract.printer_topic(kiosk),
+                                    contract.check_in_topic(kiosk), *own(kiosk))))
     for number in config.desks:
         device = contract.desk_device(number)
         found.append(Account(device, f"desk {number}", read=(contract.desk_state_topic(number), hub_status,

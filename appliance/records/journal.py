@@ -44,6 +44,7 @@ from pathlib import Path
 from tinydb import TinyDB
 
 from appliance.core import durable
+from appliance.records.bookings import BOOKING_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +197,12 @@ class DayStore:
 
     def days(self) -> list[str]:
         return sorted({m[1] for path in self.directory.iterdir() if (m := _DAY_FILE.fullmatch(path.name))})
+
+    def served_days(self, clock_day: str) -> list[str]:
+        """The days recorded up to the clock's, and any later one that holds more than the appointments booked
+        for it (a clock set back: hub.day): a later day's file of bookings alone does not make it a service day."""
+        return [day for day in self.days() if day <= clock_day or
+                any(r["kind"] not in BOOKING_KINDS for r in self.records(day))]
 
     def days_between(self, first: date, last: date) -> list[str]:
         return [day for day in self.days() if first.isoformat() <= day <= last.isoformat()]

@@ -27,6 +27,8 @@ Records (dicts, stored as they are), each with a unique "id", its "kind", "day" 
                                                  an attention given during a manual contingency, entered later
   impossible kiosk, number, service, device_at, received_at   a ticket (or void) beyond what the kiosk's buttons
            can give (hub/pace.py): refused, no turn; its id is the ticket's, so a resend is not counted again
+  booking, booking_cancel, booking_move, checkin, checkin_refused, missed   the day's appointments
+           (appliance/records/bookings.py); a checkin is also a turn, called first once its time has come
 "by" names the coordinator whose order it was; records without it come from the devices.
 """
 from __future__ import annotations
@@ -37,6 +39,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime
 
+from appliance.records.bookings import Bookings
 WAITING, CALLED, CLOSED = "waiting", "called", "closed"
 CLOSED_DESK = "closed"      # the status of a desk nobody has opened today
 KEPT_CALLS = 8
@@ -64,12 +67,20 @@ class Turn:
     rating: int | None = None
     category: str | None = None     # whom a preferential turn serves (contract.PREFERENTIAL_CATEGORIES)
     manual: bool = False            # given on paper during a manual contingency, entered afterwards
+    appointment: str | None = None  # the appointment's code, when the turn is a checked-in appointment
+    # Its time, while the turn goes first once it has come (hub.policy); None for a walk-in, and for an
+    # appointment checked in past the grace, which waits as one.
+    appointment_at: str | None = None
 
     @cached_property
     def issued_s(self) -> float:
         """issued_at in seconds since the epoch, read once: every NEXT compares the waiting turns by it
         (hub.policy), and numbers compare faster than times with each their own offset."""
         return datetime.fromisoformat(self.issued_at).timestamp()
+
+    @cached_property
+    def appointment_s(self) -> float | None:
+        return None if self.appointment_at is None else datetime.fromisoformat(self.appointment_at).timestamp()
 
 
 @dataclass
@@ -94,6 +105,7 @@ class Ledger:
     # "called", "seconds"} (the attention it closed and how long it lasted), for a coordinator's undo
     last_next: dict[int, dict] = field(default_factory=dict)
     impossible: dict[str, int] = field(default_factory=dict)     # kiosk -> tickets refused as impossible today
+    bookings: Bookings = field(default_factory=Bookings)         # the day's appointments
 
     def apply(self, record: dict) -> bool:
         """Applies a record once; a record already applied (same id) changes nothing. Returns whether applied."""
@@ -239,6 +251,16 @@ class Ledger:
 
     def _apply_impossible(self, r: dict) -> None:
         self.impossible[r["kiosk"]] = self.impossible.get(r["kiosk"], 0) + 1
+
+    def _apply_booking(self, r: dict) -> None:
+        self.bookings.apply(r)
+
+    _apply_booking_cancel = _apply_booking_move = _apply_checkin_refused = _apply_missed = _apply_booking
+
+    def _apply_checkin(self, r: dict) -> None:
+        self.bookings.apply(r)
+        self._put(Turn(r["turn_id"], r["number"], r["service"], False, r["kiosk"], r["at"],
+                       appointment=r["appointment"], appointment_at=None if r["late"] else r["slot"]))
 
     def _apply_manual(self, r: dict) -> None:
         self._put(Turn(r["turn_id"], r["number"], r["service"], False, "manual", r["issued_at"], status=CLOSED,

@@ -22,7 +22,7 @@ from appliance.records.ledger import CALLED, Ledger
 CSV_COLUMNS = ("turn_id", "number", "service", "service_name", "preferential", "kiosk", "issued_at", "called_at",
            "service_start", "service_end", "desk", "advisor", "wait_seconds", "service_seconds", "outcome",
            "recalls", "rating", "preferential_category", "issued_local", "called_local", "service_end_local",
-           "manual")
+           "manual", "appointment", "appointment_local")
 CHUNK_BYTES = 64 * 1024     # how much CSV text is gathered before it is handed on (to the socket, to the file)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,7 +41,11 @@ def day_rows(ledger: Ledger, service_names: dict[str, str]) -> Iterator[dict]:
             "outcome": turn.outcome or ("in_service" if turn.status == CALLED else "waiting"), "recalls": turn.recalls,
             "rating": _blank(turn.rating), "preferential_category": turn.category or "",
             "issued_local": _wall_clock(turn.issued_at), "called_local": _wall_clock(turn.called_at),
-            "service_end_local": _wall_clock(turn.closed_at), "manual": "sí" if turn.manual else "no"}
+            "service_end_local": _wall_clock(turn.closed_at), "manual": "sí" if turn.manual else "no",
+            # A checked-in appointment's turn, and the time it was booked for (late or not).
+            "appointment": "sí" if turn.appointment else "no",
+            "appointment_local": _wall_clock(ledger.bookings.by_code[turn.appointment].slot if turn.appointment
+                                             else None)}
 
 
 def csv_chunks(table: Iterable[dict], delimiter: str = ";",

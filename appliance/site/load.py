@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from appliance import contract
 from appliance.site.model import (CA_NAME, CENTRAL_CA, CENTRAL_PASSWORD, CODE_PAGES, COUNTER_CHARACTERS,
-                                  DEFAULT_CODE_PAGE, DEFAULT_CREDENTIALS_DIR, POLICIES, PUBLIC_CERT, PUBLIC_KEY,
-                                  PUBLIC_SECRET, WEB_CERT, WEB_KEY, WEEKDAYS, BrokerAddress, CentralLink, ConfigError,
-                                  Desk, DeskPins, DeskSettings, Display, Hours, Kiosk, KioskButton, PublicSettings,
-                                  QueuePolicy, Service, SiteConfig, WebSettings, fits_counter)
+                                  DEFAULT_BRING, DEFAULT_CODE_PAGE, DEFAULT_CREDENTIALS_DIR, POLICIES, PUBLIC_CERT,
+                                  PUBLIC_KEY, PUBLIC_SECRET, WEB_CERT, WEB_KEY, WEEKDAYS, AppointmentSettings,
+                                  BrokerAddress, CentralLink, ConfigError, Desk, DeskPins, DeskSettings, Display, Hours,
+                                  Kiosk, KioskButton, PublicSettings, QueuePolicy, Service, SiteConfig, WebSettings,
+                                  appointment_prefix, fits_counter)
 
 
 def load(path: Path) -> SiteConfig:
@@ -143,7 +144,7 @@ class _Reader:
     def site(self, data: dict) -> SiteConfig:
         self.unknown_keys(data, "", {"site", "broker", "hours", "ticket", "services", "kiosks", "desks",
                                      "desk_pins", "desk", "rating", "displays", "queue", "web", "central",
-                                     "public"})
+                                     "public", "appointments"})
         site = self.table(data, "site")
         self.unknown_keys(site, "site", {"name", "timezone", "holidays"})
         name = self.get(site, "name", "site", str)
@@ -198,6 +199,7 @@ class _Reader:
             rating_grace_s=float(grace or 0), displays=self.displays(data), queue=self.queue(data),
             web=self.web(data, broker.credentials_dir or DEFAULT_CREDENTIALS_DIR),
             central=self.central(data, broker.credentials_dir or DEFAULT_CREDENTIALS_DIR),
+            appointments=self.appointments(data, services, kiosks),
             public=self.public(data, broker.credentials_dir or DEFAULT_CREDENTIALS_DIR),
             press_limit=press_limit, kiosk_limit=kiosk_limit, press_window_s=press_window,
             rating_min_attention_s=float(min_attention or 0))
@@ -328,6 +330,46 @@ class _Reader:
         if max_wait is not None and not 0 <= max_wait <= 480:
             self.problem("queue.max_wait_minutes", f"must be from 0 (off) to 480, not {max_wait}")
         return QueuePolicy(kind=kind or "strict", ratio=ratio or 3, max_wait_min=max_wait or 0)
+
+    def appointments(self, data: dict, services: dict, kiosks: dict) -> AppointmentSettings | None:
+        if "appointments" not in data:
+            return None
+        table = self.table(data, "appointments")
+        self.unknown_keys(table, "appointments", {"capacity", "address", "slot_minutes", "grace_minutes",
+                                                  "retention_days", "days_ahead", "bring"})
+        capacity = self.get(table, "capacity", "appointments", dict, {}) or {}
+        prefixes = {button.prefix: kiosk.id for kiosk in kiosks.values() for button in kiosk.buttons}
+        for letter, count in capacity.items():
+            self.service_ref(letter, f"appointments.capacity.{letter}", services)
+            if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 50:
+                self.problem(f"appointments.capacity.{letter}", f"must be from 0 to 50 appointments a slot, not "
+                                                                f"{count!r}")
+            if appointment_prefix(letter) in prefixes:
+                self.problem(f"appointments.capacity.{letter}",
+                             f"the appointments of {letter} are numbered {appointment_prefix(letter)}-001…, which is "
+                             f"the prefix of a button of kiosk {prefixes[appointment_prefix(letter)]!r}")
+        if not any(isinstance(n, int) and n > 0 for n in capacity.values()):
+            self.problem("appointments.capacity", "must give some service a capacity, like { R = 2 }")
+        address = self.get(table, "address", "appointments", str)
+        bring = self.get(table, "bring", "appointments", str, DEFAULT_BRING)
+        for key, text in (("address", address), ("bring", bring)):
+            if isinstance(text, str) and not text.strip():
+                self.problem(f"appointments.{key}", "must not be empty: the slip prints it")
+        self.printable(kiosks, [("appointments.address", address), ("appointments.bring", bring)])
+        numbers = {}
+        for key, default, low, high, unit in (("slot_minutes", 15, 5, 120, "minutes"),
+                                              ("grace_minutes", 10, 0, 60, "minutes"),
+                                              ("retention_days", 30, 1, 365, "days"),
+                                              ("days_ahead", 14, 1, 90, "days")):
+            numbers[key] = self.get(table, key, "appointments", int, default)
+            if numbers[key] is not None and not low <= numbers[key] <= high:
+                self.problem(f"appointments.{key}", f"must be from {low} to {high} {unit}, not {numbers[key]}")
+        if None in numbers.values() or address is None:
+            return None
+        return AppointmentSettings(capacity={k: v for k, v in capacity.items() if isinstance(v, int)},
+                                   address=address, slot_min=numbers["slot_minutes"],
+                                   grace_min=numbers["grace_minutes"], retention_days=numbers["retention_days"],
+                                   days_ahead=numbers["days_ahead"], bring=bring or DEFAULT_BRING)
 
     def timezone(self, name: str | None) -> ZoneInfo | None:
         if name is None:
@@ -491,7 +533,7 @@ class _Reader:
     def kiosks(self, data: dict, services: dict) -> dict[str, Kiosk]:
         kiosks, prefix_owner = {}, {}
         for path, table in self.tables(data, "kiosks"):
-            self.unknown_keys(table, path, {"id", "status_led", "printer", "buttons"})
+            self.unknown_keys(table, path, {"id", "status_led", "printer", "buttons", "reader"})
             kiosk_id = self.device_id(table, path)
             buttons = []
             for i, button in enumerate(self.get(table, "buttons", path, list) or []):
@@ -529,7 +571,11 @@ class _Reader:
                 for pin in sorted(set(UART_PINS) & {*pins, status_led}):
                     self.problem(path, f"GPIO{pin} carries the serial printer on {device}: wire that button or "
                                        "light to another pin")
-            kiosks[kiosk_id] = Kiosk(kiosk_id, status_led, printer, tuple(buttons))
+            reader = self.get(table, "reader", path, str, None)
+            if reader is not None and reader != "simulated" and not reader.startswith("/dev/input/"):
+                self.problem(f"{path}.reader", f"must be the reader's device, /dev/input/by-id/…-event-kbd, or "
+                                               f"\"simulated\", not {reader!r}")
+            kiosks[kiosk_id] = Kiosk(kiosk_id, status_led, printer, tuple(buttons), reader)
         return kiosks
 
     def printer(self, table: dict, path: str) -> dict:

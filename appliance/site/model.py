@@ -110,6 +110,9 @@ class Kiosk:
     status_led: int | None
     printer: dict
     buttons: tuple[KioskButton, ...]
+    # The QR reader that checks appointments in: a USB reader that types as a keyboard, by its evdev device
+    # (/dev/input/by-id/…-event-kbd), or "simulated"; None: the kiosk has none.
+    reader: str | None = None
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,26 @@ class PublicSettings:
 
 
 POLICIES = ("strict", "ratio")
+DEFAULT_BRING = "Traiga su documento de identidad y este comprobante. Llegue unos minutos antes de su hora."
+
+
+def appointment_prefix(service: str) -> str:
+    """The number prefix of the appointments of a service: 'RC' (Registro y Aportes, cita), 'RC-003'."""
+    return f"{service}C"
+
+
+@dataclass(frozen=True)
+class AppointmentSettings:
+    """[appointments]: appointments booked by staff on the coordinators' page (docs/appointments.md)."""
+
+    capacity: dict[str, int]       # appointments per slot and service; a service not named takes none
+    address: str                   # where the site is, as the slip prints it
+    slot_min: int = 15             # slots start at each opening period's start, this long each
+    grace_min: int = 10            # this late a citizen still checks in as an appointment; later, as a walk-in
+    retention_days: int = 30       # the citizen's name and phone are deleted this long after the appointment's day
+    days_ahead: int = 14           # how far ahead an appointment may be booked
+    bring: str = DEFAULT_BRING     # what the slip asks the citizen to bring
+
 
 
 CENTRAL_CA, CENTRAL_PASSWORD = "central-ca.crt", "central"   # beside the hub's credentials
@@ -272,6 +295,7 @@ class SiteConfig:
     queue: QueuePolicy
     web: WebSettings = WebSettings()
     central: CentralLink | None = None
+    appointments: AppointmentSettings | None = None   # None: the site books none
     public: PublicSettings | None = None    # None: the tickets carry no QR code
     press_limit: int = 10           # tickets one kiosk button gives within press_window_s (0: no limit)
     press_window_s: int = 60

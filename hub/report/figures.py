@@ -18,6 +18,7 @@ from appliance.records.turns_csv import day_rows
 from appliance.report.tally import Figures, Tally
 from appliance.site import SiteConfig
 from hub.export import day_ledgers
+from hub.report.appointments import AppointmentTally, tally_day
 from hub.report.desk_times import Times, day_times
 
 
@@ -43,6 +44,7 @@ class Report:
     hours: list[int]                    # the hours of the day shown on the charts
     arrivals: dict[int, int]            # hour of the ticket -> turns
     wait_by_hour: dict[int, float]      # hour of the ticket -> mean wait in seconds of the turns called
+    appointments: list[tuple[str, AppointmentTally]] = ()   # per service, then all of them; none booked: empty
 
 
 def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: datetime | None = None) -> Report:
@@ -60,7 +62,10 @@ def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: 
     made_at = now or datetime.now(config.timezone)
     closing = config.hours.periods[-1][1]
     void = manual = 0
+    appointments: dict[str, AppointmentTally] = {}
+    grace = config.appointments.grace_min if config.appointments else 0
     for day, ledger in day_ledgers(store, first, last):   # one fold a day gives its rows and its desk times
+        tally_day(ledger, made_at, grace, appointments)
         day_end = min(made_at, datetime.combine(date.fromisoformat(day), closing, config.timezone))
         for totals, times in zip((desk_times, advisor_times), day_times(ledger, day_end)):
             for key, value in times.items():
@@ -106,7 +111,9 @@ def build(store: DayStore, first: date, last: date, config: SiteConfig, *, now: 
         desk_times=[(desk_label(k), desk_times[k]) for k in sorted(desk_times)],
         advisor_times=[(_advisor_label(k), advisor_times[k]) for k in sorted(advisor_times)], manual=manual,
         hours=list(range(min(opening + list(arrivals)), max(opening + list(arrivals)) + 1)), arrivals=arrivals,
-        wait_by_hour={h: seconds / called for h, (seconds, called) in waited.items()})
+        wait_by_hour={h: seconds / called for h, (seconds, called) in waited.items()},
+        appointments=[(names.get(k, k), appointments[k]) for k in letters if k in appointments]
+                     + ([("Todas", appointments[""])] if appointments else []))
 
 
 def _advisor_label(name: str) -> str:

@@ -14,6 +14,7 @@ from appliance.report.html import (SERVICE_COLUMNS, capital, cards, document, du
                                    report_head, section, total_cards, wait_distribution)
 from appliance.report.tally import mean
 from appliance.site import SiteConfig
+from hub.report.appointments import COLUMNS as APPOINTMENT_COLUMNS
 from hub.report.figures import Report, build
 
 
@@ -47,6 +48,8 @@ def render_body(report: Report) -> str:
     if report.by_category:   # only where kiosk buttons name whom their preferential turns serve
         parts.append(section("Atención preferencial por categoría", report.by_category, SERVICE_COLUMNS,
                               "Categoría"))
+    if report.appointments:
+        parts.append(section("Citas", report.appointments, APPOINTMENT_COLUMNS, "Servicio"))
     people = people_columns(report.attention_limit_min)
     parts.append(section("Por módulo", report.by_desk, people, "Módulo"))
     parts.append(section("Por asesor", report.by_advisor, people, "Asesor"))
@@ -113,6 +116,11 @@ def _notes(report: Report) -> str:
         "del horario, o el fin de la atención que siga en curso); atendiendo, desde cada llamado hasta el fin de "
         "esa atención, dentro del tiempo abierto.",
     ]
+    if report.appointments:
+        lines.append("Citas: a tiempo, las que llegaron antes de terminar el margen del sitio y se llamaron antes "
+                     "que los turnos sin cita; las que llegaron tarde se atendieron como turnos sin cita. La espera "
+                     "desde su hora va de la hora de la cita al llamado, para las que llegaron a tiempo. Cada cita "
+                     "que llegó es también un turno en las demás cifras.")
     if report.manual:
         lines.append(f"Registrados a mano después de una contingencia (turnero manual): "
                      f"{integer(report.manual)} {plural(report.manual, 'turno', 'turnos')}; cuentan en las cifras "

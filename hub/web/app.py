@@ -16,15 +16,18 @@ from markupsafe import Markup
 from appliance import contract
 from appliance.core.link import Link
 from appliance.core.steps import arrived
+from appliance.records.bookings import bookings_of
+from appliance.records.contacts import Contacts
 from appliance.records.journal import DayStore
 from appliance.records.turns_csv import csv_chunks
 from appliance.site import SiteConfig
-from appliance.web.pages import (PageComponent, WebError, asked_period, attachment, component, csv_download, form,
-                                 json_answer, make_app, query, redirect, render, routes, take_a_slot)
+from appliance.web.pages import (PageComponent, WebError, asked_period, attachment, component, csv_download,
+                                 error, form, json_answer, make_app, query, redirect, render, routes, take_a_slot)
 from appliance.web.queries import BadRequest
 from hub.export import rows
 from hub.report.figures import Report, build
 from hub.report.render import render_body, render_document
+from hub.web.appointments import agenda, find, slip, times
 from hub.web.live import LiveView
 from hub.web.orders import COMMAND_EXPIRY_S, OUTCOME_NAMES, command_from_form, describe
 
@@ -34,7 +37,9 @@ HERE = Path(__file__).parent
 REFRESH_S = 2.0                     # how often the live view is recomputed
 EAGER_S = 0.25                      # how soon after a message it is recomputed
 ANSWER_S = 5.0                      # how long an order waits for the hub's answer before the page says it has none
-ORDER_PAGES = {"/modulos": ("desks.html", "Módulos"), "/contingencia": ("contingency.html", "Contingencia")}
+ORDER_PAGES = {"/modulos": ("desks.html", "Módulos"), "/contingencia": ("contingency.html", "Contingencia"),
+               "/citas": ("appointments.html", "Citas")}
+SLIP_EXPIRY_S = 60   # a slip order a kiosk has not taken by then is dropped: the coordinator has moved on
 
 
 class CoordinatorsWeb(PageComponent):
@@ -58,7 +63,10 @@ class CoordinatorsWeb(PageComponent):
             tls=(web.cert_file, web.key_file) if web.tls else None,
             now=now or (lambda: datetime.now(config.timezone)))
         self.config = config
+        if config.appointments is not None:
+            self.nav = (*self.nav[:2], ("/citas", "Citas"), *self.nav[2:])
         self.store = DayStore(Path(state_dir) / "days")
+        self.contacts = Contacts(Path(state_dir) / "contacts")   # the hub writes them; staff read them here
         self.inbox: queue.Queue = queue.Queue()
         self.link = Link(self.device, config.broker, self.inbox, now=self.now, subscriptions=(
             contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.status_topic("+"),
@@ -133,7 +141,17 @@ def _order_page(path: str, status: int = 200, message: str = "", filled: dict | 
     now = web.now()
     return render(template, status, title=title, desks=web.live.snapshot().get("desks", []),
                   config=web.config, outcomes=OUTCOME_NAMES, result=result, message=message,
-                  orders=orders, today=now.date().isoformat(), form=filled or {})
+                  orders=orders, today=now.date().isoformat(), form=filled or {},
+                  **(_appointments_view(web, now) if path == "/citas" else {}))
+
+
+def _appointments_view(web: CoordinatorsWeb, now: datetime) -> dict:
+    if web.config.appointments is None:
+        return {"agenda": None}
+    return {"agenda": agenda(web.store, web.contacts, web.config, now.date()), "times": times(web.config),
+            "booked_services": [(letter, web.config.services[letter].name)
+                                for letter, count in web.config.appointments.capacity.items() if count],
+            "printed": next((k for k in web.config.kiosks if k == (query().get("comprobante") or [""])[0]), "")}
 
 
 @route("/modulos")
@@ -144,6 +162,50 @@ def desks_page():
 @route("/contingencia")
 def contingency_page():
     return _order_page("/contingencia")
+
+
+@route("/citas")
+def appointments_page():
+    return _order_page("/citas")
+
+
+def _appointment(web: CoordinatorsWeb, code: str) -> dict | None:
+    if web.config.appointments is None:
+        return None
+    return find(agenda(web.store, web.contacts, web.config, web.now().date()), code)
+
+
+@route("/citas/comprobante", methods=("POST",))
+def print_slip():
+    """Asks a kiosk to print an appointment's slip (a command to that kiosk, like the hub's to the desks)."""
+    web = _web()
+    sent = form()
+    code, kiosk = ((sent.get(key) or [""])[0] for key in ("cita", "kiosco"))
+    row = _appointment(web, code)
+    if row is None or not row["booked"]:
+        return _order_page("/citas", 400, "Esa cita no está agendada: no hay comprobante que imprimir.")
+    if kiosk not in web.config.kiosks:
+        return _order_page("/citas", 400, "Elija uno de los kioscos del sitio.")
+    if not web.link.connected:
+        return _order_page("/citas", 503, "La página no tiene conexión con los kioscos: el comprobante no se envió. "
+                                          "Intente de nuevo en un momento, o imprímalo desde esta página.")
+    booking = bookings_of(web.store.records(row["date"])).by_code[code]
+    order = contract.AppointmentSlip(id=contract.new_id(), at=web.now().isoformat(timespec="milliseconds"),
+                                     source=web.device, appointment=code, service=booking.service, slot=booking.slot)
+    web.link.publish(contract.slip_topic(kiosk), order.to_json(), expiry_s=SLIP_EXPIRY_S)
+    log.info("hub-web: %s asked %s for the slip of an appointment of %s", g.user, kiosk, row["date"])
+    return redirect(f"/citas?comprobante={kiosk}")
+
+
+@route("/citas/<code>")
+def slip_page(code: str):
+    """An appointment's slip as a page to print from the browser."""
+    web = _web()
+    row = _appointment(web, code)
+    if row is None:
+        return error(404, "Esa cita no está agendada en este sitio.")
+    shown = slip(row, web.config)
+    return render("slip.html", title="Comprobante de cita", slip=shown, qr=Markup(shown["qr"]))  # SVG of a code
 
 
 @route("/ordenes", methods=("POST",))

@@ -139,7 +139,8 @@ class LiveView:
 
     def refresh(self) -> None:
         now = self.now()
-        day = date.fromisoformat(recorded_day(now.date().isoformat(), self.store.days()))   # as the hub does
+        clock_day = now.date().isoformat()
+        day = date.fromisoformat(recorded_day(clock_day, self.store.served_days(clock_day)))   # as the hub does
         ledger = self._today(day)
         alarms = (self._wait_alarms(ledger, now) + self._device_alarms() + self._impossible_alarms(ledger)
                   + self._clock_alarms(now, day))

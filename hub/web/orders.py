@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, time
 
 from appliance import contract
+from appliance.core.spanish import clock, long_date
 from appliance.site import SiteConfig
 from appliance.web.queries import BadRequest
 
@@ -13,6 +14,9 @@ COMMAND_EXPIRY_S = 30   # an order the hub has not taken by then is dropped by t
 STATUS_VERBS = {"open": "Abrir", "paused": "Pausar", "closed": "Cerrar"}
 OUTCOME_NAMES = {"attended": "atendido", "no_show": "no se presentó"}
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+APPOINTMENT_ACTIONS = ("book", "book_first", "cancel_booking", "move_booking", "check_in")
+_NAME_MARKS = set(" .'-")    # besides letters: "María-José O'Neill Jr."
+_PHONE_MARKS = str.maketrans("", "", " -().")
 
 
 def command_from_form(form: dict[str, list[str]], config: SiteConfig, coordinator: str, now: datetime,
@@ -39,6 +43,8 @@ def command_from_form(form: dict[str, list[str]], config: SiteConfig, coordinato
         values["number"] = _number(field("numero"))
     if action == "manual":
         values.update(_manual(field, config))
+    if action in APPOINTMENT_ACTIONS:
+        values.update(_appointment(action, field, config))
     return contract.Command(id=command_id or contract.new_id(), at=now.isoformat(timespec="milliseconds"),
                             source="hub-web", action=action, coordinator=coordinator, **values)
 
@@ -90,12 +96,83 @@ def _manual(field, config: SiteConfig) -> dict:
             "called_at": times[1].isoformat(), "closed_at": times[2].isoformat()}
 
 
+def _appointment(action: str, field, config: SiteConfig) -> dict:
+    """An appointment order's fields; the hub decides whether the slot is free and open (hub/service.py)."""
+    if config.appointments is None:
+        raise BadRequest("Este sitio no da citas: su archivo de sitio no tiene [appointments].")
+    values: dict = {}
+    if action in contract.BOOKING_ACTIONS:
+        values["service"] = field("servicio")
+        if values["service"] not in config.appointments.capacity:
+            raise BadRequest("Elija uno de los servicios que dan citas.")
+    else:
+        values["appointment"] = field("cita").upper()
+        if not contract.APPOINTMENT.fullmatch(values["appointment"]):
+            raise BadRequest("Esa cita no existe en este sitio.")
+    if action in ("book", "move_booking"):
+        values["slot"] = _slot(field("fecha"), field("hora"), config)
+    if action in contract.BOOKING_ACTIONS:
+        values.update(_contact(field))
+    return values
+
+
+def _slot(day_text: str, clock_text: str, config: SiteConfig) -> str:
+    try:
+        day = date.fromisoformat(day_text)
+    except ValueError:
+        raise BadRequest("Escriba el día de la cita como AAAA-MM-DD.") from None
+    match = _CLOCK.fullmatch(clock_text)
+    if match is None:
+        raise BadRequest("Elija la hora de la cita.")
+    return datetime.combine(day, time(int(match.group(1)), int(match.group(2))), config.timezone).isoformat()
+
+
+def _contact(field) -> dict:
+    """The citizen's name and phone, only with their consent and never of a minor (Ley 1581 de 2012)."""
+    name, phone = " ".join(field("nombre").split()), field("telefono").translate(_PHONE_MARKS)
+    if not (name or phone):
+        return {}
+    if field("consentimiento") != "si":
+        raise BadRequest("Sin la autorización del ciudadano (Ley 1581 de 2012) no se anotan su nombre ni su "
+                         "teléfono: marque la autorización o deje los dos en blanco.")
+    if field("mayor") != "si":
+        raise BadRequest("De un menor de edad no se toman datos personales: agende la cita sin nombre ni teléfono.")
+    contact: dict = {"consent": True}
+    if name:
+        if len(name) > contract.TEXT_LIMITS["name"] or not all(c.isalpha() or c in _NAME_MARKS for c in name):
+            raise BadRequest(f"El nombre solo puede tener letras, espacios, puntos, guiones y apóstrofos, hasta "
+                             f"{contract.TEXT_LIMITS['name']} caracteres.")
+        contact["name"] = name
+    if phone:
+        phone = phone.removeprefix("+57")
+        if not contract.PHONE.fullmatch(phone):
+            raise BadRequest("El teléfono debe tener 10 cifras (celular, o fijo con su indicativo) o 7 (fijo local).")
+        contact["phone"] = phone
+    return contact
+
+
+def appointment_ref(code: str | None) -> str:
+    """How the page names an appointment: its code in groups of four, 'R7KQ 2M4P QXZ3 ABCD'."""
+    code = code or ""
+    return " ".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def _when(slot: str | None, config: SiteConfig) -> str:
+    """'el miércoles 25 de noviembre de 2026 a las 10:30'."""
+    if not slot:
+        return ""
+    moment = datetime.fromisoformat(slot).astimezone(config.timezone)
+    return f"el {long_date(moment.date())} a las {clock(moment)}"
+
+
 def describe(record: dict, config: SiteConfig, *, done: bool) -> str:
     """An order in a sentence: what it asked ('Pausar Módulo 2') or, `done`, what it did ('Módulo 2 queda en
     pausa.')."""
     order = record["order"]
     desk = config.desks[order["desk"]].name if order.get("desk") in config.desks else ""
     number, status = order.get("number"), order.get("status")
+    service = config.services[order["service"]].name if order.get("service") in config.services else ""
+    cita = appointment_ref(order.get("appointment"))
     manual = f"{number} del {str(order.get('issued_at'))[:10]} ({OUTCOME_NAMES.get(order.get('outcome'), '')})"
     sentences = {
         "desk_status": (f"{STATUS_VERBS.get(status, '')} {desk}",
@@ -107,5 +184,14 @@ def describe(record: dict, config: SiteConfig, *, done: bool) -> str:
                       f"El turno {number} vuelve a la fila, en el lugar que tenía."),
         "undo_next": (f"Deshacer el último SIGUIENTE de {desk}", f"Se deshizo el último SIGUIENTE de {desk}."),
         "manual": (f"Registrar la atención manual {manual}", f"Atención manual {manual} registrada."),
+        "book": (f"Agendar una cita de {service} {_when(order.get('slot'), config)}",
+                 f"Cita de {service} agendada {_when(record.get('slot'), config)}."),
+        "book_first": (f"Agendar una cita prioritaria de {service}",
+                       f"Cita prioritaria de {service} agendada {_when(record.get('slot'), config)}."),
+        "cancel_booking": (f"Cancelar la cita {cita}", f"La cita {cita} quedó cancelada."),
+        "move_booking": (f"Mover la cita {cita} al {_when(order.get('slot'), config)[3:]}",
+                         f"La cita {cita} quedó para el {_when(order.get('slot'), config)[3:]}."),
+        "check_in": (f"Registrar la llegada de la cita {cita}",
+                     f"Llegada de la cita {cita} registrada: su turno es el {record.get('number')}."),
     }
     return sentences[record["action"]][done]

@@ -67,7 +67,8 @@ ORDERS = {"desk_status": dict(desk=2, status="paused"), "advisor": dict(desk=3, 
           "call": dict(desk=2, number="R-003"), "reinstate": dict(number="R-002"), "undo_next": dict(desk=1),
           "manual": dict(number="TM-001", service="S", desk=2, advisor="José Muñoz", outcome="attended",
                          issued_at="2026-11-23T10:02:00-05:00", called_at="2026-11-23T10:20:00-05:00",
-                         closed_at="2026-11-23T10:31:00-05:00")}
+                         closed_at="2026-11-23T10:31:00-05:00"),
+          "book": dict(service="R", slot="2026-11-25T10:30:00-05:00"), "cancel_booking": dict(appointment="A" * 16)}
 
 
 def order(action: str, rid: str = "o-1") -> contract.Command:
@@ -419,6 +420,24 @@ BAD = [
      encode({**body(order("manual")), "closed_at": "2026-11-23T09:00:00-05:00"}), "must follow one another"),
     ("a blank coordinator", contract.COMMAND_TOPIC, encode({**body(order("undo_next")), "coordinator": " "}),
      "a name must not be blank"),
+    ("a booking with a name and no consent", contract.COMMAND_TOPIC, encode({**body(order("book")), "name": "Rosa"}),
+     "only with the citizen's consent"),
+    ("a booking with markup for a name", contract.COMMAND_TOPIC,
+     encode({**body(order("book")), "name": "<img src=x>", "consent": True}), "is not a person's name"),
+    ("a booking with a phone that is not one", contract.COMMAND_TOPIC,
+     encode({**body(order("book")), "phone": "+57 300", "consent": True}), "field 'phone' must look like"),
+    ("a booking at a time that is not one", contract.COMMAND_TOPIC, encode({**body(order("book")), "slot": "mañana"}),
+     "field 'slot' is not an ISO 8601 time"),
+    ("a name on a cancellation", contract.COMMAND_TOPIC,
+     encode({**body(order("cancel_booking")), "name": "Rosa", "consent": True}), "field 'consent' is not taken"),
+    ("a check-in on another kiosk's topic", contract.check_in_topic("kiosco-2"),
+     contract.CheckIn(id="s-1", at=AT, source="kiosco-1", appointment="A" * 16).to_json(), "on kiosk 'kiosco-2'"),
+    ("a check-in of a code that is not one", contract.check_in_topic("kiosco-1"),
+     encode({**body(contract.CheckIn(id="s-1", at=AT, source="kiosco-1", appointment="A" * 16)),
+             "appointment": "aaaa'; DROP TABLE"}), "field 'appointment' must look like"),
+    ("a check-in with a ticket's id", contract.check_in_topic("kiosco-1"),
+     contract.CheckIn(id="t-kiosco-1-R1-False", at=AT, source="kiosco-1", appointment="A" * 16).to_json(),
+     "reuses the id of a ticket"),
 ]
 
 

@@ -32,6 +32,16 @@ def every_kind(hub) -> list[dict]:
                  issued_at=START.isoformat(), called_at=(START + timedelta(minutes=5)).isoformat(),
                  closed_at=(START + timedelta(minutes=9)).isoformat(), outcome="attended"))
     feed(hub, *burst)
+    feed(hub, *(command(f"a{n}", "book", service="R", slot=(START + timedelta(minutes=30 + 15 * n)).isoformat())
+                for n in range(3)), command("a3", "book_first", service="R", name="Rosa Díaz", consent=True))
+    first, second, third, tomorrow = (hub.ledger.commands[f"a{n}"]["appointment"] for n in range(4))
+    moved = (START + timedelta(days=1, hours=5)).isoformat()
+    feed(hub, command("a4", "move_booking", appointment=tomorrow, slot=moved),
+         command("a5", "cancel_booking", appointment=second), command("a6", "check_in", appointment=first),
+         contract.CheckIn(id="scan", at=START.isoformat(), source="kiosco-1", appointment=first))
+    hub.clock.moment = START + timedelta(hours=2)
+    hub.step(timeout=0)
+    feed(hub, command("a7", "check_in", appointment=third))     # missed first, then checked in late
     return [record for day in hub.store.days() for record in hub.store.day(day)]
 
 
@@ -48,7 +58,8 @@ WRONG = [None, True, 3.5, -1, "", "x" * 400, "\u202e", [], {}, {"a": 1}]
 # What a field may be besides what the hub wrote: null where the hub writes null, an empty text where a person's
 # words may be empty, true for a flag, any number of seconds for an attention undone.
 MAY_BE = {("desk", None), ("request_id", None), ("closed_turn", None), ("called_turn", None), ("seconds", None),
-          ("seconds", 3.5), ("seconds", -1), ("preferential", True), ("recall", True), ("advisor", ""), ("by", ""),
+          ("seconds", 3.5), ("seconds", -1), ("preferential", True), ("recall", True), ("late", True),
+          ("contact", True), ("advisor", ""), ("by", ""),
           ("reason", ""), ("refused", ""), ("coordinator", "")}
 
 

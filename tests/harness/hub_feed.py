@@ -57,6 +57,7 @@ def feed(hub, *events) -> None:
         topic = (contract.ticket_topic(event.source) if isinstance(event, (contract.TicketIssued, contract.TicketVoid))
                  else contract.request_topic(event.desk) if isinstance(event, contract.DeskRequest)
                  else contract.COMMAND_TOPIC if isinstance(event, contract.Command)
+                 else contract.check_in_topic(event.source) if isinstance(event, contract.CheckIn)
                  else contract.rating_topic(event.desk))
         hub.inbox.put(mqtt_message(topic, event.to_json()))
     while hub.step(timeout=0):

@@ -15,6 +15,7 @@ class _Queued:
     service: str
     preferential: bool
     since: datetime
+    promised: datetime | None = None   # a checked-in appointment's time (None: a walk-in, or checked in late)
 
 
 def acceptable(waiting: list[_Queued], services: tuple[str, ...], policy: QueuePolicy, streak: int,
@@ -28,6 +29,12 @@ def acceptable(waiting: list[_Queued], services: tuple[str, ...], policy: QueueP
 
     if not mine:
         return set()
+    appointments = [q for q in mine if q.promised is not None]
+    due = [q for q in appointments if q.promised <= now]
+    if due or (appointments and len(appointments) == len(mine)):   # due first; not yet due only if alone
+        earliest = min(q.promised for q in due or appointments)
+        return first_come([q for q in due or appointments if q.promised == earliest])
+    mine = [q for q in mine if q.promised is None]
     if policy.max_wait_min:
         overdue = [q for q in mine if now - q.since >= timedelta(minutes=policy.max_wait_min)]
         if overdue:
@@ -49,12 +56,17 @@ def policy_problems(records: list[dict], config: SiteConfig) -> tuple[list[str],
     streak: dict[int, int] = {}
     status: dict[int, str] = {}           # desk -> open, paused, closed (none yet: closed)
     actions: dict[str, str] = {}          # request id -> its action
-    problems, rules = [], {"aging": 0, "ratio": 0, "preferential": 0, "normal": 0, "nothing": 0, "breaks": 0}
+    problems, rules = [], {"appointment": 0, "aging": 0, "ratio": 0, "preferential": 0, "normal": 0, "nothing": 0,
+                           "breaks": 0}
     for r in records:
         kind = r["kind"]
         if kind == "ticket":
             turns[r["turn_id"]] = waiting[r["turn_id"]] = _Queued(
                 r["turn_id"], r["service"], r["preferential"], datetime.fromisoformat(r["at"]))
+        elif kind == "checkin":
+            turns[r["turn_id"]] = waiting[r["turn_id"]] = _Queued(
+                r["turn_id"], r["service"], False, datetime.fromisoformat(r["at"]),
+                None if r["late"] else datetime.fromisoformat(r["slot"]))
         elif kind == "transfer":
             origin = turns[r["from_turn"]]
             turns[r["turn_id"]] = waiting[r["turn_id"]] = _Queued(
@@ -90,7 +102,8 @@ def policy_problems(records: list[dict], config: SiteConfig) -> tuple[list[str],
                 problems.append(f"desk {desk} got {turn} at {r['at']}; the policy allows {sorted(allowed)}")
             queued = waiting.pop(turn, None) or turns[turn]
             limit = config.queue.max_wait_min
-            rules["aging" if limit and now - queued.since >= timedelta(minutes=limit) else
+            rules["appointment" if queued.promised is not None else
+                  "aging" if limit and now - queued.since >= timedelta(minutes=limit) else
                   "ratio" if not queued.preferential and any(q.preferential and q.service in config.desks[desk].services
                                                              for q in waiting.values()) else
                   "preferential" if queued.preferential else "normal"] += 1

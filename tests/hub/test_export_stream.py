@@ -124,4 +124,6 @@ def test_a_formula_after_spaces_is_text_and_each_time_has_a_column_a_spreadsheet
     assert cell["advisor"] == "\"'  =HYPERLINK(\"\"http://x\"\")\""     # an apostrophe first: text, even trimmed
     assert (cell["issued_at"], cell["issued_local"]) == (f"{day}T09:03:07.250-05:00", f"{day} 09:03:07")
     assert (cell["called_local"], cell["service_end_local"]) == (f"{day} 09:15:00", "")
-    assert header[-5:] == ["preferential_category", "issued_local", "called_local", "service_end_local", "manual"]
+    assert header[-7:] == ["preferential_category", "issued_local", "called_local", "service_end_local", "manual",
+                           "appointment", "appointment_local"]
+    assert (cell["appointment"], cell["appointment_local"]) == ("no", "")

@@ -156,8 +156,9 @@ def test_a_refused_device_says_which_credentials_it_used_and_what_to_do(secured,
 WRITES = {  # device: (topics it must not publish on, its own topics)
     "kiosco-1": ([contract.BOARD_TOPIC, contract.desk_state_topic(1), contract.ticket_topic("kiosco-2"),
                   contract.printer_topic("kiosco-2"), contract.status_topic("hub"), contract.request_topic(1),
-                  contract.COMMAND_TOPIC],
-                 [contract.ticket_topic("kiosco-1")]),
+                  contract.COMMAND_TOPIC, contract.check_in_topic("kiosco-2"), contract.slip_topic("kiosco-1"),
+                  contract.check_in_answer_topic("kiosco-1")],
+                 [contract.ticket_topic("kiosco-1"), contract.check_in_topic("kiosco-1")]),
     "escritorio-1": ([contract.BOARD_TOPIC, contract.desk_state_topic(1), contract.request_topic(2),
                       contract.rating_topic(2), contract.ticket_topic("kiosco-1"),
                       contract.status_topic("escritorio-2"), contract.COMMAND_TOPIC],
@@ -166,8 +167,10 @@ WRITES = {  # device: (topics it must not publish on, its own topics)
     "pantalla-1": ([contract.BOARD_TOPIC, contract.status_topic("hub"), contract.ticket_topic("kiosco-1"),
                     contract.request_topic(1), contract.ALARMS_TOPIC],
                    [contract.status_topic("pantalla-1")]),
-    "hub-web": ([contract.BOARD_TOPIC, contract.desk_state_topic(1), contract.status_topic("hub")],
-                [contract.ALARMS_TOPIC, contract.COMMAND_TOPIC, contract.status_topic("hub-web")]),
+    "hub-web": ([contract.BOARD_TOPIC, contract.desk_state_topic(1), contract.status_topic("hub"),
+                 contract.check_in_answer_topic("kiosco-1")],
+                [contract.ALARMS_TOPIC, contract.COMMAND_TOPIC, contract.slip_topic("kiosco-1"),
+                 contract.status_topic("hub-web")]),
 }
 
 
@@ -209,6 +212,10 @@ def test_devices_receive_only_what_they_may_read(secured, connect):
     assert kiosk.topics_until(contract.BOARD_TOPIC) == [contract.BOARD_TOPIC]
     assert display.topics_until(contract.BOARD_TOPIC) == [contract.BOARD_TOPIC]
     assert desk.topics_until(contract.desk_state_topic(1)) == [contract.desk_state_topic(1)]
+    # A check-in's answer reaches its kiosk; a slip order from the page too.
+    answers = contract.check_in_answer_topic("kiosco-1")
+    assert hub.publish(answers) < 0x80
+    assert kiosk.topics_until(answers) == [answers]
     # A kiosk's printer state reaches the screens (a line for the room when it has no paper), not the desks.
     assert kiosk.publish(contract.printer_topic("kiosco-1")) < 0x80
     assert display.topics_until(contract.printer_topic("kiosco-1")) == [contract.printer_topic("kiosco-1")]

@@ -16,7 +16,8 @@ EXAMPLE = tomllib.loads(site_config.EXAMPLE.read_text(encoding="utf-8"))
 # Keys without a default: a site file without them is refused. Every other key may be left out.
 REQUIRED = {"site", "site.name", "broker", "hours", "hours.days", "hours.periods", "ticket", "services", "kiosks",
             "desks", "desk_pins", "desk_pins.next", "desk_pins.status_led", "desk_pins.rating",
-            "desk_pins.rating_leds", "displays", "web.users", "ticket.notice",
+            "desk_pins.rating_leds", "displays", "web.users", "ticket.notice", "appointments.capacity",
+            "appointments.address",
             "services[5].short_name"}   # "Servicios Financieros" is too long for the desk's counter display
 REQUIRED_IN_EACH = {"services": {"letter", "name"}, "kiosks": {"id", "buttons"}, "buttons": {"pin", "service"},
                     "printer": {"kind"}, "desks": {"number", "services"}, "displays": {"id"},

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-DEBIAN_12 = ["mosquitto", "espeak-ng", "fonts-dejavu-core", "python3-venv", "systemd", "chromium",
+BASE = "mosquitto espeak-ng fonts-dejavu-core python3-venv gcc python3-dev linux-libc-dev"   # ./run's PACKAGES
+DEBIAN_12 = [*BASE.split(), "systemd", "chromium",
              "chromium-driver", "libnss3-tools", "libreoffice-calc-nogui", "nginx-light", "postgresql"]
 RASPBERRY_PI_OS = [*DEBIAN_12, "python3-lgpio"]
 PI_4 = "Raspberry Pi 4 Model B Rev 1.4\0"   # as the firmware writes it
@@ -104,8 +105,8 @@ def pip(log: list[str]) -> list[str]:
 def test_a_pi_on_plain_debian_gets_lgpio_from_pypi_into_its_venv(tmp_path):
     pi = PlayedMachine(tmp_path, DEBIAN_12, PI_4)
     log = pi.run("demo")
-    assert installs(log) == ["mosquitto espeak-ng fonts-dejavu-core python3-venv"]   # no python3-lgpio to ask for
-    assert pi.installed() == {"mosquitto", "espeak-ng", "fonts-dejavu-core", "python3-venv"}
+    assert installs(log) == [BASE]   # no python3-lgpio to ask for
+    assert pi.installed() == set(BASE.split())
     assert venvs(log) == [f"python3 -m venv --clear {pi.checkout}/.venv"]            # its own site-packages only
     assert pip(log) == ["-e .[test] lgpio"]
     assert log[-1] == "venv/bin/turnero demo"
@@ -114,7 +115,7 @@ def test_a_pi_on_plain_debian_gets_lgpio_from_pypi_into_its_venv(tmp_path):
 def test_a_pi_on_raspberry_pi_os_uses_its_python3_lgpio_through_the_system_site_packages(tmp_path):
     pi = PlayedMachine(tmp_path, RASPBERRY_PI_OS, PI_4)
     log = pi.run("demo")
-    assert installs(log) == ["mosquitto espeak-ng fonts-dejavu-core python3-venv", "python3-lgpio"]
+    assert installs(log) == [BASE, "python3-lgpio"]
     assert venvs(log) == [f"python3 -m venv --clear --system-site-packages {pi.checkout}/.venv"]
     assert pip(log) == ["-e .[test]"]
 
@@ -129,7 +130,7 @@ def test_on_a_pi_a_second_run_installs_nothing_and_asks_apt_nothing(tmp_path, ar
 
 def test_the_demo_of_a_network_of_sites_gets_postgresql_and_the_one_site_demo_does_not(tmp_path):
     pc = PlayedMachine(tmp_path, DEBIAN_12, None)
-    assert installs(pc.run("demo")) == ["mosquitto espeak-ng fonts-dejavu-core python3-venv"]
+    assert installs(pc.run("demo")) == [BASE]
     assert installs(pc.run("demo", "--sites", "2")) == ["postgresql"]
 
 
