@@ -713,8 +713,10 @@ class Hub:
 
     def _publish_positions(self) -> None:
         """The turns' positions after the board they follow, at most every POSITIONS_EVERY_S: a phone reads them
-        every few seconds, and a NEXT must not wait for each batch's."""
-        if self._positions_due is not None and self.monotonic() - self._positions_sent >= POSITIONS_EVERY_S:
+        every few seconds, and a NEXT must not wait for each batch's. Not while the broker is away: paho would keep
+        every copy (a shard a second, an outage long); the reconnection sends them all anew."""
+        if self._positions_due is not None and self.link.connected \
+                and self.monotonic() - self._positions_sent >= POSITIONS_EVERY_S:
             self.positions.publish(self.ledger, self._positions_due, self.today, self.now(), self._envelope)
             self._positions_due, self._positions_sent = None, self.monotonic()
 

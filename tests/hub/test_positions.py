@@ -18,7 +18,7 @@ from appliance.web.mi_turno import PositionsBook
 from hub.policy import choose_next, queue_order
 from hub.service import Hub
 from tests.harness.hub_feed import START, feed, request, ticket
-from tests.harness.roles import SettableClock, Ticking
+from tests.harness.roles import STEP_DEADLINE_S, SettableClock, Ticking, wait_until
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 
@@ -40,18 +40,23 @@ def test_the_queue_order_is_the_order_a_desk_calls_them_in(turns, kind, ratio, m
 
 
 @pytest.fixture
-def hub(tmp_path):
+def hub(tmp_path, broker):
+    """A hub on a real broker (it publishes the positions only while connected), fed events straight into its
+    loop on a clock the test moves."""
     secret = b"el secreto de esta sede de prueba, de 64 letras o mas, siempre el mismo"
     (tmp_path / "secret").write_bytes(secret)
     config = dataclasses.replace(site_config.load(site_config.EXAMPLE), public=PublicSettings(
         address="https://turno.cis-cali.example", secret_file=tmp_path / "secret"))
     clock = SettableClock(START)
-    unit = Hub(config, tmp_path / "hub", now=clock, monotonic=Ticking())     # a second between two batches
+    unit = Hub(config.with_broker(broker.host, broker.port, broker.ca_file), tmp_path / "hub", now=clock,
+               monotonic=Ticking())     # a second between two batches
     unit.clock, unit.secret, unit.published = clock, secret, []
     publish = unit.retained.publish
     unit.retained.publish = lambda topic, message: (unit.published.append((topic, message)), publish(topic, message))
+    unit.start()
+    assert unit.link.wait_connected(STEP_DEADLINE_S)
     yield unit
-    unit.store.close()
+    unit.stop()
 
 
 def position(hub, number: str) -> contract.Position:
@@ -90,6 +95,18 @@ def test_a_shard_is_published_again_only_when_what_it_holds_changes(hub):
     feed(hub, request(3, "r1"))                     # R-001 called: every waiting turn moves up one
     changed = {topic for topic, _ in hub.published[before:] if "positions" in topic}
     assert len(changed) > 1
+
+
+def test_with_the_broker_away_the_hub_keeps_no_copy_of_the_positions_and_sends_them_all_when_it_is_back(hub,
+                                                                                                    broker):
+    broker.stop()                                    # the broker away: nothing may pile up in paho's queue
+    wait_until(lambda: not hub.link.connected, what="the hub to see the broker gone")
+    feed(hub, *(ticket(hub, n) for n in range(1, 6)), request(3, "r1"))
+    assert not any("positions" in topic for topic, _ in hub.published)
+    broker.start()
+    wait_until(lambda: hub.step(0.05) is not None and any("positions" in t for t, _ in hub.published),
+               what="the positions sent on the reconnection")
+    assert position(hub, "R-001").state == "called" and position(hub, "R-005").ahead == 3
 
 
 def test_a_shard_keeps_its_open_turns_and_as_many_ended_ones_as_fit(hub, monkeypatch):
