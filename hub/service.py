@@ -97,6 +97,7 @@ class Hub:
         self.positions = PositionsPublisher(config, self.retained)
         self._positions_due: contract.Board | None = None     # the board whose positions are still to publish
         self._positions_sent = float("-inf")
+        self._positions_failing = False
 
     @property
     def today(self) -> str:
@@ -715,10 +716,17 @@ class Hub:
         """The turns' positions after the board they follow, at most every POSITIONS_EVERY_S: a phone reads them
         every few seconds, and a NEXT must not wait for each batch's. Not while the broker is away: paho would keep
         every copy (a shard a second, an outage long); the reconnection sends them all anew."""
-        if self._positions_due is not None and self.link.connected \
-                and self.monotonic() - self._positions_sent >= POSITIONS_EVERY_S:
-            self.positions.publish(self.ledger, self._positions_due, self.today, self.now(), self._envelope)
-            self._positions_due, self._positions_sent = None, self.monotonic()
+        if self._positions_due is None or not self.link.connected \
+                or self.monotonic() - self._positions_sent < POSITIONS_EVERY_S:
+            return
+        board, self._positions_due, self._positions_sent = self._positions_due, None, self.monotonic()
+        try:
+            self.positions.publish(self.ledger, board, self.today, self.now(), self._envelope)
+            self._positions_failing = False
+        except Exception:   # the page is the citizens' extra: a fault of ours there never stops the queue
+            if not self._positions_failing:     # said once, not every second
+                log.exception("the positions of the \"Mi turno\" page were not published; the hub goes on")
+            self._positions_failing = True
 
     def healthy(self) -> bool:
         """For the watchdog: the loop runs, and what it decides reaches the devices."""

@@ -109,6 +109,16 @@ def test_with_the_broker_away_the_hub_keeps_no_copy_of_the_positions_and_sends_t
     assert position(hub, "R-001").state == "called" and position(hub, "R-005").ahead == 3
 
 
+def test_a_fault_in_the_positions_is_said_once_and_the_hub_goes_on_deciding(hub, monkeypatch, caplog):
+    def broken(*_args):
+        raise KeyError("a bug of ours")
+
+    monkeypatch.setattr(hub.positions, "publish", broken)
+    feed(hub, ticket(hub, 1), ticket(hub, 2), request(3, "r1"), request(3, "r2"))
+    assert hub.ledger.turns[hub.ledger.serving[3]].number == "R-002"
+    assert caplog.text.count("were not published; the hub goes on") == 1
+
+
 def test_a_shard_keeps_its_open_turns_and_as_many_ended_ones_as_fit(hub, monkeypatch):
     monkeypatch.setattr(contract, "MAX_POSITIONS", 2)
     feed(hub, *(ticket(hub, n) for n in range(1, 101)))
