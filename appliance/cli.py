@@ -76,7 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the central's file (default /etc/turnero/central.toml)")
         return sub
 
-    central_action("serve", "store every site's record as it arrives (the service)")
+    central_action("serve", "store every site's record as it arrives, and serve the coordinators' page (the service)")
+    central_user = central_action("user", "the accounts of the central's page and the sites each may see")
+    central_user.add_argument("action_of_user", metavar="ACTION", choices=("list", "add", "passwd", "remove"),
+                              help="list, add, passwd or remove")
+    central_user.add_argument("name", nargs="?", help="the account's user name")
+    seen = central_user.add_mutually_exclusive_group()
+    seen.add_argument("--sites", help="with add: the only sites this user sees, by id (cali,palmira)")
+    seen.add_argument("--all", action="store_true", help="with add: every site, today's and future ones")
+    central_user.add_argument("--password-stdin", action="store_true",
+                              help="read the password from standard input's first line")
     central_action("status", "each site: its bridge, what it has sent and still has to send, its versions")
     central_export = central_action("export", "the CSV of every site's turns for a date range")
     central_export.add_argument("--from", dest="first", type=_day, required=True, help="first day (YYYY-MM-DD)")

@@ -5,7 +5,8 @@ serve`), real Mosquittos with the generated files and bridges, a private Postgre
 - a site's NEXT, answered through its broker by its hub, with the central away, while the site catches up three
   days (about 40,000 records), and once caught up: p50/p99 and the ratios;
 - that catch-up's time;
-- sustained ingest: several sites' backlogs at once, through their bridges into PostgreSQL, records/s;
+- sustained ingest: several sites' backlogs at once, through their bridges into PostgreSQL, records/s; and the
+  central's page (in the same process) asked all along: the live cards and an Informe, quiet and during it;
 - the central process's peak memory while ingesting, and `turnero central export`'s for a week and for a month of
   50 sites (read from /proc, VmHWM: no tracer in the process, so the timings above are not distorted).
 
@@ -16,6 +17,7 @@ is what a site pays, not the central's work sharing the site's processor.
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import statistics
 import subprocess
@@ -34,11 +36,13 @@ from appliance import contract
 from appliance import site as site_config
 from appliance.dev.local_postgres import LocalPostgres
 from appliance.dev.network import LocalCentral, site_file, site_for_central
+from appliance.web.accounts import Accounts
 from tests.harness.records import day_records, write_history
 
 TURNERO = Path(sys.executable).with_name("turnero")
 TZ = site_config.load(site_config.EXAMPLE).timezone
 SHIP_NICE = 10           # turnero-ship.service's Nice
+PAGE_USER, PAGE_PASSWORD = "medicion", "clave-de-la-medicion"
 BACKLOG_DAYS = 30        # 30 days of a site of 350 turns a day: 41,000 records, three days of a busy centre
 
 
@@ -199,8 +203,49 @@ def site_at_work(tmp: Path, dsn: str, central: LocalCentral, nexts: int) -> dict
     return {"records": records, "catch_up_s": total, "away": away, "during": during, "caught_up": caught_up}
 
 
-def sustained(tmp: Path, dsn: str, central: LocalCentral, sites: list[str], days: int) -> tuple[int, float]:
-    """Several sites' backlogs shipped at once: records stored per second, first batch to last commit."""
+class PageProbe:
+    """The central's page asked every PROBE_S from a thread, signed in (its loopback port, which nginx fronts in a
+    deployment): how long each answer took, in ms, per path."""
+
+    PROBE_S = 0.2
+
+    def __init__(self, port: int, paths: tuple[str, ...]):
+        self.port, self.paths = port, paths
+        self.times: dict[str, list[float]] = {path: [] for path in paths}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._probe, daemon=True)
+
+    def _ask(self, method: str, path: str, **options) -> http.client.HTTPResponse:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        connection.request(method, path, **options)
+        return connection.getresponse()
+
+    def __enter__(self) -> "PageProbe":
+        answer = self._ask("POST", "/ingresar", body=f"usuario={PAGE_USER}&clave={PAGE_PASSWORD}",
+                           headers={"Origin": f"http://127.0.0.1:{self.port}",
+                                    "Content-Type": "application/x-www-form-urlencoded"})
+        self.cookie = answer.getheader("Set-Cookie").split(";")[0]
+        self._thread.start()
+        return self
+
+    def _probe(self) -> None:
+        while not self._stop.wait(self.PROBE_S):
+            for path in self.paths:
+                began = time.perf_counter()
+                answer = self._ask("GET", path, headers={"Cookie": self.cookie})
+                answer.read()
+                if answer.status == 200:
+                    self.times[path].append((time.perf_counter() - began) * 1000)
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(60)
+
+
+def sustained(tmp: Path, dsn: str, central: LocalCentral, sites: list[str], days: int,
+              probe: PageProbe) -> tuple[int, float]:
+    """Several sites' backlogs shipped at once: records stored per second, first batch to last commit; the page
+    asked all along."""
     brokers, ships, total = [], [], 0
     for name in sites:
         folder = tmp / name
@@ -213,7 +258,8 @@ def sustained(tmp: Path, dsn: str, central: LocalCentral, sites: list[str], days
         ships.append(start("ship", "--config", str(path), "--days", str(folder / "days"), "--state",
                            str(folder / "ship"), log=folder / "ship.log", nice=SHIP_NICE))
     try:
-        elapsed = until(lambda: stored(dsn) - before >= total, 1800, "every site's backlog")
+        with probe:
+            elapsed = until(lambda: stored(dsn) - before >= total, 1800, "every site's backlog")
     finally:
         for process in ships:
             process.terminate()
@@ -267,13 +313,19 @@ def main() -> None:
         tmp = Path(tmp)
         names = ["cali", *(f"s{n:02d}" for n in range(args.sites))]
         central = LocalCentral(tmp / "central", database.dsn, names)
+        Accounts(central.config.web.state).add(PAGE_USER, PAGE_PASSWORD)
+        today = datetime.now(TZ).date()
+        paths = ("/api/sedes", f"/informe?desde={today - timedelta(days=BACKLOG_DAYS)}&hasta={today}")
         pin(postmaster(database))     # its backends, forked from it, stay on the central's core too
         serve = start("central", "serve", "--config", str(central.config_path), log=tmp / "central.log",
                       cpus=CENTRAL_CPU)
         ingest_peak = Peak(serve)
         try:
             work = site_at_work(tmp, database.dsn, central, args.nexts)
-            total, rate = sustained(tmp, database.dsn, central, names[1:], BACKLOG_DAYS)
+            with PageProbe(central.config.web.app_port, paths) as quiet:
+                time.sleep(20)
+            busy = PageProbe(central.config.web.app_port, paths)
+            total, rate = sustained(tmp, database.dsn, central, names[1:], BACKLOG_DAYS, busy)
         finally:
             serve.terminate()
             serve.wait(20)
@@ -297,6 +349,11 @@ def main() -> None:
     print(f"| catch-up of {work['records']:,} records (s) | {work['catch_up_s']:.1f} | |")
     print(f"| sustained ingest, {args.sites} sites at once through their bridges ({total:,} records; records/s) "
           f"| {rate:,.0f} | >= 5,000 |")
+    for path, name in zip(paths, ("the live cards (/api/sedes)", f"the Informe of {BACKLOG_DAYS + 1} days")):
+        calm, loaded = percentiles(quiet.times[path]), percentiles(busy.times[path])
+        print(f"| the page: {name}, quiet / during that ingest (ms, {len(quiet.times[path])} / "
+              f"{len(busy.times[path])}) | p50 {calm[0]:.0f} / {loaded[0]:.0f}, p99 {calm[1]:.0f} / {loaded[1]:.0f} "
+              f"| usable |")
     print(f"| the central process's peak memory, after all of it (MiB) | {ingest_peak.mib:.0f} | bounded |")
     print(f"| export of a week of {args.month_sites} sites (s; peak MiB) | {week_s:.1f}; {week_mib:.0f} | |")
     print(f"| export of a month of {args.month_sites} sites, {month:,} records (s; peak MiB) | {month_s:.1f}; "

@@ -9,11 +9,19 @@ from pathlib import Path
 import psycopg
 
 from appliance.site import SetupError
+from central.config import READERS
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION = re.compile(r"(\d{3})_[a-z0-9_]+\.sql")
 _LOCK = 0x7475726e   # one central at a time migrates ("turn")
+# Idempotent, at every start: the role may be made after the schema (an upgrade), or never (no BI tool).
+_GRANTS = f"""DO $$ BEGIN
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{READERS}') THEN
+        GRANT USAGE ON SCHEMA bi TO {READERS};
+        GRANT SELECT ON ALL TABLES IN SCHEMA bi TO {READERS};
+    END IF;
+END $$"""
 
 
 class DatabaseError(SetupError):
@@ -49,5 +57,6 @@ def migrate(dsn: str) -> list[str]:
                 conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, path.name))
             log.info("database: applied %s", path.name)
             applied.append(path.name)
+        conn.execute(_GRANTS)
         conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK,))
     return applied

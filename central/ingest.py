@@ -27,12 +27,14 @@ from appliance.contract import records as record_rules
 from appliance.contract import shipping
 from appliance.core.link import Connected, Link
 from appliance.core.steps import arrived
+from central import rollup
 from central.config import DEVICE, CentralConfig
 from central.database import DatabaseError, connect, migrate
 
 log = logging.getLogger(__name__)
 BATCH = 200                 # messages per transaction
 RECONNECT_S = 2.0
+ROLL_CHECK_S = 1.0         # how often the ingest looks for site-days to roll up (central/rollup.py)
 ACK_DAYS = 40               # besides the days a commit stored, an acknowledgement names the site's newest days
 _COLUMNS = ("site", "id", "day", "pos", "kind", "at", "turn_id", "service", "desk", "record")
 
@@ -57,12 +59,13 @@ class _Commit:
 class Central:
     device = DEVICE
 
-    def __init__(self, config: CentralConfig):
-        self.config = config
+    def __init__(self, config: CentralConfig, *, pace: rollup.Pace = rollup.Pace()):
+        self.config, self.pace = config, pace
         migrate(config.dsn)
         self.db = self._connect()
         self._held: list = []       # what arrived while the database was away, taken again
         self._stored_to: dict[tuple[str, str], int] = {}
+        self._rolled = 0.0
         self.refused = contract.Refusals()
         self.inbox: queue.Queue = queue.Queue()
         topics = tuple(shipping.central_topic("+", leaf) for leaf in (shipping.RECORDS, shipping.SITE,
@@ -98,7 +101,11 @@ class Central:
                 return 0
         items, self._held = self._held or arrived(self.inbox, timeout, BATCH), []
         try:
-            return self._step(items)
+            stored = self._step(items)
+            if time.monotonic() - self._rolled >= ROLL_CHECK_S:    # between batches, a few site-days at a time
+                rollup.roll_due(self.db, datetime.now(self.config.timezone).date(), self.pace)
+                self._rolled = time.monotonic()
+            return stored
         except psycopg.OperationalError as exc:   # PostgreSQL restarted: the batch waits for it, unacknowledged
             log.error("the database went away (%s); the batch is taken again", str(exc).strip()[:200])
             self.db.close()
@@ -229,7 +236,7 @@ class Central:
         for (site, day), end in commit.stored_to.items():
             db.execute("INSERT INTO site_days (site, day, stored_to, records) VALUES (%s, %s, %s, %s) "
                        "ON CONFLICT (site, day) DO UPDATE SET stored_to = EXCLUDED.stored_to, "
-                       "records = site_days.records + EXCLUDED.records",
+                       "records = site_days.records + EXCLUDED.records, updated_at = now()",
                        (site, day, end, commit.stored.get((site, day), 0)))
         self._count(commit, now)
         db.commit()
@@ -252,9 +259,9 @@ class Central:
                         commit.duplicates.get(site, 0), now, site, site))
         for site, status in commit.statuses.items():
             db.execute("UPDATE sites SET name = %s, services = %s, software = %s, site_file = %s, pending = %s, "
-                       "oldest_pending_at = %s, status_at = %s WHERE site = %s",
+                       "oldest_pending_at = %s, status_at = %s, target_min = coalesce(%s, target_min) WHERE site = %s",
                        (status.name, Jsonb(status.services), status.software, status.site_file, status.pending,
-                        status.oldest_pending_at, status.at, site))
+                        status.oldest_pending_at, status.at, status.target_min, site))
         for site, up in commit.bridges.items():
             db.execute("UPDATE sites SET bridge_since = CASE WHEN bridge_up IS DISTINCT FROM %s THEN %s ELSE "
                        "bridge_since END, bridge_up = %s WHERE site = %s", (up, now, up, site))

@@ -1,21 +1,36 @@
-"""`turnero central`: serve (the ingest), status, export and verify, built from central.toml."""
+"""`turnero central`: serve (the ingest and the page), user, status, export and verify, built from central.toml."""
 from __future__ import annotations
 
+import logging
+import sys
 from datetime import datetime
 
 from appliance.core.runtime import serve
 from appliance.records.turns_csv import write_csv
+from appliance.web.accounts import Accounts
+from appliance.web.pages import WebError
+from appliance.web.users import account_command
 from central import export, verify
 from central.config import load
 from central.database import connect, migrate
 from central.ingest import Central
+from central.web.app import CentralWeb
+
+log = logging.getLogger(__name__)
 
 
 def main(args) -> int:
     config = load(args.config)
     if args.action == "serve":
-        serve(Central(config))
-        return 0
+        return _serve(config)
+    if args.action == "user":
+        sites = None if args.all else [s.strip() for s in (args.sites or "").split(",") if s.strip()]
+        if args.action_of_user == "add" and not args.all and not sites:
+            print("turnero central user: say which sites the user may see: --sites cali,palmira, or --all",
+                  file=sys.stderr)
+            return 2
+        return account_command(Accounts(config.web.state), "turnero central user", args.action_of_user, args.name,
+                               password_stdin=args.password_stdin, sites=sites)
     migrate(config.dsn)
     with connect(config.dsn) as db:
         if args.action == "status":
@@ -30,6 +45,21 @@ def main(args) -> int:
         verdict = verify.verify(db, args.site[0], args.days)
         print(verify.report(args.site[0], verdict))
         return 0 if verdict.equal else 1
+
+
+def _serve(config) -> int:
+    """The ingest's loop as a service, with the coordinators' page beside it (as the hub's)."""
+    central = Central(config)
+    web = CentralWeb(config, front=True)    # behind nginx (install --role central sets it up)
+    try:
+        web.start()
+    except WebError as exc:     # the ingest goes on without its page
+        log.error("%s", exc)
+    try:
+        serve(central)
+    finally:
+        web.stop()
+    return 0
 
 
 def status(db, now: datetime) -> str:

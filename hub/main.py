@@ -2,9 +2,7 @@
 command line."""
 from __future__ import annotations
 
-import getpass
 import logging
-import sys
 from datetime import date
 
 from appliance import site as site_config
@@ -12,12 +10,13 @@ from appliance.core.runtime import serve, state_dir
 from appliance.records.journal import DayStore
 from appliance.records.turns_csv import write_csv
 from appliance.site import SiteConfig
+from appliance.web.accounts import Accounts
+from appliance.web.users import account_command
 from hub.export import rows
 from hub.report.render import write_report
 from hub.mi_turno import MiTurnoPage
 from hub.service import Hub
 from hub.shipper import Shipper
-from appliance.web.accounts import AccountError, Accounts
 from hub.web.app import CoordinatorsWeb, WebError
 
 log = logging.getLogger(__name__)
@@ -53,7 +52,7 @@ def serve_mi_turno(args) -> int:
 def ship(args) -> int:
     """`turnero ship`: the hub's journals to the central, as a service beside the hub."""
     config = site_config.load(args.config)
-    serve(Shipper(config, args.days, state_dir(args.state, "hub-ship"), config_path=args.config))
+    serve(Shipper(config, args.days, state_dir(args.state, "hub-ship")))
     return 0
 
 
@@ -81,35 +80,6 @@ def _period(args) -> tuple[SiteConfig, DayStore, date, date]:
 
 
 def web_user(args) -> int:
-    """`turnero web-user list|add|passwd|remove [NAME]`: the coordinators' accounts, kept in the hub's state. The
-    page reads them at once (no restart); a new password or a removed account ends that user's sessions."""
-    accounts = Accounts(state_dir(args.state, "hub"))
-    try:
-        if args.action == "list":
-            print("\n".join(accounts.names()) or "no accounts yet: turnero web-user add NAME")
-            return 0
-        if args.name is None:
-            raise AccountError(f"name the account: turnero web-user {args.action} NAME")
-        if args.action == "remove":
-            ended = accounts.remove(args.name)
-            print(f"{args.name}: removed; {ended} session(s) ended")
-        elif args.action == "add":
-            accounts.add(args.name, _new_password(args.password_stdin))
-            print(f"{args.name}: added; sign in at the coordinators' page")
-        else:
-            ended = accounts.set_password(args.name, _new_password(args.password_stdin))
-            print(f"{args.name}: new password; {ended} session(s) ended")
-    except AccountError as exc:
-        print(f"turnero web-user: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-def _new_password(from_stdin: bool) -> str:
-    """The password from standard input's first line (scripts), or asked twice at the terminal."""
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("Password: ")
-    if getpass.getpass("The same password again: ") != first:
-        raise AccountError("the two passwords differ")
-    return first
+    """`turnero web-user list|add|passwd|remove [NAME]`: the coordinators' accounts, kept in the hub's state."""
+    return account_command(Accounts(state_dir(args.state, "hub")), "turnero web-user", args.action, args.name,
+                           password_stdin=args.password_stdin)

@@ -3,9 +3,10 @@ per shard of the tickets' public codes (appliance/contract/positions.py).
 
 The hub knows the order best: each service's waiting turns are counted in the order its policy would call them
 (hub.policy.queue_order), preferential turns and aging included, and the estimate is the board's own pace. A
-transferred turn keeps its ticket's code and shows its new queue. The cost is the hub's alone, once per batch
-that changes the board, whatever the number of phones that follow: they read the broker's retained copies
-through the page's own process, never the hub. A shard is published again only when what it holds changed.
+transferred turn keeps its ticket's code and shows its new queue. The cost is the hub's alone, at most once a
+second after a batch that changed the board (hub.service), whatever the number of phones that follow: they read
+the broker's retained copies through the page's own process, never the hub. A shard is published again only
+when what it holds changed.
 """
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ class PositionsPublisher:
 
     def shards(self, ledger: Ledger, board: contract.Board, now: datetime) -> dict[str, list[dict]]:
         """Each shard's positions: its turns still waiting or called first, then as many of those that ended as
-        fit (the most recent): a shard never outgrows contract.MAX_POSITIONS."""
+        fit (the latest issued): a shard never outgrows contract.MAX_POSITIONS."""
         latest: dict[str, Turn] = {}          # a ticket's code -> the last turn of its chain (a transfer's new one)
         for turn in ledger.turns.values():
             if not turn.manual and turn.outcome != "void":

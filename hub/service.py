@@ -90,7 +90,7 @@ class Hub:
         self._made: list[dict] = []                 # records of this batch, for its one durable write
         self._recorded: dict[str, list[str]] = {}   # device -> ids of its facts the batch records (Applied)
         self.link = Link(self.device, config.broker, self.inbox, persistent_session=True, manual_ack=True,
-                         facts_only=True, now=self.now,
+                         facts_only=True, now=self.now, site_file=config.version,
                          subscriptions=(contract.TICKETS_ALL, contract.REQUESTS_ALL, contract.RATINGS_ALL,
                                         contract.COMMAND_TOPIC, contract.CHECK_INS_ALL))
         self.retained = RetainedPublisher(self.link)

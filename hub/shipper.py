@@ -13,15 +13,12 @@ where the central stands; a lost tail shows as no progress, and is sent again af
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import queue
-import subprocess
 import time
 from datetime import date, datetime, timedelta
-from importlib import metadata
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -30,6 +27,7 @@ from appliance import contract
 from appliance.contract import shipping
 from appliance.core.link import Connected, Link
 from appliance.core.steps import arrived
+from appliance.core.version import software
 from appliance.records.journal import DayStore
 from appliance.site import SetupError, SiteConfig
 
@@ -51,8 +49,7 @@ LINE_OVERHEAD = len("01234567 + \n")   # a journal line is its checksum, its mar
 class Shipper:
     device = DEVICE
 
-    def __init__(self, config: SiteConfig, days: Path, state: Path, *, config_path: Path | None = None,
-                 now=None, monotonic=time.monotonic):
+    def __init__(self, config: SiteConfig, days: Path, state: Path, *, now=None, monotonic=time.monotonic):
         if config.central is None:
             raise SetupError("the site file has no [central]: there is nowhere to ship the record (docs/central.md)")
         self.site = config.central.site
@@ -68,13 +65,14 @@ class Shipper:
         self._saved_at = self._status_at = float("-inf")
         self._dirty = False
         self.bridge_up = False
-        self._software = _software()
-        self._site_file = _file_version(config_path)
-        self._names = {"name": config.name, "services": config.service_names()}
+        self._software, self._site_file = software(), config.version
+        self._names = {"name": config.name, "services": config.service_names(),
+                       "target_min": config.web.wait_target_min}
         self.inbox: queue.Queue = queue.Queue()
         self._ack_topic = shipping.site_topic(shipping.ACK)
         self._bridge_topic = shipping.central_topic(self.site, shipping.BRIDGE)
-        self.link = Link(self.device, config.broker, self.inbox, subscriptions=(self._ack_topic, self._bridge_topic))
+        self.link = Link(self.device, config.broker, self.inbox, subscriptions=(self._ack_topic, self._bridge_topic),
+                         site_file=config.version)
 
     def start(self) -> None:
         self.link.start()
@@ -261,28 +259,3 @@ def _load_cursor(path: Path) -> tuple[str, dict[str, int]]:
         log.error("%s cannot be read (%s): the record is sent again from the start; the central stores it once",
                   path, exc)
         return "", {}
-
-
-def _software() -> str:
-    """The version and, from a checkout (how the Pis are installed), its commit: `0.1.0+3f16fb2`."""
-    try:
-        version = metadata.version("turnero")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    try:
-        commit = subprocess.run(["git", "-C", str(Path(__file__).resolve().parents[1]), "rev-parse", "--short",
-                                 "HEAD"], capture_output=True, text=True, timeout=5, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return version
-    return f"{version}+{commit}"
-
-
-def _file_version(path: Path | None) -> str:
-    """The start of the site file's SHA-256: two sites (or a site and its copy at the central) with the same file
-    show the same version."""
-    if path is None:
-        return "unknown"
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
-    except OSError:
-        return "unknown"

@@ -7,7 +7,7 @@ import traceback
 from collections import Counter
 from pathlib import Path
 
-from appliance.contract import messages, positions, shipping
+from appliance.contract import messages, picture, positions, shipping
 from appliance.contract.fields import MAX_DEPTH, ContractError, loggable, shown
 from appliance.contract.messages import SCHEMA_VERSION, Message
 
@@ -16,7 +16,7 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 _BOM = b"\xef\xbb\xbf"
 _ENVELOPE = ("v", "type")
 # Every payload type, by its `type`.
-TYPES = {**messages.TYPES, **shipping.TYPES, positions.Positions.TYPE: positions.Positions}
+TYPES = {**messages.TYPES, **shipping.TYPES, **picture.TYPES, positions.Positions.TYPE: positions.Positions}
 
 
 class Refusals(Counter):

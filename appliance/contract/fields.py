@@ -50,7 +50,7 @@ REFUSAL_CHARS = 20   # a desk state's reason for doing nothing: one line of the 
 # Text that a person reads: what the screen, the ticket or the page shows, and a log line quotes.
 TEXT_LIMITS = {"service_name": 80, "desk_name": 40, "reason": 200, "detail": 200, "problem": 200, "text": 300,
                "subject": 40, "kind": 20, "refused": REFUSAL_CHARS, "advisor": 80, "coordinator": 64,
-               "software": 40, "site_file": 64, "name": 120}
+               "software": 40, "site_file": 64, "name": 120, "role": 80}
 APPOINTMENT_RULES = {"appointment": (APPOINTMENT, "16 letters A-Z and digits 2-7"), "phone": (PHONE, "3001234567")}
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
                           "\ue000-\uf8ff\ufeff\ufff9-\uffff]")
@@ -134,15 +134,16 @@ def check_field(name: str, value: Any) -> None:
         return
     if isinstance(value, int):
         low, high = {"desk": (1, 99), "value": (1, 5), "minutes_per_turn": (1, 24 * 60), "start": (0, MAX_OFFSET),
-                     "end": (0, MAX_OFFSET), "pending": (0, MAX_OFFSET)}.get(name, (0, MAX_COUNT))
+                     "end": (0, MAX_OFFSET), "pending": (0, MAX_OFFSET),
+                     "skew_s": (-MAX_OFFSET, MAX_OFFSET)}.get(name, (0, MAX_COUNT))
         check_int(name, value, low, high)
     elif name in ("id", "answered"):
         check_pattern(name, value, EVENT_ID, "an id of letters, digits and :._/>+- up to 128")
     elif name in APPOINTMENT_RULES:
         check_pattern(name, value, *APPOINTMENT_RULES[name])
-    elif name in ("at", "called_at", "void_at", "issued_at", "closed_at", "oldest_pending_at", "slot"):
+    elif name in ("at", "called_at", "void_at", "issued_at", "closed_at", "oldest_pending_at", "heard_at", "slot"):
         check_time(name, value)
-    elif name in ("source", "site"):
+    elif name in ("source", "site", "device"):
         check_pattern(name, value, DEVICE, "kiosco-1")
     elif name == "day":
         check_day(name, value)
@@ -161,7 +162,7 @@ def check_field(name: str, value: Any) -> None:
         check_pattern(name, value, SIGN_IN_CODE, "four digits from 1 to 5, as the rating pad types them: 3152")
     elif name in TEXT_LIMITS:
         check_text(name, value, TEXT_LIMITS[name])
-    elif name in ("action", "state", "category", "status", "outcome"):
+    elif name in ("action", "state", "category", "status", "outcome", "printer"):
         pass  # one of a list: the message's own validate() says which
     elif isinstance(value, str):  # every text field has a rule: a new one without one is a bug, refused loudly
         raise ContractError(f"field '{name}' has no rule in the contract")

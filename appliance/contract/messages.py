@@ -202,6 +202,8 @@ class Heartbeat(Message):
 
     TYPE: ClassVar[str] = "heartbeat"
     problem: str | None = None   # what keeps the device from doing its work, for the coordinators' page
+    software: str | None = None  # the turnero it runs, and the version of the site file it read: for the
+    site_file: str | None = None  # technician, on the pages' lists of devices
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -400,12 +402,12 @@ class Board(Message):
                                    ("desks", self.desks or (), MAX_CALLS)):
             if len(items) > limit:
                 raise ContractError(f"field '{name}' lists {len(items)} items; at most {limit}")
-        parsed_calls = tuple(_parse_nested(Call, item, "calls") for item in self.calls)
-        parsed_waiting = tuple(_parse_nested(Waiting, item, "waiting") for item in self.waiting)
+        parsed_calls = tuple(parse_nested(Call, item, "calls") for item in self.calls)
+        parsed_waiting = tuple(parse_nested(Waiting, item, "waiting") for item in self.waiting)
         object.__setattr__(self, "calls", list(parsed_calls))
         object.__setattr__(self, "waiting", list(parsed_waiting))
         if self.desks is not None:
-            object.__setattr__(self, "desks", [_parse_nested(DeskStatus, item, "desks") for item in self.desks])
+            object.__setattr__(self, "desks", [parse_nested(DeskStatus, item, "desks") for item in self.desks])
 
     def body(self) -> dict:
         # asdict() recurses into the nested records. A queue without appointments due leaves `booked` out, as a
@@ -433,7 +435,7 @@ class DeskState(Message):
         if self.status not in (None, "paused", "closed"):
             raise ContractError(f"field 'status' must be paused or closed (left out: open), got {shown(self.status)}")
         if self.serving is not None:  # checked, but kept a dict: desks and the coordinators' page read it so
-            _parse_nested(Serving, self.serving, "serving")
+            parse_nested(Serving, self.serving, "serving")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -451,7 +453,7 @@ class Serving(Record):
         check_number_matches(self.turn_id, self.number)
 
 
-def _parse_nested(cls, item, where: str):
+def parse_nested(cls, item, where: str):
     if isinstance(item, cls):
         return item
     if not isinstance(item, dict):
@@ -480,7 +482,7 @@ class Alarms(Message):
         if len(self.alarms) > MAX_ALARMS:
             raise ContractError(f"field 'alarms' lists {len(self.alarms)} items; at most {MAX_ALARMS}")
         for item in self.alarms:
-            _parse_nested(Alarm, item, "alarms")
+            parse_nested(Alarm, item, "alarms")
 
 
 TYPES = {cls.TYPE: cls for cls in (TicketIssued, TicketVoid, PrinterStatus, Heartbeat, DeskRequest, Command, Rating,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from appliance.contract.fields import CODE_ALPHABET, ContractError, shown
-from appliance.contract.messages import SCHEMA_VERSION, Message, Record, _parse_nested
+from appliance.contract.messages import SCHEMA_VERSION, Message, Record, parse_nested
 from appliance.contract.topics import ROOT
 
 SHARDS = CODE_ALPHABET                 # a shard per first character of the code
@@ -68,7 +68,7 @@ class Positions(Message):
     def validate(self) -> None:
         if len(self.positions) > MAX_POSITIONS:
             raise ContractError(f"field 'positions' lists {len(self.positions)} items; at most {MAX_POSITIONS}")
-        parsed = [_parse_nested(Position, item, "positions") for item in self.positions]
+        parsed = [parse_nested(Position, item, "positions") for item in self.positions]
         if any(shard_of(p.public_code) != self.shard for p in parsed):
             raise ContractError(f"a position in shard {self.shard!r} has a code of another shard")
         object.__setattr__(self, "positions", parsed)

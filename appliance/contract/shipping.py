@@ -20,6 +20,7 @@ from appliance.contract.topics import ROOT
 CENTRAL_ROOT = "turnero/central/v1"
 LOCAL_PREFIX = f"{ROOT}/central/"            # on the site's broker
 RECORDS, SITE, ACK, BRIDGE = "records", "site", "ack", "bridge"
+PICTURE = "picture"                          # the site page's live picture (contract/picture.py)
 MAX_BATCH_RECORDS = 1000
 MAX_ACK_DAYS = 400
 
@@ -42,7 +43,7 @@ def central_topic(site: str, leaf: str) -> str:
 def parse_central_topic(topic: str) -> tuple[str, str]:
     """(site, leaf) of a topic on the central's broker, or ContractError."""
     parts = topic.split("/")
-    if len(parts) == 5 and "/".join(parts[:3]) == CENTRAL_ROOT and parts[4] in (RECORDS, SITE, BRIDGE) \
+    if len(parts) == 5 and "/".join(parts[:3]) == CENTRAL_ROOT and parts[4] in (RECORDS, SITE, BRIDGE, PICTURE) \
             and DEVICE.fullmatch(parts[3]):
         return parts[3], parts[4]
     raise ContractError(f"topic {shown(topic, 80)} is not one the central reads")
@@ -114,8 +115,11 @@ class SiteStatus(Message):
     site_file: str                  # the site file's version: the start of its SHA-256
     pending: int                    # records written at the site and not yet acknowledged by the central
     oldest_pending_at: str | None = None    # the time of the oldest of them
+    target_min: int | None = None           # the site's wait target ([web] wait_target_min), for the Informe
 
     def validate(self) -> None:
+        if self.target_min is not None:
+            check_int("target_min", self.target_min, 1, 24 * 60)
         if len(self.services) > MAX_SERVICES:
             raise ContractError(f"field 'services' lists {len(self.services)} services; at most {MAX_SERVICES}")
         for letter, name in self.services.items():

@@ -31,6 +31,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from appliance import contract
 from appliance.core.outbox import Outbox, Pending
+from appliance.core.version import software
 from appliance.site.model import DEFAULT_CREDENTIALS_DIR, BrokerAddress, SetupError
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,11 @@ class Disconnected:
 class Link:
     def __init__(self, device: str, broker: BrokerAddress, inbox: queue.Queue, *,
                  subscriptions: tuple[str, ...] = (), outbox: Outbox | None = None,
-                 persistent_session: bool = False, manual_ack: bool = False, facts_only: bool = False, now=None):
-        self.device = device
+                 persistent_session: bool = False, manual_ack: bool = False, facts_only: bool = False, now=None,
+                 site_file: str | None = None):
+        """`site_file`: the version of the site file the role read (SiteConfig.version), told in the heartbeat
+        with the software's."""
+        self.device, self.site_file = device, site_file or None
         self.now = now or (lambda: datetime.now().astimezone())   # the clock the heartbeat tells
         self._last_beat = float("-inf")
         self._problem: str | None = None
@@ -152,7 +156,8 @@ class Link:
     def _beat(self) -> None:
         self._last_beat = time.monotonic()
         beat = contract.Heartbeat(id=contract.new_id(), at=self.now().isoformat(timespec="milliseconds"),
-                                  source=self.device, problem=self._problem)
+                                  source=self.device, problem=self._problem, software=software(),
+                                  site_file=self.site_file)
         self.publish(contract.heartbeat_topic(self.device), beat.to_json(), qos=0, expiry_s=HEARTBEAT_EXPIRY_S)
 
     def report_problem(self, problem: str | None) -> None:

@@ -96,7 +96,8 @@ class DeskUnit:
         self.rejected = contract.Refusals()
         state_dir = Path(state_dir)
         self.link = Link(self.device, config.broker, self.inbox, outbox=Outbox(state_dir / "outbox"),
-                         subscriptions=(contract.desk_state_topic(number), contract.status_topic("hub")))
+                         subscriptions=(contract.desk_state_topic(number), contract.status_topic("hub")),
+                         site_file=config.version)
         self._pending_path = state_dir / "pending.json"
         self._restore_pending()
         # Contact bounce filtered here too: a bouncing NEXT after the answer would call a second citizen.

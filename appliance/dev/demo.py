@@ -305,68 +305,9 @@ def _holiday(site: DemoSite, shots: Path, deadline_s: float = 30.0) -> None:
     site.screen.save(shots / "pantalla-festivo.png")
 
 
-def run_network(*, sites: int, seconds: float, out: Path) -> int:
-    """Sites of one organisation, one after another a scripted morning each, every one shipping its record
-    through its bridge to a central; the central's consolidated CSV and status beside the sites' output."""
-    from appliance.dev.local_postgres import LocalPostgres
-    from appliance.dev.network import LocalCentral, site_for_central
-    from appliance.records.turns_csv import write_csv
-    from central import export
-    from central.database import connect
-    from central.ingest import Central
-    from central.main import status
-
-    _headless()
-    names = list(SITES)[:sites]
-    out.mkdir(parents=True, exist_ok=True)
-    with LocalPostgres() as database:
-        network = LocalCentral(out / "central", database.dsn, names)
-        with network.broker:
-            central = Central(network.config)
-            central.start()
-            stop = threading.Event()
-
-            def ingest() -> None:
-                while not stop.is_set():
-                    central.step(0.05)
-            loop = threading.Thread(target=ingest, name="central", daemon=True)
-            loop.start()
-            try:
-                for name in names:
-                    base = dataclasses.replace(site_config.load(site_config.EXAMPLE), name=SITES[name])
-                    config, broker = site_for_central(base, out / name, name, network)
-                    with broker:
-                        site = DemoSite(out / name, broker, headless=True, base=config)
-                        site.start()
-                        try:
-                            _scripted_morning(site, seconds)
-                            _shipped(site)
-                        finally:
-                            site.stop()
-                    site.export()
-            finally:
-                stop.set()
-                loop.join(5)
-                central.stop()
-        with connect(database.dsn) as db:
-            today = site_config.load(site_config.EXAMPLE).today()
-            count = write_csv(out / "central.csv", export.rows(db, today, today), ";", export.COLUMNS)
-            now = datetime.now(network.config.timezone)
-            (out / "central-status.txt").write_text(status(db, now) + "\n", encoding="utf-8")
-    print(f"\nDemo finished. {len(names)} sites in {out}/ ({', '.join(names)}: each as a one-site demo) and the "
-          f"central's consolidated CSV, central.csv ({count} turns), and its status, central-status.txt")
-    return 0
-
-
-def _shipped(site: DemoSite, deadline_s: float = 60.0) -> None:
-    """Waits until the central has acknowledged every record of the site's journal."""
-    give_up = time.monotonic() + deadline_s
-    while site.shipper.pending()[0] and time.monotonic() < give_up:
-        time.sleep(0.2)
-
-
 def main(args) -> int:
     """`turnero demo`."""
     if args.sites:
+        from appliance.dev.demo_network import run_network
         return run_network(sites=args.sites, seconds=args.seconds, out=args.out)
     return run_demo(headless=args.headless, seconds=args.seconds, out=args.out)

@@ -41,10 +41,14 @@ def find_nginx() -> str:
 
 
 class LocalFront:
-    def __init__(self, workdir: Path, config: SiteConfig, *, connections: int = CONNECTIONS):
-        """`connections`: the worker's (a bench's thousand phones, each kept alive, need more than Debian's)."""
+    def __init__(self, workdir: Path, config: SiteConfig, text: str | None = None, *,
+                 connections: int = CONNECTIONS):
+        """`text`: the `http {}` part (the central's page's: front.front_text); the site page's when not given.
+        nginx listens on `config.web.port`. `connections`: the worker's (a bench's thousand phones, each kept
+        alive, need more than Debian's)."""
         self.workdir = Path(workdir).absolute()
         self.config = config
+        self.text = text if text is not None else front.site_text(config, cache_dir=self.workdir / "cache")
         self.connections = connections
         self._process: subprocess.Popen | None = None
 
@@ -97,7 +101,7 @@ class LocalFront:
             "http {",
             "    access_log off;",
             *(f"    {line}" for line in temporary),
-            *(f"    {line}" for line in front.site_text(self.config, cache_dir=self.workdir / "cache").splitlines()),
+            *(f"    {line}" for line in self.text.splitlines()),
             "}",
         ]
         return "\n".join(lines) + "\n"

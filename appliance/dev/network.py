@@ -7,10 +7,11 @@ import dataclasses
 from pathlib import Path
 
 from appliance.dev.local_broker import HOST, LocalBroker, free_port
-from appliance.ops import broker_files, central_broker
+from appliance.ops import broker_files, central_broker, site_ca
 from appliance.site import EXAMPLE, CentralLink, SiteConfig
 from central.config import CentralConfig
 from central.config import load as load_central
+from hub.web.app import CoordinatorsWeb
 
 
 class LocalCentral:
@@ -24,7 +25,10 @@ class LocalCentral:
         self.broker = LocalBroker(Path(folder) / "broker", port=self.port, auth=self.files)
         self.config_path = Path(folder) / "central.toml"
         self.config_path.write_text(f'[central]\nname = "{name}"\n[broker]\nport = {self.port}\n'
-                                    f'files = "{self.files}"\n[database]\ndsn = "{dsn}"\n', encoding="utf-8")
+                                    f'files = "{self.files}"\n[database]\ndsn = "{dsn}"\n'
+                                    f'[web]\nhost = "{HOST}"\nport = {free_port()}\nhttp_port = 0\n'
+                                    f'app_port = {free_port()}\n'
+                                    f'state = "{Path(folder).absolute() / "web"}"\n', encoding="utf-8")
         self.config: CentralConfig = load_central(self.config_path)
 
     def link(self, site: str) -> CentralLink:
@@ -58,3 +62,16 @@ def site_for_central(base: SiteConfig, folder: Path, site: str, central: LocalCe
     config = dataclasses.replace(with_central, broker=dataclasses.replace(
         with_central.broker, credentials_dir=auth / broker_files.CREDENTIALS_NAME, ca_file=auth / "ca.crt"))
     return config, LocalBroker(Path(folder) / "broker", port=port, auth=auth, bridge=with_central.central)
+
+
+def site_page(config: SiteConfig, state: Path, now=None) -> tuple[SiteConfig, CoordinatorsWeb]:
+    """A site's coordinators' page on a free loopback port, its certificate from the site's CA (beside its
+    broker's credentials): the page that publishes the site's live picture for the central. Not started."""
+    ca_folder = Path(config.broker.ca_file).parent
+    if site_ca.server_certificate(ca_folder, site_ca.WEB) is None:
+        site_ca.issue_server(ca_folder, [HOST], stem=site_ca.WEB)
+    config = dataclasses.replace(config, web=dataclasses.replace(
+        config.web, cert_file=site_ca.cert_file(ca_folder, site_ca.WEB),
+        key_file=site_ca.key_file(ca_folder, site_ca.WEB)))
+    return config, CoordinatorsWeb(config, state, host=HOST, port=0, http_port=0, now=now)
+

@@ -74,7 +74,7 @@ class DisplayUnit:
         self._kiosk_status = {contract.status_topic(kiosk): kiosk for kiosk in config.kiosks}
         self.link = Link(display_id, config.broker, self.inbox,
                          subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub"), *self._printer_topics,
-                                        *self._kiosk_status))
+                                        *self._kiosk_status), site_file=config.version)
 
     def start(self) -> None:
         if self.announcer:

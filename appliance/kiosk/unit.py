@@ -94,7 +94,8 @@ class KioskUnit:
         self.rejected = contract.Refusals()
         self.arrivals = Arrivals(self)
         self.link = Link(kiosk_id, config.broker, self.inbox, outbox=Outbox(state_dir / "outbox"),
-                         subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub"), *self.arrivals.topics()))
+                         subscriptions=(contract.BOARD_TOPIC, contract.status_topic("hub"), *self.arrivals.topics()),
+                         site_file=config.version)
         self.reader = None if reader is None else reader(lambda text: self.inbox.put(Scanned(text)))
         self.debounce = Debouncer(clock=monotonic)
         self.buttons = []

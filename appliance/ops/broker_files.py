@@ -148,7 +148,9 @@ def accounts(config: SiteConfig) -> tuple[Account, ...]:
         Account("hub-web", "the coordinators' page (turnero hub)",
                 read=(contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.status_topic("+"),
                       contract.printer_topic("+"), contract.heartbeat_topic("+")),
-                write=(contract.ALARMS_TOPIC, contract.COMMAND_TOPIC, contract.slip_topic("+"), *own("hub-web"))),
+                write=(contract.ALARMS_TOPIC, contract.COMMAND_TOPIC, contract.slip_topic("+"), *own("hub-web"),
+                       # its live picture, for the central's page (the bridge carries it)
+                       *((shipping.site_topic(shipping.PICTURE),) if config.central else ()))),
     ]
     if config.public is not None and config.public.listen:
         found.append(Account(mi_turno.DEVICE, "the \"Mi turno\" page on the guest Wi-Fi (turnero mi-turno)",
@@ -289,7 +291,8 @@ def bridge_lines(central: CentralLink, ca_file: Path | None = None) -> list[str]
         "keepalive_interval 30",
         "restart_timeout 5 60",
         *(f"topic {leaf} {direction} 1 {shipping.LOCAL_PREFIX} {prefix}"
-          for leaf, direction in ((shipping.RECORDS, "out"), (shipping.SITE, "out"), (shipping.ACK, "in"))),
+          for leaf, direction in ((shipping.RECORDS, "out"), (shipping.SITE, "out"), (shipping.PICTURE, "out"),
+                                  (shipping.ACK, "in"))),
     ]
 
 

@@ -25,16 +25,20 @@ from central.config import CentralConfig, load
 
 CONF_NAME = "turnero-central.conf"
 CENTRAL = "central"
-RESERVED = (CENTRAL, MONITOR)
+CENTRAL_WEB = "central-web"
+RESERVED = (CENTRAL, CENTRAL_WEB, MONITOR)
 
 
 def accounts(sites: list[str]) -> tuple[Account, ...]:
     """The central process reads every site's records, statuses and bridge states and writes the
     acknowledgements; each site is one `pattern` block (acl_patterns); the monitor reads everything."""
     every = [shipping.central_topic("+", leaf) for leaf in (shipping.RECORDS, shipping.SITE, shipping.BRIDGE)]
+    live = [shipping.central_topic("+", leaf) for leaf in (shipping.PICTURE, shipping.BRIDGE)]
     own = (contract.status_topic(CENTRAL), contract.heartbeat_topic(CENTRAL))
     return (Account(CENTRAL, "the central (turnero central)", read=tuple(every),
                     write=(shipping.central_topic("+", shipping.ACK), *own)),
+            Account(CENTRAL_WEB, "the central's page: every site's live picture", read=tuple(live),
+                    write=(contract.status_topic(CENTRAL_WEB), contract.heartbeat_topic(CENTRAL_WEB))),
             Account(MONITOR, "a technician's read-only account", read=(f"{shipping.CENTRAL_ROOT}/#",), write=()),
             *(Account(site, f"site {site}'s bridge", read=(), write=()) for site in sites))
 
@@ -42,7 +46,8 @@ def accounts(sites: list[str]) -> tuple[Account, ...]:
 def acl_patterns() -> str:
     """What every site may do, by its user name: write under its own prefix, read its own acknowledgement."""
     site = shipping.remote_prefix("%u")
-    lines = [f"pattern write {site}{leaf}" for leaf in (shipping.RECORDS, shipping.SITE, shipping.BRIDGE)]
+    lines = [f"pattern write {site}{leaf}" for leaf in (shipping.RECORDS, shipping.SITE, shipping.BRIDGE,
+                                                        shipping.PICTURE)]
     return "\n".join(["# Every site, by its user name (its id): its own prefix only.", *lines,
                       f"pattern read {site}{shipping.ACK}"]) + "\n\n"
 
@@ -80,7 +85,7 @@ def write_central_files(directory: Path, names: list[str], port: int, add: str |
     if not credentials.is_dir():
         credentials.mkdir(parents=True)
         credentials.chmod(0o700)    # kept as it is afterwards: install lets the central's user reach its own
-    users = [CENTRAL, MONITOR, *sorted({*sites(directory), *([add] if add else [])})]
+    users = [*RESERVED, *sorted({*sites(directory), *([add] if add else [])})]
     passwords = {}
     for user in users:
         path = credentials / user
@@ -91,9 +96,10 @@ def write_central_files(directory: Path, names: list[str], port: int, add: str |
         passwords[user] = password
     write_tls_files(directory, "turnero central", names)
     write_broker_readable(directory / PASSWD_NAME, hash_passwords(mosquitto_passwd, passwords, directory))
-    write_broker_readable(directory / ACL_NAME, (acl_patterns() + acl_text(accounts(users[2:]))).encode())
+    found = users[len(RESERVED):]
+    write_broker_readable(directory / ACL_NAME, (acl_patterns() + acl_text(accounts(found))).encode())
     write_atomic(directory / CONF_NAME, central_config(directory, port).encode())
-    return users[2:]
+    return found
 
 
 def files_current(directory: Path, names: list[str], port: int) -> bool:

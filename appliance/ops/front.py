@@ -6,7 +6,8 @@ per address before the page checks a password; plain HTTP is sent to the HTTPS a
 name, never by the Host a client sends.
 
 `site_text(config)` is the `http {}` part: install puts it in /etc/nginx/conf.d/ for Debian's nginx;
-appliance/dev/local_front.py runs a private nginx with it for the tests.
+appliance/dev/local_front.py runs a private nginx with it for the tests. The central's page has the same front
+(`front_text` with the central's [web]).
 """
 from __future__ import annotations
 
@@ -120,10 +121,19 @@ def _redirect_server(host: str, port: int, lines: list[str], target: str) -> lis
 
 
 def site_text(config: SiteConfig, *, extra: tuple[str, ...] = (), cache_dir: Path = PUBLIC_CACHE_DIR) -> str:
-    """The `http {}` directives for the page: the zones, the HTTPS server in front of the page and the redirect,
-    and the citizens' "Mi turno" page on the guest Wi-Fi when the hub serves it (public_lines). `extra`: more
-    lines for each server, `cache_dir` the page's cache (a private nginx's own paths)."""
-    web = config.web
+    """The `http {}` directives for the site's page (front_text), and the citizens' "Mi turno" page on the guest
+    Wi-Fi when the hub serves it (public_lines). `extra`: more lines for each server, `cache_dir` the page's
+    cache (a private nginx's own paths)."""
+    text = front_text(config.web, https_name(config), extra=extra)
+    if config.public is not None and config.public.listen:
+        text += "\n".join(public_lines(config.public, extra, cache_dir)) + "\n"
+    return text
+
+
+def front_text(web, name: str, *, extra: tuple[str, ...] = ()) -> str:
+    """The zones, the HTTPS server in front of a coordinators' page (the central's too) and its redirect: `web`
+    says where nginx listens (host, port, http_port), with which certificate (cert_file, key_file) and where the
+    page is (app_port); `name` is the certificate's name the redirect sends browsers to."""
     _checked_paths({"web.cert_file": web.cert_file, "web.key_file": web.key_file})
     port = "" if web.port == 443 else f":{web.port}"
     common = _common("turnero_connections", CONNECTIONS_PER_ADDRESS, extra)
@@ -143,9 +153,7 @@ def site_text(config: SiteConfig, *, extra: tuple[str, ...] = (), cache_dir: Pat
         "}",
     ]
     if web.http_port:
-        lines += _redirect_server(web.host, web.http_port, common, f"https://{https_name(config)}{port}")
-    if config.public is not None and config.public.listen:
-        lines += public_lines(config.public, extra, cache_dir)
+        lines += _redirect_server(web.host, web.http_port, common, f"https://{name}{port}")
     return "\n".join(lines) + "\n"
 
 

@@ -25,10 +25,13 @@ What install puts on the Pi (uninstall takes it away again; the state stays unle
 The central (`--role central --config central.toml`, on a Debian server) gets instead:
   /etc/turnero/central.toml                   its file (0640 root:turnero)
   PostgreSQL's role and database turnero      peer authentication on the local socket
+  PostgreSQL's role turnero_lectura           read-only, for BI tools: the `bi` views (docs/central.md)
   /etc/turnero/central/broker/                the central broker's CA, users, ACL and every site's credential
-                                              ([broker] files); credentials/central readable by the service
+                                              ([broker] files); credentials/central and central-web readable by
+                                              the service; web.crt and web.key, the page's certificate
   /etc/mosquitto/conf.d/turnero-central.conf  its listener for the sites' bridges, and the broker's open-file limit
-  /etc/systemd/system/turnero-central.service
+  /etc/nginx/conf.d/turnero-central.conf      nginx-light in front of the central's page (appliance/ops/front.py)
+  /etc/systemd/system/turnero-central.service with its state (accounts, sessions) in /var/lib/turnero-central
 """
 from __future__ import annotations
 
@@ -52,7 +55,9 @@ from appliance.core.durable import write_atomic
 from appliance.ops import broker_files, central_broker, front, site_ca
 from appliance.site import DEFAULT_CREDENTIALS_DIR
 from appliance.site.model import PUBLIC_SECRET
+from appliance.web.server import url_host
 from central import config as central_config
+from central.config import READERS
 from hub import mi_turno
 
 # The systemd units ship inside this package (units/ is the repository's systemd/ folder, as package data).
@@ -70,6 +75,7 @@ CENTRAL_MOSQUITTO_CONF = f"/etc/mosquitto/conf.d/{central_broker.CONF_NAME}"
 MOSQUITTO_GROUP = broker_files.MOSQUITTO_USER
 MOSQUITTO_DROP_IN = f"/etc/systemd/system/mosquitto.service.d/{broker_files.DROP_IN_NAME}"
 NGINX_SITE = "/etc/nginx/conf.d/turnero.conf"      # Debian's nginx.conf includes conf.d/*.conf in its http {}
+CENTRAL_NGINX_SITE = "/etc/nginx/conf.d/turnero-central.conf"
 CHRONY_CONF = "/etc/chrony/conf.d/turnero.conf"
 UNIT_DIR = "/etc/systemd/system"
 PROGRAM = "/usr/local/bin/turnero"
@@ -690,6 +696,10 @@ def _database_steps(database: str) -> list[Step]:
         _postgres_step(f"create the database role {USER}", ["createuser", USER], _database_role_exists),
         _postgres_step(f"create the database {database}, owned by {USER}", ["createdb", "--owner", USER, database],
                        lambda: _database_exists(database)),
+        # BI tools log in as roles of their own in this one (docs/central.md); the central grants it the `bi`
+        # views at every start (central/database.py).
+        _postgres_step(f"create the read-only role {READERS} for BI tools", ["createuser", "--no-login", READERS],
+                       lambda: _postgres_has(f"SELECT 1 FROM pg_roles WHERE rolname = '{READERS}'")),
     ]
 
 
@@ -707,6 +717,8 @@ def _central_steps(target: Target, role: Role, config_path: Path, credential: Pa
         with _private():
             central_broker.write_central_files(directory, names, config.broker.port)
 
+    nginx_site = front.front_text(config.web, url_host(names[0])).encode()    # a FrontError stops the plan here
+
     return [
         *_user_steps([]),
         *_settings_steps(target, CENTRAL_FILE, config_path, "the central's file"),
@@ -720,12 +732,17 @@ def _central_steps(target: Target, role: Role, config_path: Path, credential: Pa
              marks="mosquitto users"),
         # The central process logs in with credentials/central; every site's password stays root's.
         directory_step(target, credentials, mode=0o750, group=USER, text="the folder of the central's credentials"),
-        mode_step(target, f"{credentials}/{central_broker.CENTRAL}", mode=0o640, group=USER,
-                  text="the central's MQTT password", marks="service"),
+        *(mode_step(target, f"{credentials}/{user}", mode=0o640, group=USER, text=f"the {user} MQTT password",
+                    marks="service") for user in (central_broker.CENTRAL, central_broker.CENTRAL_WEB)),
         # A copy, not a link: a changed listener is seen, and restarts Mosquitto.
         file_step(target, CENTRAL_MOSQUITTO_CONF, lambda: (directory / central_broker.CONF_NAME).read_bytes(),
                   text="the central broker's settings", marks="mosquitto"),
         *_broker_restart_steps(target),
+        # The page behind nginx, with the certificate broker-files issued from the central's CA.
+        _apt_step("nginx-light", "the front of the central's page"),
+        file_step(target, CENTRAL_NGINX_SITE, lambda: nginx_site,
+                  text="the central page's front: TLS, timeouts, limits, the redirect", marks="nginx"),
+        _restart_step("nginx.service", {"nginx"}),
         *_unit_steps(target, [role]),
     ]
 
@@ -822,7 +839,9 @@ def _central_removal_steps(target: Target, role: Role, purge: bool) -> list[Step
     others = _installed_units(target, leaving=(role,))
     steps = [*_unit_removal_steps(target, role, others),
              removal_step(target, CENTRAL_MOSQUITTO_CONF, text="the central broker's settings", marks="mosquitto"),
-             *_broker_removal_steps(target)]
+             *_broker_removal_steps(target),
+             removal_step(target, CENTRAL_NGINX_SITE, text="the central page's front", marks="nginx"),
+             _restart_step("nginx.service", {"nginx"})]
     if purge:
         files = Path(config.files if config else CENTRAL_BROKER_FILES)
         database = _database_name(config.dsn) if config else USER
@@ -831,6 +850,8 @@ def _central_removal_steps(target: Target, role: Role, purge: bool) -> list[Step
             empty_directory_removal_step(target, str(files.parent)),
             _postgres_step(f"delete the database {database} (every site's record)",
                            ["dropdb", "--if-exists", database], lambda: not _database_exists(database)),
+            _postgres_step(f"delete the read-only role {READERS}", ["dropuser", "--if-exists", READERS],
+                           lambda: not _postgres_has(f"SELECT 1 FROM pg_roles WHERE rolname = '{READERS}'")),
             _postgres_step(f"delete the database role {USER}", ["dropuser", "--if-exists", USER],
                            lambda: not _database_role_exists()),
         ]

@@ -8,9 +8,9 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
-from appliance.core.spanish import MONTHS, long_date, plural
+from appliance.core.spanish import MONTHS, clock, long_date, plural
 from appliance.report import charts
-from appliance.report.tally import WAIT_BUCKETS_MIN, Figures, mean, median, p90
+from appliance.report.tally import WAIT_BUCKETS_MIN, Figures, Totals, mean, median, p90
 
 # One stylesheet for the reports and the coordinators' pages (which serve this file): inlined here, a report
 # saved from a page looks as it did there.
@@ -70,22 +70,27 @@ def cards(items: list[tuple[str, str, str]]) -> str:
     return f'<section class="cards">{markup}</section>'
 
 
-def total_cards(total: Figures, within_label: str, within: int) -> list[tuple[str, str, str]]:
-    """The cards of a whole period: `within` of the calls waited no longer than the target `within_label` names."""
-    attended = total.outcomes.get("attended", 0)
+def report_head(title: str, lead: str, made_at, note: str = "") -> str:
+    """The Informe's title, what and when it covers, and when it was made."""
+    return (f'<header class="report-head"><h1>{escape(title)}</h1><p class="lead">{escape(lead)}</p>'
+            f'<p class="muted">{escape(note)}Generado el {escape(long_date(made_at.date()))} a las '
+            f"{clock(made_at)}.</p></header>")
+
+
+def total_cards(total: Totals, within_label: str) -> list[tuple[str, str, str]]:
+    """The cards of a whole period; `within_label` names the wait target."""
     return [
         ("Turnos", integer(total.turns),
          f"{integer(total.normal)} {plural(total.normal, 'normal', 'normales')} y "
          f"{integer(total.preferential)} {plural(total.preferential, 'preferencial', 'preferenciales')}"),
-        ("Atendidos", integer(attended), f"{percent(attended, total.turns)} de los turnos"),
-        ("No se presentaron", integer(total.outcomes.get("no_show", 0)),
-         f"{percent(total.outcomes.get('no_show', 0), total.turns)} de los turnos"),
-        ("Espera media", minutes(mean(total.waits)),
-         f"Mediana {minutes(median(total.waits))} · p90 {minutes(p90(total.waits))}"),
-        (within_label, percent(within, len(total.waits)),
-         f"{integer(within)} de {integer(len(total.waits))} "
-         f"{plural(len(total.waits), 'llamado', 'llamados')}"),
-        ("Atención media", minutes(mean(total.attentions)), f"Mediana {minutes(median(total.attentions))}"),
+        ("Atendidos", integer(total.attended), f"{percent(total.attended, total.turns)} de los turnos"),
+        ("No se presentaron", integer(total.no_show), f"{percent(total.no_show, total.turns)} de los turnos"),
+        ("Espera media", minutes(total.mean_wait),
+         f"Mediana {minutes(total.median_wait)} · p90 {minutes(total.p90_wait)}"),
+        (within_label, percent(total.within, total.called),
+         f"{integer(total.within)} de {integer(total.called)} {plural(total.called, 'llamado', 'llamados')}"),
+        ("Atención media", minutes(total.mean_attention),
+         "" if total.median_attention is None else f"Mediana {minutes(total.median_attention)}"),
         ("Calificaciones de 4 o 5", percent(total.good, total.rated),
          f"{integer(total.good)} de {integer(total.rated)} "
          f"{plural(total.rated, 'calificación', 'calificaciones')}"),

@@ -17,16 +17,12 @@ from dataclasses import dataclass
 WAIT_BUCKETS_MIN = (0, 5, 10, 15, 20, 30, 45, 60)   # the histogram's lower bounds, in minutes
 
 
-@dataclass(frozen=True)
-class Figures:
-    """One group of turns (the period, a service, a kind, a desk, an advisor), void numbers excluded."""
+class Counted:
+    """What follows from a group's turns, preferential turns and ratings (1 to 5), however it was tallied."""
 
     turns: int
     preferential: int
-    outcomes: dict[str, int]       # attended, no_show, transferred, unattended, in_service, waiting
-    waits: tuple[int, ...]         # seconds, sorted: every turn called
-    attentions: tuple[int, ...]    # seconds, sorted: every attended turn
-    ratings: tuple[int, ...]       # how many of each value, 1 to 5
+    ratings: tuple[int, ...] | list[int]
 
     @property
     def normal(self) -> int:
@@ -45,6 +41,18 @@ class Figures:
     def rating_mean(self) -> float | None:
         return sum(v * n for v, n in zip(range(1, 6), self.ratings)) / self.rated if self.rated else None
 
+
+@dataclass(frozen=True)
+class Figures(Counted):
+    """One group of turns (the period, a service, a kind, a desk, an advisor), void numbers excluded."""
+
+    turns: int
+    preferential: int
+    outcomes: dict[str, int]       # attended, no_show, transferred, unattended, in_service, waiting
+    waits: tuple[int, ...]         # seconds, sorted: every turn called
+    attentions: tuple[int, ...]    # seconds, sorted: every attended turn
+    ratings: tuple[int, ...]       # how many of each value, 1 to 5
+
     def within(self, seconds: int) -> int:
         """How many waits were at most this long."""
         return sum(w <= seconds for w in self.waits)
@@ -52,6 +60,36 @@ class Figures:
     def attentions_over(self, seconds: int) -> int:
         """How many attentions lasted longer than this (the site's limit, seed 003)."""
         return sum(a > seconds for a in self.attentions)
+
+    def totals(self, target_s: int) -> Totals:
+        return Totals(turns=self.turns, preferential=self.preferential, attended=self.outcomes.get("attended", 0),
+                      no_show=self.outcomes.get("no_show", 0), mean_wait=mean(self.waits),
+                      median_wait=median(self.waits), p90_wait=p90(self.waits), called=len(self.waits),
+                      within=self.within(target_s), mean_attention=mean(self.attentions),
+                      median_attention=median(self.attentions), good=self.good, rated=self.rated)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What the cards of a whole period show, from whichever tally made them (the site's, the central's)."""
+
+    turns: int
+    preferential: int
+    attended: int
+    no_show: int
+    mean_wait: float | None
+    median_wait: float | None
+    p90_wait: float | None
+    called: int
+    within: int                    # calls that waited no longer than the target
+    mean_attention: float | None
+    median_attention: float | None  # None: not kept (the central keeps attention sums only)
+    good: int
+    rated: int
+
+    @property
+    def normal(self) -> int:
+        return self.turns - self.preferential
 
 
 def mean(values) -> float | None:

@@ -2,6 +2,8 @@
 each naming its key (``desks[2].services``) and what is wrong, and a role never starts half-configured."""
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import ipaddress
 import re
 import tomllib
@@ -64,7 +66,7 @@ def parse(text: str, source: str = "site.toml") -> SiteConfig:
     config = reader.site(data)
     if reader.problems:
         raise ConfigError(source, reader.problems)
-    return config
+    return dataclasses.replace(config, version=hashlib.sha256(text.encode()).hexdigest()[:12])
 
 
 _MISSING = object()

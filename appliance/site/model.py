@@ -303,6 +303,9 @@ class SiteConfig:
     # A turn just called can be rated only once its attention has lasted this long: a citizen who is leaving and
     # presses again must not rate the next one.
     rating_min_attention_s: float = 60.0
+    # The start of the file's SHA-256: every Pi reading the same file, and the central, show the same version.
+    # Not part of what the site is: the same site written otherwise is equal.
+    version: str = dataclasses.field(default="", compare=False)
 
     def today(self) -> date:
         """The site's service day now: its own time zone's date, not the machine's (a Pi set to UTC is a day

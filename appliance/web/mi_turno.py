@@ -34,28 +34,30 @@ ERRORS = {404: "Página no encontrada", 405: "Solicitud no permitida", 500: "Err
 
 
 class PositionsBook:
-    """The latest Positions of each shard, as the broker retains them. `take()` runs in the MQTT thread and
-    `find()` in the page's: a shard's table is replaced whole, never changed in place."""
+    """The latest Positions of each shard of each site, as the broker retains them. `take()` runs in the MQTT
+    thread and `find()` in the page's: a shard's table is replaced whole, never changed in place."""
 
     def __init__(self, today: Callable[[], str]):
-        """`today()`: the site's day now ("2026-12-06"): a shard of another day holds only expired codes."""
+        """`today()`: the day now ("2026-12-06"): a shard of another day holds only expired codes."""
         self._today = today
-        self._shards: dict[str, tuple[str, str, dict[str, contract.Position]]] = {}
+        # shard -> site -> (day, the site's name, code -> position)
+        self._shards: dict[str, dict[str, tuple[str, str, dict[str, contract.Position]]]] = {}
         self._lock = threading.Lock()
 
-    def take(self, message: contract.Positions) -> None:
+    def take(self, message: contract.Positions, site: str = "") -> None:
+        """`site`: whose shard it is, where one book holds several sites' (the central's)."""
         table = {position.public_code: position for position in message.positions}
         with self._lock:
-            self._shards[message.shard] = (message.day, message.name, table)
+            self._shards.setdefault(message.shard, {})[site] = (message.day, message.name, table)
 
     def find(self, code: str) -> tuple[str, contract.Position] | None:
         """(the site's name, the turn's position) for a well-formed code of today; None for anything else."""
         if not contract.PUBLIC_CODE.fullmatch(code):
             return None
         with self._lock:
-            day, name, table = self._shards.get(contract.shard_of(code), ("", "", {}))
-        position = table.get(code) if day == self._today() else None
-        return None if position is None else (name, position)
+            held = list(self._shards.get(contract.shard_of(code), {}).values())
+        today = self._today()
+        return next(((name, table[code]) for day, name, table in held if day == today and code in table), None)
 
 
 def public_app(book: PositionsBook, *, behind_front: bool = True) -> Flask:

@@ -13,6 +13,7 @@ import json
 import logging
 import socket
 import threading
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -42,6 +43,8 @@ ERRORS = {
     413: ("Solicitud demasiado grande", "La solicitud es demasiado grande."),
     429: ("Demasiados intentos", "Hubo demasiados intentos fallidos. Espere unos minutos y vuelva a intentarlo."),
     500: ("Error interno", "Ocurrió un error interno. Intente de nuevo; si continúa, avise al técnico."),
+    503: ("Servicio no disponible", "El servidor no puede atender esta solicitud en este momento. Intente de nuevo "
+                                    "en un momento; si continúa, avise al técnico."),
 }
 _BUSY = (f"Ya se están preparando {MAX_PERIODS} informes o archivos CSV, lo más que el servidor hace a la vez. "
          "Espere a que termine alguno y vuelva a intentarlo en un momento.")
@@ -54,7 +57,8 @@ class WebError(RuntimeError):
 # --- the component -----------------------------------------------------------------------------------------
 
 class PageComponent:
-    """`start()` binds the ports and starts what the page reads; `stop()` ends both. `url` is where it answers.
+    """`start()` binds the ports, connects the page's own MQTT link and runs `watch()` (what the page reads, in a
+    thread of its own, until `stopping` is set); `stop()` ends all three. `url` is where it answers.
 
     `front`: behind nginx (appliance/ops/front.py): plain HTTP on the loopback, a client's address from nginx's
     header; nginx does TLS and the redirect. Otherwise the page serves HTTPS itself on `host`:`port` (with
@@ -74,7 +78,28 @@ class PageComponent:
         self.throttle = Throttle()
         self.periods = threading.BoundedSemaphore(MAX_PERIODS)   # CSVs and reports being made
         self.public: set[str] = set()                            # endpoints open without a session
+        self.stopping = threading.Event()
         self._servers: list[PageServer] = []
+        self._watcher: threading.Thread | None = None
+        self.app: Flask | None = None       # the subclass makes it (make_app) with its routes
+        self.link = None                    # the subclass's own connection (appliance.core.link.Link)
+
+    def start(self) -> None:
+        self.listen(self.app)
+        self.link.start()
+        self._watcher = threading.Thread(target=self.watch, name=f"{self.device}-live", daemon=True)
+        self._watcher.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.close()
+        if self._watcher is not None:
+            self._watcher.join(5)
+        self.link.stop()
+
+    def watch(self) -> None:
+        """What the page reads from its link, until `stopping` is set."""
+        raise NotImplementedError
 
     @property
     def scheme(self) -> str:
@@ -234,6 +259,22 @@ def form() -> dict[str, list[str]]:
 
 def attachment(filename: str) -> dict:
     return {"Content-Disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"}
+
+
+def csv_download(chunks: Callable[[], Iterator[bytes]], filename: str) -> Response:
+    """A CSV sent as it is made, in a slot `take_a_slot` took (given back when the answer ends, also when the
+    browser went away before the first byte). A failure halfway ends the body without its last chunk, so the
+    browser reports a failed download, never half a file."""
+    def body() -> Iterator[bytes]:
+        try:
+            yield from chunks()
+        except Exception:
+            log.exception("web: %s failed while being sent; the download is cut short", filename)
+            raise
+
+    response = Response(body(), content_type="text/csv; charset=utf-8", headers=attachment(filename))
+    response.call_on_close(component().periods.release)
+    return response
 
 
 def asked_period(template: str, title: str, **values) -> tuple[date, date]:

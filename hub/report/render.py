@@ -6,12 +6,12 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
-from appliance.core.spanish import MONTHS, clock, long_date, plural
+from appliance.core.spanish import MONTHS, plural
 from appliance.records.journal import DayStore
 from appliance.report import charts
 from appliance.report.html import (SERVICE_COLUMNS, capital, cards, document, duration, figure_charts, integer,
                                    month_name, people_columns, percent, period_text, ratings_chart,
-                                   section, total_cards, wait_distribution)
+                                   report_head, section, total_cards, wait_distribution)
 from appliance.report.tally import mean
 from appliance.site import SiteConfig
 from hub.report.appointments import COLUMNS as APPOINTMENT_COLUMNS
@@ -34,10 +34,8 @@ def render_document(report: Report) -> str:
 
 def render_body(report: Report) -> str:
     total = report.total
-    parts = [f'<header class="report-head"><h1>Informe Turnero CIS</h1>'
-             f'<p class="lead">{escape(report.site)} · {escape(period_text(report.first, report.last))}</p>'
-             f'<p class="muted">Generado el {escape(long_date(report.made_at.date()))} a las '
-             f"{clock(report.made_at)}.</p></header>"]
+    parts = [report_head("Informe Turnero CIS", f"{report.site} · {period_text(report.first, report.last)}",
+                         report.made_at)]
     if not total.turns:
         parts.append('<p class="empty">No hay turnos registrados en este periodo.</p>')
     parts.append(_cards(report))
@@ -62,8 +60,7 @@ def render_body(report: Report) -> str:
 
 
 def _cards(report: Report) -> str:
-    target_s = report.target_min * 60
-    return cards(total_cards(report.total, f"Esperaron hasta {report.target_min} min", report.total.within(target_s)))
+    return cards(total_cards(report.total.totals(report.target_min * 60), f"Esperaron hasta {report.target_min} min"))
 
 
 def _charts(report: Report) -> str:

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 import time
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -23,8 +21,8 @@ from appliance.records.contacts import Contacts
 from appliance.records.journal import DayStore
 from appliance.records.turns_csv import csv_chunks
 from appliance.site import SiteConfig
-from appliance.web.pages import (PageComponent, WebError, asked_period, attachment, component, error, form,
-                                 json_answer, make_app, query, redirect, render, routes, take_a_slot)
+from appliance.web.pages import (PageComponent, WebError, asked_period, attachment, component, csv_download, error,
+                                 form, json_answer, make_app, query, redirect, render, routes, take_a_slot)
 from appliance.web.queries import BadRequest
 from hub.export import rows
 from hub.report.figures import Report, build
@@ -72,32 +70,20 @@ class CoordinatorsWeb(PageComponent):
         self.inbox: queue.Queue = queue.Queue()
         self.link = Link(self.device, config.broker, self.inbox, now=self.now, subscriptions=(
             contract.BOARD_TOPIC, contract.desk_state_topic("+"), contract.status_topic("+"),
-            contract.printer_topic("+"), contract.heartbeat_topic("+")))
+            contract.printer_topic("+"), contract.heartbeat_topic("+")), site_file=config.version)
         self.live = LiveView(config, self.store, self.link, self.now)
         self.app = make_app(self, pages, templates=HERE / "templates")
         self.public.add("pages.script")
-        self._stop = threading.Event()
-        self._watcher: threading.Thread | None = None
 
     def start(self) -> None:
-        self.listen(self.app)
-        self.live.refresh()
-        self.link.start()
-        self._watcher = threading.Thread(target=self._watch, name="hub-web-live", daemon=True)
-        self._watcher.start()
+        self.live.refresh()     # the page answers with today's picture from its first request
+        super().start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        self.close()
-        if self._watcher is not None:
-            self._watcher.join(5)
-        self.link.stop()
-
-    def _watch(self) -> None:
+    def watch(self) -> None:
         """The only writer of the live view: takes what the link delivers; recomputes soon after a change
         (at most every EAGER_S) and every REFRESH_S anyway, for the waits that grow and the day file."""
         last, changed = 0.0, False
-        while not self._stop.is_set():
+        while not self.stopping.is_set():
             for item in arrived(self.inbox, EAGER_S, None):
                 self.live.take(item)
                 changed = True
@@ -279,22 +265,10 @@ def export_page():
 
 @route("/exportar/turnos.csv")
 def csv_file():
-    """Sent day by day as the period is read: a year's CSV never sits whole in the hub's memory. A failure
-    halfway ends the body without its last chunk, so the browser reports a failed download, never half a file."""
+    """Sent day by day as the period is read: a year's CSV never sits whole in the hub's memory."""
     first, last = asked_period("export.html", "Exportar CSV")
     take_a_slot("export.html", "Exportar CSV", first, last)
     web = _web()
     names = web.config.service_names()
-
-    def body() -> Iterator[bytes]:
-        try:
-            yield from csv_chunks(rows(web.store, first, last, names))
-        except Exception:
-            log.exception("hub-web: the CSV of %s to %s failed while being sent; the download is cut short",
-                          first, last)
-            raise
-
-    response = Response(body(), content_type="text/csv; charset=utf-8",
-                        headers=attachment(f"turnos_{first.isoformat()}_{last.isoformat()}.csv"))
-    response.call_on_close(web.periods.release)     # also when the browser went away before the first byte
-    return response
+    return csv_download(lambda: csv_chunks(rows(web.store, first, last, names)),
+                        f"turnos_{first.isoformat()}_{last.isoformat()}.csv")

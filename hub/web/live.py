@@ -19,6 +19,7 @@ from appliance.records.ledger import Ledger, fold
 from appliance.site import SiteConfig
 from hub.day import recorded_day
 from hub.shipper import DEVICE as SHIPPER
+from hub.web.picture import PicturePublisher
 
 log = logging.getLogger(__name__)
 SETTLE_S = 3.0                      # after connecting, retained statuses have arrived by then
@@ -63,6 +64,9 @@ class LiveView:
         self._answered = threading.Condition(self._lock)
         self._answers: dict[str, dict] = {}   # command id -> the hub's record of it, as the journal has it
         self.skews: dict[str, float] = {}   # device -> seconds its clock is ahead of this one (negative: behind)
+        self.heard: dict[str, str] = {}     # device -> when its last heartbeat came, on this clock
+        self.versions: dict[str, tuple[str | None, str | None]] = {}   # device -> (software, site file)
+        self.picture = PicturePublisher(link, config.name) if config.central else None
         self.problems: dict[str, str] = {}  # device -> what it says keeps it from working (its heartbeat)
         self.rejected = contract.Refusals()
 
@@ -122,6 +126,8 @@ class LiveView:
         else:
             self.problems.pop(device, None)
         received = self.now() - timedelta(seconds=time.monotonic() - message.timestamp)
+        self.heard[device] = received.isoformat(timespec="seconds")
+        self.versions[device] = (beat.software, beat.site_file)
         skew = (datetime.fromisoformat(beat.at) - received).total_seconds()
         off, was_off = abs(skew) > MAX_SKEW_S, abs(self.skews.get(device, 0.0)) > MAX_SKEW_S
         self.skews[device] = skew
@@ -144,6 +150,8 @@ class LiveView:
             "desks": self._desks(ledger, now), "devices": self._devices(ledger), "calls": self._calls()}
         with self._lock:
             self._snapshot = view
+        if self.picture is not None:
+            self.picture.offer(view, self.board.calls if self.board else [], now)
         if self.link.connected and alarms != self._published:
             message = contract.Alarms(id=contract.new_id(), at=now.isoformat(timespec="milliseconds"),
                                       source=self.link.device, alarms=alarms)
@@ -278,8 +286,12 @@ class LiveView:
         result = []
         for device, role in self._device_list():
             text, tone = _PRINTER[self.printers[device].state] if device in self.printers else (None, None)
+            skew = self.skews.get(device)
             result.append({"id": device, "role": role, "state": self._state(device), "printer": text,
-                           "printer_tone": tone, "refused": ledger.impossible.get(device, 0)})
+                           "printer_tone": tone, "refused": ledger.impossible.get(device, 0),
+                           "printer_state": self.printers[device].state if device in self.printers else None,
+                           "heard_at": self.heard.get(device), "skew_s": None if skew is None else round(skew),
+                           "versions": self.versions.get(device, (None, None))})
         return result
 
     def _calls(self) -> list[dict]:

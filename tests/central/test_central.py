@@ -256,8 +256,9 @@ def test_a_site_reads_only_its_own_acknowledgement(network):
     for site in ("cali", "palmira"):     # what the central publishes for each site
         ack = shipping.CentralAck(id=contract.new_id(), at="2026-11-24T10:00:00-05:00", source="central", site=site,
                                   days={"2026-11-24": 10}, gaps=[])
+        # Accepted: 0, or 16 "no matching subscribers" while the site's bridge is still connecting.
         assert publish(central, "central", shipping.central_topic(site, shipping.ACK), ack.to_json(),
-                       retain=True) == 0
+                       retain=True) in (0, 16)
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="cali", protocol=mqtt.MQTTv5)
     client.username_pw_set("cali", (central.files / "credentials" / "cali").read_text().strip())
     client.tls_set(ca_certs=str(central.files / "ca.crt"))

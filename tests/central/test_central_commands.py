@@ -63,3 +63,20 @@ def test_add_site_makes_the_credential_and_prints_what_to_copy(tmp_path):
     assert (files / "credentials" / "cali").read_text().strip() == password      # kept: the site has it
     acl = (files / "acl").read_text()
     assert "pattern write turnero/central/v1/%u/records" in acl and "user palmira" in acl
+
+
+def test_central_users_see_the_sites_they_are_given(tmp_path):
+    path = tmp_path / "central.toml"
+    path.write_text(f'[central]\nname = "X"\n[broker]\nfiles = "{tmp_path}"\n[web]\nstate = "{tmp_path / "web"}"\n'
+                    f'port = 9443\n', encoding="utf-8")
+
+    def user(*args: str, password: str = "una-clave-larga-1\n") -> subprocess.CompletedProcess:
+        return subprocess.run([str(TURNERO), "central", "user", *args, "--config", str(path), "--password-stdin"],
+                              input=password, capture_output=True, text=True, timeout=60)
+    refused = user("add", "regional")
+    assert refused.returncode == 2 and "--sites cali,palmira, or --all" in refused.stderr
+    assert user("add", "regional", "--sites", "cali, palmira").returncode == 0
+    assert user("add", "nacional", "--all").returncode == 0
+    assert user("add", "corta", "--all", password="corta\n").returncode == 2
+    assert user("list").stdout.splitlines() == ["nacional", "regional (sites: cali, palmira)"]
+    assert user("remove", "regional").stdout.startswith("regional: removed")

@@ -2,12 +2,13 @@
 loop (tests/harness/hub_feed) on a clock the test moves."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from appliance import contract
 from appliance import site as site_config
-from appliance.dev.network import LocalCentral, site_for_central
+from appliance.dev.network import LocalCentral, site_for_central, site_page
 from hub.service import Hub
 from tests.harness import hub_feed
 from tests.harness.roles import SettableClock
@@ -43,3 +44,40 @@ class Site:
 
     def records(self) -> int:
         return sum(len(self.hub.store.day(day)) for day in self.hub.store.days())
+
+
+class LiveSite(Site):
+    """A site on the real clock, whose hub publishes to its broker and whose page publishes its picture."""
+
+    def __init__(self, folder, site, central):
+        super().__init__(folder, site, central, start=datetime.now(hub_feed.TZ) - timedelta(hours=2))
+        self.name = f"CIS {site.capitalize()}"
+        self.config, self.page = site_page(dataclasses.replace(self.config, name=self.name), folder / "hub",
+                                           now=lambda: datetime.now(hub_feed.TZ))
+        self.served = 0
+
+    def tickets(self, count: int, service: str = "R", minutes_ago: int = 60) -> None:
+        """Tickets taken `minutes_ago` and after, a minute apart."""
+        day = datetime.now(hub_feed.TZ).date().isoformat()
+        for n in range(count):
+            self.clock.moment = datetime.now(hub_feed.TZ) - timedelta(minutes=minutes_ago - n)
+            number = len(self.hub.ledger.turns) + 1
+            prefix = "P" if number % 4 == 0 else service    # every fourth a preferential turn
+            hub_feed.feed(self.hub, contract.TicketIssued(
+                id=f"{self.id}-{day}-t{number}", at=self.clock.moment.isoformat(), source="kiosco-1",
+                turn_id=f"{day}/kiosco-1/{prefix}{number:03d}", number=f"{prefix}-{number:03d}", service=service,
+                preferential=prefix == "P"))
+
+    def next(self, desk: int = 1, rating: int | None = None) -> None:
+        """The citizen at `desk` rates the attention (if `rating`), and the advisor calls the next turn."""
+        self.clock.moment = datetime.now(hub_feed.TZ)
+        self.served += 1
+        serving = self.hub.ledger.serving.get(desk)
+        if rating and serving:
+            hub_feed.feed(self.hub, contract.Rating(id=f"{self.id}-rating-{self.served}", at=self.clock.moment
+                                                    .isoformat(), source=f"escritorio-{desk}", desk=desk,
+                                                    turn_id=serving, value=rating))
+        hub_feed.feed(self.hub, hub_feed.request(desk, f"{self.id}-next-{self.served}", on_counter=None))
+
+    def waiting(self) -> int:
+        return sum(1 for turn in self.hub.ledger.waiting())

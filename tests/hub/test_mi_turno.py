@@ -24,7 +24,7 @@ from appliance.kiosk.unit import KioskUnit
 from appliance.site import BrokerAddress, PublicSettings
 from hub.mi_turno import MiTurnoPage
 from hub.service import Hub
-from tests.harness.chromium import emulate_width, full_page_shot, trusting_browser
+from tests.harness.chromium import browser_trusting, emulate_width, save_shot
 from tests.harness.escpos_text import printed_qr_codes, printed_text
 from tests.harness.page import page_certificate, page_config, request
 from tests.harness.roles import STEP_DEADLINE_S, Running, Ticking, wait_until
@@ -113,7 +113,7 @@ def site(broker, tmp_path):
 
 @pytest.fixture
 def phone(tmp_path, broker):
-    for driver in trusting_browser(tmp_path, broker.ca_file):
+    for driver in browser_trusting(tmp_path, broker.ca_file):
         emulate_width(driver, PHONE_WIDTH)
         yield driver
 
@@ -126,8 +126,7 @@ def shows(phone, words: str):
 
 
 def shot(phone, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    full_page_shot(phone, SHOTS / f"{name}.png", PHONE_WIDTH)
+    save_shot(phone, SHOTS / f"{name}.png", PHONE_WIDTH)
     emulate_width(phone, PHONE_WIDTH)
 
 

@@ -14,6 +14,7 @@ from appliance import site as site_config
 from appliance.core.public_code import public_code
 from appliance.records.ledger import Turn
 from appliance.site import PublicSettings, QueuePolicy
+from appliance.web.mi_turno import PositionsBook
 from hub.policy import choose_next, queue_order
 from hub.service import Hub
 from tests.harness.hub_feed import START, feed, request, ticket
@@ -120,3 +121,22 @@ def test_a_reader_refuses_positions_that_break_the_contract(change, why):
     change(body)
     with pytest.raises(contract.ContractError, match=why):
         contract.expect(json.dumps(body).encode(), contract.Positions)
+
+
+def test_a_book_of_several_sites_finds_each_code_in_its_own_and_nothing_of_another_day():
+    today = ["2026-11-24"]
+    book = PositionsBook(lambda: today[0])
+
+    def shard(site_name: str, code: str, day: str = "2026-11-24") -> contract.Positions:
+        return contract.Positions(id=contract.new_id(), at=START.isoformat(), source="hub", name=site_name, day=day,
+                                  shard=code[0], positions=[contract.Position(
+                                      public_code=code, number="R-001", state="attended",
+                                      service_name="Registro y Aportes")])
+
+    book.take(shard("CIS Cali", "a" + "2" * 15), site="cali")
+    book.take(shard("CIS Palmira", "a" + "3" * 15), site="palmira")      # the same shard, another site
+    book.take(shard("CIS Tuluá", "b" + "2" * 15, day="2026-11-23"), site="tulua")
+    assert book.find("a" + "2" * 15)[0] == "CIS Cali" and book.find("a" + "3" * 15)[0] == "CIS Palmira"
+    assert book.find("b" + "2" * 15) is None and book.find("a" + "4" * 15) is None and book.find("a" * 40) is None
+    today[0] = "2026-11-25"
+    assert book.find("a" + "2" * 15) is None

@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -30,7 +29,7 @@ from appliance.web.accounts import DECOY, SESSION_S, AccountError, Accounts
 from appliance.web.pages import COOKIE
 from appliance.web.auth import Throttle, hash_password, verify_password
 from appliance.web.queries import MAX_DAYS, BadRequest, period
-from tests.harness.chromium import emulate_width, full_page_shot, require, trusting_browser
+from tests.harness.chromium import browser_trusting, emulate_width, require, save_shot
 from tests.harness.page import PASSWORD, ask, make_page, page_config
 from tests.harness.roles import STEP_DEADLINE_S, Running, wait_until
 
@@ -305,12 +304,12 @@ def site(broker, tmp_path):
 
 @pytest.fixture
 def browser(tmp_path, broker):
-    yield from trusting_browser(tmp_path, broker.ca_file)
+    """Headless Chromium that trusts the site CA, as a coordinator's browser does once it is imported."""
+    yield from browser_trusting(tmp_path, broker.ca_file)
 
 
 def shot(driver, name: str, width: int = 1366) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    full_page_shot(driver, SHOTS / f"{name}.png", width)
+    save_shot(driver, SHOTS / f"{name}.png", width)
 
 
 def text_of(driver, css: str) -> str:

@@ -458,6 +458,12 @@ def test_the_central_gets_its_file_its_brokers_files_and_its_unit(capsys, tmp_pa
     # The service reads its own password and the CA; the monitor's (and every site's) stays root's.
     assert mode(broker / "credentials") == 0o750 and mode(broker / "credentials/central") == 0o640
     assert mode(broker / "credentials/monitor") == 0o600 and mode(broker / "ca.crt") == 0o644
+    assert mode(broker / "credentials/central-web") == 0o640      # the page's own connection to the broker
+    # The page behind nginx, on the certificate broker-files issued for [broker] host.
+    nginx = (root / "etc/nginx/conf.d/turnero-central.conf").read_text()
+    assert f"ssl_certificate {broker.absolute().as_posix().replace(str(root), '')}/web.crt;" in nginx
+    assert "listen 443 ssl;" in nginx and "proxy_pass http://127.0.0.1:8081;" in nginx
+    assert "return 301 https://central.example.org$request_uri;" in nginx
     assert (root / "etc/systemd/system/turnero-central.service").read_bytes() == \
         (UNITS / "turnero-central.service").read_bytes()
     assert (root / "etc/systemd/system/multi-user.target.wants/turnero-central.service").is_symlink()
@@ -486,6 +492,8 @@ def test_the_centrals_dry_run_writes_nothing_and_shows_the_database_and_the_brok
     assert "install postgresql)" in plan and "install mosquitto)" in plan
     assert "(runuser -u postgres -- createuser turnero)" in plan
     assert "(runuser -u postgres -- createdb --owner turnero turnero)" in plan
+    assert "(runuser -u postgres -- createuser --no-login turnero_lectura)" in plan
+    assert "install nginx-light)" in plan and "(systemctl restart nginx.service)" in plan
     assert "useradd --system --gid turnero --no-create-home" in plan
     assert "(systemctl restart mosquitto.service)" in plan
     assert "enable turnero-central.service)" in plan and "(systemctl restart turnero-central.service)" in plan

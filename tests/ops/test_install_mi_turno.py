@@ -5,6 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from appliance import contract
+from appliance import site as site_config
+from appliance.ops import broker_files
 from appliance.ops import install as installer
 from tests.ops.test_install import ROLES, files_under, install, mode, refused, site  # noqa: F401 - site: a fixture
 
@@ -67,3 +70,10 @@ def test_a_hub_serving_the_page_without_its_certificate_is_refused(capsys, tmp_p
     (tmp_path / "public.key").unlink()
     reason = refused(capsys, "install", "--role", "hub", "--config", guest_site, "--root", tmp_path / "hub-pi")
     assert f"{tmp_path / 'public.key'}: no such file" in reason and "a certificate phones trust" in reason
+
+
+def test_the_pages_broker_account_reads_the_positions_alone(guest_site):
+    found = {account.device: account for account in broker_files.accounts(site_config.load(guest_site))}
+    page = found["hub-public"]
+    assert page.read == (contract.POSITIONS_ALL,) and contract.POSITIONS_ALL in found["hub"].write
+    assert set(page.write) == {contract.status_topic("hub-public"), contract.heartbeat_topic("hub-public")}

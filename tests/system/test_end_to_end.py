@@ -1,12 +1,15 @@
 """The whole turn lifecycle through a real Mosquitto, with gpiozero mock pins, a simulated ESC/POS printer and
 an SDL dummy screen: the roles are the demo's, each with its own MQTT connection and its own pins."""
 import csv
+import ssl
+import urllib.error
+import urllib.request
 from datetime import date
 
 import pytest
 
 from appliance.dev.demo import DemoSite
-from tests.harness.escpos_text import printed_text
+from tests.harness.escpos_text import printed_qr_codes, printed_text
 from tests.harness.roles import wait_until
 
 
@@ -31,6 +34,16 @@ def button_index(site, *, service: str, preferential: bool) -> int:
                 if b.service == service and b.preferential == preferential)
 
 
+def page_of(address: str, ca_file) -> str | None:
+    """The page at this address as a phone that trusts the site CA gets it; None until it knows the turn."""
+    try:
+        with urllib.request.urlopen(address, context=ssl.create_default_context(cafile=str(ca_file)),
+                                    timeout=10) as answer:
+            return answer.read().decode()
+    except urllib.error.HTTPError:
+        return None
+
+
 def test_a_morning_from_ticket_to_rating_to_the_crm_export(site, tmp_path):
     # A citizen takes a normal turn for Educación, then an older adult a preferential one.
     site.take_turn(button_index(site, service="E", preferential=False))
@@ -43,6 +56,10 @@ def test_a_morning_from_ticket_to_rating_to_the_crm_export(site, tmp_path):
     assert "E-001" in first and "Educación" in first
     assert "P-001" in printed_text(tickets[1].read_bytes())
     wait_until(lambda: len(site.hub.ledger.waiting()) == 2, what="the hub to queue both turns")
+    # The first ticket's QR code opens its turn's "Mi turno" page, which the demo serves.
+    (_, address), = printed_qr_codes(tickets[0].read_bytes())
+    page = wait_until(lambda: page_of(address, site.broker.ca_file), what="E-001's page")
+    assert "Turno <strong>E-001</strong>" in page and "No hay personas antes que usted" in page
 
     # Desk 1 (Registro y Aportes, Salud, Servicios Financieros) calls: the preferential turn goes first.
     site.next_at(1)
