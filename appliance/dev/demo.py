@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import queue
 import random
 import secrets
 import threading
@@ -21,11 +20,11 @@ from pathlib import Path
 from appliance import contract
 from appliance import site as site_config
 from appliance.core.hours import OpeningHours
-from appliance.core.link import Link
 from appliance.core.slots import Slots
 from appliance.desk.unit import DeskUnit
 from appliance.dev.always_open import AlwaysOpen
 from appliance.dev.local_broker import LocalBroker, free_port
+from appliance.dev.network import site_page
 from appliance.display.unit import DisplayUnit
 from appliance.drivers.gpio import press
 from appliance.drivers.printer import SimulatedPrinter
@@ -76,8 +75,9 @@ class DemoSite:
         self.kiosk = KioskUnit(self.config, kiosk.id, state / kiosk.id, pin_factory=self.kiosk_pins,
                                printer=SimulatedPrinter(), on_printed=TicketKeeper(out / "tickets"),
                                opening=AlwaysOpen(), reader=SimulatedReader)
-        # The coordinators' page's orders, which the demo gives without the page (its appointments).
-        self.coordinators = Link("hub-web", self.config.broker, queue.Queue())
+        # The site's coordinators' page: the demo gives its orders (the appointments) through its connection, and
+        # at a site of a network it publishes the site's live picture for the central.
+        self.config, self.coordinators = site_page(self.config, state / "hub")
         self.desks = {n: DeskUnit(self.config, n, state / contract.desk_device(n), pin_factory=self.desk_pins[n])
                       for n in DESKS}
         speaker = SilentSpeaker() if headless else EspeakSpeaker(volume=display.volume)
@@ -118,7 +118,7 @@ class DemoSite:
             thread.start()
         for unit in self.units:
             unit.link.wait_connected(5)
-        self.coordinators.wait_connected(5)
+        self.coordinators.link.wait_connected(5)
 
     def stop(self) -> None:
         self._stop.set()
@@ -133,7 +133,7 @@ class DemoSite:
         """A coordinator's order, as the page gives it; the hub's record of it (None if none came in time)."""
         command = contract.Command(id=contract.new_id(), at=datetime.now(self.config.timezone).isoformat(),
                                    source="hub-web", action=action, coordinator="Demostración", **fields)
-        self.coordinators.publish(contract.COMMAND_TOPIC, command.to_json()).wait_for_publish(2)
+        self.coordinators.link.publish(contract.COMMAND_TOPIC, command.to_json()).wait_for_publish(2)
         give_up = time.monotonic() + deadline_s
         while command.id not in self.hub.ledger.commands and time.monotonic() < give_up:
             time.sleep(0.05)
@@ -271,7 +271,7 @@ def _appointments(site: DemoSite, deadline_s: float = 30.0) -> None:
         return
     slip = contract.AppointmentSlip(id=contract.new_id(), at=now.isoformat(), source="hub-web",
                                     appointment=booked["appointment"], service="R", slot=booked["slot"])
-    site.coordinators.publish(contract.slip_topic(site.kiosk.kiosk.id), slip.to_json()).wait_for_publish(2)
+    site.coordinators.link.publish(contract.slip_topic(site.kiosk.kiosk.id), slip.to_json()).wait_for_publish(2)
     tickets, give_up = site.out / "tickets", time.monotonic() + deadline_s
     while not any(tickets.glob("*-cita.bin")) and time.monotonic() < give_up:
         time.sleep(0.05)

@@ -16,7 +16,7 @@ from appliance import site as site_config
 from appliance.dev import browser
 from appliance.dev.demo import SITES, DemoSite, _headless, _scripted_morning
 from appliance.dev.local_postgres import LocalPostgres
-from appliance.dev.network import LocalCentral, site_for_central, site_page
+from appliance.dev.network import LocalCentral, site_for_central
 from appliance.ops import site_ca
 from appliance.records.turns_csv import write_csv
 from appliance.web.accounts import Accounts
@@ -55,11 +55,8 @@ def run_network(*, sites: int, seconds: float, out: Path) -> int:
                 base = dataclasses.replace(site_config.load(site_config.EXAMPLE), name=SITES[name])
                 config, broker = site_for_central(base, out / name, name, network)
                 running.enter_context(broker)
-                config, picture = site_page(config, out / name / "state" / "hub")
                 site = DemoSite(out / name, broker, headless=True, base=config)
-                site.start()
-                picture.start()         # the site's page: its live picture reaches the central
-                running.callback(picture.stop)
+                site.start()            # its coordinators' page publishes the site's live picture for the central
                 try:
                     _scripted_morning(site, seconds)
                     _shipped(site)

@@ -21,8 +21,8 @@ from appliance.records.contacts import Contacts
 from appliance.records.journal import DayStore
 from appliance.records.turns_csv import csv_chunks
 from appliance.site import SiteConfig
-from appliance.web.pages import (PageComponent, WebError, asked_period, attachment, component, csv_download, error,
-                                 form, json_answer, make_app, query, redirect, render, routes, take_a_slot)
+from appliance.web.pages import (PageComponent, WebError, asked_period, attachment, component, csv_download,
+                                 error, form, json_answer, make_app, query, redirect, render, routes, take_a_slot)
 from appliance.web.queries import BadRequest
 from hub.export import rows
 from hub.report.figures import Report, build

@@ -182,10 +182,12 @@ def test_the_consolidated_informe_is_the_sum_of_the_sites_own_informes(network, 
     own = {site.id: build(site.hub.store, today, today, site.config, now=datetime.now(hub_feed.TZ)).total
            for site in sites}
 
-    def rolled() -> bool:
+    def rolled() -> bool:       # every record of the morning has reached the central and been folded
         with psycopg.connect(central.config.dsn) as db:
-            return db.execute("SELECT sum(turns) FROM day_figures WHERE facet = 'site'").fetchone()[0] == \
-                sum(f.turns for f in own.values())
+            found = db.execute("SELECT sum(turns), sum(waits_n), sum(attended), sum(ratings[1] + ratings[2] + "
+                               "ratings[3] + ratings[4] + ratings[5]) FROM day_figures WHERE facet = 'site'").fetchone()
+        return found == tuple(sum(count(f) for f in own.values()) for count in (
+            lambda f: f.turns, lambda f: len(f.waits), lambda f: f.outcomes.get("attended", 0), lambda f: f.rated))
     wait_until(rolled, DEADLINE_S, "both sites' day rolled up")
     sign_in(browser, page, "nacional")
     browser.get(f"https://127.0.0.1:{page.port}/informe?desde={today}&hasta={today}")
