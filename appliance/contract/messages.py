@@ -272,7 +272,8 @@ class Command(Message):
         if (self.name is not None or self.phone is not None) and self.consent is not True:
             raise ContractError("a name or a phone is kept only with the citizen's consent (field 'consent')")
         if self.name is not None and (not self.name.strip() or _NOT_IN_A_NAME & set(self.name)):
-            raise ContractError(f"field 'name' is not a person's name: {shown(self.name)}")
+            # Not quoted, as a refusal of other fields is: a citizen's name is not for the log.
+            raise ContractError("field 'name' is not a person's name: blank, or with markup")
         if self.action == "manual":
             issued, called, closed = (datetime.fromisoformat(t) for t in (self.issued_at, self.called_at,
                                                                           self.closed_at))

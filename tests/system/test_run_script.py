@@ -131,7 +131,8 @@ def test_on_a_pi_a_second_run_installs_nothing_and_asks_apt_nothing(tmp_path, ar
 def test_the_demo_of_a_network_of_sites_gets_postgresql_and_the_one_site_demo_does_not(tmp_path):
     pc = PlayedMachine(tmp_path, DEBIAN_12, None)
     assert installs(pc.run("demo")) == [BASE]
-    assert installs(pc.run("demo", "--sites", "2")) == ["postgresql"]
+    # PostgreSQL, and the browser that takes the screenshots of the central's page
+    assert installs(pc.run("demo", "--sites", "2")) == ["postgresql chromium chromium-driver libnss3-tools"]
 
 
 @pytest.mark.parametrize("model", [None, "QEMU Virt PlayedMachine\0"], ids=["no device tree", "another board"])
