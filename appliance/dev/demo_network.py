@@ -14,7 +14,7 @@ from pathlib import Path
 
 from appliance import site as site_config
 from appliance.dev import browser
-from appliance.dev.demo import SITES, DemoSite, _headless, _scripted_morning
+from appliance.dev.demo import SITES, DemoSite, _headless, _public_page, _scripted_morning
 from appliance.dev.local_postgres import LocalPostgres
 from appliance.dev.network import LocalCentral, site_for_central
 from appliance.ops import site_ca
@@ -52,7 +52,10 @@ def run_network(*, sites: int, seconds: float, out: Path) -> int:
         loop.start()
         try:
             for n, name in enumerate(names):
-                base = dataclasses.replace(site_config.load(site_config.EXAMPLE), name=SITES[name])
+                # Each site serves its own "Mi turno" page, as the one-site demo does: its broker has the page's
+                # account (listen), and DemoSite serves the page itself on a loopback port.
+                public = dataclasses.replace(_public_page(out / name / "state"), listen=True)
+                base = dataclasses.replace(site_config.load(site_config.EXAMPLE), name=SITES[name], public=public)
                 config, broker = site_for_central(base, out / name, name, network)
                 running.enter_context(broker)
                 site = DemoSite(out / name, broker, headless=True, base=config)
