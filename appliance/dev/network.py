@@ -31,9 +31,10 @@ class LocalCentral:
                                     f'state = "{Path(folder).absolute() / "web"}"\n', encoding="utf-8")
         self.config: CentralConfig = load_central(self.config_path)
 
-    def link(self, site: str) -> CentralLink:
-        """What a site's [central] says to reach this central."""
-        return CentralLink(site, HOST, self.port, self.files / "ca.crt", self.files / "credentials" / site)
+    def link(self, site: str, positions: bool = False) -> CentralLink:
+        """What a site's [central] says to reach this central; `positions`: the site's [public] has no listen."""
+        return CentralLink(site, HOST, self.port, self.files / "ca.crt", self.files / "credentials" / site,
+                           positions)
 
 
 def site_file(folder: Path, config: SiteConfig, *, web_port: int | None = None) -> Path:
@@ -57,7 +58,8 @@ def site_for_central(base: SiteConfig, folder: Path, site: str, central: LocalCe
     """A site of the central: its file (`base` with a [central] and its own broker's credentials) and its broker
     (not started), locked down like a hub's and bridged to the central."""
     auth, port = Path(folder).absolute() / "broker-files", free_port()
-    with_central = dataclasses.replace(base, central=central.link(site)).with_broker(HOST, port, None)
+    positions = base.public is not None and not base.public.listen
+    with_central = dataclasses.replace(base, central=central.link(site, positions)).with_broker(HOST, port, None)
     broker_files.write_broker_files(with_central, auth)
     config = dataclasses.replace(with_central, broker=dataclasses.replace(
         with_central.broker, credentials_dir=auth / broker_files.CREDENTIALS_NAME, ca_file=auth / "ca.crt"))
