@@ -12,6 +12,7 @@ from appliance.ops import install as installer
 # Fixtures, used by the ones below and by the tests.
 from tests.ops.test_install import (CENTRAL_BROKER, central_file, files_under, install, install_central,  # noqa: F401
                                     mode, refused, shipping_site, site, turnero, venv_program)
+from tests.ops.test_install_mi_turno import public_table
 
 UNIT = "etc/systemd/system/turnero-central-mi-turno.service"
 NGINX = "etc/nginx/conf.d/turnero-central.conf"
@@ -20,10 +21,7 @@ NGINX = "etc/nginx/conf.d/turnero-central.conf"
 @pytest.fixture
 def public_central(tmp_path, central_file) -> Path:   # noqa: F811 - the imported fixture
     """The central serving the sites' page, with the certificate phones trust that the technician brought."""
-    for name in ("public.crt", "public.key"):
-        (tmp_path / name).write_text(f"{name} from a public CA\n")
-    central_file.write_text(central_file.read_text() + '[public]\naddress = "https://turno.comfenalco.example"\n'
-                            f'cert_file = "{tmp_path / "public.crt"}"\nkey_file = "{tmp_path / "public.key"}"\n')
+    central_file.write_text(central_file.read_text() + public_table(tmp_path, "https://turno.comfenalco.example"))
     return central_file
 
 

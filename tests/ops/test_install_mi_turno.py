@@ -17,15 +17,20 @@ UNIT = "etc/systemd/system/turnero-mi-turno.service"
 SECRET = "etc/turnero/credentials/public-secret"
 
 
+def public_table(folder: Path, address: str, *lines: str) -> str:
+    """A [public] table with `lines`, and the certificate phones trust for `address` in `folder`."""
+    for name in ("public.crt", "public.key"):
+        (folder / name).write_text(f"{name} from a public CA\n")
+    return "\n".join(["\n[public]", f'address = "{address}"', *lines, f'cert_file = "{folder / "public.crt"}"',
+                      f'key_file = "{folder / "public.key"}"', ""])
+
+
 @pytest.fixture
 def guest_site(tmp_path, site) -> Path:   # noqa: F811 - the imported fixture
     """The example site whose hub serves the page on the guest Wi-Fi, with the certificate phones trust."""
-    for name in ("public.crt", "public.key"):
-        (tmp_path / name).write_text(f"{name} from the site's public CA\n")
     path = tmp_path / "guest-site.toml"
-    path.write_text(site.read_text(encoding="utf-8") + '\n[public]\naddress = "https://turno.cis-cali.example"\n'
-                    f'listen = true\ncert_file = "{tmp_path / "public.crt"}"\nkey_file = "{tmp_path / "public.key"}"\n',
-                    encoding="utf-8")
+    path.write_text(site.read_text(encoding="utf-8") + public_table(tmp_path, "https://turno.cis-cali.example",
+                                                                    "listen = true"), encoding="utf-8")
     return path
 
 
