@@ -7,7 +7,7 @@ name, never by the Host a client sends.
 
 `site_text(config)` is the `http {}` part: install puts it in /etc/nginx/conf.d/ for Debian's nginx;
 appliance/dev/local_front.py runs a private nginx with it for the tests. The central's page has the same front
-(`front_text` with the central's [web]).
+(`central_text`: `front_text` with the central's [web], and its [public]).
 """
 from __future__ import annotations
 
@@ -128,6 +128,16 @@ def site_text(config: SiteConfig, *, extra: tuple[str, ...] = (), cache_dir: Pat
     text = front_text(config.web, https_name(config), extra=extra)
     if config.public is not None and config.public.listen:
         text += "\n".join(public_lines(config.public, extra, cache_dir)) + "\n"
+    return text
+
+
+def central_text(web, name: str, public: CentralPublic | None, *, extra: tuple[str, ...] = (),
+                 cache_dir: Path = PUBLIC_CACHE_DIR) -> str:
+    """The central's: its coordinators' page (front_text with central.toml's [web]; `name` its certificate's), and
+    with [public] the sites' "Mi turno" page."""
+    text = front_text(web, name, extra=extra)
+    if public is not None:
+        text += "\n".join(public_lines(public, extra, cache_dir)) + "\n"
     return text
 
 

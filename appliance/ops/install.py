@@ -766,14 +766,11 @@ def _central_steps(target: Target, role: Role, config_path: Path, credential: Pa
 def _central_front(config: central_config.CentralConfig, names: list[str]) -> str:
     """nginx in front of the coordinators' page and, with [public], of the sites' "Mi turno" page, whose
     certificate (one phones trust) the technician brings."""
-    text = front.front_text(config.web, url_host(names[0]))
-    if config.public is None:
-        return text
-    for key in ("cert_file", "key_file"):
+    for key in ("cert_file", "key_file") if config.public is not None else ():
         if not getattr(config.public, key).is_file():
             raise InstallError(f"{getattr(config.public, key)}: no such file; [public] {key} is the certificate "
                                f"phones trust for {config.public.address}, or its key (docs/mi-turno.md)")
-    return text + "\n".join(front.public_lines(config.public, (), front.PUBLIC_CACHE_DIR)) + "\n"
+    return front.central_text(config.web, url_host(names[0]), config.public)
 
 
 # --- uninstall -----------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ HTTPS served by itself, on a certificate of the central's CA) reads them and ans
 positions at the central's reader, and the bridge of a site whose page the central does not serve."""
 import dataclasses
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from appliance import site as site_config
 from appliance.contract import shipping
 from appliance.core.public_code import PATH, public_code
 from appliance.dev.network import LocalCentral, site_for_central
-from appliance.ops import broker_files, site_ca
+from appliance.dev.local_broker import HOST
+from appliance.dev.local_front import LocalFront
+from appliance.ops import broker_files, front, site_ca
 from central.mi_turno import CentralMiTurno
 from tests.contract.test_fuzz_payloads import FUZZ, GARBAGE, payloads
 from tests.harness import hub_feed
@@ -114,6 +117,31 @@ def test_only_a_site_whose_page_the_central_serves_bridges_its_positions(tmp_pat
     buga, _ = site_for_central(base, tmp_path / "buga", "buga", central)
     assert bridged in broker_files.bridge_lines(cali.central)
     assert not any("positions" in line for line in broker_files.bridge_lines(buga.central))
+
+
+def test_behind_nginx_only_the_pages_routes_answer_and_a_burst_from_one_address_gets_a_spanish_429(tmp_path):
+    """The central's nginx as install writes it (front.central_text), in front of `turnero central mi-turno`."""
+    central = LocalCentral(tmp_path / "central", "dbname=unused", ["cali"], public=True)
+    config = central.config
+    text = front.central_text(config.web, HOST, config.public, cache_dir=tmp_path / "front" / "cache")
+    central.broker.start()
+    try:
+        with Running(CentralMiTurno(config)), LocalFront(tmp_path / "front", config, text) as nginx:
+            def ask_front(path: str, source: str = "127.0.0.2") -> tuple[int, dict, str]:
+                return request(config, config.public.port, "GET", path, source=source)
+
+            unknown = ask_front(f"{PATH}{UNKNOWN}")
+            assert unknown[0] == 404 and "Turno no encontrado" in unknown[2] and nginx.running
+            for path in ("/", "/sedes", "/ingresar", "/api/sedes", "/exportar", f"{PATH}{UNKNOWN[:-1]}"):
+                assert ask_front(path)[::2] == unknown[::2], path      # nothing of the coordinators' page
+            with ThreadPoolExecutor(20) as pool:
+                answers = list(pool.map(lambda _: ask_front(f"{PATH}{'3' * 16}", "127.0.0.9"), range(60)))
+            refused = [answer for answer in answers if answer[0] == 429]
+            assert refused and {answer[0] for answer in answers} == {404, 429}
+            assert all("Demasiadas solicitudes" in text for _, _, text in refused)
+            assert ask_front(f"{PATH}{UNKNOWN}", "127.0.0.10")[0] == 404     # the phone beside it is not held up
+    finally:
+        central.broker.stop()
 
 
 # --- bad positions at the central's reader ---------------------------------------------------------------------
