@@ -1,13 +1,17 @@
 """The sites' "Mi turno" page at the central, through the real parts: each site's real hub publishes its positions
 to its own Mosquitto, whose bridge carries them to the central's Mosquitto, where `turnero central mi-turno` (its
 HTTPS served by itself, on a certificate of the central's CA) reads them and answers a ticket's code. Then bad
-positions at the central's reader, and the bridge of a site whose page the central does not serve."""
+positions at the central's reader, the central broker's ACL, and the bridge of a site whose page the central does not
+serve."""
 import dataclasses
+import queue
 import secrets
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,12 +19,14 @@ from hypothesis import strategies as st
 from appliance import contract
 from appliance import site as site_config
 from appliance.contract import shipping
+from appliance.core.link import Link
 from appliance.core.public_code import PATH, public_code
 from appliance.dev.network import LocalCentral, site_for_central
 from appliance.dev.local_broker import HOST
 from appliance.dev.local_front import LocalFront
 from appliance.ops import broker_files, front, site_ca
 from central.mi_turno import CentralMiTurno
+from tests.central.test_central import publish
 from tests.contract.test_fuzz_payloads import FUZZ, GARBAGE, payloads
 from tests.harness import hub_feed
 from tests.harness.hub_feed import mqtt_message
@@ -181,3 +187,33 @@ def test_the_central_reader_refuses_bad_positions_and_keeps_what_it_had(reader, 
         assert topic == shipping.central_positions_topic("cali", message.shard)
     reader.inbox.put(mqtt_message(TOPIC, GOOD.to_json()))   # and the good one again, for the next case
     reader.step(timeout=0)
+
+
+def test_a_site_writes_only_its_own_positions_and_the_pages_account_reads_them_alone(tmp_path):
+    """The central broker's ACL, live: each site its own positions; central-public reads them and nothing else."""
+    central = LocalCentral(tmp_path / "central", "dbname=unused", ["cali", "palmira"], public=True)
+    central.broker.start()
+    try:
+        status = shipping.SiteStatus(id="s-1", at=hub_feed.START.isoformat(), source="hub-ship", site="cali",
+                                     name="CIS Cali", services={}, software="1", site_file="abc", pending=0)
+        # Accepted: 0, or 16 "no matching subscribers".
+        assert publish(central, "cali", TOPIC, GOOD.to_json(), retain=True) in (0, 16)
+        assert publish(central, "cali", shipping.central_topic("cali", shipping.SITE), status.to_json(),
+                       retain=True) in (0, 16)
+        for user, topic in (("cali", shipping.central_positions_topic("palmira", "2")),
+                            ("central-public", shipping.central_positions_topic("cali", "3"))):
+            assert publish(central, user, topic, GOOD.to_json()) == 135, (user, topic)     # not authorized
+        inbox: queue.Queue = queue.Queue()
+        reader = Link("central-public", central.config.broker, inbox, subscriptions=(f"{shipping.CENTRAL_ROOT}/#",))
+        reader.start()
+        try:
+            def topics() -> set[str]:
+                return {item.topic for item in list(inbox.queue) if isinstance(item, mqtt.MQTTMessage)}
+
+            wait_until(topics, what="the retained positions")
+            time.sleep(0.5)                  # what else the broker would send has come by now
+        finally:
+            reader.stop()
+        assert topics() == {TOPIC}
+    finally:
+        central.broker.stop()
