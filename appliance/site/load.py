@@ -59,13 +59,19 @@ def public_address_problem(address: str) -> str | None:
         return f"must start with https:// (the page is served over HTTPS only), not {address!r}"
     try:
         parts.port
-    except ValueError:
+    except ValueError:      # a port that is not a number
         parts = None
     if parts is None or not parts.hostname or not _host_name_or_address(parts.hostname) or parts.username \
             or parts.query or parts.fragment or len(address) > PUBLIC_ADDRESS_CHARS:
         return (f"must be an address like https://turno.example.org, with no user, query or fragment, of at most "
                 f"{PUBLIC_ADDRESS_CHARS} characters, not {address!r}")
     return None
+
+
+def _page_at_the_central(data: dict) -> bool:
+    """[public] without listen: the central serves the tickets' address, from the positions the bridge carries."""
+    public = data.get("public")
+    return isinstance(public, dict) and public.get("listen") is not True
 
 
 def require(condition: bool, message: str) -> None:
@@ -207,8 +213,7 @@ class _Reader:
                                 *((f"services[{i}].name", table.get("name"))
                                   for i, table in enumerate(service_tables, 1) if isinstance(table, dict))])
         broker = self.broker(data)
-        public = data.get("public")
-        if isinstance(public, dict) and "central" not in data and public.get("listen") is not True:
+        if _page_at_the_central(data) and "central" not in data:
             self.problem("public.listen", "a site without [central] serves the \"Mi turno\" page itself: set "
                                           "listen = true (and host, on the guest Wi-Fi), or add [central] so that "
                                           "the central serves [public] address (docs/mi-turno.md)")
@@ -293,9 +298,8 @@ class _Reader:
                            credentials_dir)
         if None in (site, host, port, *files.values()):
             return None
-        public = data.get("public")
-        positions = isinstance(public, dict) and public.get("listen") is not True
-        return CentralLink(site, host, port, Path(files["ca_file"]), Path(files["password_file"]), positions)
+        return CentralLink(site, host, port, Path(files["ca_file"]), Path(files["password_file"]),
+                           positions=_page_at_the_central(data))
 
     def public(self, data: dict, credentials_dir: Path) -> PublicSettings | None:
         if "public" not in data:
