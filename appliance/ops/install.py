@@ -60,8 +60,8 @@ from appliance.site import DEFAULT_CREDENTIALS_DIR
 from appliance.site.model import PUBLIC_SECRET
 from appliance.web.server import url_host
 from central import config as central_config
-from central.config import READERS
 from central import mi_turno as central_mi_turno
+from central.config import READERS
 from hub import mi_turno
 
 # The systemd units ship inside this package (units/ is the repository's systemd/ folder, as package data).
