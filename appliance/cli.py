@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     central_action("serve", "store every site's record as it arrives, and serve the coordinators' page (the service)")
+    central_action("mi-turno", "serve the \"Mi turno\" page of the sites whose hub does not ([public] in "
+                               "central.toml)")
     central_user = central_action("user", "the accounts of the central's page and the sites each may see")
     central_user.add_argument("action_of_user", metavar="ACTION", choices=("list", "add", "passwd", "remove"),
                               help="list, add, passwd or remove")

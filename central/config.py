@@ -19,6 +19,15 @@
     app_port = 8081                                    # the page itself, on the loopback, behind nginx
     state = "/var/lib/turnero-central"                 # its accounts and sessions (turnero central user)
 
+    [public]                                           # optional: the sites' "Mi turno" page (docs/mi-turno.md)
+    address = "https://turno.comfenalco.example"       # what the sites' tickets print ([public] address there)
+    host = ""                                          # every interface; its own address to have port 443
+    port = 8444                                        # HTTPS (nginx): beside [web] port on one address
+    http_port = 0                                      # plain HTTP, which only redirects there (0: none)
+    app_port = 8082                                    # the page itself, on the loopback, behind nginx
+    cert_file = "/etc/turnero/central/public.crt"      # a certificate phones trust for the address's name
+    key_file = "/etc/turnero/central/public.key"
+
 Every problem is listed at once with its key, as for a site file, and nothing starts half-configured.
 """
 from __future__ import annotations
@@ -29,6 +38,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from appliance.site import CA_NAME, WEB_CERT, WEB_KEY, BrokerAddress, ConfigError
+from central.public_config import CentralPublic, public_settings
 
 DEVICE = "central"          # the central's user on its own broker
 WHAT = "the central's configuration"
@@ -45,6 +55,7 @@ class CentralConfig:
     files: Path                 # the central broker's files: CA, passwd, acl, credentials/<user>
     dsn: str
     web: CentralWeb
+    public: CentralPublic | None = None     # the sites' "Mi turno" page, when the central serves it
 
 
 @dataclass(frozen=True)
@@ -78,12 +89,13 @@ def load(path: Path) -> CentralConfig:
         return value
 
     for table, known in (("central", {"name", "timezone"}), ("broker", {"host", "port", "files"}),
-                         ("database", {"dsn"}), ("web", {"host", "port", "http_port", "app_port", "state"})):
+                         ("database", {"dsn"}), ("web", {"host", "port", "http_port", "app_port", "state"}),
+                         ("public", set(CentralPublic.KEYS))):
         section = data.get(table, {})
         for key in (section if isinstance(section, dict) else ()):
             if key not in known:
                 problems.append(f"{table}.{key}: unknown key (known: {', '.join(sorted(known))})")
-    unknown = set(data) - {"central", "broker", "database", "web"}
+    unknown = set(data) - {"central", "broker", "database", "web", "public"}
     problems += [f"{key}: unknown table" for key in sorted(unknown)]
     name = get("central", "name", str)
     zone_name = get("central", "timezone", str, "America/Bogota")
@@ -109,10 +121,11 @@ def load(path: Path) -> CentralConfig:
     if files is not None and not Path(files).is_absolute():
         problems.append(f"broker.files: must be an absolute path, not {files!r}")
     dsn = get("database", "dsn", str, "dbname=turnero")
+    public = public_settings(data, get, problems, web_host, (web_port, http_port, app_port))
     if problems:
         raise ConfigError(str(path), problems, WHAT)
     files = Path(files)
     broker = BrokerAddress(host, port, credentials_dir=files / CREDENTIALS, ca_file=files / CA_NAME)
     web = CentralWeb(host=web_host, port=web_port, http_port=http_port, app_port=app_port, state=Path(state),
                      cert_file=files / WEB_CERT, key_file=files / WEB_KEY)
-    return CentralConfig(name=name, timezone=zone, broker=broker, files=files, dsn=dsn, web=web)
+    return CentralConfig(name=name, timezone=zone, broker=broker, files=files, dsn=dsn, web=web, public=public)

@@ -1,4 +1,5 @@
-"""`turnero central`: serve (the ingest and the page), user, status, export and verify, built from central.toml."""
+"""`turnero central`: serve (the ingest and the page), mi-turno (the citizens' page), user, status, export and
+verify, built from central.toml."""
 from __future__ import annotations
 
 import logging
@@ -14,6 +15,7 @@ from central import export, verify
 from central.config import load
 from central.database import connect, migrate
 from central.ingest import Central
+from central.mi_turno import CentralMiTurno
 from central.web.app import CentralWeb
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,9 @@ def main(args) -> int:
     config = load(args.config)
     if args.action == "serve":
         return _serve(config)
+    if args.action == "mi-turno":   # its own process: phones cost the ingest nothing
+        serve(CentralMiTurno(config))
+        return 0
     if args.action == "user":
         sites = None if args.all else [s.strip() for s in (args.sites or "").split(",") if s.strip()]
         if args.action_of_user == "add" and not args.all and not sites:

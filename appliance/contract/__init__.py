@@ -20,7 +20,7 @@ from appliance.contract.messages import (ACTIONS, BOOKING_ACTIONS, COMMAND_FIELD
                                          DeskStatus, Heartbeat, Message, PrinterStatus, Rating, Record, Serving,
                                          TicketIssued, TicketVoid, Waiting, new_id)
 from appliance.contract.positions import (MAX_POSITIONS, POSITION_STATES, POSITIONS_ALL, SHARDS, Position,
-                                          Positions, positions_topic, shard_of)
+                                          Positions, parse_positions_topic, positions_topic, shard_of)
 from appliance.contract.topics import (ALARMS_TOPIC, BOARD_TOPIC, CHECK_INS_ALL, COMMAND_TOPIC, OFFLINE, ONLINE,
                                        RATINGS_ALL, REQUESTS_ALL, ROOT, TICKETS_ALL, applied_topic,
                                        check_in_answer_topic, check_in_topic, desk_device, desk_state_topic,
@@ -35,8 +35,9 @@ __all__ = ["ACTIONS", "Alarm", "Alarms", "ALARMS_TOPIC", "Applied", "applied_top
            "Heartbeat", "heartbeat_topic", "is_online", "LAST_YEAR", "loggable", "MANUAL_OUTCOMES", "MAX_ALARMS",
            "MAX_CALLS", "MAX_COUNT", "MAX_DEPTH", "MAX_IDS", "MAX_PAYLOAD_BYTES", "MAX_POSITIONS", "MAX_SERVICES",
            "Message", "new_id", "NUMBER", "OFFLINE", "ONLINE", "parse_topic", "PHONE", "Position", "POSITION_STATES",
-           "Positions", "POSITIONS_ALL", "positions_topic", "PREFERENTIAL_CATEGORIES", "printable", "PRINTER_STATES",
-           "printer_topic", "PrinterStatus", "PUBLIC_CODE", "Rating", "rating_topic", "RATINGS_ALL", "Record",
+           "parse_positions_topic", "Positions", "POSITIONS_ALL", "positions_topic", "PREFERENTIAL_CATEGORIES",
+           "printable", "PRINTER_STATES", "printer_topic", "PrinterStatus", "PUBLIC_CODE", "Rating", "rating_topic",
+           "RATINGS_ALL", "Record",
            "REFUSAL_CHARS", "Refusals", "REFUSALS", "request_topic", "REQUESTS_ALL", "ROOT", "SCHEMA_VERSION",
            "SERVICE", "Serving", "shard_of", "SHARDS", "shown", "SIGN_IN_CODE", "SIGN_IN_DIGITS", "slip_topic",
            "status_topic", "TEXT_LIMITS", "ticket_topic", "TICKET_TURN", "TicketIssued", "TICKETS_ALL", "TicketVoid",

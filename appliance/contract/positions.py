@@ -27,6 +27,14 @@ def positions_topic(shard: str) -> str:
     return f"{ROOT}/hub/positions/{shard}"
 
 
+def parse_positions_topic(topic: str) -> str:
+    """The shard of a hub's positions topic, or ContractError."""
+    prefix, _, shard = topic.rpartition("/")
+    if prefix == f"{ROOT}/hub/positions" and len(shard) == 1 and shard in SHARDS:
+        return shard
+    raise ContractError(f"topic {shown(topic, 80)} is not a hub's positions")
+
+
 def shard_of(code: str) -> str:
     return code[0]
 

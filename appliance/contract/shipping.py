@@ -15,12 +15,16 @@ from typing import ClassVar
 from appliance.contract.fields import (DEVICE, MAX_OFFSET, MAX_SERVICES, ContractError, check_day, check_field,
                                        check_int, check_kind, shown)
 from appliance.contract.messages import Message
+from appliance.contract.positions import SHARDS
 from appliance.contract.topics import ROOT
 
 CENTRAL_ROOT = "turnero/central/v1"
 LOCAL_PREFIX = f"{ROOT}/central/"            # on the site's broker
 RECORDS, SITE, ACK, BRIDGE = "records", "site", "ack", "bridge"
 PICTURE = "picture"                          # the site page's live picture (contract/picture.py)
+# A site whose "Mi turno" page the central serves bridges the hub's retained positions (contract/positions.py)
+# from under POSITIONS_PREFIX to `turnero/central/v1/<site>/positions/<shard>`.
+POSITIONS, POSITIONS_PREFIX = "positions", f"{ROOT}/hub/"
 MAX_BATCH_RECORDS = 1000
 MAX_ACK_DAYS = 400
 
@@ -47,6 +51,20 @@ def parse_central_topic(topic: str) -> tuple[str, str]:
             and DEVICE.fullmatch(parts[3]):
         return parts[3], parts[4]
     raise ContractError(f"topic {shown(topic, 80)} is not one the central reads")
+
+
+def central_positions_topic(site: str, shard: str) -> str:
+    """A site's positions of one shard on the central's broker (`+` for every site or shard)."""
+    return central_topic(site, f"{POSITIONS}/{shard}")
+
+
+def parse_central_positions_topic(topic: str) -> tuple[str, str]:
+    """(site, shard) of a site's positions on the central's broker, or ContractError."""
+    parts = topic.split("/")
+    if len(parts) == 6 and "/".join(parts[:3]) == CENTRAL_ROOT and DEVICE.fullmatch(parts[3]) \
+            and parts[4] == POSITIONS and len(parts[5]) == 1 and parts[5] in SHARDS:
+        return parts[3], parts[5]
+    raise ContractError(f"topic {shown(topic, 80)} is not a site's positions at the central")
 
 
 def _offset(name: str, value) -> None:

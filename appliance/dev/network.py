@@ -17,23 +17,33 @@ from hub.web.app import CoordinatorsWeb
 class LocalCentral:
     """The central's broker (not started) and its file, for `sites`, storing into the database at `dsn`."""
 
-    def __init__(self, folder: Path, dsn: str, sites: list[str], name: str = "Comfenalco Valle"):
+    def __init__(self, folder: Path, dsn: str, sites: list[str], name: str = "Comfenalco Valle", *,
+                 public: bool = False):
+        """`public`: the central serves the sites' "Mi turno" page too, its certificate from the central's CA."""
         self.files = Path(folder).absolute() / "files"
         self.port = free_port()
         for site in sites:
             central_broker.write_central_files(self.files, [HOST, "localhost"], self.port, add=site)
+        page = ""
+        if public:
+            site_ca.issue_server(self.files, [HOST], stem="public")
+            port = free_port()
+            page = (f'[public]\naddress = "https://{HOST}:{port}"\nhost = "{HOST}"\nport = {port}\n'
+                    f'app_port = {free_port()}\ncert_file = "{site_ca.cert_file(self.files, "public")}"\n'
+                    f'key_file = "{site_ca.key_file(self.files, "public")}"\n')
         self.broker = LocalBroker(Path(folder) / "broker", port=self.port, auth=self.files)
         self.config_path = Path(folder) / "central.toml"
         self.config_path.write_text(f'[central]\nname = "{name}"\n[broker]\nport = {self.port}\n'
                                     f'files = "{self.files}"\n[database]\ndsn = "{dsn}"\n'
                                     f'[web]\nhost = "{HOST}"\nport = {free_port()}\nhttp_port = 0\n'
                                     f'app_port = {free_port()}\n'
-                                    f'state = "{Path(folder).absolute() / "web"}"\n', encoding="utf-8")
+                                    f'state = "{Path(folder).absolute() / "web"}"\n{page}', encoding="utf-8")
         self.config: CentralConfig = load_central(self.config_path)
 
-    def link(self, site: str) -> CentralLink:
-        """What a site's [central] says to reach this central."""
-        return CentralLink(site, HOST, self.port, self.files / "ca.crt", self.files / "credentials" / site)
+    def link(self, site: str, positions: bool = False) -> CentralLink:
+        """What a site's [central] says to reach this central; `positions`: the site's [public] has no listen."""
+        return CentralLink(site, HOST, self.port, self.files / "ca.crt", self.files / "credentials" / site,
+                           positions)
 
 
 def site_file(folder: Path, config: SiteConfig, *, web_port: int | None = None) -> Path:
@@ -57,7 +67,8 @@ def site_for_central(base: SiteConfig, folder: Path, site: str, central: LocalCe
     """A site of the central: its file (`base` with a [central] and its own broker's credentials) and its broker
     (not started), locked down like a hub's and bridged to the central."""
     auth, port = Path(folder).absolute() / "broker-files", free_port()
-    with_central = dataclasses.replace(base, central=central.link(site)).with_broker(HOST, port, None)
+    positions = base.public is not None and not base.public.listen
+    with_central = dataclasses.replace(base, central=central.link(site, positions)).with_broker(HOST, port, None)
     broker_files.write_broker_files(with_central, auth)
     config = dataclasses.replace(with_central, broker=dataclasses.replace(
         with_central.broker, credentials_dir=auth / broker_files.CREDENTIALS_NAME, ca_file=auth / "ca.crt"))

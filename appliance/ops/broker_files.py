@@ -293,6 +293,9 @@ def bridge_lines(central: CentralLink, ca_file: Path | None = None) -> list[str]
         *(f"topic {leaf} {direction} 1 {shipping.LOCAL_PREFIX} {prefix}"
           for leaf, direction in ((shipping.RECORDS, "out"), (shipping.SITE, "out"), (shipping.PICTURE, "out"),
                                   (shipping.ACK, "in"))),
+        # The central serves the "Mi turno" page of a site whose hub does not; one that does keeps its positions
+        # (and the WAN's bandwidth) to itself.
+        *([f"topic {shipping.POSITIONS}/+ out 1 {shipping.POSITIONS_PREFIX} {prefix}"] if central.positions else []),
     ]
 
 

@@ -2,7 +2,8 @@
 (its id) and an ACL that lets a site write only under its own prefix and read only its own acknowledgement.
 
 `turnero central broker-files --config central.toml` writes, in `[broker] files`: the CA and the broker's
-certificate, `credentials/central` (the central process's password), `credentials/monitor`, one
+certificate, `credentials/central` (the central process's password), `credentials/central-web` and
+`credentials/central-public` (its two pages'), `credentials/monitor`, one
 `credentials/<site>` per site, `passwd` (by mosquitto_passwd), `acl` and `turnero-central.conf` for
 /etc/mosquitto/conf.d/. `turnero central add-site ID` adds a site and prints what goes to that site's hub.
 """
@@ -21,17 +22,20 @@ from appliance.ops.broker_files import (ACL_NAME, CREDENTIALS_NAME, MONITOR, PAS
                                         server_names, tls_current, tls_lines, tuning_lines,
                                         write_broker_readable, write_tls_files)
 from appliance.site import CA_NAME, CENTRAL_CA, CENTRAL_PASSWORD
+from central import mi_turno
 from central.config import CentralConfig, load
 
 CONF_NAME = "turnero-central.conf"
 CENTRAL = "central"
 CENTRAL_WEB = "central-web"
-RESERVED = (CENTRAL, CENTRAL_WEB, MONITOR)
+CENTRAL_PUBLIC = mi_turno.DEVICE
+RESERVED = (CENTRAL, CENTRAL_WEB, CENTRAL_PUBLIC, MONITOR)
 
 
 def accounts(sites: list[str]) -> tuple[Account, ...]:
     """The central process reads every site's records, statuses and bridge states and writes the
-    acknowledgements; each site is one `pattern` block (acl_patterns); the monitor reads everything."""
+    acknowledgements; each site is one `pattern` block (acl_patterns); the "Mi turno" page reads the positions
+    only; the monitor reads everything."""
     every = [shipping.central_topic("+", leaf) for leaf in (shipping.RECORDS, shipping.SITE, shipping.BRIDGE)]
     live = [shipping.central_topic("+", leaf) for leaf in (shipping.PICTURE, shipping.BRIDGE)]
     own = (contract.status_topic(CENTRAL), contract.heartbeat_topic(CENTRAL))
@@ -39,15 +43,20 @@ def accounts(sites: list[str]) -> tuple[Account, ...]:
                     write=(shipping.central_topic("+", shipping.ACK), *own)),
             Account(CENTRAL_WEB, "the central's page: every site's live picture", read=tuple(live),
                     write=(contract.status_topic(CENTRAL_WEB), contract.heartbeat_topic(CENTRAL_WEB))),
+            Account(CENTRAL_PUBLIC, "the sites' \"Mi turno\" page (turnero central mi-turno)",
+                    read=(mi_turno.POSITIONS_ALL,),
+                    write=(contract.status_topic(CENTRAL_PUBLIC), contract.heartbeat_topic(CENTRAL_PUBLIC))),
             Account(MONITOR, "a technician's read-only account", read=(f"{shipping.CENTRAL_ROOT}/#",), write=()),
             *(Account(site, f"site {site}'s bridge", read=(), write=()) for site in sites))
 
 
 def acl_patterns() -> str:
-    """What every site may do, by its user name: write under its own prefix, read its own acknowledgement."""
+    """What every site may do, by its user name: write under its own prefix (its positions too, when the central
+    serves its "Mi turno" page), read its own acknowledgement."""
     site = shipping.remote_prefix("%u")
     lines = [f"pattern write {site}{leaf}" for leaf in (shipping.RECORDS, shipping.SITE, shipping.BRIDGE,
                                                         shipping.PICTURE)]
+    lines.append(f"pattern write {shipping.central_positions_topic('%u', '+')}")
     return "\n".join(["# Every site, by its user name (its id): its own prefix only.", *lines,
                       f"pattern read {site}{shipping.ACK}"]) + "\n\n"
 

@@ -7,7 +7,7 @@ name, never by the Host a client sends.
 
 `site_text(config)` is the `http {}` part: install puts it in /etc/nginx/conf.d/ for Debian's nginx;
 appliance/dev/local_front.py runs a private nginx with it for the tests. The central's page has the same front
-(`front_text` with the central's [web]).
+(`central_text`: `front_text` with the central's [web], and its [public]).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from appliance.ops import broker_files
 from appliance.site import PublicSettings, SetupError, SiteConfig
 from appliance.web.server import HEADERS, MAX_BODY, url_host
+from central.public_config import CentralPublic
 
 HEADER_TIMEOUT_S = 5         # the TLS handshake and the request's headers, together
 BODY_TIMEOUT_S = 5           # between two reads of a body (a sign-in form is one packet)
@@ -130,6 +131,16 @@ def site_text(config: SiteConfig, *, extra: tuple[str, ...] = (), cache_dir: Pat
     return text
 
 
+def central_text(web, name: str, public: CentralPublic | None, *, extra: tuple[str, ...] = (),
+                 cache_dir: Path = PUBLIC_CACHE_DIR) -> str:
+    """The central's: its coordinators' page (front_text with central.toml's [web]; `name` its certificate's), and
+    with [public] the sites' "Mi turno" page."""
+    text = front_text(web, name, extra=extra)
+    if public is not None:
+        text += "\n".join(public_lines(public, extra, cache_dir)) + "\n"
+    return text
+
+
 def front_text(web, name: str, *, extra: tuple[str, ...] = ()) -> str:
     """The zones, the HTTPS server in front of a coordinators' page (the central's too) and its redirect: `web`
     says where nginx listens (host, port, http_port), with which certificate (cert_file, key_file) and where the
@@ -157,12 +168,13 @@ def front_text(web, name: str, *, extra: tuple[str, ...] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
-def public_lines(public: PublicSettings, extra: tuple[str, ...], cache_dir: Path) -> list[str]:
-    """The "Mi turno" page on the guest Wi-Fi: its own certificate (one phones trust, for the address's name),
-    its own zones, and every request paced per address. A phone refreshing every few seconds stays far below
-    the rate; an address that goes beyond the burst gets the Spanish 429 at once, from nginx, never the page.
-    nginx keeps each answer for PUBLIC_CACHE_S (the hub publishes the positions at most once a second): phones
-    following one turn, or refreshing together, cost the page one request a second for it."""
+def public_lines(public: PublicSettings | CentralPublic, extra: tuple[str, ...], cache_dir: Path) -> list[str]:
+    """The "Mi turno" page on the guest Wi-Fi (or on the central: `public` is then central.toml's [public]): its own
+    certificate (one phones trust, for the address's name), its own zones, and every request paced per address. A
+    phone refreshing every few seconds stays far below the rate; an address that goes beyond the burst gets the
+    Spanish 429 at once, from nginx, never the page. nginx keeps each answer for PUBLIC_CACHE_S (the hub publishes
+    the positions at most once a second): phones following one turn, or refreshing together, cost the page one
+    request a second for it."""
     _checked_paths({"public.cert_file": public.cert_file, "public.key_file": public.key_file})
     # No access log: a phone's address beside a code would say who followed which turn.
     common = _common("turnero_public_connections", PUBLIC_CONNECTIONS_PER_ADDRESS, ("access_log off;", *extra))

@@ -27,11 +27,14 @@ The central (`--role central --config central.toml`, on a Debian server) gets in
   PostgreSQL's role and database turnero      peer authentication on the local socket
   PostgreSQL's role turnero_lectura           read-only, for BI tools: the `bi` views (docs/central.md)
   /etc/turnero/central/broker/                the central broker's CA, users, ACL and every site's credential
-                                              ([broker] files); credentials/central and central-web readable by
-                                              the service; web.crt and web.key, the page's certificate
+                                              ([broker] files); credentials/central, central-web and
+                                              central-public readable by the service; web.crt and web.key, the
+                                              page's certificate
   /etc/mosquitto/conf.d/turnero-central.conf  its listener for the sites' bridges, and the broker's open-file limit
-  /etc/nginx/conf.d/turnero-central.conf      nginx-light in front of the central's page (appliance/ops/front.py)
+  /etc/nginx/conf.d/turnero-central.conf      nginx-light in front of the central's page (appliance/ops/front.py),
+                                              and with [public] of the sites' "Mi turno" page
   /etc/systemd/system/turnero-central.service with its state (accounts, sessions) in /var/lib/turnero-central
+  /etc/systemd/system/turnero-central-mi-turno.service   with [public]: the sites' "Mi turno" page
 """
 from __future__ import annotations
 
@@ -57,6 +60,7 @@ from appliance.site import DEFAULT_CREDENTIALS_DIR
 from appliance.site.model import PUBLIC_SECRET
 from appliance.web.server import url_host
 from central import config as central_config
+from central import mi_turno as central_mi_turno
 from central.config import READERS
 from hub import mi_turno
 
@@ -138,6 +142,8 @@ class Role:
 SHIP = Role("ship", broker_files.SHIPPER, None)
 # The hub's companion on a site whose hub serves the "Mi turno" page on the guest Wi-Fi ([public] listen).
 MI_TURNO = Role("mi-turno", mi_turno.DEVICE, None)
+# The central's companion when central.toml has [public]: the sites' "Mi turno" page.
+CENTRAL_MI_TURNO = Role("central-mi-turno", central_mi_turno.DEVICE, None)
 
 
 def role_for(name: str, kiosk_or_display: str | None = None, desk: int | None = None) -> Role:
@@ -723,7 +729,9 @@ def _central_steps(target: Target, role: Role, config_path: Path, credential: Pa
         with _private():
             central_broker.write_central_files(directory, names, config.broker.port)
 
-    nginx_site = front.front_text(config.web, url_host(names[0])).encode()    # a FrontError stops the plan here
+    nginx_site = _central_front(config, names).encode()    # a FrontError stops the plan here
+    page = [CENTRAL_MI_TURNO] if config.public is not None else []
+    dropped = config.public is None and target.path(f"{UNIT_DIR}/{CENTRAL_MI_TURNO.template}").exists()
 
     return [
         *_user_steps([]),
@@ -739,7 +747,8 @@ def _central_steps(target: Target, role: Role, config_path: Path, credential: Pa
         # The central process logs in with credentials/central; every site's password stays root's.
         directory_step(target, credentials, mode=0o750, group=USER, text="the folder of the central's credentials"),
         *(mode_step(target, f"{credentials}/{user}", mode=0o640, group=USER, text=f"the {user} MQTT password",
-                    marks="service") for user in (central_broker.CENTRAL, central_broker.CENTRAL_WEB)),
+                    marks="service") for user in (central_broker.CENTRAL, central_broker.CENTRAL_WEB,
+                                                  central_broker.CENTRAL_PUBLIC)),
         # A copy, not a link: a changed listener is seen, and restarts Mosquitto.
         file_step(target, CENTRAL_MOSQUITTO_CONF, lambda: (directory / central_broker.CONF_NAME).read_bytes(),
                   text="the central broker's settings", marks="mosquitto"),
@@ -747,10 +756,21 @@ def _central_steps(target: Target, role: Role, config_path: Path, credential: Pa
         # The page behind nginx, with the certificate broker-files issued from the central's CA.
         _apt_step("nginx-light", "the front of the central's page"),
         file_step(target, CENTRAL_NGINX_SITE, lambda: nginx_site,
-                  text="the central page's front: TLS, timeouts, limits, the redirect", marks="nginx"),
+                  text="the central pages' front: TLS, timeouts, limits, the redirect", marks="nginx"),
         _restart_step("nginx.service", {"nginx"}),
-        *_unit_steps(target, [role]),
+        *_unit_steps(target, [role, *page]),
+        *(_unit_removal_steps(target, CENTRAL_MI_TURNO, set()) if dropped else []),   # central.toml dropped it
     ]
+
+
+def _central_front(config: central_config.CentralConfig, names: list[str]) -> str:
+    """nginx in front of the coordinators' page and, with [public], of the sites' "Mi turno" page, whose
+    certificate (one phones trust) the technician brings."""
+    for key in ("cert_file", "key_file") if config.public is not None else ():
+        if not getattr(config.public, key).is_file():
+            raise InstallError(f"{getattr(config.public, key)}: no such file; [public] {key} is the certificate "
+                               f"phones trust for {config.public.address}, or its key (docs/mi-turno.md)")
+    return front.central_text(config.web, url_host(names[0]), config.public)
 
 
 # --- uninstall -----------------------------------------------------------------------------------------------
@@ -847,11 +867,13 @@ def _central_removal_steps(target: Target, role: Role, purge: bool) -> list[Step
     password) and its database stay unless --purge."""
     installed = target.path(CENTRAL_FILE)
     config = central_config.load(installed) if installed.is_file() else None
-    others = _installed_units(target, leaving=(role,))
+    others = _installed_units(target, leaving=(role, CENTRAL_MI_TURNO))
     steps = [*_unit_removal_steps(target, role, others),
+             *(_unit_removal_steps(target, CENTRAL_MI_TURNO, others)
+               if target.path(f"{UNIT_DIR}/{CENTRAL_MI_TURNO.template}").exists() else []),
              removal_step(target, CENTRAL_MOSQUITTO_CONF, text="the central broker's settings", marks="mosquitto"),
              *_broker_removal_steps(target),
-             removal_step(target, CENTRAL_NGINX_SITE, text="the central page's front", marks="nginx"),
+             removal_step(target, CENTRAL_NGINX_SITE, text="the central pages' front", marks="nginx"),
              _restart_step("nginx.service", {"nginx"})]
     if purge:
         files = Path(config.files if config else CENTRAL_BROKER_FILES)

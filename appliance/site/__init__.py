@@ -5,7 +5,7 @@
 """
 from pathlib import Path
 
-from appliance.site.load import HEADER_UARTS, PRINTER_KEYS, UART_PINS, load, parse, require
+from appliance.site.load import HEADER_UARTS, PRINTER_KEYS, UART_PINS, load, parse, public_address_problem, require
 from appliance.site.model import (CA_NAME, CENTRAL_CA, CENTRAL_PASSWORD, CODE_PAGES, COUNTER_CHARACTERS,
                                   COUNTER_ENCODING, DEFAULT_BRING, DEFAULT_CODE_PAGE, DEFAULT_CREDENTIALS_DIR, POLICIES,
                                   WEB_CERT, WEB_KEY, WEEKDAYS, AppointmentSettings, BrokerAddress, CentralLink,
@@ -19,4 +19,4 @@ __all__ = ["AppointmentSettings", "BrokerAddress", "CA_NAME", "CENTRAL_CA", "CEN
            "DEFAULT_CREDENTIALS_DIR", "Desk", "DeskPins", "DeskSettings", "Display", "EXAMPLE", "HEADER_UARTS", "Hours",
            "Kiosk", "KioskButton", "Login", "POLICIES", "PRINTER_KEYS", "PublicSettings", "QueuePolicy", "Service",
            "SetupError", "SiteConfig", "UART_PINS", "WEB_CERT", "WEB_KEY", "WEEKDAYS", "WebSettings",
-           "appointment_prefix", "load", "parse", "require"]
+           "appointment_prefix", "load", "parse", "public_address_problem", "require"]

@@ -51,6 +51,29 @@ def _loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def public_address_problem(address: str) -> str | None:
+    """What is wrong with an address the tickets print, if anything: it must be HTTPS (a phone on a café's Wi-Fi
+    must not be shown a forged turn), a host name or address, no query, short enough for a ticket's line."""
+    parts = urlsplit(address)
+    if parts.scheme != "https":
+        return f"must start with https:// (the page is served over HTTPS only), not {address!r}"
+    try:
+        parts.port
+    except ValueError:      # a port that is not a number
+        parts = None
+    if parts is None or not parts.hostname or not _host_name_or_address(parts.hostname) or parts.username \
+            or parts.query or parts.fragment or len(address) > PUBLIC_ADDRESS_CHARS:
+        return (f"must be an address like https://turno.example.org, with no user, query or fragment, of at most "
+                f"{PUBLIC_ADDRESS_CHARS} characters, not {address!r}")
+    return None
+
+
+def _page_at_the_central(data: dict) -> bool:
+    """[public] without listen: the central serves the tickets' address, from the positions the bridge carries."""
+    public = data.get("public")
+    return isinstance(public, dict) and public.get("listen") is not True
+
+
 def require(condition: bool, message: str) -> None:
     """A problem of the command line against the site file (a kiosk id it does not have), said as one."""
     if not condition:
@@ -190,6 +213,10 @@ class _Reader:
                                 *((f"services[{i}].name", table.get("name"))
                                   for i, table in enumerate(service_tables, 1) if isinstance(table, dict))])
         broker = self.broker(data)
+        if _page_at_the_central(data) and "central" not in data:
+            self.problem("public.listen", "a site without [central] serves the \"Mi turno\" page itself: set "
+                                          "listen = true (and host, on the guest Wi-Fi), or add [central] so that "
+                                          "the central serves [public] address (docs/mi-turno.md)")
         return SiteConfig(
             name=name, timezone=zone, holidays=holidays_code, broker=broker, hours=hours,
             paper_mm=paper, notice=notice,
@@ -271,7 +298,8 @@ class _Reader:
                            credentials_dir)
         if None in (site, host, port, *files.values()):
             return None
-        return CentralLink(site, host, port, Path(files["ca_file"]), Path(files["password_file"]))
+        return CentralLink(site, host, port, Path(files["ca_file"]), Path(files["password_file"]),
+                           positions=_page_at_the_central(data))
 
     def public(self, data: dict, credentials_dir: Path) -> PublicSettings | None:
         if "public" not in data:
@@ -300,22 +328,13 @@ class _Reader:
                               **{key: Path(value) for key, value in files.items()})
 
     def public_address(self, address: str | None) -> str | None:
-        """The address the tickets print: HTTPS (a phone on a café's Wi-Fi must not be shown a forged turn), a
-        host name or address, no query, short enough for a ticket's line."""
         if address is None:
             return None
-        parts = urlsplit(address)
-        if parts.scheme != "https":
-            self.problem("public.address", f"must start with https:// (the page is served over HTTPS only), not "
-                                           f"{address!r}")
-        elif not parts.hostname or not _host_name_or_address(parts.hostname) or parts.username or parts.query \
-                or parts.fragment or len(address) > PUBLIC_ADDRESS_CHARS:
-            self.problem("public.address", f"must be an address like https://turno.example.org, with no user, query "
-                                           f"or fragment, of at most {PUBLIC_ADDRESS_CHARS} characters, not "
-                                           f"{address!r}")
-        else:
-            return address.rstrip("/")
-        return None
+        problem = public_address_problem(address)
+        if problem:
+            self.problem("public.address", problem)
+            return None
+        return address.rstrip("/")
 
     def queue(self, data: dict) -> QueuePolicy:
         table = self.table(data, "queue") if "queue" in data else {}

@@ -263,6 +263,9 @@ class CentralLink:
     port: int
     ca_file: Path                  # the central CA's certificate, which the bridge trusts the central by
     password_file: Path            # the site's password at the central (`turnero central add-site`)
+    # The bridge carries the hub's positions too: the central serves the site's "Mi turno" page ([public] without
+    # listen).
+    positions: bool = False
 
 
 @dataclass(frozen=True)

@@ -41,12 +41,19 @@ def test_ship_on_a_site_without_a_central_says_so():
     assert done.returncode == 2 and "the site file has no [central]" in done.stderr
 
 
-@pytest.mark.parametrize("site", ["Cali", "central", "monitor", "cali/x", ""])
+@pytest.mark.parametrize("site", ["Cali", "central", "central-public", "monitor", "cali/x", ""])
 def test_add_site_refuses_an_id_that_cannot_be_a_user_or_a_prefix(tmp_path, site):
     path = tmp_path / "central.toml"
     path.write_text(f'[central]\nname = "X"\n[broker]\nfiles = "{tmp_path / "files"}"\n', encoding="utf-8")
     done = turnero("central", "add-site", site, "--config", str(path))
     assert done.returncode == 2 and "a site id is lower-case letters" in done.stderr
+
+
+def test_the_mi_turno_page_is_refused_by_a_central_without_public(tmp_path):
+    path = tmp_path / "central.toml"
+    path.write_text('[central]\nname = "X"\n', encoding="utf-8")
+    done = turnero("central", "mi-turno", "--config", str(path))
+    assert done.returncode == 2 and "central.toml has no [public]" in done.stderr
 
 
 def test_add_site_makes_the_credential_and_prints_what_to_copy(tmp_path):

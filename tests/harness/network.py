@@ -17,9 +17,13 @@ from tests.harness.roles import SettableClock
 class Site:
     """One site: its broker with the bridge, its hub's journals (`days`), and a hub to write them."""
 
-    def __init__(self, folder: Path, site: str, central: LocalCentral, start: datetime = hub_feed.START):
+    def __init__(self, folder: Path, site: str, central: LocalCentral, start: datetime = hub_feed.START,
+                 public: site_config.PublicSettings | None = None):
+        """`public`: the site's [public] (its hub publishes the positions; without listen, the bridge carries
+        them to the central)."""
         self.id, self.folder = site, folder
-        self.config, self.broker = site_for_central(site_config.load(site_config.EXAMPLE), folder, site, central)
+        base = dataclasses.replace(site_config.load(site_config.EXAMPLE), public=public)
+        self.config, self.broker = site_for_central(base, folder, site, central)
         self.clock = SettableClock(start)
         self.hub = Hub(self.config, folder / "hub", now=self.clock)
         self.hub.clock = self.clock
@@ -49,8 +53,8 @@ class Site:
 class LiveSite(Site):
     """A site on the real clock, whose hub publishes to its broker and whose page publishes its picture."""
 
-    def __init__(self, folder, site, central):
-        super().__init__(folder, site, central, start=datetime.now(hub_feed.TZ) - timedelta(hours=2))
+    def __init__(self, folder, site, central, public: site_config.PublicSettings | None = None):
+        super().__init__(folder, site, central, start=datetime.now(hub_feed.TZ) - timedelta(hours=2), public=public)
         self.name = f"CIS {site.capitalize()}"
         self.config, self.page = site_page(dataclasses.replace(self.config, name=self.name), folder / "hub",
                                            now=lambda: datetime.now(hub_feed.TZ))

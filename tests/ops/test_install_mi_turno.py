@@ -10,22 +10,34 @@ from appliance import site as site_config
 from appliance.ops import broker_files
 from appliance.ops import install as installer
 # `site`: a fixture, used by the one below.
-from tests.ops.test_install import ROLES, files_under, install, mode, refused, site, turnero  # noqa: F401
+from tests.ops.test_install import (ROLES, files_under, install, mode, refused, shipping_site, site,  # noqa: F401
+                                    turnero)
 
 UNIT = "etc/systemd/system/turnero-mi-turno.service"
 SECRET = "etc/turnero/credentials/public-secret"
 
 
+def public_table(folder: Path, address: str, *lines: str) -> str:
+    """A [public] table with `lines`, and the certificate phones trust for `address` in `folder`."""
+    for name in ("public.crt", "public.key"):
+        (folder / name).write_text(f"{name} from a public CA\n")
+    return "\n".join(["\n[public]", f'address = "{address}"', *lines, f'cert_file = "{folder / "public.crt"}"',
+                      f'key_file = "{folder / "public.key"}"', ""])
+
+
 @pytest.fixture
 def guest_site(tmp_path, site) -> Path:   # noqa: F811 - the imported fixture
     """The example site whose hub serves the page on the guest Wi-Fi, with the certificate phones trust."""
-    for name in ("public.crt", "public.key"):
-        (tmp_path / name).write_text(f"{name} from the site's public CA\n")
     path = tmp_path / "guest-site.toml"
-    path.write_text(site.read_text(encoding="utf-8") + '\n[public]\naddress = "https://turno.cis-cali.example"\n'
-                    f'listen = true\ncert_file = "{tmp_path / "public.crt"}"\nkey_file = "{tmp_path / "public.key"}"\n',
-                    encoding="utf-8")
+    path.write_text(site.read_text(encoding="utf-8") + public_table(tmp_path, "https://turno.cis-cali.example",
+                                                                    "listen = true"), encoding="utf-8")
     return path
+
+
+def served_by_the_central(site: Path, guest_site: Path, shipping_site: Path) -> None:
+    """guest_site without listen, and with the [central] that serves its page (without one it is refused)."""
+    public = guest_site.read_text().removeprefix(site.read_text()).replace("listen = true", "listen = false")
+    guest_site.write_text(shipping_site.read_text() + public)
 
 
 def test_a_hub_serving_the_page_gets_its_process_its_account_the_secret_and_the_guest_front(capsys, tmp_path,
@@ -44,8 +56,9 @@ def test_a_hub_serving_the_page_gets_its_process_its_account_the_secret_and_the_
     assert files_under(root) == before and made.read_bytes() == secret
 
 
-def test_a_hub_whose_page_is_elsewhere_gets_the_secret_and_no_page(capsys, tmp_path, guest_site):
-    guest_site.write_text(guest_site.read_text().replace("listen = true", "listen = false"))
+def test_a_hub_whose_page_is_elsewhere_gets_the_secret_and_no_page(capsys, tmp_path, site, guest_site,
+                                                                   shipping_site):   # noqa: F811 - the fixtures
+    served_by_the_central(site, guest_site, shipping_site)
     root = tmp_path / "hub-pi"
     install(capsys, root, guest_site, "hub")
     assert (root / SECRET).is_file() and not (root / UNIT).exists()
@@ -80,11 +93,11 @@ def test_the_pages_broker_account_reads_the_positions_alone(guest_site):
     assert set(page.write) == {contract.status_topic("hub-public"), contract.heartbeat_topic("hub-public")}
 
 
-def test_a_site_that_stops_serving_the_page_loses_its_process_and_uninstalling_leaves_nothing(capsys, tmp_path,
-                                                                                             guest_site):
+def test_a_site_that_stops_serving_the_page_loses_its_process_and_uninstalling_leaves_nothing(
+        capsys, tmp_path, site, guest_site, shipping_site):   # noqa: F811 - the fixtures
     root = tmp_path / "hub-pi"
     install(capsys, root, guest_site, "hub")
-    guest_site.write_text(guest_site.read_text().replace("listen = true", "listen = false"))
+    served_by_the_central(site, guest_site, shipping_site)
     install(capsys, root, guest_site, "hub")
     assert not (root / UNIT).exists() and not (root / "etc/turnero/credentials/hub-public").exists()
     assert (root / SECRET).is_file()                # the tickets still carry the code: the central serves it

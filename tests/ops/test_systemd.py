@@ -32,12 +32,14 @@ INSTANCES = {  # each unit as a Pi runs it: the template with an instance from t
     "turnero-ship.service": "turnero-ship.service",         # the hub's, on a site with a [central]
     "turnero-mi-turno.service": "turnero-mi-turno.service", # the hub's, on a site whose hub serves "Mi turno"
     "turnero-central.service": "turnero-central.service",   # the organisation's central, on its server
+    "turnero-central-mi-turno.service": "turnero-central-mi-turno.service",   # the central's, with [public]
 }
 # `systemd-analyze security --offline=yes` (systemd 252), measured when the units were written (docs/install.md).
 # One hardening option less raises a figure by 0.1 or more, so these are the figures themselves.
 EXPOSURE = {"turnero-hub.service": 1.2, "turnero-kiosk@kiosco-1.service": 1.9,
             "turnero-desk@2.service": 1.8, "turnero-display@pantalla-1.service": 1.9,
-            "turnero-ship.service": 1.2, "turnero-central.service": 1.2, "turnero-mi-turno.service": 1.2}
+            "turnero-ship.service": 1.2, "turnero-central.service": 1.2, "turnero-mi-turno.service": 1.2,
+            "turnero-central-mi-turno.service": 1.2}
 HARDWARE = ("turnero-kiosk@.service", "turnero-desk@.service", "turnero-display@.service")
 
 
@@ -109,7 +111,7 @@ def test_every_unit_is_a_watched_notify_service_of_the_turnero_user_that_always_
     found = directives(unit)
     assert found["Type"] == ["notify"] and found["Restart"] == ["always"] and "WatchdogSec" in found
     assert found["User"] == ["turnero"] and found["ExecStart"][0].startswith("/usr/local/bin/turnero ")
-    settings = "central.toml" if unit == "turnero-central.service" else "site.toml"
+    settings = "central.toml" if unit.startswith("turnero-central") else "site.toml"
     assert f"--config /etc/turnero/{settings}" in found["ExecStart"][0]
 
 
@@ -122,7 +124,8 @@ SANDBOX = ("UMask", "ProtectSystem", "ProtectHome", "PrivateTmp", "PrivateDevice
            "SystemCallErrorNumber")
 
 
-@pytest.mark.parametrize("unit", ["turnero-ship.service", "turnero-central.service"])
+@pytest.mark.parametrize("unit", ["turnero-ship.service", "turnero-central.service",
+                                  "turnero-central-mi-turno.service"])
 def test_the_shipper_and_the_central_have_the_hubs_sandbox(unit):
     hub, found = directives("turnero-hub.service"), directives(unit)
     assert {key: found.get(key) for key in SANDBOX} == {key: hub[key] for key in SANDBOX}
@@ -141,6 +144,12 @@ def test_the_central_starts_after_its_database_and_its_broker():
     for unit in ("postgresql.service", "mosquitto.service"):
         assert unit in found["After"][0].split() and unit in found["Wants"][0].split()
     assert found["ExecStart"] == ["/usr/local/bin/turnero central serve --config /etc/turnero/central.toml"]
+
+
+def test_the_centrals_mi_turno_page_yields_the_cpu_to_the_ingest_and_keeps_nothing():
+    found = directives("turnero-central-mi-turno.service")
+    assert found["ExecStart"] == ["/usr/local/bin/turnero central mi-turno --config /etc/turnero/central.toml"]
+    assert found["Nice"] == ["10"] and "StateDirectory" not in found
 
 
 @pytest.mark.parametrize("unit", HARDWARE)

@@ -185,8 +185,21 @@ def test_the_public_address_the_tickets_print_must_be_https_and_short(address, w
     assert any(p.startswith("public.address:") and why in p for p in problems), problems
 
 
+CENTRAL = '\n[central]\nsite = "cali"\nhost = "central.comfenalco.example"\n'
+
+
 def test_a_site_without_public_has_no_page_and_one_with_it_serves_nothing_from_the_hub_unless_told():
     assert site_config.load(site_config.EXAMPLE).public is None
-    public = site_config.parse(document(EXAMPLE) + '\n[public]\naddress = "https://turno.cis-cali.example/"\n').public
+    public = site_config.parse(document(EXAMPLE) + CENTRAL +
+                               '\n[public]\naddress = "https://turno.cis-cali.example/"\n').public
     assert (public.address, public.listen) == ("https://turno.cis-cali.example", False)
     assert public.secret_file == site_config.DEFAULT_CREDENTIALS_DIR / "public-secret"
+
+
+@pytest.mark.parametrize("listen", ["", "listen = false\n"])
+def test_an_address_nobody_would_serve_is_refused_naming_listen_and_central(listen):
+    """Neither the hub (no listen) nor a central (no [central]) would answer the tickets' address."""
+    problems = problems_of(document(EXAMPLE) + f'\n[public]\naddress = "https://turno.cis-cali.example"\n{listen}')
+    assert [p for p in problems if p.startswith("public.")] == [
+        'public.listen: a site without [central] serves the "Mi turno" page itself: set listen = true (and host, '
+        'on the guest Wi-Fi), or add [central] so that the central serves [public] address (docs/mi-turno.md)']
