@@ -114,7 +114,7 @@ def public_site(broker, folder: Path) -> tuple[Path, bytes]:
     """The example site on the bench's broker, its page on a guest listener of the loopback; its secret. The
     kiosk's press limits are off: the bench's 2,000 tickets come from one button in a second."""
     path = folder / "site.toml"
-    config = site_file(broker, path)
+    site_file(broker, path)
     cert, key = page_certificate(broker)
     secret = secrets.token_hex(32).encode()
     (folder / "secret").write_bytes(secret)
