@@ -400,11 +400,17 @@ class Hub:
     def _command(self, command: contract.Command, _device: str) -> set[int]:
         """Carried out, or refused with the reason the page shows; either way recorded once, with the
         coordinator's name, in the same durable batch as what it did."""
-        if command.source != "hub-web":
-            raise Rejected(f"command from {command.source!r}: only the coordinators' page (hub-web) gives them")
+        if command.source not in ("hub-web", contract.CENTRAL_SOURCE):
+            raise Rejected(f"command from {command.source!r}: only the coordinators' pages (hub-web, central-web) "
+                           "give them")
+        if command.source == contract.CENTRAL_SOURCE and (command.action not in contract.CENTRAL_ACTIONS
+                                                           or command.name or command.phone):
+            raise Rejected(f"the central ordered {command.action!r} (with a name or phone: "
+                           f"{bool(command.name or command.phone)}): from it, only appointments, no personal data")
         if self._repeat(command, ("command",)):
             return set()
         try:
+            self._in_time(command)
             desks, refusal = getattr(self, f"_order_{command.action}")(command), None
         except Refused as exc:
             desks, refusal = set(), str(exc)
@@ -415,6 +421,13 @@ class Hub:
                      **({"refused": refusal} if refusal else {}), **self._appointment_made(command.id))
         log.info("%s ordered %s: %s", command.coordinator, command.action, refusal or "done")
         return desks
+
+    def _in_time(self, command: contract.Command) -> None:
+        """An order of the central's that a WAN outage held back is refused: the coordinator saw no answer."""
+        if command.source == contract.CENTRAL_SOURCE and \
+                (self.now() - datetime.fromisoformat(command.at)).total_seconds() > contract.CENTRAL_ORDER_S:
+            raise Refused("La orden de la central llegó a la sede demasiado tarde (la conexión estuvo caída): no se "
+                          "hizo. Revise las citas y repítala si hace falta.")
 
     def _appointment_made(self, command_id: str) -> dict:
         """What an appointment order made, for the page to say: the appointment booked and its slot, or the

@@ -12,7 +12,8 @@ from appliance.contract.fields import (APPOINTMENT, DEVICE, EVENT_ID, FIRST_YEAR
                                        MAX_COUNT, MAX_DEPTH, MAX_IDS, MAX_SERVICES, NUMBER, PHONE, PUBLIC_CODE,
                                        REFUSAL_CHARS, SERVICE, SIGN_IN_CODE, SIGN_IN_DIGITS, TEXT_LIMITS, TICKET_TURN,
                                        TURN, ContractError, check_text, loggable, printable, shown)
-from appliance.contract.messages import (ACTIONS, BOOKING_ACTIONS, COMMAND_FIELDS, CONTACT_FIELDS, DESK_STATUS_NAMES,
+from appliance.contract.messages import (ACTIONS, BOOKING_ACTIONS, CENTRAL_ACTIONS, CENTRAL_ORDER_S, CENTRAL_SOURCE,
+                                         COMMAND_FIELDS, CONTACT_FIELDS, DESK_STATUS_NAMES,
                                          DESK_STATUSES, MANUAL_OUTCOMES,
                                          PREFERENTIAL_CATEGORIES, PRINTER_STATES, REFUSALS, SCHEMA_VERSION,
                                          Alarm, Alarms, Applied, AppointmentSlip, Board, Call, CheckIn,
@@ -27,7 +28,7 @@ from appliance.contract.topics import (ALARMS_TOPIC, BOARD_TOPIC, CHECK_INS_ALL,
                                        heartbeat_topic, is_online, parse_topic, printer_topic, rating_topic,
                                        request_topic, slip_topic, status_topic, ticket_topic)
 
-__all__ = ["ACTIONS", "Alarm", "Alarms", "ALARMS_TOPIC", "Applied", "applied_topic", "APPOINTMENT", "AppointmentSlip",
+__all__ = ["ACTIONS", "CENTRAL_ACTIONS", "CENTRAL_ORDER_S", "CENTRAL_SOURCE", "Alarm", "Alarms", "ALARMS_TOPIC", "Applied", "applied_topic", "APPOINTMENT", "AppointmentSlip",
            "Board", "BOARD_TOPIC", "BOOKING_ACTIONS", "Call", "check_in_answer_topic", "check_in_topic",
            "CHECK_INS_ALL", "check_text", "CheckIn", "CheckInAnswer", "Command", "COMMAND_FIELDS", "COMMAND_TOPIC",
            "CONTACT_FIELDS", "ContractError", "decode", "desk_device", "desk_state_topic", "DESK_STATUS_NAMES",

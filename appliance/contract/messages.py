@@ -36,6 +36,11 @@ COMMAND_FIELDS = {
 # from the journal (it is shipped to the central) and deleted after [appointments] retention_days.
 CONTACT_FIELDS = ("name", "phone", "consent")
 BOOKING_ACTIONS = ("book", "book_first")
+# What the central's page may order a site's hub, through the site's bridge: appointments, never a desk's work;
+# no name or phone crosses the WAN (docs/appointments.md).
+CENTRAL_SOURCE = "central-web"
+CENTRAL_ACTIONS = ("book", "book_first", "cancel_booking", "move_booking")
+CENTRAL_ORDER_S = 120       # an order of the central's older than this when it reaches the hub is refused as late
 # Markup in a name would be harmless where it is escaped, but it is no one's name.
 _NOT_IN_A_NAME = set("<>{}[]\\|=;@#$%^*_~`\"")
 MANUAL_OUTCOMES = ("attended", "no_show")

@@ -25,6 +25,9 @@ PICTURE = "picture"                          # the site page's live picture (con
 # A site whose "Mi turno" page the central serves bridges the hub's retained positions (contract/positions.py)
 # from under POSITIONS_PREFIX to `turnero/central/v1/<site>/positions/<shard>`.
 POSITIONS, POSITIONS_PREFIX = "positions", f"{ROOT}/hub/"
+# The central's page books appointments at a site: its orders go from `turnero/central/v1/<site>/command` to the
+# site's command topic (POSITIONS_PREFIX + ORDERS), where the hub takes them as the site page's (CENTRAL_ACTIONS).
+ORDERS = "command"
 MAX_BATCH_RECORDS = 1000
 MAX_ACK_DAYS = 400
 

@@ -68,7 +68,8 @@ def site_for_central(base: SiteConfig, folder: Path, site: str, central: LocalCe
     (not started), locked down like a hub's and bridged to the central."""
     auth, port = Path(folder).absolute() / "broker-files", free_port()
     positions = base.public is not None and not base.public.listen
-    with_central = dataclasses.replace(base, central=central.link(site, positions)).with_broker(HOST, port, None)
+    link = dataclasses.replace(central.link(site, positions), orders=base.appointments is not None)
+    with_central = dataclasses.replace(base, central=link).with_broker(HOST, port, None)
     broker_files.write_broker_files(with_central, auth)
     config = dataclasses.replace(with_central, broker=dataclasses.replace(
         with_central.broker, credentials_dir=auth / broker_files.CREDENTIALS_NAME, ca_file=auth / "ca.crt"))

@@ -296,6 +296,8 @@ def bridge_lines(central: CentralLink, ca_file: Path | None = None) -> list[str]
         # The central serves the "Mi turno" page of a site whose hub does not; one that does keeps its positions
         # (and the WAN's bandwidth) to itself.
         *([f"topic {shipping.POSITIONS}/+ out 1 {shipping.POSITIONS_PREFIX} {prefix}"] if central.positions else []),
+        # The central's page books this site's appointments; the hub takes nothing else from it.
+        *([f"topic {shipping.ORDERS} in 1 {shipping.POSITIONS_PREFIX} {prefix}"] if central.orders else []),
     ]
 
 

@@ -41,8 +41,9 @@ def accounts(sites: list[str]) -> tuple[Account, ...]:
     own = (contract.status_topic(CENTRAL), contract.heartbeat_topic(CENTRAL))
     return (Account(CENTRAL, "the central (turnero central)", read=tuple(every),
                     write=(shipping.central_topic("+", shipping.ACK), *own)),
-            Account(CENTRAL_WEB, "the central's page: every site's live picture", read=tuple(live),
-                    write=(contract.status_topic(CENTRAL_WEB), contract.heartbeat_topic(CENTRAL_WEB))),
+            Account(CENTRAL_WEB, "the central's page: every site's live picture, its appointment orders",
+                    read=tuple(live), write=(shipping.central_topic("+", shipping.ORDERS),
+                                             contract.status_topic(CENTRAL_WEB), contract.heartbeat_topic(CENTRAL_WEB))),
             Account(CENTRAL_PUBLIC, "the sites' \"Mi turno\" page (turnero central mi-turno)",
                     read=(mi_turno.POSITIONS_ALL,),
                     write=(contract.status_topic(CENTRAL_PUBLIC), contract.heartbeat_topic(CENTRAL_PUBLIC))),
@@ -52,13 +53,13 @@ def accounts(sites: list[str]) -> tuple[Account, ...]:
 
 def acl_patterns() -> str:
     """What every site may do, by its user name: write under its own prefix (its positions too, when the central
-    serves its "Mi turno" page), read its own acknowledgement."""
+    serves its "Mi turno" page), read its own acknowledgement and the central page's orders for it."""
     site = shipping.remote_prefix("%u")
     lines = [f"pattern write {site}{leaf}" for leaf in (shipping.RECORDS, shipping.SITE, shipping.BRIDGE,
                                                         shipping.PICTURE)]
     lines.append(f"pattern write {shipping.central_positions_topic('%u', '+')}")
     return "\n".join(["# Every site, by its user name (its id): its own prefix only.", *lines,
-                      f"pattern read {site}{shipping.ACK}"]) + "\n\n"
+                      f"pattern read {site}{shipping.ACK}", f"pattern read {site}{shipping.ORDERS}"]) + "\n\n"
 
 
 def sites(directory: Path) -> list[str]:

@@ -299,7 +299,7 @@ class _Reader:
         if None in (site, host, port, *files.values()):
             return None
         return CentralLink(site, host, port, Path(files["ca_file"]), Path(files["password_file"]),
-                           positions=_page_at_the_central(data))
+                           positions=_page_at_the_central(data), orders="appointments" in data)
 
     def public(self, data: dict, credentials_dir: Path) -> PublicSettings | None:
         if "public" not in data:

@@ -266,6 +266,8 @@ class CentralLink:
     # The bridge carries the hub's positions too: the central serves the site's "Mi turno" page ([public] without
     # listen).
     positions: bool = False
+    # The bridge carries the central page's appointment orders in: the site books appointments ([appointments]).
+    orders: bool = False
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,11 @@ from markupsafe import Markup
 
 from appliance.core.steps import arrived
 from appliance.records.turns_csv import csv_chunks
-from appliance.web.pages import (PageComponent, asked_period, attachment, component, csv_download, error,
-                                 json_answer, make_app, query, render, routes, take_a_slot)
+from appliance.web.pages import (PageComponent, asked_period, attachment, component, csv_download, error, form,
+                                 json_answer, make_app, query, redirect, render, routes, take_a_slot)
+from appliance.web.queries import BadRequest
 from central import export
+from central.web import appointments
 from central.config import CentralConfig
 from central.database import DatabaseError, connect
 from central.report.figures import build
@@ -39,7 +41,7 @@ class CentralWeb(PageComponent):
     device = "central-web"
     home = "/sedes"
     nav = (("/sedes", "Sedes en vivo"), ("/informe", "Informe"), ("/exportar", "Exportar CSV"),
-           ("/equipos", "Equipos"))
+           ("/equipos", "Equipos"), ("/citas", "Citas"))
     first_account = "turnero central user add NOMBRE --all"
     certificates = "`turnero central broker-files` issues them from the central's CA ([broker] files)"
 
@@ -137,6 +139,71 @@ def devices_page():
     with web.database() as db:
         found = devices(db, web.pictures, _visible(db), web.now())
     return render("devices.html", title="Equipos", devices=found)
+
+
+# --- appointments --------------------------------------------------------------------------------------------
+
+def _appointments_page(site: str, visible: dict[str, str], status: int = 200, message: str = "",
+                       shown: str = "") -> Response:
+    web = _web()
+    with web.database() as db:
+        services = (db.execute("SELECT services FROM sites WHERE site = %s", (site,)).fetchone() or [{}])[0] or {}
+        result = None
+        if shown:
+            record = appointments.answer(db, site, shown)
+            result = ({"ok": False, "text": "La orden se envió a la sede; su respuesta llega en unos segundos. "
+                                            "Recargue esta página antes de repetirla."} if record is None else
+                      {"ok": not record.get("refused"), "text": record.get("refused") or _done(record)})
+        listed = appointments.upcoming(db, site, web.now().date())
+    return render("appointments.html", status, title="Citas", sites=list(visible.items()), chosen=site,
+                  site_name=visible[site], services=services, listed=listed, result=result, message=message,
+                  today=web.now().date().isoformat())
+
+
+def _done(record: dict) -> str:
+    if record.get("action") == "cancel_booking":
+        return "La sede canceló la cita."
+    slot = datetime.fromisoformat(record["slot"]) if record.get("slot") else None
+    return (f"La sede agendó la cita {record.get('appointment', '')}"
+            + (f" para el {slot:%Y-%m-%d} a las {slot:%H:%M}." if slot else "."))
+
+
+def _asked_site(visible: dict[str, str], chosen: str) -> str:
+    if chosen not in visible:     # unknown and forbidden answer alike
+        abort(error(404))
+    return chosen
+
+
+@route("/citas")
+def appointments_page():
+    web = _web()
+    with web.database() as db:
+        visible = dict(_visible(db))
+    if not visible:
+        return render("appointments.html", title="Citas", sites=[], chosen=None, listed=[])
+    chosen = (query().get("sede") or [next(iter(visible))])[0]
+    return _appointments_page(_asked_site(visible, chosen), visible, shown=(query().get("orden") or [""])[0])
+
+
+@route("/citas", methods=("POST",))
+def give_appointment_order():
+    """Sent to the site's hub over its bridge; then back to the page, which reads the hub's answer from the
+    records (Post/Redirect/Get: a reload never gives the order twice)."""
+    web = _web()
+    sent = form()
+    with web.database() as db:
+        visible = dict(_visible(db))
+    site = _asked_site(visible, (sent.get("sede") or [""])[0])
+    try:
+        command = appointments.order_from_form(sent, site, g.user, web.now())
+    except BadRequest as exc:
+        return _appointments_page(site, visible, 400, str(exc))
+    if not web.link.connected:
+        return _appointments_page(site, visible, 503, "La página no tiene conexión con el broker de la central: la "
+                                                      "orden no se envió. Intente de nuevo en un momento.")
+    appointments.send(web.link, site, command)
+    log.info("central-web: %s ordered %s at %s (%s)", g.user, command.action, site, command.id)
+    return redirect(f"/citas?{urlencode({'sede': site, 'orden': command.id})}")
 
 
 # --- the Informe and the CSV ------------------------------------------------------------------------------

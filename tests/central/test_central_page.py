@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 from appliance.dev.network import LocalCentral
 from appliance.ops import site_ca
@@ -227,3 +228,40 @@ def _table(driver, title: str) -> dict[str, dict[str, str]]:
         return Object.fromEntries([...section.querySelectorAll("tbody tr")].map(tr => [tr.cells[0].textContent,
             Object.fromEntries([...tr.cells].slice(1).map((td, i) => [heads[i + 1], td.textContent]))]));""", title)
 
+
+
+def test_a_coordinator_books_a_site_s_appointment_from_the_central_and_the_site_s_hub_decides(network, browser):
+    central, (cali, palmira), page = network
+    today = datetime.now(hub_feed.TZ).date()
+    sign_in(browser, page, "nacional")
+    browser.get(f"https://127.0.0.1:{page.port}/citas?sede=cali")
+    wait_until(lambda: page.link.connected, DEADLINE_S, "the central page's broker")
+    Select(browser.find_element(By.ID, "servicio")).select_by_value("R")
+    browser.find_element(By.CSS_SELECTOR, "button[value=book_first]").click()     # Cita prioritaria mañana
+
+    def booked() -> str:          # the site's hub takes the order from its bridge, decides, records it
+        cali.hub.step(0.05)
+        return browser.execute_script("return document.querySelector('[role=status]')?.textContent || ''")
+    wait_until(lambda: "La sede agendó la cita" in booked() or (browser.refresh() and False), DEADLINE_S,
+               "the site's answer at the central")
+    bookings = [r for day in cali.hub.store.days() if day > today.isoformat()
+                for r in cali.hub.store.day(day) if r["kind"] == "booking"]      # filed under the appointment's day
+    assert len(bookings) == 1 and bookings[0]["by"] == "nacional" and not bookings[0]["contact"]
+    code = bookings[0]["appointment"]
+    assert code in booked()
+    wait_until(lambda: code in _main_text(browser) or browser.refresh(), DEADLINE_S,
+               "the appointment listed at the central")
+    save_shot(browser, SHOTS / "central-8-citas.png", 1280)
+    # A regional coordinator books only at their sites; a desk's order never crosses the bridge.
+    cookie = signed_in(page, "regional-cali")
+    headers = {**form_headers(page), "Origin": f"https://127.0.0.1:{page.port}"}
+    status, _, body = request(page.config, page.port, "POST", "/citas", cookie=cookie, headers=headers,
+                              body=b"sede=palmira&accion=book_first&servicio=R")
+    assert status == 404
+    status, _, body = request(page.config, page.port, "POST", "/citas", cookie=cookie, headers=headers,
+                              body=b"sede=cali&accion=desk_status&servicio=R")
+    assert status == 400 and "Elija qué hacer" in body
+
+
+def _main_text(driver) -> str:
+    return driver.execute_script("return document.querySelector('main').textContent")

@@ -51,10 +51,13 @@ class Site:
 
 
 class LiveSite(Site):
-    """A site on the real clock, whose hub publishes to its broker and whose page publishes its picture."""
+    """A site on the real clock, whose hub publishes to its broker and whose page publishes its picture. Its hub
+    starts on today: a ticket taken a while ago sets its clock back for the moment, and the hub stays on its day
+    (day.py), so a test run just after midnight has tickets of 23:30 in today's queue, and the central's today is
+    the site's."""
 
     def __init__(self, folder, site, central, public: site_config.PublicSettings | None = None):
-        super().__init__(folder, site, central, start=datetime.now(hub_feed.TZ) - timedelta(hours=2), public=public)
+        super().__init__(folder, site, central, start=datetime.now(hub_feed.TZ), public=public)
         self.name = f"CIS {site.capitalize()}"
         self.config, self.page = site_page(dataclasses.replace(self.config, name=self.name), folder / "hub",
                                            now=lambda: datetime.now(hub_feed.TZ))
@@ -62,7 +65,7 @@ class LiveSite(Site):
 
     def tickets(self, count: int, service: str = "R", minutes_ago: int = 60) -> None:
         """Tickets taken `minutes_ago` and after, a minute apart."""
-        day = datetime.now(hub_feed.TZ).date().isoformat()
+        day = self.hub.today
         for n in range(count):
             self.clock.moment = datetime.now(hub_feed.TZ) - timedelta(minutes=minutes_ago - n)
             number = len(self.hub.ledger.turns) + 1

@@ -334,3 +334,22 @@ def test_tomorrows_appointments_are_the_new_days_when_it_comes_and_a_restart_kee
     feed(again, scan(second, "s2"), request(1, "n1"))          # 8:20: the 8:15 appointment is due, 8:30 not yet
     assert (again.ledger.bookings.answers["s2"]["number"], serving(again, 1)) == ("RC-002", "RC-001")
     again.store.close()
+
+
+def test_the_central_books_and_cancels_but_gives_no_other_order_no_personal_data_and_nothing_late(hub):
+    central = lambda rid, action, **fields: dataclasses.replace(  # noqa: E731
+        command(rid, action, coordinator="nacional", **fields), source=contract.CENTRAL_SOURCE,
+        at=hub.clock.moment.isoformat())
+    feed(hub, central("c1", "book_first", service="S"))
+    code = booked(hub, "c1")
+    feed(hub, central("c2", "cancel_booking", appointment=code))
+    assert answer(hub, "c2") is None
+    # A desk's work and a citizen's name never come from the central: refused, not recorded.
+    feed(hub, central("c3", "desk_status", desk=1, status="closed"),
+         central("c4", "book", service="S", slot=at(TOMORROW, "09:00"), name="Ana Pérez", consent=True))
+    assert "c3" not in hub.ledger.commands and "c4" not in hub.ledger.commands
+    # An order the WAN held back is recorded as refused: the coordinator saw no answer in time.
+    late = dataclasses.replace(central("c5", "book_first", service="S"),
+                               at=(hub.clock.moment - timedelta(seconds=contract.CENTRAL_ORDER_S + 1)).isoformat())
+    feed(hub, late)
+    assert "demasiado tarde" in answer(hub, "c5")
