@@ -78,9 +78,9 @@ def test_a_site_of_a_network_names_its_central_and_the_files_beside_its_credenti
     for line in ("[central]", "site = ", "host = "):     # the example's table, commented out, taken in
         text = text.replace(f"# {line}", line, 1)
     config = site_config.parse(text)
-    assert config.central == site_config.CentralLink(
+    assert config.central == site_config.CentralLink(     # the example books appointments: the central's orders
         "cali", "central.comfenalco.example", 8883, Path("/etc/turnero/credentials/central-ca.crt"),
-        Path("/etc/turnero/credentials/central"))
+        Path("/etc/turnero/credentials/central"), orders=True)
     assert site_config.parse(example_text()).central is None
 
 
