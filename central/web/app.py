@@ -195,7 +195,7 @@ def give_appointment_order():
         visible = dict(_visible(db))
     site = _asked_site(visible, (sent.get("sede") or [""])[0])
     try:
-        command = appointments.order_from_form(sent, site, g.user, web.now())
+        command = appointments.order_from_form(sent, g.user, web.now())
     except BadRequest as exc:
         return _appointments_page(site, visible, 400, str(exc))
     if not web.link.connected:

@@ -16,7 +16,7 @@ DAYS_LISTED = 15            # today and the two weeks a site books ahead by defa
 ACTIONS = {"book": "Agendar", "book_first": "Cita prioritaria mañana", "cancel_booking": "Cancelar"}
 
 
-def order_from_form(sent: dict[str, list[str]], site: str, user: str, now: datetime) -> contract.Command:
+def order_from_form(sent: dict[str, list[str]], user: str, now: datetime) -> contract.Command:
     """The order a form asks for, checked by the contract; BadRequest with the Spanish reason otherwise."""
     def field(name: str) -> str:
         return (sent.get(name) or [""])[0].strip()[:40]
