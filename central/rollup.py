@@ -3,8 +3,8 @@ row each, as the site's CSV has it) and its figures per group (day_figures), so 
 and a month adds up a few rows a site-day instead of folding fifteen million records.
 
 Run by the ingest between batches, a few site-days at a time: a past day once its records stop arriving
-(Pace.quiet_s after the last), today's at most every Pace.today_every_s while they arrive. A day is folded whole, as the
-site does (a turn's records are spread over its day); the cost is a day, never the history.
+(Pace.quiet_s after the last), today's at most every Pace.today_every_s while they arrive. A day is folded
+whole, as the site does (a turn's records are spread over its day); the cost is a day, never the history.
 """
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ PER_STEP = 4                # site-days rolled between two batches of the ingest
 class Pace:
     quiet_s: float = 20         # a past day is rolled once nothing has arrived for it this long
     today_every_s: float = 60   # today's days are rolled again at most this often while records arrive
+
+
 WAITS_KEPT = ("site", "service")    # the groups whose waits are kept whole, for their p90
 
 TURN_COLUMNS = ("site", "day", "turn_id", "number", "service", "service_name", "preferential", "category", "kiosk",

@@ -127,9 +127,7 @@ def site_page(site: str):
     web = _web()
     with web.database() as db:
         visible = dict(_visible(db))
-        if site not in visible:      # unknown and forbidden answer alike: a user cannot probe for sites
-            return error(404)
-        view = site_view(db, web.pictures, site, visible[site], web.now())
+        view = site_view(db, web.pictures, _asked_site(visible, site), visible[site], web.now())
     return render("site.html", title=visible[site], view=view)
 
 
@@ -169,7 +167,7 @@ def _done(record: dict) -> str:
 
 
 def _asked_site(visible: dict[str, str], chosen: str) -> str:
-    if chosen not in visible:     # unknown and forbidden answer alike
+    if chosen not in visible:     # unknown and forbidden answer alike: a user cannot probe for sites
         abort(error(404))
     return chosen
 

@@ -13,7 +13,7 @@ from appliance.records.bookings import BOOKING_KINDS, STATUS_NAMES, bookings_of
 from appliance.web.queries import BadRequest
 
 DAYS_LISTED = 15            # today and the two weeks a site books ahead by default
-ACTIONS = {"book": "Agendar", "book_first": "Cita prioritaria mañana", "cancel_booking": "Cancelar"}
+ACTIONS = ("book", "book_first", "cancel_booking")     # the form's buttons (CENTRAL_ACTIONS less move_booking)
 
 
 def order_from_form(sent: dict[str, list[str]], user: str, now: datetime) -> contract.Command:

@@ -35,7 +35,7 @@ class SiteLive:
 
 
 class Pictures:
-    """The latest picture and bridge state of every site, written by the link's messages, read by the page."""
+    """The latest picture of every site, written by the link's messages, read by the page."""
 
     def __init__(self, broker, inbox, now):
         self.now = now

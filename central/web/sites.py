@@ -7,11 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from appliance.core.spanish import clock, plural
+from appliance.web.devices import MAX_SKEW_S, PRINTER_NAMES
 from central.web.live import STALE_S, Pictures, SiteLive
 
-MAX_SKEW_S = 60                 # a device's clock further than this from its hub's is flagged, as at the site
-_PRINTER = {"ok": "Con papel", "low": "Poco papel", "out": "Sin papel", "offline": "Desconectada",
-            "unknown": "Estado desconocido"}
 _DESK = {"open": "Abierto", "paused": "En pausa", "closed": "Cerrado", "unknown": "Sin reporte"}
 _DESKS = {"open": ("abierto", "abiertos"), "paused": ("en pausa", "en pausa"), "closed": ("cerrado", "cerrados"),
           "unknown": ("sin reporte", "sin reporte")}
@@ -88,7 +86,7 @@ def site_view(db, pictures: Pictures, site: str, name: str, now: datetime) -> di
     stale, fresh = _freshness(live, _bridges(db, [site]).get(site, (None, None, None)), now)
     shown = live.picture
     return {"site": site, "name": name, "stale": stale, "freshness": fresh, "picture": shown,
-            "desk_names": _DESK, "printer_names": _PRINTER,
+            "desk_names": _DESK, "printer_names": PRINTER_NAMES,
             "calls": [] if shown is None else [
                 {"number": c.number, "desk": c.desk_name, "service": c.service_name,
                  "at": clock(datetime.fromisoformat(c.at).astimezone(now.tzinfo))} for c in shown.calls]}
@@ -113,7 +111,7 @@ def devices(db, pictures: Pictures, visible: list[tuple[str, str]], now: datetim
             if device.state != "online":
                 problems.append("Sin conexión" if device.state == "offline" else "Sin reporte de estado")
             if device.printer in ("out", "offline", "low"):
-                problems.append(f"Impresora: {_PRINTER[device.printer].lower()}")
+                problems.append(f"Impresora: {PRINTER_NAMES[device.printer].lower()}")
             if device.skew_s is not None and abs(device.skew_s) > MAX_SKEW_S:
                 problems.append(f"Reloj {'adelantado' if device.skew_s > 0 else 'atrasado'} {abs(device.skew_s)} s")
             if stale:
@@ -126,7 +124,7 @@ def devices(db, pictures: Pictures, visible: list[tuple[str, str]], now: datetim
                 "software": device.software or (bridge[2] if device.device == "hub" else None) or "—",
                 "site_file": device.site_file or "—",
                 "skew": "—" if device.skew_s is None else f"{device.skew_s:+d} s",
-                "printer": _PRINTER.get(device.printer, "—") if device.printer else "—",
+                "printer": PRINTER_NAMES.get(device.printer, "—") if device.printer else "—",
                 "needs": bool(problems) and problems != [fresh]})
     found.sort(key=lambda d: (not d["needs"], not d["problems"], d["site"], d["device"]))
     return found

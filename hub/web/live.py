@@ -17,16 +17,16 @@ from appliance.core.steps import refusing
 from appliance.records.journal import DayStore, Follower
 from appliance.records.ledger import Ledger, fold
 from appliance.site import SiteConfig
+from appliance.web.devices import MAX_SKEW_S, PRINTER_NAMES
 from hub.day import recorded_day
 from hub.shipper import DEVICE as SHIPPER
 from hub.web.picture import PicturePublisher
 
 log = logging.getLogger(__name__)
 SETTLE_S = 3.0                      # after connecting, retained statuses have arrived by then
-MAX_SKEW_S = 60                     # a device's clock further than this from the hub's is flagged
 KEPT_ANSWERS = 1000                 # the hub's answers to the page's latest orders, for the page that gave them
-_PRINTER = {"ok": ("Con papel", "ok"), "low": ("Poco papel", "warn"), "out": ("Sin papel", "bad"),
-            "offline": ("Desconectada", "bad"), "unknown": ("Estado desconocido", "warn")}
+_TONES = {"ok": "ok", "low": "warn", "out": "bad", "offline": "bad", "unknown": "warn"}
+_PRINTER = {state: (PRINTER_NAMES[state], tone) for state, tone in _TONES.items()}
 
 
 def _named(device: str, role: str) -> str:
